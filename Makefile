@@ -1,0 +1,45 @@
+# `make demo` and `make test` do all set-up on a fresh machine (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# jsii (behind cdktn) warns loudly that Node 20 is end of life; the build still works.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install system-deps lint test test-fast demo bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[serve,cloud,test]'
+	touch $(STAMP)
+
+install: $(STAMP) system-deps
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+# Skips tests marked slow: for the edit-run loop, never for CI.
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+demo: install
+	$(BIN)/python examples/app.py
+	$(BIN)/tfprod validate cdktf.out
+
+bench: install
+	$(BIN)/python bench/synth.py
+
+clean:
+	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache

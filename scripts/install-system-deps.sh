@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian and npm packages that tests and the demo need, when missing.
+# Idempotent and quiet when everything is present; needs root (as on CI) to install.
+set -euo pipefail
+
+debian_packages=(nodejs npm)
+missing=()
+for package in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  # node may come from elsewhere than Debian (as on these machines): only require the binaries.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+fi

@@ -1,0 +1,3 @@
+from tfprod.cli import main
+
+raise SystemExit(main())
