@@ -1,0 +1,1 @@
+"""The local platform behind `tfprod up` and `make demo`: the embedded default."""
