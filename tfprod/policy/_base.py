@@ -1,0 +1,26 @@
+"""What every Policy model shares: immutability, no unknown keys, and one error type."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic_core import PydanticCustomError
+
+
+class PolicyError(ValueError):
+    """A policy value is wrong; the message shows the value, where, and what is allowed."""
+
+
+class PolicyModel(BaseModel):
+    """Base of every Policy model: frozen, strict about keys.
+
+    `hide_input_in_errors` keeps pydantic from echoing raw input into error text: a value
+    given in the wrong field may be a secret. Our own messages show the value only where it
+    is known not to be one.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+
+def invalid(message: str) -> PydanticCustomError:
+    """An error for a validator to raise; pydantic reports `message` as is, with the field path."""
+    return PydanticCustomError("invalid_policy", message)
