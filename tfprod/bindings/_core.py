@@ -1,0 +1,90 @@
+"""The one import seam between tfprod's bindings and the construct runtime.
+
+Generated bindings and their runtime import the construct library only from here: CDK Terrain
+(`cdktn`) when it is installed, else legacy CDKTF core (`cdktf`), whose core API (the part the
+bindings use) is the same. `CORE_NAME` says which one was found.
+"""
+
+from __future__ import annotations
+
+import os
+
+# jsii warns on every start that Node 20 is end of life; it works, so keep the output clean.
+# Set before the first import of jsii (through cdktn or cdktf).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+try:
+    from cdktn import (
+        App,
+        FileProvisioner,
+        Fn,
+        IResolvable,
+        ITerraformDependable,
+        ITerraformIterator,
+        LocalExecProvisioner,
+        RemoteExecProvisioner,
+        SSHProvisionerConnection,
+        TerraformCount,
+        TerraformDataSource,
+        TerraformProvider,
+        TerraformProviderGeneratorMetadata,
+        TerraformResource,
+        TerraformResourceLifecycle,
+        TerraformStack,
+        Token,
+        Tokenization,
+        WinrmProvisionerConnection,
+    )
+
+    CORE_NAME = "cdktn"
+except ImportError:  # pragma: no cover - exercised by the legacy-cdktf test in its own venv
+    from cdktf import (  # type: ignore[import-not-found,no-redef]
+        App,
+        FileProvisioner,
+        Fn,
+        IResolvable,
+        ITerraformDependable,
+        ITerraformIterator,
+        LocalExecProvisioner,
+        RemoteExecProvisioner,
+        SSHProvisionerConnection,
+        TerraformCount,
+        TerraformDataSource,
+        TerraformProvider,
+        TerraformProviderGeneratorMetadata,
+        TerraformResource,
+        TerraformResourceLifecycle,
+        TerraformStack,
+        Token,
+        Tokenization,
+        WinrmProvisionerConnection,
+    )
+
+    CORE_NAME = "cdktf"
+
+from constructs import Construct
+
+__all__ = [
+    "CORE_NAME",
+    "App",
+    "Construct",
+    "FileProvisioner",
+    "Fn",
+    "IResolvable",
+    "ITerraformDependable",
+    "ITerraformIterator",
+    "LocalExecProvisioner",
+    "RemoteExecProvisioner",
+    "SSHProvisionerConnection",
+    "TerraformCount",
+    "TerraformDataSource",
+    "TerraformProvider",
+    "TerraformProviderGeneratorMetadata",
+    "TerraformResource",
+    "TerraformResourceLifecycle",
+    "TerraformStack",
+    "Token",
+    "Tokenization",
+    "WinrmProvisionerConnection",
+]

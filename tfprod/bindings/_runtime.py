@@ -1,0 +1,347 @@
+"""Base classes the generated bindings build on, over cdktn's generic Terraform elements.
+
+A generated resource class holds only tables (`tf_fields`, the Terraform type, the provider
+it belongs to) and a typed `__init__`; `Resource` checks the configuration against the tables
+at construction, before anything is added to the construct tree, and hands cdktn the
+Terraform JSON through `_synthesize_attributes` (the override point the prebuilt packages'
+JavaScript uses). Everything else (`add_override`, `lifecycle`, `depends_on`, `count`,
+`for_each`, references through `fqn`) is cdktn's own.
+
+Names defined here must not collide with jsii members of cdktn's classes: jsii treats a
+Python member with a jsii member's name as an override.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeAlias, cast
+
+from tfprod.bindings._core import (
+    Construct,
+    FileProvisioner,
+    IResolvable,
+    ITerraformDependable,
+    ITerraformIterator,
+    LocalExecProvisioner,
+    RemoteExecProvisioner,
+    SSHProvisionerConnection,
+    TerraformCount,
+    TerraformDataSource,
+    TerraformProvider,
+    TerraformProviderGeneratorMetadata,
+    TerraformResource,
+    TerraformResourceLifecycle,
+    WinrmProvisionerConnection,
+)
+from tfprod.bindings._values import (
+    BindingValueError,
+    Field,
+    ListOf,
+    MapOf,
+    Primitive,
+    Spec,
+    Struct,
+    StructOf,
+    convert_fields,
+)
+
+Connection: TypeAlias = SSHProvisionerConnection | WinrmProvisionerConnection | Mapping[str, Any]
+Lifecycle: TypeAlias = TerraformResourceLifecycle | Mapping[str, Any]
+Provisioner: TypeAlias = (
+    FileProvisioner | LocalExecProvisioner | RemoteExecProvisioner | Mapping[str, Any]
+)
+
+_PROVISIONERS: dict[str, Any] = {
+    "file": FileProvisioner,
+    "local-exec": LocalExecProvisioner,
+    "remote-exec": RemoteExecProvisioner,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderInfo:
+    """What `required_providers` needs: local name, registry source and pinned version."""
+
+    name: str
+    source: str
+    version: str | None
+
+    def generator_metadata(self) -> Any:
+        return TerraformProviderGeneratorMetadata(
+            provider_name=self.name, provider_version=self.version
+        )
+
+
+def _check(cls: type[Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    return convert_fields(cls.tf_fields, config, cls.__name__)
+
+
+def _lifecycle(value: Lifecycle | None) -> Any:
+    if isinstance(value, Mapping):
+        return TerraformResourceLifecycle(**value)
+    return value
+
+
+def _connection(value: Connection | None) -> Any:
+    if isinstance(value, Mapping):
+        if value.get("type") == "winrm":
+            return WinrmProvisionerConnection(**value)
+        return SSHProvisionerConnection(**value)
+    return value
+
+
+def _provisioners(values: Sequence[Provisioner] | None) -> Any:
+    if values is None:
+        return None
+    result = []
+    for value in values:
+        if not isinstance(value, Mapping):
+            result.append(value)
+            continue
+        kind = value.get("type")
+        if kind not in _PROVISIONERS:
+            raise BindingValueError(
+                f"provisioners: unknown provisioner type {kind!r}; "
+                f"expected one of: {', '.join(sorted(_PROVISIONERS))}"
+            )
+        result.append(_PROVISIONERS[kind](**value))
+    return result
+
+
+def _element_arguments(
+    cls: Any,
+    *,
+    connection: Connection | None,
+    count: float | TerraformCount | None,
+    depends_on: Sequence[ITerraformDependable] | None,
+    for_each: ITerraformIterator | None,
+    lifecycle: Lifecycle | None,
+    provider: TerraformProvider | None,
+    provisioners: Sequence[Provisioner] | None,
+) -> dict[str, Any]:
+    """The keyword arguments cdktn's resource and data source constructors take."""
+    return {
+        "terraform_resource_type": cls.tf_type,
+        "terraform_generator_metadata": cls.tf_provider.generator_metadata(),
+        "connection": _connection(connection),
+        "count": count,
+        "depends_on": depends_on,
+        "for_each": for_each,
+        "lifecycle": _lifecycle(lifecycle),
+        "provider": provider,
+        "provisioners": _provisioners(provisioners),
+    }
+
+
+class Resource(TerraformResource):
+    """Base of generated resource classes."""
+
+    tf_type: ClassVar[str]
+    tf_fields: ClassVar[tuple[Field, ...]]
+    tf_provider: ClassVar[ProviderInfo]
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        config: Mapping[str, Any],
+        *,
+        connection: Connection | None = None,
+        count: float | TerraformCount | None = None,
+        depends_on: Sequence[ITerraformDependable] | None = None,
+        for_each: ITerraformIterator | None = None,
+        lifecycle: Lifecycle | None = None,
+        provider: TerraformProvider | None = None,
+        provisioners: Sequence[Provisioner] | None = None,
+    ) -> None:
+        attributes = _check(type(self), config)
+        arguments = _element_arguments(
+            type(self),
+            connection=connection,
+            count=count,
+            depends_on=depends_on,
+            for_each=for_each,
+            lifecycle=lifecycle,
+            provider=provider,
+            provisioners=provisioners,
+        )
+        super().__init__(scope, id, **arguments)
+        self._tfprod_attributes = attributes
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._tfprod_attributes
+
+
+class DataSource(TerraformDataSource):
+    """Base of generated data source classes (the same checks as `Resource`)."""
+
+    tf_type: ClassVar[str]
+    tf_fields: ClassVar[tuple[Field, ...]]
+    tf_provider: ClassVar[ProviderInfo]
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        config: Mapping[str, Any],
+        *,
+        connection: Connection | None = None,
+        count: float | TerraformCount | None = None,
+        depends_on: Sequence[ITerraformDependable] | None = None,
+        for_each: ITerraformIterator | None = None,
+        lifecycle: Lifecycle | None = None,
+        provider: TerraformProvider | None = None,
+        provisioners: Sequence[Provisioner] | None = None,
+    ) -> None:
+        attributes = _check(type(self), config)
+        arguments = _element_arguments(
+            type(self),
+            connection=connection,
+            count=count,
+            depends_on=depends_on,
+            for_each=for_each,
+            lifecycle=lifecycle,
+            provider=provider,
+            provisioners=provisioners,
+        )
+        super().__init__(scope, id, **arguments)
+        self._tfprod_attributes = attributes
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        return self._tfprod_attributes
+
+
+class Provider(TerraformProvider):
+    """Base of generated provider classes; `alias` is emitted and used in references."""
+
+    tf_fields: ClassVar[tuple[Field, ...]]
+    tf_provider: ClassVar[ProviderInfo]
+
+    def __init__(
+        self, scope: Construct, id: str, config: Mapping[str, Any], *, alias: str | None
+    ) -> None:
+        attributes = _check(type(self), config)
+        if alias is not None and not isinstance(alias, str):
+            raise BindingValueError(f"{type(self).__name__}.alias: expected string, got {alias!r}")
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type=self.tf_provider.name,
+            terraform_generator_metadata=self.tf_provider.generator_metadata(),
+            terraform_provider_source=self.tf_provider.source,
+        )
+        self._tfprod_alias = alias
+        self._tfprod_attributes = attributes
+
+    @property
+    def alias(self) -> str | None:
+        """The provider alias (overrides cdktn's, which always reads as unset)."""
+        return self._tfprod_alias
+
+    @alias.setter
+    def alias(self, value: str | None) -> None:
+        self._tfprod_alias = value
+
+    def _synthesize_attributes(self) -> dict[str, Any]:
+        if self._tfprod_alias is None:
+            return self._tfprod_attributes
+        return {**self._tfprod_attributes, "alias": self._tfprod_alias}
+
+
+def string_attr(element: Any, name: str) -> str:
+    """A `${type.name.attr}` reference to a string attribute."""
+    return cast(str, element.get_string_attribute(name))
+
+
+def number_attr(element: Any, name: str) -> float:
+    return cast(float, element.get_number_attribute(name))
+
+
+def bool_attr(element: Any, name: str) -> IResolvable:
+    return cast(IResolvable, element.get_boolean_attribute(name))
+
+
+def list_attr(element: Any, name: str) -> list[str]:
+    return cast(list[str], element.get_list_attribute(name))
+
+
+def number_list_attr(element: Any, name: str) -> list[float]:
+    return cast(list[float], element.get_number_list_attribute(name))
+
+
+def string_map_attr(element: Any, name: str) -> dict[str, str]:
+    return cast(dict[str, str], element.get_string_map_attribute(name))
+
+
+def any_attr(element: Any, name: str) -> IResolvable:
+    """A reference to an attribute of any other shape (objects, maps of numbers, ...)."""
+    return cast(IResolvable, element.interpolation_for_attribute(name))
+
+
+def reference(element: Any, name: str, spec: Spec) -> Any:
+    """The token for attribute `name` (a Terraform path) of `element`, typed by `spec`."""
+    if isinstance(spec, Primitive):
+        getter = {"string": string_attr, "number": number_attr, "bool": bool_attr}
+        return getter.get(spec.name, any_attr)(element, name)
+    if isinstance(spec, ListOf) and spec.element == Primitive(name="string"):
+        return list_attr(element, name)
+    if isinstance(spec, ListOf) and spec.element == Primitive(name="number"):
+        return number_list_attr(element, name)
+    if isinstance(spec, MapOf) and spec.element == Primitive(name="string"):
+        return string_map_attr(element, name)
+    return any_attr(element, name)
+
+
+class BlockRef:
+    """References into a nested block, like the prebuilt `...OutputReference` classes:
+    `deployment.metadata.uid`, `namespace.metadata.get(0).name`.
+
+    `single` blocks are addressed as element 0, as the prebuilt packages do."""
+
+    def __init__(self, element: Any, path: str, struct: type[Struct], *, single: bool) -> None:
+        self._element = element
+        self._path = path
+        self._struct = struct
+        self._single = single
+
+    def get(self, index: int) -> BlockRef:
+        """Element `index` of a block list."""
+        return BlockRef(self._element, f"{self._path}[{index}]", self._struct, single=False)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        prefix = f"{self._path}[0]" if self._single else self._path
+        for field in self._struct.tf_fields:
+            if field.py != name:
+                continue
+            spec = field.spec
+            if isinstance(spec, StructOf):
+                return BlockRef(self._element, f"{prefix}.{field.tf}", spec.struct, single=True)
+            if isinstance(spec, ListOf) and isinstance(spec.element, StructOf):
+                return BlockRef(
+                    self._element, f"{prefix}.{field.tf}", spec.element.struct, single=False
+                )
+            return reference(self._element, f"{prefix}.{field.tf}", spec)
+        raise AttributeError(f"{self._struct.__name__} has no attribute {name!r}")
+
+
+__all__ = [
+    "BlockRef",
+    "Connection",
+    "DataSource",
+    "Lifecycle",
+    "Provider",
+    "ProviderInfo",
+    "Provisioner",
+    "Resource",
+    "any_attr",
+    "bool_attr",
+    "list_attr",
+    "number_attr",
+    "number_list_attr",
+    "reference",
+    "string_attr",
+    "string_map_attr",
+]
