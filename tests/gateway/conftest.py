@@ -1,0 +1,64 @@
+"""Fixtures: fake model servers and a gateway in front of them, on loopback ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.gateway.upstream import FakeModelServer, ServerThread
+from tfprod.runtime.gateway import Gateway, GatewayConfig
+
+ADMIN_TOKEN = "test-admin-token-3f9c"
+
+
+@pytest.fixture
+def servers() -> Iterator[ServerThread]:
+    thread = ServerThread()
+    yield thread
+    thread.close()
+
+
+class Stack:
+    """Fake upstreams by name, the gateway in front of them, and an HTTP client for it."""
+
+    def __init__(self, servers: ServerThread) -> None:
+        self.servers = servers
+        self.upstreams: dict[str, FakeModelServer] = {}
+        self.urls: dict[str, str] = {}
+        self.gateway: Gateway | None = None
+        self.url = ""
+
+    def upstream(self, name: str, **knobs: Any) -> str:
+        server = FakeModelServer(**knobs)
+        self.upstreams[name] = server
+        self.urls[name] = self.servers.serve(server.app)
+        return self.urls[name]
+
+    def start(self, config: dict[str, Any], *, token: str | None = ADMIN_TOKEN) -> httpx.Client:
+        self.gateway = Gateway(GatewayConfig.from_dict(config), admin_token=token)
+        self.url = self.servers.serve(self.gateway.build_app)
+        return httpx.Client(base_url=self.url, timeout=30)
+
+
+@pytest.fixture
+def stack(servers: ServerThread) -> Stack:
+    return Stack(servers)
+
+
+def route(stack: Stack, weights: dict[str, float], **extra: Any) -> dict[str, Any]:
+    """A one-model config (`clf`) whose variants are the named fake upstreams."""
+    variants = [
+        {"name": name, "url": stack.urls[name], "weight": weight}
+        for name, weight in weights.items()
+    ]
+    return {"routes": [{"model": "clf", "variants": variants, **extra}], "seed": 7}
+
+
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+BODY = b'{"instances": [[1.0, 2.0, 3.0, 4.0]]}'

@@ -1,0 +1,62 @@
+"""The metrics text is valid Prometheus exposition format and follows its conventions."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tfprod.runtime.gateway.metrics import Counter, GatewayMetrics, Histogram
+
+
+def test_histogram_buckets_are_cumulative_with_sum_and_count() -> None:
+    histogram = Histogram("x_seconds", "help", ("model",), (0.1, 1.0))
+    for value in (0.05, 0.1, 0.5, 3.0):
+        histogram.observe(("clf",), value)
+    assert list(histogram.render())[2:] == [
+        'x_seconds_bucket{model="clf",le="0.1"} 2',
+        'x_seconds_bucket{model="clf",le="1"} 3',
+        'x_seconds_bucket{model="clf",le="+Inf"} 4',
+        'x_seconds_sum{model="clf"} 3.65',
+        'x_seconds_count{model="clf"} 4',
+    ]
+
+
+def test_label_values_are_escaped() -> None:
+    counter = Counter("odd_total", "help", ("model",))
+    counter.inc(('a"b\\c\nd',))
+    (family,) = text_string_to_metric_families("\n".join(counter.render()) + "\n")
+    assert [sample.labels for sample in family.samples] == [{"model": 'a"b\\c\nd'}]
+
+
+def test_every_gateway_metric_parses_with_its_declared_type() -> None:
+    metrics = GatewayMetrics()
+    metrics.requests.inc(("clf", "stable", "200"))
+    metrics.duration.observe(("clf", "stable"), 0.002)
+    metrics.confidence.observe(("clf", "stable"), 0.9)
+    metrics.weights.set(("clf", "stable"), 0.95)
+    metrics.feedback.inc(("clf", "stable", "click"))
+    metrics.feedback_value.inc(("clf", "stable", "revenue"), 12.5)
+    metrics.feedback_unmatched.inc()
+    metrics.shadow.inc(("clf", "shadow", "agree"))
+    metrics.shadow_difference.observe(("clf", "shadow"), 0.01)
+    metrics.shadow_latency.observe(("clf", "shadow"), -0.0005)
+    metrics.captured.inc(("clf",))
+    metrics.capture_dropped.inc(("clf",))
+    metrics.breaker_open.set(("clf/stable",), 0)
+    metrics.fallbacks.inc(("clf", "stable"))
+    families = {f.name: f.type for f in text_string_to_metric_families(metrics.render())}
+    assert families == {
+        "tfprod_gateway_requests": "counter",
+        "tfprod_gateway_request_duration_seconds": "histogram",
+        "tfprod_gateway_prediction_confidence": "histogram",
+        "tfprod_gateway_traffic_weight": "gauge",
+        "tfprod_gateway_feedback_events": "counter",
+        "tfprod_gateway_feedback_value": "counter",
+        "tfprod_gateway_feedback_unmatched": "counter",
+        "tfprod_gateway_shadow_requests": "counter",
+        "tfprod_gateway_shadow_abs_difference": "histogram",
+        "tfprod_gateway_shadow_latency_difference_seconds": "histogram",
+        "tfprod_gateway_capture_records": "counter",
+        "tfprod_gateway_capture_dropped": "counter",
+        "tfprod_gateway_breaker_open": "gauge",
+        "tfprod_gateway_fallback_requests": "counter",
+    }

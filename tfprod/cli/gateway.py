@@ -1,0 +1,56 @@
+"""`tfprod gateway`: the reverse proxy in front of model versions (TF Serving's REST API)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from tfprod.cli._app import UsageError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "gateway",
+        help="run the gateway: weighted/sticky routing, shadows, capture, feedback, metrics",
+        description=(
+            "Runs the gateway until SIGTERM or SIGINT, then drains in-flight requests."
+            " The admin token comes from the environment variable or file the config names."
+        ),
+    )
+    parser.add_argument("--config", required=True, type=Path, help="GatewayConfig as JSON")
+    parser.add_argument("--port", required=True, type=int, help="port to listen on")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=30.0,
+        help="how long shutdown waits for in-flight requests (default 30)",
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tfprod.runtime.gateway.config import ConfigError, GatewayConfig
+    from tfprod.runtime.gateway.server import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: must be in [0, 65535], got {args.port}")
+    try:
+        document = json.loads(args.config.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"--config: cannot read {args.config}: {error.strerror}") from None
+    except ValueError as error:
+        raise UsageError(f"--config: {args.config} is not valid JSON: {error}") from None
+    try:
+        config = GatewayConfig.from_dict(document)
+        config.admin_token()  # fail now, before binding, if the token source is missing
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        serve(config, host=args.host, port=args.port, drain_seconds=args.drain_seconds)
+    except ConfigError as error:
+        raise UsageError(f"{args.config}: {error}") from None
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    return 0

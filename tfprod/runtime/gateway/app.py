@@ -1,0 +1,416 @@
+"""The gateway: an aiohttp reverse proxy speaking TF Serving's REST API.
+
+Hot path per predict request: read the body (bounded), pick a variant from the current
+immutable routing table, forward the bytes over a pooled keep-alive connection, return the
+upstream's bytes untouched. JSON is parsed on that path only when the sticky key is a body
+field. Shadows, capture and confidence happen after the answer is in hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from tfprod.runtime.gateway.admin import AdminApi
+from tfprod.runtime.gateway.breaker import Breaker
+from tfprod.runtime.gateway.capture import CaptureQueue, CaptureRecord
+from tfprod.runtime.gateway.config import Endpoint, GatewayConfig, Route
+from tfprod.runtime.gateway.feedback import FeedbackError, FeedbackJoin, parse_feedback
+from tfprod.runtime.gateway.metrics import GatewayMetrics
+from tfprod.runtime.gateway.routing import RoutingTable, key_point
+from tfprod.runtime.gateway.shadow import ShadowMirror, prediction_rows
+
+VERBS = ("predict", "classify", "regress")
+REQUEST_ID_HEADER = "X-Request-Id"
+VARIANT_HEADER = "X-Tfprod-Variant"
+_MAX_REQUEST_ID = 128
+_JSON = "application/json"
+_JSON_HEADERS = {"Content-Type": _JSON}
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """An error in TF Serving's REST shape: `{"error": "..."}`."""
+    return web.Response(
+        status=status, body=json.dumps({"error": message}), content_type=_JSON, headers=headers
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Target:
+    """Where a request goes: the model name as called, the verb, an optional pinned variant."""
+
+    model: str
+    verb: str | None
+    suffix: str
+    pinned: str | None
+    pinned_kind: str | None
+
+
+def _parse_path(tail: str) -> _Target | None:
+    """`name[/versions/V|/labels/L][:verb|/metadata]` -> target, or None if malformed."""
+    verb = None
+    last_slash = tail.rfind("/")
+    colon = tail.find(":", last_slash + 1)
+    if colon >= 0:
+        verb = tail[colon + 1 :]
+        tail = tail[:colon]
+    parts = tail.split("/")
+    suffix = ""
+    if parts[-1] == "metadata" and verb is None and len(parts) in (2, 4):
+        suffix = "/metadata"
+        parts = parts[:-1]
+    if len(parts) == 1 and parts[0]:
+        return _Target(model=parts[0], verb=verb, suffix=suffix, pinned=None, pinned_kind=None)
+    if len(parts) == 3 and parts[0] and parts[1] in ("versions", "labels") and parts[2]:
+        return _Target(
+            model=parts[0], verb=verb, suffix=suffix, pinned=parts[2], pinned_kind=parts[1]
+        )
+    return None
+
+
+class _UpstreamError(Exception):
+    """The upstream did not give a usable answer (connection error, timeout, 5xx, open)."""
+
+    def __init__(self, reason: str, answer: tuple[int, bytes] | None = None) -> None:
+        super().__init__(reason)
+        self.answer = answer
+
+
+class Gateway:
+    """Holds the live state: routing tables, breakers, metrics, capture, feedback join."""
+
+    def __init__(self, config: GatewayConfig, *, admin_token: str | None) -> None:
+        self.config = config
+        self.metrics = GatewayMetrics()
+        self.routes = {route.model: route for route in config.routes}
+        self.tables: dict[str, RoutingTable] = {}
+        for route in config.routes:
+            self.set_table(
+                route.model,
+                RoutingTable.build(
+                    [v.endpoint.name for v in route.variants], [v.weight for v in route.variants]
+                ),
+            )
+        self.endpoints = {
+            route.model: {v.endpoint.name: v.endpoint for v in route.variants}
+            for route in config.routes
+        }
+        self.breakers: dict[tuple[str, str], Breaker] = {}
+        for route in config.routes:
+            for endpoint in [v.endpoint for v in route.variants] + [route.fallback]:
+                if endpoint is not None:
+                    self.breakers[(route.model, endpoint.name)] = Breaker(
+                        threshold=config.breaker.failure_threshold,
+                        open_seconds=config.breaker.open_seconds,
+                    )
+        rng = random.Random(config.seed)
+        self.random = rng.random
+        self.capture = CaptureQueue(config.capture_queue_size)
+        self.feedback = FeedbackJoin(config.feedback_window)
+        self.admin = AdminApi(self, admin_token)
+        self._id_prefix = os.urandom(6).hex() + "-"
+        self._id_counter = 0
+        self.session: aiohttp.ClientSession | None = None
+        self.shadows: ShadowMirror | None = None
+
+    # -- state ------------------------------------------------------------------------------
+
+    def set_table(self, model: str, table: RoutingTable) -> None:
+        """Swaps in a new routing table in one step: requests already routed keep their
+        upstream, the next request sees the new weights; none is dropped."""
+        self.tables[model] = table
+        for name, weight in zip(table.names, table.weights, strict=True):
+            self.metrics.weights.set((model, name), weight)
+
+    def _request_id(self, request: web.Request) -> str:
+        given = request.headers.get(REQUEST_ID_HEADER)
+        if given and len(given) <= _MAX_REQUEST_ID and given.isprintable():
+            return given
+        self._id_counter += 1
+        return f"{self._id_prefix}{self._id_counter:x}"
+
+    # -- application ------------------------------------------------------------------------
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=self.config.max_body_bytes)
+        app.router.add_post("/v1/feedback", self.handle_feedback)
+        app.router.add_post("/v1/models/{tail:.+}", self.handle_predict)
+        app.router.add_get("/v1/models/{tail:.+}", self.handle_status)
+        app.router.add_get("/metrics", self.handle_metrics)
+        self.admin.register(app.router)
+        app.router.add_route("*", "/{tail:.*}", self.handle_unknown)
+        app.on_startup.append(self._start)
+        app.on_shutdown.append(self._stop_shadows)
+        app.on_cleanup.append(self._close)
+        return app
+
+    async def _start(self, _app: web.Application) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=self.config.upstream_connections, keepalive_timeout=30.0, ttl_dns_cache=None
+        )
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.config.upstream_timeout_seconds),
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        )
+        self.shadows = ShadowMirror(
+            session=self.session,
+            metrics=self.metrics,
+            timeout_seconds=self.config.shadow_timeout_seconds,
+            max_in_flight=self.config.shadow_max_in_flight,
+            random=self.random,
+        )
+
+    async def _stop_shadows(self, _app: web.Application) -> None:
+        if self.shadows is not None:
+            await self.shadows.close(self.config.shadow_timeout_seconds)
+
+    async def _close(self, _app: web.Application) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    async def handle_unknown(self, request: web.Request) -> web.Response:
+        return error_response(404, f"no such endpoint: {request.method} {request.path}")
+
+    async def handle_metrics(self, _request: web.Request) -> web.Response:
+        for (model, name), breaker in self.breakers.items():
+            self.metrics.breaker_open.set((f"{model}/{name}",), float(breaker.state != "closed"))
+        return web.Response(
+            text=self.metrics.render(), content_type="text/plain", charset="utf-8",
+            headers={"X-Content-Type-Options": "nosniff"},
+        )  # fmt: skip
+
+    async def handle_status(self, request: web.Request) -> web.Response:
+        target = _parse_path(request.match_info["tail"])
+        if target is None or target.verb is not None:
+            return error_response(404, f"malformed model path: {request.path}")
+        route = self.routes.get(target.model)
+        if route is None:
+            return error_response(404, f"Servable not found for request: Latest({target.model})")
+        endpoint = self._pinned(route, target) if target.pinned else route.variants[0].endpoint
+        if isinstance(endpoint, web.Response):
+            return endpoint
+        assert self.session is not None
+        try:
+            async with self.session.get(endpoint.status_url(route.model, target.suffix)) as answer:
+                return web.Response(
+                    status=answer.status, body=await answer.read(), content_type=_JSON
+                )
+        except (aiohttp.ClientError, TimeoutError):
+            return error_response(503, f"upstream {endpoint.name!r} is unavailable")
+
+    def _pinned(self, route: Route, target: _Target) -> Endpoint | web.Response:
+        """The variant a `/versions/V` or `/labels/L` path names (a label is a variant name)."""
+        for variant in route.variants:
+            endpoint = variant.endpoint
+            if (target.pinned_kind == "versions" and endpoint.version == target.pinned) or (
+                target.pinned_kind == "labels" and endpoint.name == target.pinned
+            ):
+                return endpoint
+        kind = "version" if target.pinned_kind == "versions" else "label"
+        known = [
+            (v.endpoint.version if kind == "version" else v.endpoint.name) or "-"
+            for v in route.variants
+        ]
+        return error_response(
+            404,
+            f"model {route.model!r} has no variant with {kind} {target.pinned!r};"
+            f" {kind}s: {', '.join(known)}",
+        )
+
+    async def handle_predict(self, request: web.Request) -> web.Response:
+        target = _parse_path(request.match_info["tail"])
+        if target is None or target.verb not in VERBS:
+            return error_response(
+                404, f"malformed request: POST {request.path}; expected"
+                " /v1/models/NAME[/versions/V|/labels/L]:predict|classify|regress",
+            )  # fmt: skip
+        route = self.routes.get(target.model)
+        if route is None:
+            return error_response(404, f"Servable not found for request: Latest({target.model})")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(
+                413, f"request body is larger than {self.config.max_body_bytes} bytes"
+            )
+        if target.pinned is not None:
+            pinned = self._pinned(route, target)
+            if isinstance(pinned, web.Response):
+                return pinned
+            endpoint = pinned
+        else:
+            point = self._point(route, request, body)
+            if isinstance(point, web.Response):
+                return point
+            table = self.tables[route.model]
+            endpoint = self.endpoints[route.model][table.names[table.pick(point)]]
+        return await self._forward(request, route, endpoint, target.verb, body)
+
+    def _point(self, route: Route, request: web.Request, body: bytes) -> float | web.Response:
+        sticky = route.sticky
+        if sticky is None:
+            return self.random()
+        key: str | None
+        if sticky.source == "header":
+            key = request.headers.get(sticky.name)
+        elif sticky.source == "cookie":
+            key = request.cookies.get(sticky.name)
+        else:
+            try:
+                key = _field(json.loads(body), sticky.name)
+            except (ValueError, RecursionError) as error:
+                return error_response(400, f"request body is not valid JSON: {error}")
+        return self.random() if not key else key_point(key, route.model)
+
+    async def _forward(
+        self, request: web.Request, route: Route, endpoint: Endpoint, verb: str, body: bytes
+    ) -> web.Response:
+        model = route.model
+        request_id = self._request_id(request)
+        started = time.perf_counter()
+        served = endpoint
+        try:
+            status, answer = await self._call(model, endpoint, verb, body)
+        except _UpstreamError as failure:
+            fallback = route.fallback
+            if fallback is None or fallback is endpoint:
+                return self._failed(model, endpoint, failure, request_id)
+            self.metrics.fallbacks.inc((model, endpoint.name))
+            served = fallback
+            try:
+                status, answer = await self._call(model, fallback, verb, body)
+            except _UpstreamError as second:
+                return self._failed(model, fallback, second, request_id)
+        elapsed = time.perf_counter() - started
+        variant = served.name
+        self.metrics.requests.inc((model, variant, str(status)))
+        self.metrics.duration.observe((model, variant), elapsed)
+        self.feedback.remember(request_id, model, variant)
+        if status == 200:
+            if route.shadows and self.shadows is not None:
+                self.shadows.mirror(
+                    model=model, shadows=route.shadows, verb=verb, body=body,
+                    primary=answer, primary_seconds=elapsed,
+                )  # fmt: skip
+            if route.capture_rate and self.random() < route.capture_rate:
+                self._capture(request_id, model, variant, status=status, body=body, answer=answer)
+        return web.Response(
+            status=status,
+            body=answer,
+            content_type=_JSON,
+            headers={REQUEST_ID_HEADER: request_id, VARIANT_HEADER: variant},
+        )
+
+    async def _call(
+        self, model: str, endpoint: Endpoint, verb: str, body: bytes
+    ) -> tuple[int, bytes]:
+        breaker = self.breakers[(model, endpoint.name)]
+        if not breaker.allow():
+            raise _UpstreamError(f"upstream {endpoint.name!r} is unavailable (circuit open)")
+        assert self.session is not None
+        try:
+            async with self.session.post(
+                endpoint.predict_url(model, verb), data=body, headers=_JSON_HEADERS
+            ) as response:
+                status, answer = response.status, await response.read()
+        except TimeoutError:
+            breaker.failure()
+            raise _UpstreamError(f"upstream {endpoint.name!r} timed out") from None
+        except aiohttp.ClientError:
+            breaker.failure()
+            raise _UpstreamError(f"upstream {endpoint.name!r} is unavailable") from None
+        if status >= 500:
+            breaker.failure()
+            raise _UpstreamError(f"upstream {endpoint.name!r} failed", (status, answer))
+        breaker.success()
+        return status, answer
+
+    def _failed(
+        self, model: str, endpoint: Endpoint, failure: _UpstreamError, request_id: str
+    ) -> web.Response:
+        headers = {REQUEST_ID_HEADER: request_id, VARIANT_HEADER: endpoint.name}
+        if failure.answer is not None:  # pass the upstream's own 5xx answer through
+            status, answer = failure.answer
+            self.metrics.requests.inc((model, endpoint.name, str(status)))
+            return web.Response(status=status, body=answer, content_type=_JSON, headers=headers)
+        self.metrics.requests.inc((model, endpoint.name, "503"))
+        return error_response(503, str(failure), headers)
+
+    def _capture(
+        self, request_id: str, model: str, variant: str, *, status: int, body: bytes, answer: bytes
+    ) -> None:
+        record = CaptureRecord(
+            request_id=request_id,
+            model=model,
+            variant=variant,
+            status=status,
+            unix_time=time.time(),
+            request=body.decode("utf-8", "replace"),
+            response=answer.decode("utf-8", "replace"),
+        )
+        if self.capture.offer(record):
+            self.metrics.captured.inc((model,))
+            for confidence in _confidences(answer):
+                self.metrics.confidence.observe((model, variant), confidence)
+        else:
+            self.metrics.capture_dropped.inc((model,))
+
+    async def handle_feedback(self, request: web.Request) -> web.Response:
+        try:
+            event = parse_feedback(json.loads(await request.read()))
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(
+                413, f"request body is larger than {self.config.max_body_bytes} bytes"
+            )
+        except (ValueError, RecursionError) as error:
+            return error_response(400, str(error) if isinstance(error, FeedbackError) else
+                                  f"request body is not valid JSON: {error}")  # fmt: skip
+        served = self.feedback.lookup(event.request_id)
+        if served is None:
+            self.metrics.feedback_unmatched.inc()
+            return error_response(
+                404,
+                f"unknown request_id {event.request_id!r:.80}: not served by this gateway or"
+                f" older than its last {self.config.feedback_window} requests",
+            )
+        model, variant = served
+        self.metrics.feedback.inc((model, variant, event.event))
+        self.metrics.feedback_value.inc((model, variant, event.event), event.value)
+        return web.json_response({"request_id": event.request_id, "model": model,
+                                  "variant": variant, "event": event.event})  # fmt: skip
+
+
+def _field(document: Any, path: str) -> str | None:
+    """The value at a dotted `path` (`user_id`, `instances.0.user_id`) as text, or None."""
+    for part in path.split("."):
+        if isinstance(document, dict):
+            document = document.get(part)
+        elif isinstance(document, list) and part.isdigit() and int(part) < len(document):
+            document = document[int(part)]
+        else:
+            return None
+    if document is None or isinstance(document, dict | list):
+        return None
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+def _confidences(answer: bytes) -> list[float]:
+    """Top-class probability per prediction row (max(p, 1 - p) for a single probability)."""
+    try:
+        rows = prediction_rows(json.loads(answer))
+    except ValueError:
+        return []
+    return [max(*row, 1.0 - row[0]) if len(row) == 1 else max(row) for row in rows or [] if row]

@@ -1,0 +1,333 @@
+"""The gateway's own configuration: a small frozen document read from JSON.
+
+It mirrors the Policy's roles one to one, so `GatewayConfig.from_policy` stays a plain mapping:
+stable/canary/challenger versions become `variants` (in that order), shadow versions become
+`shadows`, the fallback version becomes `fallback`, and the policy's capture rate and sticky key
+land on the route. The admin token is never part of the document: it names an environment
+variable or a file that holds it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+StickySource = Literal["header", "cookie", "field"]
+STICKY_SOURCES: tuple[str, ...] = get_args(StickySource)
+
+
+class ConfigError(ValueError):
+    """The gateway configuration is invalid; the message names the field and the bad value."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """One model server endpoint: `url` is its REST base (`http://host:port`).
+
+    `model_name` defaults to the route's model name; `version` left out means the server's
+    default (latest) version, as in TF Serving's `/v1/models/{name}:predict`."""
+
+    name: str
+    url: str
+    model_name: str | None = None
+    version: str | None = None
+
+    def predict_url(self, model: str, verb: str) -> str:
+        path = f"{self.url}/v1/models/{self.model_name or model}"
+        if self.version is not None:
+            path += f"/versions/{self.version}"
+        return f"{path}:{verb}"
+
+    def status_url(self, model: str, suffix: str) -> str:
+        path = f"{self.url}/v1/models/{self.model_name or model}"
+        if self.version is not None:
+            path += f"/versions/{self.version}"
+        return path + suffix
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """A live variant: gets `weight` of the route's traffic (weights are normalised)."""
+
+    endpoint: Endpoint
+    weight: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shadow:
+    """A shadow target: a `fraction` of requests are mirrored to it after the primary answers."""
+
+    endpoint: Endpoint
+    fraction: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class StickyKey:
+    """Where the request key for sticky assignment comes from.
+
+    `name` is a header name, a cookie name, or a dotted path into the JSON body
+    (`user_id`, `instances.0.user_id`). Reading a body field costs a JSON parse per request."""
+
+    source: StickySource
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    """Everything the gateway does for one model name.
+
+    Variants hold ranges of [0, 1) from the last listed one upwards (the first listed, usually
+    the stable version, holds the top, the second sits just below), so growing the second
+    variant's share at the expense of the first only moves users from the first to it: list
+    the variant being ramped (the canary) second. `sticky` left out: weighted random per
+    request. `fallback` left out: an open breaker answers 503. `capture_rate` 0: no capture."""
+
+    model: str
+    variants: tuple[Variant, ...]
+    shadows: tuple[Shadow, ...] = ()
+    sticky: StickyKey | None = None
+    fallback: Endpoint | None = None
+    capture_rate: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BreakerConfig:
+    """`failure_threshold` consecutive failures (connection error, timeout or 5xx) open an
+    upstream's breaker for `open_seconds`; then one trial request decides whether it closes."""
+
+    failure_threshold: int = 5
+    open_seconds: float = 10.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayConfig:
+    """The gateway's configuration (see the module docstring for the Policy mapping).
+
+    Defaults: 1 MiB bodies, 10 s upstream timeout, shadows time out after 2 s with at most 64
+    in flight (more are dropped and counted), 10,000 captured records queued (more are dropped
+    and counted), feedback joins the last 100,000 request ids. No admin token source: the
+    admin API refuses every call. `seed` makes unkeyed routing and sampling reproducible."""
+
+    routes: tuple[Route, ...]
+    breaker: BreakerConfig = field(default_factory=BreakerConfig)
+    max_body_bytes: int = 1 << 20
+    upstream_timeout_seconds: float = 10.0
+    upstream_connections: int = 256
+    shadow_timeout_seconds: float = 2.0
+    shadow_max_in_flight: int = 64
+    capture_queue_size: int = 10_000
+    feedback_window: int = 100_000
+    admin_token_env: str | None = None
+    admin_token_file: str | None = None
+    seed: int | None = None
+
+    def route(self, model: str) -> Route | None:
+        return next((r for r in self.routes if r.model == model), None)
+
+    def admin_token(self) -> str | None:
+        """Reads the admin token from its environment variable or file, at start-up only."""
+        if self.admin_token_env is not None:
+            token = os.environ.get(self.admin_token_env, "")
+            if not token:
+                raise ConfigError(
+                    f"admin_token_env: environment variable {self.admin_token_env} is not set"
+                )
+            return token
+        if self.admin_token_file is not None:
+            try:
+                token = Path(self.admin_token_file).read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise ConfigError(
+                    f"admin_token_file: cannot read {self.admin_token_file}: {error.strerror}"
+                ) from None
+            if not token:
+                raise ConfigError(f"admin_token_file: {self.admin_token_file} is empty")
+            return token
+        return None
+
+    @classmethod
+    def from_dict(cls, data: object) -> GatewayConfig:
+        """Builds a config from parsed JSON, naming the exact field of any error."""
+        return _Reader(data, "").gateway()
+
+
+_GATEWAY_KEYS = {
+    "routes",
+    "breaker",
+    "max_body_bytes",
+    "upstream_timeout_seconds",
+    "upstream_connections",
+    "shadow_timeout_seconds",
+    "shadow_max_in_flight",
+    "capture_queue_size",
+    "feedback_window",
+    "admin_token_env",
+    "admin_token_file",
+    "seed",
+}
+
+
+class _Reader:
+    """Reads one JSON object at `path`, checking types and ranges field by field."""
+
+    def __init__(self, data: object, path: str) -> None:
+        self.path = path
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{path or 'config'}: must be an object, got {_show(data)}")
+        self.data: Mapping[str, Any] = data
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def only(self, allowed: set[str]) -> None:
+        unknown = sorted(set(self.data) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"{self._at(unknown[0])}: unknown field; allowed: {', '.join(sorted(allowed))}"
+            )
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+        value = self.data.get(key, default)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{self._at(key)}: must be a non-empty string, got {_show(value)}")
+        return value
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self.data.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not low <= value <= high
+        ):
+            raise ConfigError(
+                f"{self._at(key)}: must be a number in [{low:g}, {high:g}], got {_show(value)}"
+            )
+        return float(value)
+
+    def integer(self, key: str, default: int | None, low: int) -> Any:
+        value = self.data.get(key, default)
+        if value is None and default is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{self._at(key)}: must be an integer >= {low}, got {_show(value)}")
+        return value
+
+    def items(self, key: str, *, required: bool) -> list[_Reader]:
+        value = self.data.get(key, [] if not required else None)
+        if not isinstance(value, list) or (required and not value):
+            wanted = "a non-empty list" if required else "a list"
+            raise ConfigError(f"{self._at(key)}: must be {wanted}, got {_show(value)}")
+        return [_Reader(item, f"{self._at(key)}[{i}]") for i, item in enumerate(value)]
+
+    def child(self, key: str) -> _Reader | None:
+        value = self.data.get(key)
+        return None if value is None else _Reader(value, self._at(key))
+
+    def endpoint(self, extra: set[str]) -> Endpoint:
+        self.only({"name", "url", "model_name", "version"} | extra)
+        url = self.text("url", required=True)
+        if not url.startswith(("http://", "https://")) or url.endswith("/"):
+            raise ConfigError(
+                f"{self._at('url')}: must be http(s)://host:port without a trailing slash,"
+                f" got {url!r}"
+            )
+        version = self.data.get("version")
+        if isinstance(version, int) and not isinstance(version, bool):
+            version = str(version)
+        if version is not None and not (isinstance(version, str) and version.isdigit()):
+            raise ConfigError(
+                f"{self._at('version')}: must be a version number, got {_show(version)}"
+            )
+        return Endpoint(
+            name=self.text("name", required=True),
+            url=url,
+            model_name=self.text("model_name"),
+            version=version,
+        )
+
+    def route(self) -> Route:
+        self.only({"model", "variants", "shadows", "sticky", "fallback", "capture_rate"})
+        model = self.text("model", required=True)
+        variants = tuple(
+            Variant(endpoint=item.endpoint({"weight"}), weight=item.number("weight", 0.0, 0, 1))
+            for item in self.items("variants", required=True)
+        )
+        if sum(v.weight for v in variants) <= 0:
+            raise ConfigError(f"{self._at('variants')}: weights must not all be 0")
+        shadows = tuple(
+            Shadow(
+                endpoint=item.endpoint({"fraction"}), fraction=item.number("fraction", 1.0, 0, 1)
+            )
+            for item in self.items("shadows", required=False)
+        )
+        names = [v.endpoint.name for v in variants] + [s.endpoint.name for s in shadows]
+        fallback_reader = self.child("fallback")
+        fallback = None if fallback_reader is None else fallback_reader.endpoint(set())
+        if fallback is not None:
+            names.append(fallback.name)
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate is not None:
+            raise ConfigError(f"{self.path}: endpoint name {duplicate!r} is used more than once")
+        sticky_reader = self.child("sticky")
+        sticky = None
+        if sticky_reader is not None:
+            sticky_reader.only({"source", "name"})
+            source = sticky_reader.text("source", required=True)
+            if source not in STICKY_SOURCES:
+                raise ConfigError(
+                    f"{sticky_reader._at('source')}: must be one of"
+                    f" {', '.join(STICKY_SOURCES)}, got {source!r}"
+                )
+            sticky = StickyKey(source=source, name=sticky_reader.text("name", required=True))
+        return Route(
+            model=model,
+            variants=variants,
+            shadows=shadows,
+            sticky=sticky,
+            fallback=fallback,
+            capture_rate=self.number("capture_rate", 0.0, 0, 1),
+        )
+
+    def gateway(self) -> GatewayConfig:
+        self.only(_GATEWAY_KEYS)
+        routes = tuple(item.route() for item in self.items("routes", required=True))
+        models = [r.model for r in routes]
+        duplicate = next((m for m in models if models.count(m) > 1), None)
+        if duplicate is not None:
+            raise ConfigError(f"routes: model {duplicate!r} has more than one route")
+        breaker_reader = self.child("breaker")
+        breaker = BreakerConfig()
+        if breaker_reader is not None:
+            breaker_reader.only({"failure_threshold", "open_seconds"})
+            breaker = BreakerConfig(
+                failure_threshold=breaker_reader.integer("failure_threshold", 5, 1),
+                open_seconds=breaker_reader.number("open_seconds", 10.0, 0.001, 86_400),
+            )
+        if "admin_token_env" in self.data and "admin_token_file" in self.data:
+            raise ConfigError("admin_token_env, admin_token_file: give one token source, not both")
+        return GatewayConfig(
+            routes=routes,
+            breaker=breaker,
+            max_body_bytes=self.integer("max_body_bytes", 1 << 20, 1),
+            upstream_timeout_seconds=self.number("upstream_timeout_seconds", 10.0, 0.001, 3600),
+            upstream_connections=self.integer("upstream_connections", 256, 1),
+            shadow_timeout_seconds=self.number("shadow_timeout_seconds", 2.0, 0.001, 3600),
+            shadow_max_in_flight=self.integer("shadow_max_in_flight", 64, 0),
+            capture_queue_size=self.integer("capture_queue_size", 10_000, 1),
+            feedback_window=self.integer("feedback_window", 100_000, 1),
+            admin_token_env=self.text("admin_token_env"),
+            admin_token_file=self.text("admin_token_file"),
+            seed=self.integer("seed", None, 0),
+        )
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

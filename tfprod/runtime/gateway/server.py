@@ -1,0 +1,50 @@
+"""Running the gateway until SIGTERM or SIGINT, then shutting down gracefully.
+
+On a signal the gateway stops accepting connections, lets in-flight requests finish (up to
+`drain_seconds`), gives running shadow mirrors their timeout, then closes upstream connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from tfprod.runtime.gateway.app import Gateway
+from tfprod.runtime.gateway.config import GatewayConfig
+
+_log = logging.getLogger(__name__)
+
+
+async def run_gateway(
+    config: GatewayConfig, *, host: str, port: int, drain_seconds: float = 30.0
+) -> None:
+    """Serves until SIGTERM/SIGINT; logs one `listening` line once bound."""
+    gateway = Gateway(config, admin_token=config.admin_token())
+    runner = web.AppRunner(gateway.build_app(), access_log=None, shutdown_timeout=drain_seconds)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        site = web.TCPSite(runner, host, port, shutdown_timeout=drain_seconds, backlog=1024)
+        await site.start()
+        _log.info("tfprod gateway listening on http://%s:%d", host, port)
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await runner.cleanup()
+
+
+def serve(config: GatewayConfig, *, host: str, port: int, drain_seconds: float = 30.0) -> None:
+    """Runs the gateway on uvloop (when installed) until it is told to stop."""
+    try:
+        import uvloop
+    except ImportError:  # the runtime image has it; plain asyncio still works
+        asyncio.run(run_gateway(config, host=host, port=port, drain_seconds=drain_seconds))
+        return
+    uvloop.run(run_gateway(config, host=host, port=port, drain_seconds=drain_seconds))
