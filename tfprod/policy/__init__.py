@@ -1,15 +1,49 @@
 """tfprod.policy: the one contract between a deployment's declaration and its runtime."""
 
 from tfprod.policy._base import PolicyError
+from tfprod.policy.alerts import AlertRoutes, SecretRef
 from tfprod.policy.document import SCHEMA_VERSION, Policy
+from tfprod.policy.expressions import (
+    Condition,
+    parse_condition,
+    parse_criterion,
+    parse_duration,
+    ramp_steps,
+)
+from tfprod.policy.observe import Debugger, Drift, Monitor
+from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
+from tfprod.policy.safety import Action, ControllerSettings, SafetyNet, Trigger
+from tfprod.policy.timing import RollbackPath, RollbackTiming, rollback_timing
 from tfprod.policy.versions import ModelVersion, Role, StickyKey, Traffic
 
 __all__ = [
     "SCHEMA_VERSION",
+    "ABTest",
+    "Action",
+    "AlertRoutes",
+    "CanaryRamp",
+    "Condition",
+    "ControllerSettings",
+    "Debugger",
+    "Drift",
     "ModelVersion",
+    "Monitor",
     "Policy",
     "PolicyError",
+    "RampStep",
     "Role",
+    "RollbackPath",
+    "RollbackTiming",
+    "SafetyNet",
+    "SecretRef",
+    "ShadowTest",
     "StickyKey",
+    "SuccessMetric",
     "Traffic",
+    "Trigger",
+    "parse_condition",
+    "parse_criterion",
+    "parse_duration",
+    "ramp_steps",
+    "rollback_timing",
 ]

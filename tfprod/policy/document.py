@@ -10,6 +10,9 @@ from typing import Any, Final, Literal, Self
 from pydantic import field_validator, model_validator
 
 from tfprod.policy._base import PolicyModel, invalid
+from tfprod.policy.observe import Debugger, Drift, Monitor
+from tfprod.policy.rollout import ABTest, CanaryRamp, ShadowTest
+from tfprod.policy.safety import ControllerSettings, SafetyNet
 from tfprod.policy.versions import ModelVersion, Role, Traffic
 
 SCHEMA_VERSION: Final = "tfprod.dev/v1alpha1"
@@ -39,6 +42,22 @@ class Policy(PolicyModel):
     """Every version the deployment runs, each with its role."""
     traffic: Traffic
     """The declared split of live traffic between versions."""
+    canary: CanaryRamp | None = None
+    """Ramp a canary version up step by step. Default: no canary."""
+    ab_test: ABTest | None = None
+    """Compare a challenger with the stable version. Default: no A/B test."""
+    shadow: ShadowTest | None = None
+    """Mirror requests to a shadow version. Default: no shadow test."""
+    monitor: Monitor | None = None
+    """Metrics to watch and alert routes. Default: the gateway's built-in metrics, no alerts."""
+    drift: Drift | None = None
+    """Input drift detection. Default: none."""
+    safety: SafetyNet | None = None
+    """Rollback, pause and alert triggers. Default: none, only missing data rolls back."""
+    debugger: Debugger | None = None
+    """Capture and explain a sample of requests. Default: none."""
+    controller: ControllerSettings = ControllerSettings()
+    """Check cadence and evidence thresholds. Default: see ControllerSettings."""
 
     @field_validator("schema_version", mode="before")
     @classmethod
@@ -126,8 +145,55 @@ def _weights_name_versions(policy: Policy) -> Iterator[str]:
             )
 
 
+def _role_problem(policy: Policy, field: str, version_id: str, roles: tuple[Role, ...]) -> str:
+    """Why `version_id` cannot be used in `field`, or "" when it is declared with a fitting role."""
+    declared = {version.id: version for version in policy.versions}
+    allowed = " or ".join(repr(role) for role in roles)
+    version = declared.get(version_id)
+    if version is None:
+        return (
+            f"{field}: {version_id!r} is not a declared version; declared: {_ids(policy.versions)}"
+        )
+    if version.role not in roles:
+        return f"{field}: {version_id!r} has role {version.role!r}; it needs role {allowed}"
+    return ""
+
+
+def _sections_name_versions(policy: Policy) -> Iterator[str]:
+    references: list[tuple[str, str, tuple[Role, ...]]] = []
+    if policy.canary is not None:
+        references.append(("canary.version", policy.canary.version, ("canary",)))
+    if policy.ab_test is not None:
+        references.append(("ab_test.control", policy.ab_test.control, ("stable",)))
+        references.append(("ab_test.treatment", policy.ab_test.treatment, ("challenger", "canary")))
+    if policy.shadow is not None:
+        references.append(("shadow.version", policy.shadow.version, ("shadow",)))
+    if policy.safety is not None:
+        references.append(
+            ("safety.fallback_version", policy.safety.fallback_version, ("fallback", "stable"))
+        )
+    for field, version_id, roles in references:
+        problem = _role_problem(policy, field, version_id, roles)
+        if problem:
+            yield problem
+
+
+def _canary_starts_at_its_weight(policy: Policy) -> Iterator[str]:
+    if policy.canary is None:
+        return
+    declared = policy.traffic.weights.get(policy.canary.version, 0)
+    first = policy.canary.steps[0].percent
+    if abs(declared - first) > 1e-6:
+        yield (
+            f"canary.steps: the first step is {first:g}% but traffic.weights gives"
+            f" {policy.canary.version!r} {declared:g}%; they must match"
+        )
+
+
 _RULES: tuple[Callable[[Policy], Iterator[str]], ...] = (
     _unique_ids,
     _one_stable,
     _weights_name_versions,
+    _sections_name_versions,
+    _canary_starts_at_its_weight,
 )

@@ -1,0 +1,86 @@
+"""What is watched while a deployment runs: metrics, input drift, and captured explanations."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from tfprod.policy._base import PolicyModel, invalid
+from tfprod.policy._fields import Seconds
+from tfprod.policy.alerts import AlertRoutes
+from tfprod.policy.versions import ARTIFACT_SCHEMES
+
+Explainer = Literal["lime", "shap", "gradients"]
+
+
+def _check_names(value: tuple[str, ...], what: str) -> tuple[str, ...]:
+    for name in value:
+        if not (name[:1].isalpha() and name.replace("_", "").isalnum()):
+            raise invalid(
+                f"{what} {name!r} is not valid: use letters, digits and '_', starting with a letter"
+            )
+    duplicates = sorted({name for name in value if value.count(name) > 1})
+    if duplicates:
+        raise invalid(f"{what}s repeat: {', '.join(duplicates)}")
+    return value
+
+
+class Monitor(PolicyModel):
+    """Metrics exported and watched for every version, and where alerts go."""
+
+    metrics: tuple[str, ...] = Field(min_length=1)
+    """Metric names, e.g. prediction_latency, prediction_confidence, feature_drift, error_rate."""
+    alerts: AlertRoutes | None = None
+    """Alert destinations. Default: none, alerts are only logged and shown in status."""
+
+    @field_validator("metrics")
+    @classmethod
+    def _check_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_names(value, "metric")
+
+
+class Drift(PolicyModel):
+    """Input drift measured against a reference profile of the training data."""
+
+    reference_uri: str
+    """Where the reference data or profile lives: file://, s3://, gs:// or az://."""
+    threshold: float = Field(gt=0)
+    """Drift score above which drift is reported (the proposal's alert_threshold)."""
+    window_seconds: Seconds
+    """Live inputs are compared over this trailing window (the proposal's detection_window)."""
+    method: Literal["psi"] = "psi"
+    """Score: population stability index per feature, the largest reported. Default: "psi"."""
+
+    @field_validator("reference_uri")
+    @classmethod
+    def _check_uri(cls, value: str) -> str:
+        scheme, separator, rest = value.partition("://")
+        if not separator or scheme not in ARTIFACT_SCHEMES or not rest.strip("/"):
+            allowed = ", ".join(f"{name}://" for name in ARTIFACT_SCHEMES)
+            raise invalid(f"reference_uri {value!r} is not valid; allowed schemes: {allowed}")
+        return value
+
+
+class Debugger(PolicyModel):
+    """A sample of live requests captured and explained."""
+
+    capture_rate: float = Field(gt=0, le=1)
+    """Fraction of requests captured, above 0 and at most 1 (0.01 is one in a hundred)."""
+    explainers: tuple[Explainer, ...] = Field(min_length=1)
+    """Explanation methods run on captured requests (the proposal's `features` list)."""
+    features: tuple[str, ...] = ()
+    """Input features to explain. Default: all of them."""
+
+    @field_validator("explainers")
+    @classmethod
+    def _check_explainers(cls, value: tuple[Explainer, ...]) -> tuple[Explainer, ...]:
+        duplicates = sorted({name for name in value if value.count(name) > 1})
+        if duplicates:
+            raise invalid(f"explainers repeat: {', '.join(duplicates)}")
+        return value
+
+    @field_validator("features")
+    @classmethod
+    def _check_features(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_names(value, "feature")

@@ -1,0 +1,77 @@
+"""Worst-case time from a fault to the end of its rollback, computed from a policy alone.
+
+With W the evaluation window, I the check interval, F the failure threshold (consecutive
+failing checks), A the actuation bound and B the no-data bound (all from
+`ControllerSettings`; a canary's own check interval replaces I for its criteria):
+
+- detection = W + F * I: in the worst case a fault shows in the metrics only once it fills a
+  whole window (W); the next check comes at most one interval later, and F - 1 more failing
+  checks follow, one interval apart.
+- immediate_rollback trigger, or a failed canary criterion: detection + A (one routing change).
+- gradual_rollback trigger: detection + n * I + A, where the failing weight walks down the n
+  canary steps in reverse, one per check interval (n = 1 without a canary).
+- no data during a rollout (a canary or an A/B test): B + I + A: the bound runs out, the next
+  check sees it, one routing change follows.
+
+alert_and_monitor and pause triggers never roll back, so they add no path. The worst case is
+the longest path; a policy with no path has nothing to roll back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfprod.policy.document import Policy
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackPath:
+    """One way a policy ends in a rollback, and its worst-case duration."""
+
+    cause: str
+    seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackTiming:
+    """Every rollback path of a policy, in policy order."""
+
+    paths: tuple[RollbackPath, ...]
+
+    @property
+    def worst(self) -> RollbackPath | None:
+        """The slowest path (the first of equals), or None when nothing can roll back."""
+        return max(self.paths, key=lambda path: path.seconds, default=None)
+
+
+def rollback_timing(policy: Policy) -> RollbackTiming:
+    """The worst-case time to rollback of each path in `policy` (formula in the module doc)."""
+    settings = policy.controller
+    window = settings.evaluation_window_seconds
+    interval = settings.check_interval_seconds
+    actuation = settings.actuation_bound_seconds
+    detection = window + settings.failure_threshold * interval
+    paths: list[RollbackPath] = []
+    if policy.canary is not None:
+        canary_interval = policy.canary.check_interval_seconds or interval
+        canary_detection = window + settings.failure_threshold * canary_interval
+        paths.extend(
+            RollbackPath(
+                cause=f"canary criterion {str(criterion)!r} fails",
+                seconds=canary_detection + actuation,
+            )
+            for criterion in policy.canary.success_criteria
+        )
+    if policy.safety is not None:
+        steps = len(policy.canary.steps) if policy.canary is not None else 1
+        for trigger in policy.safety.triggers:
+            cause = f"trigger {str(trigger.condition)!r} ({trigger.action})"
+            if trigger.action == "immediate_rollback":
+                paths.append(RollbackPath(cause=cause, seconds=detection + actuation))
+            elif trigger.action == "gradual_rollback":
+                seconds = detection + steps * interval + actuation
+                paths.append(RollbackPath(cause=cause, seconds=seconds))
+    if policy.canary is not None or policy.ab_test is not None:
+        seconds = settings.no_data_bound_seconds + interval + actuation
+        paths.append(RollbackPath(cause="no data during the rollout", seconds=seconds))
+    return RollbackTiming(paths=tuple(paths))
