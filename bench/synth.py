@@ -1,0 +1,226 @@
+"""Synthesize the three-cloud app through tfprod's bindings and through the prebuilt providers.
+
+Each run is a fresh interpreter (`bench/three_cloud_app.py` in a subprocess), so Python,
+cdktn and the jsii Node.js kernel all start from cold, as in `cdktf synth`. The two flavours
+alternate run by run; the table shows medians. Figures:
+
+- wall: seconds from spawning the app until it exits (synthesis included).
+- peak tree RSS: the largest sum of resident memory over the app and all its descendants
+  (the Node.js jsii kernel), sampled from /proc every 10 ms; a spike shorter than that can be
+  missed.
+- peak process RSS: `ru_maxrss` from `os.wait4` of the app, which is the largest peak of any
+  ONE process in its tree (the app itself or a waited-for descendant), not a sum.
+- installed: disk usage (like `du`) of the binding packages: `tfprod/bindings` (generated
+  modules, runtime, generator and snapshots) vs the four `cdktn_provider_*` package dirs,
+  whose `_jsii/*.tgz` hold the Node.js assemblies. cdktn, constructs and jsii are needed by
+  both and shown once.
+
+    python bench/synth.py [--runs 3] [--only tfprod|prebuilt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+APP = HERE / "three_cloud_app.py"
+PROVIDERS = ("kubernetes", "aws", "google", "azurerm")
+PREBUILT = tuple(f"cdktn_provider_{name}" for name in PROVIDERS)
+PREBUILT_PIP = "pip install cdktn-provider-aws cdktn-provider-google cdktn-provider-azurerm"
+SHARED = ("cdktn", "constructs", "jsii")
+SAMPLE_SECONDS = 0.01
+TARGET_SECONDS = 2.5
+TARGET_MB = 400
+TARGET_SPEEDUP = 10
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    wall_seconds: float
+    tree_rss_bytes: int
+    process_rss_bytes: int
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue  # exited while we looked
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree.extend(frontier)
+    return tree
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def measure(flavour: str, outdir: Path) -> Run:
+    """One cold synthesis of the app with `flavour` bindings into `outdir`."""
+    command = [sys.executable, str(APP), "--bindings", flavour, "--outdir", str(outdir)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, sum(_rss_bytes(p) for p in _descendants(process.pid)))
+        time.sleep(SAMPLE_SECONDS)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+    if process.returncode != 0:
+        sys.exit(f"{flavour} app failed (exit {process.returncode}):\n{output}")
+    # Linux reports ru_maxrss in KiB.
+    return Run(wall_seconds=wall, tree_rss_bytes=peak, process_rss_bytes=usage.ru_maxrss * 1024)
+
+
+def _disk_usage(path: Path) -> int:
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            total += os.lstat(os.path.join(directory, name)).st_blocks * 512
+    return total
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise LookupError(module)
+    return Path(spec.origin).parent
+
+
+def _stacks(outdir: Path) -> dict[str, Any]:
+    """Each stack's JSON without cdktn's `//` metadata and the backend's absolute state path."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: strip(item) for key, item in value.items() if key != "//"}
+        if isinstance(value, list):
+            return [strip(item) for item in value]
+        return value
+
+    stacks = {}
+    for path in sorted(outdir.glob("stacks/*/cdk.tf.json")):
+        document = strip(json.loads(path.read_text()))
+        document.get("terraform", {}).pop("backend", None)
+        stacks[path.parent.name] = document
+    return stacks
+
+
+def _available(only: str | None) -> list[str]:
+    flavours = []
+    if only in (None, "tfprod"):
+        missing = [p for p in PROVIDERS if importlib.util.find_spec(f"tfprod.bindings.{p}") is None]
+        if missing:
+            print(f"tfprod bindings missing for {', '.join(missing)}: run `make bindings`")
+        else:
+            flavours.append("tfprod")
+    if only in (None, "prebuilt"):
+        missing = [module for module in PREBUILT if importlib.util.find_spec(module) is None]
+        if missing:
+            print(f"prebuilt providers not installed ({', '.join(missing)}); to compare: ")
+            print(f"  {PREBUILT_PIP}  (cdktn-provider-kubernetes comes with the test extra)")
+        else:
+            flavours.append("prebuilt")
+    return flavours
+
+
+def _installed(flavour: str) -> int:
+    if flavour == "tfprod":
+        return _disk_usage(_package_dir("tfprod.bindings"))
+    return sum(_disk_usage(_package_dir(module)) for module in PREBUILT)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="three-cloud synth: tfprod vs prebuilt bindings")
+    parser.add_argument("--runs", type=int, default=3, help="cold runs per flavour (default 3)")
+    parser.add_argument("--only", choices=("tfprod", "prebuilt"), help="run one flavour only")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs must be at least 1, got {args.runs}")
+    flavours = _available(args.only)
+    if not flavours:
+        return 1
+    runs: dict[str, list[Run]] = {flavour: [] for flavour in flavours}
+    outputs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="tfprod-bench-") as tmp:
+        for index in range(args.runs):
+            for flavour in flavours:
+                outdir = Path(tmp) / f"{flavour}-{index}"
+                runs[flavour].append(measure(flavour, outdir))
+                outputs[flavour] = _stacks(outdir)
+    _report(runs, outputs)
+    return 0
+
+
+def _report(runs: dict[str, list[Run]], outputs: dict[str, dict[str, Any]]) -> None:
+    any_outputs = next(iter(outputs.values()))
+    resources = sum(len(r) for s in any_outputs.values() for r in s.get("resource", {}).values())
+    count = len(next(iter(runs.values())))
+    print(
+        f"three-cloud app: {len(any_outputs)} stacks, {resources} resources;"
+        f" median of {count} cold run(s) each, python {sys.version.split()[0]}"
+    )
+    header = ("bindings", "wall s", "peak tree RSS MB", "peak process RSS MB", "installed MB")
+    print("{:<10} {:>8} {:>18} {:>20} {:>13}".format(*header))
+    medians: dict[str, tuple[float, float, float]] = {}
+    for flavour, measured in runs.items():
+        wall = statistics.median(run.wall_seconds for run in measured)
+        tree = statistics.median(run.tree_rss_bytes for run in measured) / MB
+        process = statistics.median(run.process_rss_bytes for run in measured) / MB
+        size = _installed(flavour) / MB
+        medians[flavour] = (wall, tree, size)
+        print(f"{flavour:<10} {wall:>8.2f} {tree:>18.0f} {process:>20.0f} {size:>13.1f}")
+    shared = sum(_disk_usage(_package_dir(module)) for module in SHARED) / MB
+    print(f"(both also need {', '.join(SHARED)}: {shared:.1f} MB)")
+    if "tfprod" in medians:
+        wall, tree, _ = medians["tfprod"]
+        print(
+            f"tfprod targets: wall {wall:.2f} s <= {TARGET_SECONDS} s: "
+            f"{_verdict(wall <= TARGET_SECONDS)}; peak {tree:.0f} MB <= {TARGET_MB} MB: "
+            f"{_verdict(tree <= TARGET_MB)}"
+        )
+    if len(medians) == 2:
+        (t_wall, t_tree, t_size), (p_wall, p_tree, p_size) = medians["tfprod"], medians["prebuilt"]
+        speedup = p_wall / t_wall
+        print(
+            f"prebuilt / tfprod: {speedup:.1f}x wall time ({_verdict(speedup >= TARGET_SPEEDUP)}"
+            f" for >= {TARGET_SPEEDUP}x), {p_tree / t_tree:.1f}x peak memory,"
+            f" {p_size / t_size:.0f}x installed size"
+        )
+        same = outputs["tfprod"] == outputs["prebuilt"]
+        print(f"same Terraform JSON from both (ignoring // metadata): {'yes' if same else 'NO'}")
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
