@@ -1,0 +1,51 @@
+"""Model registry: versions, artifacts, metadata, reference profiles and aliases stored in
+`file://`, `s3://`, `gs://` or `az://` object stores (see `registry` for the layout)."""
+
+from tfprod.runtime.registry.cas import update_json
+from tfprod.runtime.registry.errors import (
+    ChecksumMismatchError,
+    ConcurrentUpdateError,
+    NotFoundError,
+    ObjectNotFoundError,
+    PreconditionFailedError,
+    RegistryError,
+    VersionExistsError,
+)
+from tfprod.runtime.registry.profile import (
+    CategoricalFeature,
+    NumericFeature,
+    ReferenceProfile,
+    build_profile,
+)
+from tfprod.runtime.registry.registry import (
+    SERVING_MAP_FILE,
+    AliasChange,
+    FileEntry,
+    ModelVersion,
+    Registry,
+)
+from tfprod.runtime.registry.store import ObjectStore, StoredObject
+from tfprod.runtime.registry.uri import open_store
+
+__all__ = [
+    "SERVING_MAP_FILE",
+    "AliasChange",
+    "CategoricalFeature",
+    "ChecksumMismatchError",
+    "ConcurrentUpdateError",
+    "FileEntry",
+    "ModelVersion",
+    "NotFoundError",
+    "NumericFeature",
+    "ObjectNotFoundError",
+    "ObjectStore",
+    "PreconditionFailedError",
+    "ReferenceProfile",
+    "Registry",
+    "RegistryError",
+    "StoredObject",
+    "VersionExistsError",
+    "build_profile",
+    "open_store",
+    "update_json",
+]

@@ -1,0 +1,77 @@
+"""`gs://bucket/prefix` backend (google-cloud-storage, imported when the store is opened).
+
+The client honours `STORAGE_EMULATOR_HOST` (for example fake-gcs-server) and otherwise uses
+Application Default Credentials. Every write carries `ifGenerationMatch`: 0 means create-only,
+and a generation number means compare-and-swap; GCS answers 412 to the loser. Reads pin the
+generation they report, so the token always belongs to the bytes returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+from tfprod.runtime.registry.errors import ObjectNotFoundError, PreconditionFailedError
+from tfprod.runtime.registry.store import StoredObject
+
+
+class GcsStore:
+    """Objects under `prefix` in an existing `bucket`."""
+
+    def __init__(self, bucket: str, prefix: str, *, uri: str) -> None:
+        from google.cloud import storage
+
+        if os.environ.get("STORAGE_EMULATOR_HOST"):
+            client = storage.Client.create_anonymous_client()
+        else:
+            client = storage.Client()
+        self._bucket: Any = client.bucket(bucket)
+        self._prefix = prefix
+        self._uri = uri
+
+    @property
+    def uri(self) -> str:
+        return self._uri
+
+    def get(self, key: str) -> StoredObject:
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        for _ in range(5):  # the object may be replaced between reading metadata and content
+            blob = self._bucket.get_blob(self._prefix + key)
+            if blob is None:
+                break
+            try:
+                data: bytes = blob.download_as_bytes(if_generation_match=blob.generation)
+            except PreconditionFailed:
+                continue
+            except NotFound:
+                break
+            return StoredObject(data=data, token=str(blob.generation))
+        raise ObjectNotFoundError(key)
+
+    def put_if_absent(self, key: str, data: bytes) -> str:
+        return self._put(key, data, generation=0)
+
+    def put_if_match(self, key: str, data: bytes, token: str) -> str:
+        return self._put(key, data, generation=int(token))
+
+    def list(self, prefix: str) -> list[str]:
+        blobs = self._bucket.client.list_blobs(self._bucket, prefix=self._prefix + prefix)
+        return sorted(blob.name[len(self._prefix) :] for blob in blobs)
+
+    def delete(self, key: str) -> None:
+        from google.api_core.exceptions import NotFound
+
+        with contextlib.suppress(NotFound):
+            self._bucket.blob(self._prefix + key).delete()
+
+    def _put(self, key: str, data: bytes, *, generation: int) -> str:
+        from google.api_core.exceptions import PreconditionFailed
+
+        blob = self._bucket.blob(self._prefix + key)
+        try:
+            blob.upload_from_string(data, if_generation_match=generation)
+        except PreconditionFailed:
+            raise PreconditionFailedError(key) from None
+        return str(blob.generation)

@@ -1,0 +1,212 @@
+"""Reference profile of a model's training data: what drift detection later compares
+live traffic against.
+
+Numeric features (integer and float columns) keep quantiles and an equal-width histogram over
+the observed range; categorical features (strings, booleans, other objects) keep the relative
+frequency of each category. Missing values (NaN, infinities, None) are counted apart and left
+out of the statistics. The profile is plain JSON (`to_json` / `from_json`) so it can be stored
+next to the model and read by code that has no numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+PROFILE_FORMAT = 1
+DEFAULT_QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NumericFeature:
+    """Distribution of one numeric feature over its `count` present values."""
+
+    count: int
+    missing: int
+    mean: float
+    std: float
+    quantile_levels: tuple[float, ...]
+    quantile_values: tuple[float, ...]
+    bin_edges: tuple[float, ...]
+    """`len(bin_counts) + 1` increasing edges; the last bin includes its right edge."""
+    bin_counts: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CategoricalFeature:
+    """Relative frequency of each category among the `count` present values."""
+
+    count: int
+    missing: int
+    frequencies: Mapping[str, float]
+    """The most frequent categories (at most `max_categories`), as fractions of `count`."""
+    other: float
+    """Fraction of present values whose category is not listed in `frequencies`."""
+
+
+Feature = NumericFeature | CategoricalFeature
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceProfile:
+    rows: int
+    features: Mapping[str, Feature]
+
+    def to_json(self) -> dict[str, Any]:
+        features: dict[str, Any] = {}
+        for name, feature in self.features.items():
+            if isinstance(feature, NumericFeature):
+                features[name] = {
+                    "kind": "numeric",
+                    "count": feature.count,
+                    "missing": feature.missing,
+                    "mean": feature.mean,
+                    "std": feature.std,
+                    "quantiles": {
+                        "levels": list(feature.quantile_levels),
+                        "values": list(feature.quantile_values),
+                    },
+                    "histogram": {
+                        "edges": list(feature.bin_edges),
+                        "counts": list(feature.bin_counts),
+                    },
+                }
+            else:
+                features[name] = {
+                    "kind": "categorical",
+                    "count": feature.count,
+                    "missing": feature.missing,
+                    "frequencies": dict(feature.frequencies),
+                    "other": feature.other,
+                }
+        return {"format": PROFILE_FORMAT, "rows": self.rows, "features": features}
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> ReferenceProfile:
+        if document.get("format") != PROFILE_FORMAT:
+            raise ValueError(
+                f"reference profile format {document.get('format')!r} is not supported; "
+                f"expected {PROFILE_FORMAT}"
+            )
+        features: dict[str, Feature] = {}
+        for name, item in document["features"].items():
+            if item["kind"] == "numeric":
+                features[name] = NumericFeature(
+                    count=item["count"],
+                    missing=item["missing"],
+                    mean=item["mean"],
+                    std=item["std"],
+                    quantile_levels=tuple(item["quantiles"]["levels"]),
+                    quantile_values=tuple(item["quantiles"]["values"]),
+                    bin_edges=tuple(item["histogram"]["edges"]),
+                    bin_counts=tuple(item["histogram"]["counts"]),
+                )
+            else:
+                features[name] = CategoricalFeature(
+                    count=item["count"],
+                    missing=item["missing"],
+                    frequencies=dict(item["frequencies"]),
+                    other=item["other"],
+                )
+        return cls(rows=document["rows"], features=features)
+
+
+def build_profile(
+    data: np.ndarray[Any, Any] | Mapping[str, Sequence[Any] | np.ndarray[Any, Any]],
+    *,
+    feature_names: Sequence[str] | None = None,
+    bins: int = 10,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    max_categories: int = 50,
+) -> ReferenceProfile:
+    """Profiles `data`: a 2-D array (rows x features; columns named by `feature_names`, or
+    `f0`, `f1`, ... when it is left out) or a mapping of column name to equally long columns."""
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    if max_categories < 1:
+        raise ValueError(f"max_categories must be at least 1, got {max_categories}")
+    if not all(0.0 <= level <= 1.0 for level in quantiles):
+        raise ValueError(f"quantiles must lie in [0, 1], got {list(quantiles)}")
+    columns = _columns(data, feature_names)
+    lengths = {name: len(column) for name, column in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"columns must have the same length, got {lengths}")
+    rows = next(iter(lengths.values()))
+    if rows == 0:
+        raise ValueError("cannot profile data with no rows")
+    features: dict[str, Feature] = {}
+    for name, column in columns.items():
+        if column.dtype.kind in "iuf":
+            features[name] = _numeric(name, column.astype("float64"), bins, quantiles)
+        else:
+            features[name] = _categorical(column, max_categories)
+    return ReferenceProfile(rows=rows, features=features)
+
+
+def _columns(
+    data: np.ndarray[Any, Any] | Mapping[str, Sequence[Any] | np.ndarray[Any, Any]],
+    feature_names: Sequence[str] | None,
+) -> dict[str, np.ndarray[Any, Any]]:
+    if isinstance(data, Mapping):
+        if feature_names is not None:
+            raise ValueError("feature_names applies to a 2-D array; a mapping names its columns")
+        if not data:
+            raise ValueError("cannot profile data with no columns")
+        return {str(name): np.asarray(column) for name, column in data.items()}
+    array = np.asarray(data)
+    if array.ndim != 2:
+        raise ValueError(
+            f"data must be a 2-D array (rows x features) or a mapping of columns, "
+            f"got an array of shape {array.shape}"
+        )
+    names = list(feature_names) if feature_names is not None else None
+    if names is None:
+        names = [f"f{index}" for index in range(array.shape[1])]
+    if len(names) != array.shape[1] or len(set(names)) != len(names):
+        raise ValueError(
+            f"feature_names must name each of the {array.shape[1]} columns once, got {names}"
+        )
+    return {name: array[:, index] for index, name in enumerate(names)}
+
+
+def _numeric(
+    name: str, column: np.ndarray[Any, Any], bins: int, quantiles: Sequence[float]
+) -> NumericFeature:
+    present = column[np.isfinite(column)]
+    if present.size == 0:
+        raise ValueError(f"feature {name!r} has no finite values to profile")
+    counts, edges = np.histogram(present, bins=bins)
+    levels = tuple(float(level) for level in quantiles)
+    return NumericFeature(
+        count=int(present.size),
+        missing=int(column.size - present.size),
+        mean=float(present.mean()),
+        std=float(present.std()),
+        quantile_levels=levels,
+        quantile_values=tuple(float(value) for value in np.quantile(present, levels)),
+        bin_edges=tuple(float(edge) for edge in edges),
+        bin_counts=tuple(int(count) for count in counts),
+    )
+
+
+def _categorical(column: np.ndarray[Any, Any], max_categories: int) -> CategoricalFeature:
+    present = [
+        str(value)
+        for value in column.tolist()
+        if value is not None and not (isinstance(value, float) and math.isnan(value))
+    ]
+    counts = Counter(present)
+    total = len(present)
+    top = counts.most_common(max_categories)
+    listed = sum(count for _, count in top)
+    return CategoricalFeature(
+        count=total,
+        missing=len(column) - total,
+        frequencies={category: count / total for category, count in top} if total else {},
+        other=(total - listed) / total if total else 0.0,
+    )

@@ -1,0 +1,494 @@
+"""The model registry: immutable, checksummed model versions and aliases in an object store.
+
+Layout under the registry root (all JSON is UTF-8):
+
+    models/<name>/uploads/<version>/<upload id>/artifact/<file>   the SavedModel's files
+    models/<name>/uploads/<version>/<upload id>/metadata.json
+    models/<name>/uploads/<version>/<upload id>/profile.json      reference profile, if given
+    models/<name>/uploads/<version>/<upload id>/manifest.json     sha256 and size of each
+    models/<name>/serving-versions.json     version string -> TF Serving version number
+    models/<name>/commits/<version>.json    commit record: publishes the version
+    models/<name>/aliases/<alias>.json      current version and history of one alias
+
+Every upload goes to a fresh upload id, and the commit record, written last and create-only,
+names the one upload that became the version. Readers only follow commit records, so an upload
+that dies midway (or loses a race to publish the same version) is never visible, and a
+version cannot be published twice. Alias documents change only through compare-and-swap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfprod.runtime.registry.cas import encode, update_json
+from tfprod.runtime.registry.errors import (
+    ChecksumMismatchError,
+    NotFoundError,
+    ObjectNotFoundError,
+    PreconditionFailedError,
+    RegistryError,
+    VersionExistsError,
+)
+from tfprod.runtime.registry.savedmodel import check_saved_model_dir, read_signatures, save_model
+from tfprod.runtime.registry.store import ObjectStore
+from tfprod.runtime.registry.uri import open_store
+
+if TYPE_CHECKING:
+    from tfprod.runtime.registry.profile import ReferenceProfile
+
+FORMAT = 1
+ALIAS_HISTORY_LIMIT = 1000
+SERVING_MAP_FILE = "tfprod-versions.json"
+"""Written next to the numeric version directories that `pull` creates: maps each TF Serving
+version number back to the registry's version string (TF Serving ignores the file)."""
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+_ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileEntry:
+    path: str
+    """Relative to the SavedModel directory, `/`-separated."""
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelVersion:
+    """One published version of a model."""
+
+    name: str
+    version: str
+    serving_version: int
+    """TF Serving's numeric version directory for this version; increases with each new
+    version of the model, so TF Serving's default policy serves the newest."""
+    created_at: str
+    """ISO 8601 UTC time of publication."""
+    dataset_version: str | None
+    metrics: Mapping[str, float]
+    signature: Mapping[str, Any]
+    """The SavedModel's signatures: inputs and outputs with dtype and shape."""
+    metadata: Mapping[str, Any]
+    """Free-form metadata given at registration."""
+    files: tuple[FileEntry, ...]
+    has_profile: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasChange:
+    version: str
+    at: str
+    reason: str
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Registry:
+    """Model registry on any `ObjectStore`; `Registry.open(uri)` picks the store by URI."""
+
+    def __init__(self, store: ObjectStore, *, clock: Callable[[], str] = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    @classmethod
+    def open(cls, uri: str) -> Registry:
+        return cls(open_store(uri))
+
+    @property
+    def uri(self) -> str:
+        return self._store.uri
+
+    def register(
+        self,
+        model: Path | str | Any,
+        *,
+        name: str,
+        version: str,
+        metadata: Mapping[str, Any] | None = None,
+        dataset_version: str | None = None,
+        metrics: Mapping[str, float] | None = None,
+        reference_data: Any = None,
+        on_file_uploaded: Callable[[str], None] | None = None,
+    ) -> ModelVersion:
+        """Publishes `model` (a SavedModel directory, or a trackable TensorFlow object that is
+        exported first) as `version` of `name`.
+
+        `reference_data` (a 2-D array or a mapping of columns, see `build_profile`) is
+        profiled and stored for drift detection; leaving it out stores no profile.
+        `on_file_uploaded` is called with each artifact file's path once it is stored, for
+        progress reporting. Raises `VersionExistsError` if the version is already published."""
+        _check(name, _NAME, "model name")
+        _check(version, _VERSION, "version")
+        free_form = dict(metadata or {})
+        _check_json(free_form, "metadata")
+        metric_values = {str(key): float(value) for key, value in (metrics or {}).items()}
+        _check_json(metric_values, "metrics")
+        if self._commit_exists(name, version):
+            raise VersionExistsError(name, version)
+        profile_bytes = None
+        if reference_data is not None:
+            from tfprod.runtime.registry.profile import build_profile
+
+            profile_bytes = encode(build_profile(reference_data).to_json())
+        if isinstance(model, Path | str):
+            return self._publish(
+                Path(model),
+                name=name,
+                version=version,
+                free_form=free_form,
+                dataset_version=dataset_version,
+                metrics=metric_values,
+                profile_bytes=profile_bytes,
+                on_file_uploaded=on_file_uploaded,
+            )
+        with tempfile.TemporaryDirectory(prefix="tfprod-export-") as export_dir:
+            save_model(model, Path(export_dir))
+            return self._publish(
+                Path(export_dir),
+                name=name,
+                version=version,
+                free_form=free_form,
+                dataset_version=dataset_version,
+                metrics=metric_values,
+                profile_bytes=profile_bytes,
+                on_file_uploaded=on_file_uploaded,
+            )
+
+    def models(self) -> list[str]:
+        names = {
+            key.split("/")[1]
+            for key in self._store.list("models/")
+            if key.split("/")[2:3] == ["commits"]
+        }
+        return sorted(names)
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        """Published versions of `name`, oldest first; empty if it has none."""
+        _check(name, _NAME, "model name")
+        found = [self._load(name, version) for version in self._version_names(name)]
+        return sorted(found, key=lambda item: item.serving_version)
+
+    def get(self, name: str, ref: str) -> ModelVersion:
+        """The version named `ref`, or else the version the alias `ref` points to."""
+        return self._load(name, self.resolve(name, ref))
+
+    def resolve(self, name: str, ref: str) -> str:
+        """The version string `ref` stands for: itself if it is a version, else its alias."""
+        _check(name, _NAME, "model name")
+        if _VERSION.fullmatch(ref) and self._commit_exists(name, ref):
+            return ref
+        if _ALIAS.fullmatch(ref):
+            try:
+                alias = json.loads(self._store.get(_alias_key(name, ref)).data)
+            except ObjectNotFoundError:
+                pass
+            else:
+                version: str = alias["version"]
+                return version
+        if not self._version_names(name):
+            raise NotFoundError(f"model {name!r} in {self.uri}", available=self.models())
+        available = [*self._version_names(name), *self.aliases(name)]
+        raise NotFoundError(f"version or alias {ref!r} of model {name!r}", available=available)
+
+    def aliases(self, name: str) -> dict[str, str]:
+        """Alias -> version for every alias of `name`."""
+        _check(name, _NAME, "model name")
+        found: dict[str, str] = {}
+        for key in self._store.list(f"models/{name}/aliases/"):
+            document = json.loads(self._store.get(key).data)
+            found[document["alias"]] = document["version"]
+        return dict(sorted(found.items()))
+
+    def alias_history(self, name: str, alias: str) -> list[AliasChange]:
+        """Every change of `alias`, oldest first (the last `ALIAS_HISTORY_LIMIT`)."""
+        _check(name, _NAME, "model name")
+        try:
+            document = json.loads(self._store.get(_alias_key(name, alias)).data)
+        except ObjectNotFoundError:
+            raise NotFoundError(
+                f"alias {alias!r} of model {name!r}", available=self.aliases(name)
+            ) from None
+        return [AliasChange(**change) for change in document["history"]]
+
+    def set_alias(self, name: str, alias: str, version: str, *, reason: str = "") -> None:
+        """Points `alias` (e.g. `stable`, `canary`) at a published `version`. Concurrent
+        updates are serialized by compare-and-swap; each is recorded in the alias history."""
+        _check(name, _NAME, "model name")
+        _check(alias, _ALIAS, "alias")
+        if not self._commit_exists(name, version):
+            raise NotFoundError(
+                f"version {version!r} of model {name!r}", available=self._version_names(name)
+            )
+        change = {"version": version, "at": self._clock(), "reason": reason}
+
+        def apply(document: dict[str, Any] | None) -> dict[str, Any]:
+            history = [] if document is None else document["history"]
+            return {
+                "alias": alias,
+                "version": version,
+                "history": [*history, change][-ALIAS_HISTORY_LIMIT:],
+            }
+
+        update_json(self._store, _alias_key(name, alias), apply)
+
+    def reference_profile(self, name: str, ref: str) -> ReferenceProfile:
+        """The reference profile stored with a version; `NotFoundError` if it has none."""
+        from tfprod.runtime.registry.profile import ReferenceProfile
+
+        version = self.resolve(name, ref)
+        commit, manifest = self._commit_and_manifest(name, version)
+        if manifest["profile_sha256"] is None:
+            raise NotFoundError(f"reference profile of model {name!r} version {version!r}")
+        data = self._verified(
+            _upload_key(name, version, commit["upload_id"], "profile.json"),
+            manifest["profile_sha256"],
+            label=f"profile.json of model {name!r} version {version!r}",
+        )
+        return ReferenceProfile.from_json(json.loads(data))
+
+    def pull(self, name: str, ref: str, base_dir: Path) -> Path:
+        """Downloads a version into `base_dir/<name>/<serving version>/`, the layout TF
+        Serving watches, and returns that directory. Every file is checked against its
+        sha256 before the directory appears (it is filled under a temporary name and renamed),
+        so a server never loads a partial or tampered version. Pulling a version that is
+        already there and intact does nothing."""
+        version = self._load(name, self.resolve(name, ref))
+        model_dir = base_dir / name
+        target = model_dir / str(version.serving_version)
+        if not target.exists():
+            model_dir.mkdir(parents=True, exist_ok=True)
+            staging = Path(
+                tempfile.mkdtemp(prefix=f".tmp-{version.serving_version}-", dir=model_dir)
+            )
+            try:
+                self._download(version, staging)
+                os.rename(staging, target)
+            except OSError:
+                if not target.exists():
+                    raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        _verify_local(version, target)
+        _record_serving_version(model_dir, version)
+        return target
+
+    def _publish(
+        self,
+        source: Path,
+        *,
+        name: str,
+        version: str,
+        free_form: dict[str, Any],
+        dataset_version: str | None,
+        metrics: dict[str, float],
+        profile_bytes: bytes | None,
+        on_file_uploaded: Callable[[str], None] | None,
+    ) -> ModelVersion:
+        check_saved_model_dir(source)
+        signature = read_signatures(source)
+        upload_id = uuid.uuid4().hex
+        files: list[FileEntry] = []
+        for path in sorted(item for item in source.rglob("*") if item.is_file()):
+            relative = path.relative_to(source).as_posix()
+            data = path.read_bytes()
+            key = _upload_key(name, version, upload_id, f"artifact/{relative}")
+            self._store.put_if_absent(key, data)
+            files.append(FileEntry(path=relative, sha256=_sha256(data), size=len(data)))
+            if on_file_uploaded is not None:
+                on_file_uploaded(relative)
+        created_at = self._clock()
+        metadata_bytes = encode(
+            {
+                "name": name,
+                "version": version,
+                "created_at": created_at,
+                "dataset_version": dataset_version,
+                "metrics": metrics,
+                "signature": signature,
+                "metadata": free_form,
+            }
+        )
+        self._store.put_if_absent(
+            _upload_key(name, version, upload_id, "metadata.json"), metadata_bytes
+        )
+        if profile_bytes is not None:
+            self._store.put_if_absent(
+                _upload_key(name, version, upload_id, "profile.json"), profile_bytes
+            )
+        manifest_bytes = encode(
+            {
+                "format": FORMAT,
+                "files": [
+                    {"path": item.path, "sha256": item.sha256, "size": item.size} for item in files
+                ],
+                "metadata_sha256": _sha256(metadata_bytes),
+                "profile_sha256": None if profile_bytes is None else _sha256(profile_bytes),
+            }
+        )
+        self._store.put_if_absent(
+            _upload_key(name, version, upload_id, "manifest.json"), manifest_bytes
+        )
+        serving_version = self._allocate_serving_version(name, version)
+        commit = {
+            "format": FORMAT,
+            "name": name,
+            "version": version,
+            "upload_id": upload_id,
+            "manifest_sha256": _sha256(manifest_bytes),
+            "serving_version": serving_version,
+            "created_at": created_at,
+        }
+        try:
+            self._store.put_if_absent(_commit_key(name, version), encode(commit))
+        except PreconditionFailedError:
+            self._delete_upload(name, version, upload_id)
+            raise VersionExistsError(name, version) from None
+        return self._load(name, version)
+
+    def _allocate_serving_version(self, name: str, version: str) -> int:
+        """The TF Serving number of `version`: the next free one, or the one given to an
+        earlier, unfinished upload of the same version (so a retried upload keeps it)."""
+
+        def apply(document: dict[str, Any] | None) -> dict[str, Any]:
+            numbers: dict[str, int] = {} if document is None else document["versions"]
+            if version in numbers:
+                return {"versions": numbers}
+            return {"versions": {**numbers, version: max(numbers.values(), default=0) + 1}}
+
+        document = update_json(self._store, f"models/{name}/serving-versions.json", apply)
+        number: int = document["versions"][version]
+        return number
+
+    def _delete_upload(self, name: str, version: str, upload_id: str) -> None:
+        for key in self._store.list(_upload_key(name, version, upload_id, "")):
+            self._store.delete(key)
+
+    def _commit_exists(self, name: str, version: str) -> bool:
+        try:
+            self._store.get(_commit_key(name, version))
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    def _version_names(self, name: str) -> list[str]:
+        prefix = f"models/{name}/commits/"
+        return [key[len(prefix) : -len(".json")] for key in self._store.list(prefix)]
+
+    def _commit_and_manifest(
+        self, name: str, version: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        try:
+            commit = json.loads(self._store.get(_commit_key(name, version)).data)
+        except ObjectNotFoundError:
+            raise NotFoundError(
+                f"version {version!r} of model {name!r}", available=self._version_names(name)
+            ) from None
+        manifest_bytes = self._verified(
+            _upload_key(name, version, commit["upload_id"], "manifest.json"),
+            commit["manifest_sha256"],
+            label=f"manifest.json of model {name!r} version {version!r}",
+        )
+        return commit, json.loads(manifest_bytes)
+
+    def _load(self, name: str, version: str) -> ModelVersion:
+        commit, manifest = self._commit_and_manifest(name, version)
+        metadata = json.loads(
+            self._verified(
+                _upload_key(name, version, commit["upload_id"], "metadata.json"),
+                manifest["metadata_sha256"],
+                label=f"metadata.json of model {name!r} version {version!r}",
+            )
+        )
+        return ModelVersion(
+            name=name,
+            version=version,
+            serving_version=commit["serving_version"],
+            created_at=commit["created_at"],
+            dataset_version=metadata["dataset_version"],
+            metrics=metadata["metrics"],
+            signature=metadata["signature"],
+            metadata=metadata["metadata"],
+            files=tuple(FileEntry(**item) for item in manifest["files"]),
+            has_profile=manifest["profile_sha256"] is not None,
+        )
+
+    def _verified(self, key: str, expected: str, *, label: str) -> bytes:
+        data = self._store.get(key).data
+        actual = _sha256(data)
+        if actual != expected:
+            raise ChecksumMismatchError(label, expected=expected, actual=actual)
+        return data
+
+    def _download(self, version: ModelVersion, staging: Path) -> None:
+        upload_id = json.loads(self._store.get(_commit_key(version.name, version.version)).data)[
+            "upload_id"
+        ]
+        for item in version.files:
+            data = self._verified(
+                _upload_key(version.name, version.version, upload_id, f"artifact/{item.path}"),
+                item.sha256,
+                label=f"{item.path} of model {version.name!r} version {version.version!r}",
+            )
+            destination = staging / item.path
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+
+
+def _verify_local(version: ModelVersion, target: Path) -> None:
+    for item in version.files:
+        path = target / item.path
+        actual = _sha256(path.read_bytes()) if path.is_file() else "a missing file"
+        if actual != item.sha256:
+            raise ChecksumMismatchError(str(path), expected=item.sha256, actual=actual)
+
+
+def _record_serving_version(model_dir: Path, version: ModelVersion) -> None:
+    path = model_dir / SERVING_MAP_FILE
+    mapping = json.loads(path.read_text()) if path.exists() else {}
+    mapping[str(version.serving_version)] = version.version
+    tmp = path.with_name(f".{SERVING_MAP_FILE}.{uuid.uuid4().hex}")
+    tmp.write_text(json.dumps(mapping, sort_keys=True, indent=1))
+    os.replace(tmp, path)
+
+
+def _upload_key(name: str, version: str, upload_id: str, path: str) -> str:
+    return f"models/{name}/uploads/{version}/{upload_id}/{path}"
+
+
+def _commit_key(name: str, version: str) -> str:
+    return f"models/{name}/commits/{version}.json"
+
+
+def _alias_key(name: str, alias: str) -> str:
+    return f"models/{name}/aliases/{alias}.json"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check(value: str, pattern: re.Pattern[str], what: str) -> None:
+    if not pattern.fullmatch(value):
+        raise RegistryError(f"{what} {value!r} is not allowed: it must match {pattern.pattern}")
+
+
+def _check_json(value: Any, what: str) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise RegistryError(f"{what} must be JSON-serializable without NaN: {error}") from None

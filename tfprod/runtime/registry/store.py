@@ -1,0 +1,54 @@
+"""The small object-store interface every registry backend implements.
+
+The registry needs only five operations, and two of them are conditional writes: a create-only
+put (the commit record that publishes a version, so a version is published once) and a
+compare-and-swap put (aliases, so concurrent updates never lose one). Every backend maps them
+onto the store's native preconditions: S3 `If-None-Match: *` / `If-Match`, GCS
+`ifGenerationMatch`, Azure Blob `If-None-Match: *` / `If-Match`, and on a local file system
+create-only hard links of generation-numbered files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredObject:
+    """An object's content together with the version token that a later
+    `put_if_match` must present (an ETag, or a generation number as text)."""
+
+    data: bytes
+    token: str
+
+
+class ObjectStore(Protocol):
+    """Keys are `/`-separated relative paths; values are whole objects held in memory."""
+
+    @property
+    def uri(self) -> str:
+        """The registry URI this store was opened from, for messages."""
+        ...
+
+    def get(self, key: str) -> StoredObject:
+        """The object's content and version token; raises `ObjectNotFoundError`."""
+        ...
+
+    def put_if_absent(self, key: str, data: bytes) -> str:
+        """Creates the object only if no object exists under `key`; returns its token.
+        Raises `PreconditionFailedError` if one exists."""
+        ...
+
+    def put_if_match(self, key: str, data: bytes, token: str) -> str:
+        """Replaces the object only if its current token is `token`; returns the new token.
+        Raises `PreconditionFailedError` if it changed (or was deleted) since `token`."""
+        ...
+
+    def list(self, prefix: str) -> list[str]:
+        """Every key that starts with `prefix`, sorted."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Removes the object; does nothing if it does not exist."""
+        ...
