@@ -123,7 +123,7 @@ class _StackChecker:
         self, stack_json: Mapping[str, Any], schemas: Sequence[ProviderSchema], stack: str
     ) -> None:
         self._json = stack_json
-        self._schemas = {schema.source.lower(): schema for schema in schemas}
+        self._schemas = {normalize_source(schema.source): schema for schema in schemas}
         self._stack = stack
         terraform = stack_json.get("terraform", {})
         required = terraform.get("required_providers", {}) if isinstance(terraform, Mapping) else {}

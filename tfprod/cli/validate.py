@@ -1,0 +1,162 @@
+"""`tfprod validate [DIR]`: the offline stand-in for `terraform validate`.
+
+Reads `DIR/manifest.json` (as cdktn writes it), then each stack's `cdk.tf.json`, and checks
+every provider, resource and data block against the committed provider schema snapshots
+(`tfprod/bindings/snapshots/<type>.json`, picked by the provider sources the stack declares in
+`terraform.required_providers`), or against the schema files given with `--schema`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfprod.cli._app import UsageError
+
+if TYPE_CHECKING:
+    from tfprod.bindings.generator.ir import ProviderSchema
+
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "bindings" / "snapshots"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a synthesized cdktf.out against provider schemas, offline",
+        description=(
+            "Checks every provider, resource and data block of each stack in DIR against the"
+            " provider schema snapshots: unknown types and attributes, missing required ones,"
+            " wrong types, block counts. Prints one line per finding and exits 1 on any."
+        ),
+    )
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        default=Path("cdktf.out"),
+        type=Path,
+        help="the synthesized output directory (default cdktf.out)",
+    )
+    parser.add_argument(
+        "--schema",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help=(
+            "a `terraform providers schema -json` file to check against instead of the"
+            " committed snapshots (repeatable)"
+        ),
+    )
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tfprod.bindings.generator.schema_json import SchemaError, load_schema_json
+    from tfprod.bindings.generator.validate import normalize_source, validate_stack
+
+    stacks = _read_stacks(args.dir)
+    given: list[ProviderSchema] = []
+    for path in args.schema:
+        try:
+            given.extend(load_schema_json(path))
+        except OSError as error:
+            raise UsageError(f"--schema: cannot read {path}: {error.strerror}") from None
+        except SchemaError as error:
+            raise UsageError(f"--schema: {path}: {error}") from None
+    snapshots = _Snapshots()
+    findings = []
+    used: set[str] = set()
+    for name, stack_json in stacks:
+        sources = {normalize_source(source) for source in _declared_sources(stack_json)}
+        schemas = given if args.schema else snapshots.for_sources(sources)
+        used.update(
+            _describe(schema) for schema in schemas if normalize_source(schema.source) in sources
+        )
+        findings.extend(validate_stack(stack_json, schemas, stack=name))
+    for finding in findings:
+        print(finding)
+    if findings:
+        noun = "finding" if len(findings) == 1 else "findings"
+        print(f"{args.dir}: {len(findings)} {noun}", file=sys.stderr)
+        return 1
+    names = ", ".join(name for name, _ in stacks)
+    noun = "stack" if len(stacks) == 1 else "stacks"
+    against = ", ".join(sorted(used)) or "no providers"
+    print(f"{args.dir}: {len(stacks)} {noun} ({names}) valid against {against}")
+    return 0
+
+
+def _describe(schema: ProviderSchema) -> str:
+    return f"{schema.name} {schema.version}" if schema.version else schema.name
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file ({what})") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read {what}: {error.strerror}") from None
+    except ValueError as error:
+        raise UsageError(f"{path}: {what} is not valid JSON: {error}") from None
+
+
+def _read_stacks(directory: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Each stack's name and synthesized JSON, in manifest order."""
+    if not directory.is_dir():
+        raise UsageError(
+            f"{directory}: no such directory; synthesize first (e.g. python examples/app.py)"
+        )
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.is_file():
+        raise UsageError(f"{directory}: no manifest.json; is it a cdktf.out directory?")
+    manifest = _read_json(manifest_path, "the manifest")
+    stacks = manifest.get("stacks") if isinstance(manifest, dict) else None
+    if not isinstance(stacks, dict) or not stacks:
+        raise UsageError(f"{manifest_path}: expected a non-empty object at stacks, got none")
+    result = []
+    for name, entry in stacks.items():
+        stack_path = entry.get("synthesizedStackPath") if isinstance(entry, dict) else None
+        if not isinstance(stack_path, str):
+            raise UsageError(f"{manifest_path}: stack {name!r} has no synthesizedStackPath")
+        stack_json = _read_json(directory / stack_path, f"stack {name!r}")
+        if not isinstance(stack_json, dict):
+            raise UsageError(f"{directory / stack_path}: expected a JSON object")
+        result.append((name, stack_json))
+    return result
+
+
+def _declared_sources(stack_json: dict[str, Any]) -> list[str]:
+    terraform = stack_json.get("terraform")
+    required = terraform.get("required_providers") if isinstance(terraform, dict) else None
+    if not isinstance(required, dict):
+        return []
+    return [
+        entry["source"]
+        for entry in required.values()
+        if isinstance(entry, dict) and isinstance(entry.get("source"), str)
+    ]
+
+
+class _Snapshots:
+    """The committed snapshots, each loaded at most once, found by provider type name."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[Path, list[ProviderSchema]] = {}
+
+    def for_sources(self, sources: set[str]) -> list[ProviderSchema]:
+        from tfprod.bindings.generator.schema_json import load_schema_json
+        from tfprod.bindings.generator.validate import normalize_source
+
+        schemas: list[ProviderSchema] = []
+        for source in sorted(sources):
+            path = SNAPSHOTS / f"{source.rsplit('/', 1)[-1]}.json"
+            if not path.is_file():
+                continue  # validate_stack reports the provider as having no snapshot
+            if path not in self._loaded:
+                self._loaded[path] = load_schema_json(path)
+            schemas.extend(s for s in self._loaded[path] if normalize_source(s.source) == source)
+        return schemas
