@@ -30,6 +30,7 @@ class Stack:
         self.urls: dict[str, str] = {}
         self.gateway: Gateway | None = None
         self.url = ""
+        self.clients: list[httpx.Client] = []
 
     def upstream(self, name: str, **knobs: Any) -> str:
         server = FakeModelServer(**knobs)
@@ -40,12 +41,17 @@ class Stack:
     def start(self, config: dict[str, Any], *, token: str | None = ADMIN_TOKEN) -> httpx.Client:
         self.gateway = Gateway(GatewayConfig.from_dict(config), admin_token=token)
         self.url = self.servers.serve(self.gateway.build_app)
-        return httpx.Client(base_url=self.url, timeout=30)
+        client = httpx.Client(base_url=self.url, timeout=30)
+        self.clients.append(client)
+        return client
 
 
 @pytest.fixture
-def stack(servers: ServerThread) -> Stack:
-    return Stack(servers)
+def stack(servers: ServerThread) -> Iterator[Stack]:
+    stack = Stack(servers)
+    yield stack
+    for client in stack.clients:
+        client.close()
 
 
 def route(stack: Stack, weights: dict[str, float], **extra: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class FakeModelServer:
         self.delay_seconds = 0.0
         self.fail_with: int | None = None
         self.received = 0
+        self.answered = 0
         self.in_flight = 0
 
     def app(self) -> web.Application:
@@ -76,6 +77,7 @@ class FakeModelServer:
             )
         finally:
             self.in_flight -= 1
+            self.answered += 1
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -1,0 +1,423 @@
+"""The gateway in front of fake TF Serving upstreams: forwarding, routing, shadows, capture,
+feedback, breakers and the admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import aiohttp
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.gateway.conftest import ADMIN_TOKEN, BODY, Stack, admin_headers, route
+
+PREDICT = "/v1/models/clf:predict"
+
+
+def metric(client: httpx.Client, name: str, **labels: str) -> float:
+    """One sample's value from the gateway's /metrics (0 when absent)."""
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+def wait_for(condition: object, what: str) -> None:
+    """Polls `condition()` for up to 10 s (ordering, not timing: nothing asserts a duration)."""
+    deadline = time.monotonic() + 10
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_forwards_the_upstream_answer_byte_for_byte(stack: Stack) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}))
+    direct = httpx.post(f"{stack.urls['stable']}{PREDICT}", content=BODY)
+    answer = client.post(PREDICT, content=BODY)
+    assert (answer.status_code, answer.content) == (200, direct.content)
+    assert answer.headers["X-Tfprod-Variant"] == "stable"
+    assert answer.headers["Content-Type"] == "application/json"
+
+
+def test_passes_the_upstreams_400_through_unchanged(stack: Stack) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}))
+    answer = client.post(PREDICT, content=b'{"instances": [[1, 2]]}')
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "each instance must be 4 finite numbers"},
+    )
+
+
+def test_keeps_a_callers_request_id_and_makes_one_otherwise(stack: Stack) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}))
+    given = client.post(PREDICT, content=BODY, headers={"X-Request-Id": "req-42"})
+    made = [client.post(PREDICT, content=BODY).headers["X-Request-Id"] for _ in range(2)]
+    assert given.headers["X-Request-Id"] == "req-42"
+    assert made[0] != made[1]
+
+
+def test_unknown_model_and_pinned_version_answer_404_in_tf_serving_shape(stack: Stack) -> None:
+    stack.upstream("stable")
+    config = route(stack, {"stable": 1.0})
+    config["routes"][0]["variants"][0]["version"] = 3
+    client = stack.start(config)
+    assert client.post("/v1/models/other:predict", content=BODY).json() == {
+        "error": "Servable not found for request: Latest(other)"
+    }
+    answer = client.post("/v1/models/clf/versions/4:predict", content=BODY)
+    assert (answer.status_code, answer.json()) == (
+        404,
+        {"error": "model 'clf' has no variant with version '4'; versions: 3"},
+    )
+    assert client.post("/v1/models/clf/versions/3:predict", content=BODY).status_code == 200
+    assert client.post("/v1/models/clf/labels/stable:predict", content=BODY).status_code == 200
+    assert client.post("/v1/models/clf:explode", content=BODY).status_code == 404
+
+
+def test_model_status_is_read_from_the_first_variant(stack: Stack) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}))
+    status = client.get("/v1/models/clf").json()
+    assert status["model_version_status"][0]["state"] == "AVAILABLE"
+
+
+def test_routes_by_weight_and_exports_the_weights(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstream("canary")
+    client = stack.start(route(stack, {"stable": 0.75, "canary": 0.25}))
+    served = [client.post(PREDICT, content=BODY).headers["X-Tfprod-Variant"] for _ in range(400)]
+    assert served.count("canary") / len(served) == pytest.approx(0.25, abs=0.07)
+    assert metric(client, "tfprod_gateway_traffic_weight", model="clf", variant="canary") == 0.25
+    assert metric(
+        client, "tfprod_gateway_requests_total", model="clf", variant="canary", code="200"
+    ) == served.count("canary")
+
+
+@pytest.mark.parametrize(
+    ("sticky", "how"),
+    [
+        ({"source": "header", "name": "X-User"}, "header"),
+        ({"source": "cookie", "name": "uid"}, "cookie"),
+        ({"source": "field", "name": "user_id"}, "field"),
+    ],
+)
+def test_sticky_users_stay_in_the_canary_while_it_ramps_from_5_to_50_percent(
+    stack: Stack, sticky: dict[str, str], how: str
+) -> None:
+    stack.upstream("stable")
+    stack.upstream("canary")
+    client = stack.start(route(stack, {"stable": 0.95, "canary": 0.05}, sticky=sticky))
+    users = [f"user-{i}" for i in range(150)]
+
+    def variant(user: str) -> str:
+        if how == "header":
+            answer = client.post(PREDICT, content=BODY, headers={"X-User": user})
+        elif how == "cookie":
+            answer = client.post(PREDICT, content=BODY, headers={"Cookie": f"uid={user}"})
+        else:
+            body = {"user_id": user, "instances": [[1.0, 2.0, 3.0, 4.0]]}
+            answer = client.post(PREDICT, content=json.dumps(body))
+        return answer.headers["X-Tfprod-Variant"]
+
+    in_canary: set[str] = set()
+    for percent in (5, 10, 20, 35, 50):
+        weights = {"weights": {"stable": 100 - percent, "canary": percent}}
+        put = client.put("/admin/v1/models/clf/weights", json=weights, headers=admin_headers())
+        assert put.status_code == 200
+        now = {user for user in users if variant(user) == "canary"}
+        assert in_canary <= now, f"users left the canary at {percent}%: {in_canary - now}"
+        assert {variant(user) for user in now} == {"canary"}  # the same answer every time
+        in_canary = now
+    assert len(in_canary) / len(users) == pytest.approx(0.5, abs=0.12)
+
+
+def test_a_body_field_key_needs_valid_json(stack: Stack) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}, sticky={"source": "field", "name": "u"}))
+    answer = client.post(PREDICT, content=b'{"u": ')
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "request body is not valid JSON: Expecting value: line 1 column 7 (char 6)"},
+    )
+
+
+def test_100_weight_changes_under_load_lose_no_request(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstream("canary")
+    stack.start(route(stack, {"stable": 0.5, "canary": 0.5}))
+
+    async def load_and_flip() -> tuple[dict[int, int], dict[str, int], int]:
+        statuses: dict[int, int] = {}
+        variants: dict[str, int] = {}
+        flips = 0
+        done = asyncio.Event()
+        async with aiohttp.ClientSession(base_url=stack.url) as session:
+
+            async def worker() -> None:
+                while not done.is_set():
+                    async with session.post(PREDICT, data=BODY) as answer:
+                        await answer.read()
+                        statuses[answer.status] = statuses.get(answer.status, 0) + 1
+                        name = answer.headers["X-Tfprod-Variant"]
+                        variants[name] = variants.get(name, 0) + 1
+
+            async def flipper() -> None:
+                nonlocal flips
+                for i in range(100):
+                    canary = (i % 10) / 10
+                    body = {"weights": {"stable": 1 - canary, "canary": canary}}
+                    path = "/admin/v1/models/clf/weights"
+                    async with session.put(path, json=body, headers=admin_headers()) as answer:
+                        assert answer.status == 200
+                        flips += 1
+                    await asyncio.sleep(0.005)
+                done.set()
+
+            await asyncio.gather(flipper(), *(worker() for _ in range(16)))
+        return statuses, variants, flips
+
+    statuses, variants, flips = asyncio.run(load_and_flip())
+    assert flips == 100
+    assert set(statuses) == {200}, statuses
+    assert sum(statuses.values()) >= 500
+    assert set(variants) == {"stable", "canary"}
+
+
+def test_a_slow_shadow_neither_delays_nor_changes_the_primary_answer(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstream("shadow", bias=-5.0)
+    stack.upstreams["shadow"].delay_seconds = 1.0
+    config = route(stack, {"stable": 1.0})
+    config["routes"][0]["shadows"] = [{"name": "shadow", "url": stack.urls["shadow"]}]
+    client = stack.start(config)
+    direct = httpx.post(f"{stack.urls['stable']}{PREDICT}", content=BODY).content
+    answer = client.post(PREDICT, content=BODY)
+    # The primary answer is back before the shadow has answered the mirrored request.
+    assert stack.upstreams["shadow"].answered == 0
+    assert (answer.status_code, answer.content) == (200, direct)
+    wait_for(lambda: stack.upstreams["shadow"].answered == 1, "the shadow to answer")
+    wait_for(
+        lambda: metric(
+            client, "tfprod_gateway_shadow_requests_total",
+            model="clf", shadow="shadow", outcome="disagree",
+        ) == 1,
+        "the disagreement to be recorded",
+    )  # fmt: skip
+    assert (
+        metric(client, "tfprod_gateway_shadow_abs_difference_count", model="clf", shadow="shadow")
+        == 1
+    )
+
+
+def test_shadows_over_the_concurrency_bound_are_dropped_and_counted(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstream("shadow")
+    stack.upstreams["shadow"].delay_seconds = 1.0
+    config = route(stack, {"stable": 1.0}, shadows=[])
+    config["routes"][0]["shadows"] = [{"name": "shadow", "url": stack.urls["shadow"]}]
+    config["shadow_max_in_flight"] = 1
+    client = stack.start(config)
+    assert [client.post(PREDICT, content=BODY).status_code for _ in range(3)] == [200] * 3
+    labels = {"model": "clf", "shadow": "shadow", "outcome": "dropped"}
+    assert metric(client, "tfprod_gateway_shadow_requests_total", **labels) == 2
+    wait_for(
+        lambda: metric(
+            client, "tfprod_gateway_shadow_requests_total",
+            model="clf", shadow="shadow", outcome="agree",
+        ) == 1,
+        "the one admitted shadow to agree",
+    )  # fmt: skip
+
+
+def test_capture_drops_and_counts_records_when_its_queue_is_full(stack: Stack) -> None:
+    stack.upstream("stable")
+    config = route(stack, {"stable": 1.0}, capture_rate=1.0)
+    config["capture_queue_size"] = 3
+    client = stack.start(config)
+    ids = [client.post(PREDICT, content=BODY).headers["X-Request-Id"] for _ in range(5)]
+    assert metric(client, "tfprod_gateway_capture_dropped_total", model="clf") == 2
+    assert metric(client, "tfprod_gateway_capture_records_total", model="clf") == 3
+    assert (
+        metric(client, "tfprod_gateway_prediction_confidence_count", model="clf", variant="stable")
+        == 3
+    )
+    drained = client.post("/admin/v1/capture/drain?limit=10", headers=admin_headers()).json()
+    records = drained["records"]
+    assert [r["request_id"] for r in records] == ids[:3]
+    assert records[0]["request"] == {"instances": [[1.0, 2.0, 3.0, 4.0]]}
+    assert records[0]["variant"] == "stable"
+    assert client.post("/admin/v1/capture/drain", headers=admin_headers()).json() == {"records": []}
+
+
+def test_feedback_is_joined_to_the_request_id_and_variant(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstream("canary")
+    client = stack.start(route(stack, {"stable": 0.0, "canary": 1.0}))
+    request_id = client.post(PREDICT, content=BODY).headers["X-Request-Id"]
+    joined = client.post(
+        "/v1/feedback", json={"request_id": request_id, "event": "revenue", "value": 12.5}
+    )
+    assert joined.json() == {
+        "request_id": request_id, "model": "clf", "variant": "canary", "event": "revenue",
+    }  # fmt: skip
+    client.post("/v1/feedback", json={"request_id": request_id, "event": "click"})
+    labels = {"model": "clf", "variant": "canary"}
+    assert metric(client, "tfprod_gateway_feedback_events_total", event="revenue", **labels) == 1
+    assert metric(client, "tfprod_gateway_feedback_value_total", event="revenue", **labels) == 12.5
+    assert metric(client, "tfprod_gateway_feedback_events_total", event="click", **labels) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (
+            {"request_id": "nope", "event": "click"},
+            404,
+            "unknown request_id 'nope': not served by this gateway or older than its last"
+            " 100000 requests",
+        ),
+        (
+            {"request_id": "r", "event": "like"},
+            400,
+            "event: must be one of click, conversion, revenue, got 'like'",
+        ),
+        (
+            {"request_id": "r", "event": "revenue"},
+            400,
+            "value: must be a finite number for revenue, got None",
+        ),
+        ([], 400, "feedback must be a JSON object, got list"),
+    ],
+)
+def test_bad_feedback_is_refused_with_the_reason(
+    stack: Stack, body: object, status: int, error: str
+) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}))
+    answer = client.post("/v1/feedback", json=body)
+    assert (answer.status_code, answer.json()) == (status, {"error": error})
+
+
+def test_an_open_breaker_sends_traffic_to_the_fallback(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstream("fallback", bias=5.0)
+    stack.upstreams["stable"].fail_with = 500
+    config = route(stack, {"stable": 1.0}, fallback={"name": "fallback", "url": ""})
+    config["routes"][0]["fallback"]["url"] = stack.urls["fallback"]
+    config["breaker"] = {"failure_threshold": 2, "open_seconds": 60}
+    client = stack.start(config)
+    fallback_answer = httpx.post(f"{stack.urls['fallback']}{PREDICT}", content=BODY).content
+    answers = [client.post(PREDICT, content=BODY) for _ in range(5)]
+    assert [(a.status_code, a.content) for a in answers] == [(200, fallback_answer)] * 5
+    assert {a.headers["X-Tfprod-Variant"] for a in answers} == {"fallback"}
+    assert stack.upstreams["stable"].received == 2  # open after two failures: not called again
+    assert (
+        metric(client, "tfprod_gateway_fallback_requests_total", model="clf", variant="stable") == 5
+    )
+    assert metric(client, "tfprod_gateway_breaker_open", upstream="clf/stable") == 1
+    state = client.get("/admin/v1/state", headers=admin_headers()).json()
+    assert state["models"]["clf"]["breakers"] == {"stable": "open", "fallback": "closed"}
+
+
+def test_without_a_fallback_an_open_breaker_answers_503(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstreams["stable"].fail_with = 503
+    config = route(stack, {"stable": 1.0})
+    config["breaker"] = {"failure_threshold": 1, "open_seconds": 60}
+    client = stack.start(config)
+    first, second = client.post(PREDICT, content=BODY), client.post(PREDICT, content=BODY)
+    assert (first.status_code, first.json()) == (503, {"error": "injected failure"})
+    assert (second.status_code, second.json()) == (
+        503,
+        {"error": "upstream 'stable' is unavailable (circuit open)"},
+    )
+
+
+def test_an_unreachable_upstream_falls_back(stack: Stack) -> None:
+    stack.upstream("fallback")
+    config = {
+        "routes": [
+            {
+                "model": "clf",
+                "variants": [{"name": "gone", "url": "http://127.0.0.1:9", "weight": 1}],
+                "fallback": {"name": "fallback", "url": stack.urls["fallback"]},
+            }
+        ]
+    }
+    client = stack.start(config)
+    answer = client.post(PREDICT, content=BODY)
+    assert (answer.status_code, answer.headers["X-Tfprod-Variant"]) == (200, "fallback")
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error"),
+    [
+        ({}, 401, "admin API needs an 'Authorization: Bearer <token>' header"),
+        ({"Authorization": "Bearer wrong"}, 403, "admin token rejected"),
+        ({"Authorization": f"Basic {ADMIN_TOKEN}"}, 401,
+         "admin API needs an 'Authorization: Bearer <token>' header"),
+    ],
+)  # fmt: skip
+def test_the_admin_api_needs_the_token(
+    stack: Stack, headers: dict[str, str], status: int, error: str
+) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}))
+    for answer in (
+        client.get("/admin/v1/state", headers=headers),
+        client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": 1}},
+                   headers=headers),
+        client.post("/admin/v1/capture/drain", headers=headers),
+    ):  # fmt: skip
+        assert (answer.status_code, answer.json()) == (status, {"error": error})
+        assert ADMIN_TOKEN not in answer.text
+    if status == 401:
+        assert answer.headers["WWW-Authenticate"] == 'Bearer realm="tfprod-gateway"'
+
+
+def test_without_a_configured_token_the_admin_api_is_disabled(stack: Stack) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}), token=None)
+    answer = client.get("/admin/v1/state", headers=admin_headers())
+    assert (answer.status_code, answer.json()) == (
+        403,
+        {"error": "admin API disabled: configure admin_token_env or admin_token_file"},
+    )
+
+
+def test_admin_state_and_weight_errors(stack: Stack) -> None:
+    stack.upstream("stable")
+    stack.upstream("canary")
+    client = stack.start(route(stack, {"stable": 0.9, "canary": 0.1}))
+    headers = admin_headers()
+    state = client.get("/admin/v1/state", headers=headers).json()
+    assert state["models"]["clf"]["weights"] == {"stable": 0.9, "canary": 0.1}
+    bad = client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": 1}},
+                     headers=headers)  # fmt: skip
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {"error": "weights must name exactly the variants stable, canary;"
+                  " missing: canary; unknown: -"},
+    )  # fmt: skip
+    unknown = client.put("/admin/v1/models/x/weights", json={}, headers=headers)
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {"error": "unknown model 'x'; models: clf"},
+    )
+    wrong_shape = client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": "1"}},
+                             headers=headers)  # fmt: skip
+    assert wrong_shape.json() == {
+        "error": 'body must be {"weights": {"<variant>": <number>, ...}}'
+        " for variants stable, canary"
+    }
+    ok = client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": 1, "canary": 3}},
+                    headers=headers)  # fmt: skip
+    assert ok.json() == {"model": "clf", "weights": {"stable": 0.25, "canary": 0.75}}
