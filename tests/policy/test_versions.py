@@ -159,7 +159,7 @@ def test_rejects_bad_top_level_fields(overrides: dict[str, Any], message: str) -
 
 
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("overrides", "path", "message"),
     [
         (
             {
@@ -169,14 +169,16 @@ def test_rejects_bad_top_level_fields(overrides: dict[str, Any], message: str) -
                 ],
                 "traffic": {"weights": {"v1": 100}},
             },
-            "versions: id 'v1' appears 2 times; version ids must be unique",
+            "versions.1.id",
+            "version id 'v1' is declared twice; version ids must be unique",
         ),
         (
             {
                 "versions": [{"id": "v1", "artifact": "s3://m/v1", "role": "canary"}],
                 "traffic": {"weights": {"v1": 100}},
             },
-            "versions: exactly one version must have role 'stable'; found 0",
+            "versions",
+            "exactly one version must have role 'stable'; found 0",
         ),
         (
             {
@@ -186,11 +188,13 @@ def test_rejects_bad_top_level_fields(overrides: dict[str, Any], message: str) -
                 ],
                 "traffic": {"weights": {"v1": 100}},
             },
-            "versions: exactly one version must have role 'stable'; found 2 (v1, v2)",
+            "versions",
+            "exactly one version must have role 'stable'; found 2 (v1, v2)",
         ),
         (
             {"traffic": {"weights": {"rec-v2.0.0": 95, "rec-v9": 5}}},
-            "traffic.weights: 'rec-v9' is not a declared version; declared: rec-v2.0.0, rec-v2.1.0",
+            "traffic.weights.rec-v9",
+            "'rec-v9' is not a declared version; declared: rec-v2.0.0, rec-v2.1.0",
         ),
         (
             {
@@ -200,19 +204,22 @@ def test_rejects_bad_top_level_fields(overrides: dict[str, Any], message: str) -
                 ],
                 "traffic": {"weights": {"v1": 90, "v2": 10}},
             },
-            "traffic.weights: 'v2' has role 'shadow' and only receives mirrored copies; its"
-            " weight must be 0, got 10",
+            "traffic.weights.v2",
+            "'v2' has role 'shadow' and only receives mirrored copies; its weight must be 0,"
+            " got 10",
         ),
     ],
 )
-def test_rejects_inconsistent_versions_and_traffic(overrides: dict[str, Any], message: str) -> None:
+def test_rejects_inconsistent_versions_and_traffic(
+    overrides: dict[str, Any], path: str, message: str
+) -> None:
     with pytest.raises(ValidationError) as excinfo:
         Policy.model_validate(minimal_policy(**overrides))
 
-    assert only_error(excinfo) == ("", message)
+    assert only_error(excinfo) == (path, message)
 
 
-def test_reports_every_inconsistency_at_once() -> None:
+def test_reports_every_inconsistency_at_its_own_path() -> None:
     document = minimal_policy(
         versions=[{"id": "v1", "artifact": "s3://m/v1", "role": "canary"}],
         traffic={"weights": {"v2": 100}},
@@ -221,8 +228,7 @@ def test_reports_every_inconsistency_at_once() -> None:
     with pytest.raises(ValidationError) as excinfo:
         Policy.model_validate(document)
 
-    assert only_error(excinfo) == (
-        "",
-        "versions: exactly one version must have role 'stable'; found 0; traffic.weights: 'v2'"
-        " is not a declared version; declared: v1",
-    )
+    assert [(error["loc"], error["msg"]) for error in excinfo.value.errors()] == [
+        (("versions",), "exactly one version must have role 'stable'; found 0"),
+        (("traffic", "weights", "v2"), "'v2' is not a declared version; declared: v1"),
+    ]

@@ -15,10 +15,12 @@ class PolicyModel(BaseModel):
 
     `hide_input_in_errors` keeps pydantic from echoing raw input into error text: a value
     given in the wrong field may be a secret. Our own messages show the value only where it
-    is known not to be one.
+    is known not to be one. Attribute docstrings become descriptions in the JSON Schema.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", hide_input_in_errors=True, use_attribute_docstrings=True
+    )
 
 
 def invalid(message: str) -> PydanticCustomError:

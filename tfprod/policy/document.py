@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, Final, Literal, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 from tfprod.policy._base import PolicyModel, invalid
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.rollout import ABTest, CanaryRamp, ShadowTest
 from tfprod.policy.safety import ControllerSettings, SafetyNet
-from tfprod.policy.versions import ModelVersion, Role, Traffic
+from tfprod.policy.versions import WEIGHT_TOLERANCE, ModelVersion, Role, Traffic
 
 SCHEMA_VERSION: Final = "tfprod.dev/v1alpha1"
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -87,9 +87,16 @@ class Policy(PolicyModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
+        """Run the cross-field rules; every problem becomes its own error at its own path."""
         problems = [problem for rule in _RULES for problem in rule(self)]
         if problems:
-            raise invalid("; ".join(problems))
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(type=invalid(message), loc=location, input=None)
+                    for location, message in problems
+                ],
+            )
         return self
 
     def version(self, version_id: str) -> ModelVersion:
@@ -113,87 +120,106 @@ def _ids(versions: tuple[ModelVersion, ...]) -> str:
     return ", ".join(version.id for version in versions)
 
 
-# Cross-field rules: each yields one message per problem, naming the fields in the user's terms.
+# Cross-field rules: each yields (field path, message) per problem, in the user's terms.
+
+Location = tuple[str | int, ...]
+Problem = tuple[Location, str]
 
 
-def _unique_ids(policy: Policy) -> Iterator[str]:
-    for version_id, count in Counter(version.id for version in policy.versions).items():
-        if count > 1:
-            yield f"versions: id {version_id!r} appears {count} times; version ids must be unique"
+def _unique_ids(policy: Policy) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for index, version in enumerate(policy.versions):
+        if version.id in seen:
+            yield (
+                ("versions", index, "id"),
+                f"version id {version.id!r} is declared twice; version ids must be unique",
+            )
+        seen.add(version.id)
 
 
-def _one_stable(policy: Policy) -> Iterator[str]:
+def _one_stable(policy: Policy) -> Iterator[Problem]:
     stable = policy.with_role("stable")
     if len(stable) != 1:
         found = f" ({_ids(stable)})" if stable else ""
-        yield f"versions: exactly one version must have role 'stable'; found {len(stable)}{found}"
+        yield (
+            ("versions",),
+            f"exactly one version must have role 'stable'; found {len(stable)}{found}",
+        )
 
 
-def _weights_name_versions(policy: Policy) -> Iterator[str]:
+def _undeclared(policy: Policy, version_id: str) -> str:
+    return f"{version_id!r} is not a declared version; declared: {_ids(policy.versions)}"
+
+
+def _weights_name_versions(policy: Policy) -> Iterator[Problem]:
     declared = {version.id: version for version in policy.versions}
     for version_id, weight in policy.traffic.weights.items():
         version = declared.get(version_id)
+        where = ("traffic", "weights", version_id)
         if version is None:
-            yield (
-                f"traffic.weights: {version_id!r} is not a declared version;"
-                f" declared: {_ids(policy.versions)}"
-            )
+            yield where, _undeclared(policy, version_id)
         elif version.role == "shadow" and weight > 0:
             yield (
-                f"traffic.weights: {version_id!r} has role 'shadow' and only receives mirrored"
-                f" copies; its weight must be 0, got {weight:g}"
+                where,
+                f"{version_id!r} has role 'shadow' and only receives mirrored copies; its weight"
+                f" must be 0, got {weight:g}",
             )
 
 
-def _role_problem(policy: Policy, field: str, version_id: str, roles: tuple[Role, ...]) -> str:
-    """Why `version_id` cannot be used in `field`, or "" when it is declared with a fitting role."""
-    declared = {version.id: version for version in policy.versions}
-    allowed = " or ".join(repr(role) for role in roles)
-    version = declared.get(version_id)
-    if version is None:
-        return (
-            f"{field}: {version_id!r} is not a declared version; declared: {_ids(policy.versions)}"
-        )
-    if version.role not in roles:
-        return f"{field}: {version_id!r} has role {version.role!r}; it needs role {allowed}"
-    return ""
-
-
-def _sections_name_versions(policy: Policy) -> Iterator[str]:
-    references: list[tuple[str, str, tuple[Role, ...]]] = []
+def _references(policy: Policy) -> Iterator[tuple[Location, str, tuple[Role, ...]]]:
+    """Every version a section names: (field path, version id, roles it may have)."""
     if policy.canary is not None:
-        references.append(("canary.version", policy.canary.version, ("canary",)))
+        yield ("canary", "version"), policy.canary.version, ("canary",)
     if policy.ab_test is not None:
-        references.append(("ab_test.control", policy.ab_test.control, ("stable",)))
-        references.append(("ab_test.treatment", policy.ab_test.treatment, ("challenger", "canary")))
+        yield ("ab_test", "control"), policy.ab_test.control, ("stable",)
+        yield ("ab_test", "treatment"), policy.ab_test.treatment, ("challenger", "canary")
     if policy.shadow is not None:
-        references.append(("shadow.version", policy.shadow.version, ("shadow",)))
+        yield ("shadow", "version"), policy.shadow.version, ("shadow",)
     if policy.safety is not None:
-        references.append(
-            ("safety.fallback_version", policy.safety.fallback_version, ("fallback", "stable"))
+        yield (
+            ("safety", "fallback_version"),
+            policy.safety.fallback_version,
+            ("fallback", "stable"),
         )
-    for field, version_id, roles in references:
-        problem = _role_problem(policy, field, version_id, roles)
-        if problem:
-            yield problem
 
 
-def _canary_starts_at_its_weight(policy: Policy) -> Iterator[str]:
+def _sections_name_versions(policy: Policy) -> Iterator[Problem]:
+    declared = {version.id: version for version in policy.versions}
+    for where, version_id, roles in _references(policy):
+        version = declared.get(version_id)
+        if version is None:
+            yield where, _undeclared(policy, version_id)
+        elif version.role not in roles:
+            allowed = " or ".join(repr(role) for role in roles)
+            yield where, f"{version_id!r} has role {version.role!r}; it needs role {allowed}"
+
+
+def _ab_variants_differ(policy: Policy) -> Iterator[Problem]:
+    if policy.ab_test is not None and policy.ab_test.control == policy.ab_test.treatment:
+        yield (
+            ("ab_test", "treatment"),
+            f"{policy.ab_test.treatment!r} is also the control; an A/B test needs two versions",
+        )
+
+
+def _canary_starts_at_its_weight(policy: Policy) -> Iterator[Problem]:
     if policy.canary is None:
         return
     declared = policy.traffic.weights.get(policy.canary.version, 0)
     first = policy.canary.steps[0].percent
-    if abs(declared - first) > 1e-6:
+    if abs(declared - first) > WEIGHT_TOLERANCE:
         yield (
-            f"canary.steps: the first step is {first:g}% but traffic.weights gives"
-            f" {policy.canary.version!r} {declared:g}%; they must match"
+            ("canary", "steps", 0, "percent"),
+            f"the first step is {first:g}% but traffic.weights gives"
+            f" {policy.canary.version!r} {declared:g}%; they must match",
         )
 
 
-_RULES: tuple[Callable[[Policy], Iterator[str]], ...] = (
+_RULES: tuple[Callable[[Policy], Iterator[Problem]], ...] = (
     _unique_ids,
     _one_stable,
     _weights_name_versions,
     _sections_name_versions,
+    _ab_variants_differ,
     _canary_starts_at_its_weight,
 )

@@ -29,7 +29,7 @@ def _check_names(value: tuple[str, ...], what: str) -> tuple[str, ...]:
 class Monitor(PolicyModel):
     """Metrics exported and watched for every version, and where alerts go."""
 
-    metrics: tuple[str, ...] = Field(min_length=1)
+    metrics: tuple[str, ...]
     """Metric names, e.g. prediction_latency, prediction_confidence, feature_drift, error_rate."""
     alerts: AlertRoutes | None = None
     """Alert destinations. Default: none, alerts are only logged and shown in status."""
@@ -37,6 +37,8 @@ class Monitor(PolicyModel):
     @field_validator("metrics")
     @classmethod
     def _check_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise invalid("monitor metrics are empty: name at least one, e.g. error_rate")
         return _check_names(value, "metric")
 
 
@@ -67,7 +69,7 @@ class Debugger(PolicyModel):
 
     capture_rate: float = Field(gt=0, le=1)
     """Fraction of requests captured, above 0 and at most 1 (0.01 is one in a hundred)."""
-    explainers: tuple[Explainer, ...] = Field(min_length=1)
+    explainers: tuple[Explainer, ...]
     """Explanation methods run on captured requests (the proposal's `features` list)."""
     features: tuple[str, ...] = ()
     """Input features to explain. Default: all of them."""
@@ -75,6 +77,8 @@ class Debugger(PolicyModel):
     @field_validator("explainers")
     @classmethod
     def _check_explainers(cls, value: tuple[Explainer, ...]) -> tuple[Explainer, ...]:
+        if not value:
+            raise invalid("explainers are empty: choose from lime, shap, gradients")
         duplicates = sorted({name for name in value if value.count(name) > 1})
         if duplicates:
             raise invalid(f"explainers repeat: {', '.join(duplicates)}")

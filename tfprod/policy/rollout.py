@@ -52,7 +52,9 @@ class CanaryRamp(PolicyModel):
     def _check_version(cls, value: str) -> str:
         return check_version_id(value, "canary version")
 
-    @field_validator("steps", mode="before")
+    @field_validator(
+        "steps", mode="before", json_schema_input_type=list[RampStep | tuple[float, float | str]]
+    )
     @classmethod
     def _read_pairs(cls, value: Any) -> Any:
         if isinstance(value, Sequence) and not isinstance(value, str):
@@ -71,7 +73,11 @@ class CanaryRamp(PolicyModel):
                 )
         return value
 
-    @field_validator("success_criteria", mode="before")
+    @field_validator(
+        "success_criteria",
+        mode="before",
+        json_schema_input_type=list[ConditionField] | dict[str, str],
+    )
     @classmethod
     def _read_criteria(cls, value: Any) -> Any:
         if not isinstance(value, Mapping):
@@ -126,7 +132,7 @@ class ABTest(PolicyModel):
     """Id of the treatment version (role challenger or canary); the proposal's model_b."""
     treatment_percent: Percent
     """Share of live traffic sent to the treatment, in percent (the proposal's 0.1 is 10)."""
-    metrics: tuple[SuccessMetric, ...] = Field(min_length=1)
+    metrics: tuple[SuccessMetric, ...]
     """What decides the test; a bare name means higher is better, except for error_rate,
     drift_score and latencies."""
     min_sample_size: int = Field(ge=1)
@@ -142,6 +148,13 @@ class ABTest(PolicyModel):
     @classmethod
     def _check_versions(cls, value: str) -> str:
         return check_version_id(value, "A/B test variant")
+
+    @field_validator("metrics")
+    @classmethod
+    def _check_metrics(cls, value: tuple[SuccessMetric, ...]) -> tuple[SuccessMetric, ...]:
+        if not value:
+            raise invalid("A/B test metrics are empty: name at least one, e.g. conversion_rate")
+        return value
 
     @field_validator("metrics", mode="before")
     @classmethod

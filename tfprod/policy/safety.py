@@ -35,7 +35,7 @@ class SafetyNet(PolicyModel):
 
     fallback_version: str
     """Id of the version traffic returns to (role fallback or stable)."""
-    triggers: tuple[Trigger, ...] = Field(min_length=1)
+    triggers: tuple[Trigger, ...]
     """Also accepts the proposal's {"error_rate > 5%": "immediate_rollback", ...}."""
 
     @field_validator("fallback_version")
@@ -43,7 +43,16 @@ class SafetyNet(PolicyModel):
     def _check_fallback(cls, value: str) -> str:
         return check_version_id(value, "fallback version")
 
-    @field_validator("triggers", mode="before")
+    @field_validator("triggers")
+    @classmethod
+    def _check_triggers(cls, value: tuple[Trigger, ...]) -> tuple[Trigger, ...]:
+        if not value:
+            raise invalid("safety triggers are empty: give at least one condition and action")
+        return value
+
+    @field_validator(
+        "triggers", mode="before", json_schema_input_type=list[Trigger] | dict[str, Action]
+    )
     @classmethod
     def _read_mapping(cls, value: Any) -> Any:
         if isinstance(value, Mapping):

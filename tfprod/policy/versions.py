@@ -24,7 +24,8 @@ ROLES: tuple[str, ...] = get_args(Role)
 ARTIFACT_SCHEMES: tuple[str, ...] = ("file", "s3", "gs", "az")
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 _KEY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_WEIGHT_TOLERANCE = 1e-6
+WEIGHT_TOLERANCE = 1e-6
+"""Weights are floats: sums and comparisons allow this much rounding noise (percent)."""
 
 
 def check_version_id(value: str, what: str) -> str:
@@ -107,7 +108,7 @@ class Traffic(PolicyModel):
                     f"traffic weight for {version!r} is {weight:g}; allowed: 0 to 100 (percent)"
                 )
         total = math.fsum(value.values())
-        if abs(total - 100) > _WEIGHT_TOLERANCE:
+        if abs(total - 100) > WEIGHT_TOLERANCE:
             shown = ", ".join(f"{version}: {weight:g}" for version, weight in value.items())
             raise invalid(f"traffic weights must sum to 100 (percent); got {total:g} ({shown})")
         return value
