@@ -1,0 +1,24 @@
+"""The model server: a stand-in for `tensorflow_model_server` (TF Serving REST + gRPC)."""
+
+from tfprod.runtime.serving.config import (
+    DEFAULT_MAX_REQUEST_BYTES,
+    ModelConfig,
+    ServerConfig,
+    ServingConfigError,
+    VersionPolicy,
+    parse_model_config_text,
+)
+from tfprod.runtime.serving.server import Endpoints, ModelServerHandle, serve, start_model_server
+
+__all__ = [
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "Endpoints",
+    "ModelConfig",
+    "ModelServerHandle",
+    "ServerConfig",
+    "ServingConfigError",
+    "VersionPolicy",
+    "parse_model_config_text",
+    "serve",
+    "start_model_server",
+]

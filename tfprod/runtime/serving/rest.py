@@ -1,0 +1,144 @@
+"""TF Serving's REST API on aiohttp: same paths, bodies, error bodies and status codes.
+
+Paths are matched with TF Serving's own (case-insensitive) patterns; anything under `/v1/`
+that does not match is `400 {"error": "Malformed request: ..."}`, anything else a bare 404.
+Every failure is a JSON `{"error": ...}` body with the status TF Serving maps its code to;
+an unexpected exception is logged and answered 500 rather than dropping the connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from tfprod.runtime.serving import json_tensor
+from tfprod.runtime.serving.errors import ServingError, invalid_argument
+from tfprod.runtime.serving.inference import classify, regress, serialize_examples
+from tfprod.runtime.serving.models import DEFAULT_SIGNATURE, ModelManager, ServableVersion
+from tfprod.runtime.serving.signatures import Signature
+from tfprod.runtime.serving.status import metadata_json, model_metadata, model_status, status_json
+
+_LOG = logging.getLogger(__name__)
+
+_V1 = re.compile(r"/v1/.*", re.IGNORECASE)
+_PREDICTION = re.compile(
+    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
+    re.IGNORECASE,
+)
+_STATUS = re.compile(
+    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
+    re.IGNORECASE,
+)
+_INT64_MAX = 2**63 - 1
+_JSON = "application/json"
+
+
+def make_app(manager: ModelManager, *, max_request_bytes: int) -> web.Application:
+    api = _RestApi(manager, max_request_bytes)
+    app = web.Application(client_max_size=max_request_bytes)
+    app.router.add_route("*", "/{tail:.*}", api.handle)
+    return app
+
+
+class _RestApi:
+    def __init__(self, manager: ModelManager, max_request_bytes: int) -> None:
+        self._manager = manager
+        self._limit = max_request_bytes
+
+    async def handle(self, request: web.Request) -> web.Response:
+        path = request.rel_url.raw_path
+        if not _V1.fullmatch(path):
+            return web.Response(status=404)
+        too_large = _json_response(
+            413,
+            json_tensor.error_body(
+                f"Request body exceeds the limit of {self._limit} bytes (--max_request_bytes)"
+            ),
+        )
+        if request.content_length is not None and request.content_length > self._limit:
+            return too_large
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return too_large
+        try:
+            return _json_response(200, self._dispatch(request.method, path, body))
+        except ServingError as error:
+            return _json_response(error.http_status, json_tensor.error_body(error.message))
+        except Exception:
+            _LOG.exception("unexpected failure serving %s %s", request.method, path)
+            return _json_response(500, json_tensor.error_body("Internal error"))
+
+    def _dispatch(self, method: str, path: str, body: bytes) -> bytes:
+        malformed = invalid_argument(f"Malformed request: {method} {path}")
+        if method == "POST":
+            match = _PREDICTION.fullmatch(path)
+            if match is None:
+                raise malformed
+            name, version, label = _model_info(match)
+            verb = match.group(4)
+            if verb == "predict":
+                return self._predict(name, version, label, body)
+            if verb in ("classify", "regress"):
+                return self._classify_or_regress(verb, name, version, label, body)
+            raise malformed
+        if method == "GET":
+            match = _STATUS.fullmatch(path)
+            if match is None:
+                raise malformed
+            name, version, label = _model_info(match)
+            if match.group(4) == "metadata":
+                if not name:
+                    raise invalid_argument("Missing model name in request.")
+                response = model_metadata(self._manager, name, version, label, ["signature_def"])
+                return metadata_json(response)
+            return status_json(model_status(self._manager, name, version))
+        raise malformed
+
+    def _predict(self, name: str, version: int | None, label: str | None, body: bytes) -> bytes:
+        servable = self._manager.resolve(name, version, label)
+        doc = json_tensor.parse_json(body)
+        signature = _rest_signature(servable, json_tensor.signature_name(doc))
+        inputs, fmt = json_tensor.predict_inputs(doc, signature.inputs)
+        return json_tensor.predict_response(signature.run(inputs), fmt)
+
+    def _classify_or_regress(
+        self, verb: str, name: str, version: int | None, label: str | None, body: bytes
+    ) -> bytes:
+        doc = json_tensor.parse_json(body)
+        key = json_tensor.signature_name(doc)
+        examples, context = json_tensor.examples_request(doc)
+        servable = self._manager.resolve(name, version, label)
+        serialized = serialize_examples(examples, context)
+        if verb == "classify":
+            return json_tensor.classify_response(classify(servable, key, serialized))
+        return json_tensor.regress_response(regress(servable, key, serialized))
+
+
+def _model_info(match: re.Match[str]) -> tuple[str, int | None, str | None]:
+    name = unquote(match.group(1) or "")
+    version_text, label = match.group(2), match.group(3)
+    version = None
+    if version_text:
+        version = int(version_text)
+        if version > _INT64_MAX:
+            raise invalid_argument(f"Failed to convert version: {version_text} to numeric.")
+    return name, version, unquote(label) if label else None
+
+
+def _rest_signature(servable: ServableVersion, key: str) -> Signature:
+    """REST looks the signature up before decoding, with its own message (INVALID_ARGUMENT)."""
+    name = key or DEFAULT_SIGNATURE
+    if name not in servable.signatures:
+        raise invalid_argument(f'Serving signature name: "{name}" not found in signature def')
+    signature = servable.signatures[name]
+    if not signature.inputs:
+        raise invalid_argument(f"Failed to get input map for signature: {key or 'DEFAULT'}")
+    return signature
+
+
+def _json_response(status: int, body: bytes) -> web.Response:
+    return web.Response(status=status, body=body, content_type=_JSON)
