@@ -39,7 +39,7 @@ def test_models_are_frozen() -> None:
     policy = Policy.model_validate(minimal_policy())
 
     with pytest.raises(ValidationError, match="Instance is frozen"):
-        policy.name = "other"  # type: ignore[misc]
+        policy.name = "other"
 
 
 def test_unknown_version_lookup_names_declared_ones() -> None:
