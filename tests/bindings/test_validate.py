@@ -24,6 +24,7 @@ from tfprod.bindings.generator.ir import (
 from tfprod.bindings.generator.validate import (
     Finding,
     normalize_source,
+    provider_sources,
     type_name,
     validate_stack,
 )
@@ -512,3 +513,17 @@ def test_spells_type_constraints_like_terraform() -> None:
     )
 
     assert type_name(nested) == "set(object({a=any}))"
+
+
+def test_lists_declared_and_implied_provider_sources() -> None:
+    stack = _stack(kub_deployment={"b": {}})
+    stack["provider"]["helm"] = [{}]
+    stack["data"] = {"kube_namespace": {"ns": {"provider": "other.west"}}}
+    stack["terraform"]["required_providers"]["other"] = {"source": "acme/kube"}
+
+    assert provider_sources(stack) == {
+        "registry.terraform.io/acme/kube",
+        "registry.terraform.io/hashicorp/helm",
+        "registry.terraform.io/hashicorp/kub",
+        "registry.terraform.io/hashicorp/kube",
+    }

@@ -55,7 +55,11 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from tfprod.bindings.generator.schema_json import SchemaError, load_schema_json
-    from tfprod.bindings.generator.validate import normalize_source, validate_stack
+    from tfprod.bindings.generator.validate import (
+        normalize_source,
+        provider_sources,
+        validate_stack,
+    )
 
     stacks = _read_stacks(args.dir)
     given: list[ProviderSchema] = []
@@ -70,7 +74,7 @@ def _run(args: argparse.Namespace) -> int:
     findings = []
     used: set[str] = set()
     for name, stack_json in stacks:
-        sources = {normalize_source(source) for source in _declared_sources(stack_json)}
+        sources = provider_sources(stack_json)
         schemas = given if args.schema else snapshots.for_sources(sources)
         used.update(
             _describe(schema) for schema in schemas if normalize_source(schema.source) in sources
@@ -127,18 +131,6 @@ def _read_stacks(directory: Path) -> list[tuple[str, dict[str, Any]]]:
             raise UsageError(f"{directory / stack_path}: expected a JSON object")
         result.append((name, stack_json))
     return result
-
-
-def _declared_sources(stack_json: dict[str, Any]) -> list[str]:
-    terraform = stack_json.get("terraform")
-    required = terraform.get("required_providers") if isinstance(terraform, dict) else None
-    if not isinstance(required, dict):
-        return []
-    return [
-        entry["source"]
-        for entry in required.values()
-        if isinstance(entry, dict) and isinstance(entry.get("source"), str)
-    ]
 
 
 class _Snapshots:

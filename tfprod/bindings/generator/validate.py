@@ -111,6 +111,19 @@ def validate_stack(
     return list(_StackChecker(stack_json, schemas, name).run())
 
 
+def provider_sources(stack_json: Mapping[str, Any]) -> set[str]:
+    """The normalised source of every provider the stack uses, as `validate_stack` resolves
+    them: declared in `required_providers`, or implied for a local name without a source."""
+    checker = _StackChecker(stack_json, [], "")
+    names = set(checker.required)
+    names.update(name for name, _ in _items(stack_json.get("provider", {})))
+    for kind in ("resource", "data"):
+        for type_name_, named in _items(stack_json.get(kind, {})):
+            for _, bodies in _items(named):
+                names.update(_provider_local_name(type_name_, body) for body in _bodies(bodies))
+    return {checker.source(name) for name in names}
+
+
 def _stack_name(stack_json: Mapping[str, Any]) -> str:
     metadata = stack_json.get(COMMENT_KEY, {})
     inner = metadata.get("metadata", {}) if isinstance(metadata, Mapping) else {}
@@ -127,7 +140,7 @@ class _StackChecker:
         self._stack = stack
         terraform = stack_json.get("terraform", {})
         required = terraform.get("required_providers", {}) if isinstance(terraform, Mapping) else {}
-        self._required: Mapping[str, Any] = required if isinstance(required, Mapping) else {}
+        self.required: Mapping[str, Any] = required if isinstance(required, Mapping) else {}
         self._missing_source_reported: set[str] = set()
 
     def run(self) -> Iterator[Finding]:
@@ -138,16 +151,16 @@ class _StackChecker:
     def _finding(self, address: str, path: str, message: str) -> Finding:
         return Finding(stack=self._stack, address=address, path=path, message=message)
 
-    def _source(self, local_name: str) -> str:
+    def source(self, local_name: str) -> str:
         """The normalised source `required_providers` gives a local name; without one,
         Terraform implies `hashicorp/<name>`."""
-        entry = self._required.get(local_name)
+        entry = self.required.get(local_name)
         source = entry.get("source") if isinstance(entry, Mapping) else None
         return normalize_source(source if isinstance(source, str) and source else local_name)
 
     def _missing_source(self, local_name: str) -> Iterator[Finding]:
         """A finding, once per local name, when `required_providers` names no source for it."""
-        entry = self._required.get(local_name)
+        entry = self.required.get(local_name)
         source = entry.get("source") if isinstance(entry, Mapping) else None
         if (isinstance(source, str) and source) or local_name in self._missing_source_reported:
             return
@@ -161,7 +174,7 @@ class _StackChecker:
     def _providers(self) -> Iterator[Finding]:
         for local_name, bodies in _items(self._json.get("provider", {})):
             yield from self._missing_source(local_name)
-            source = self._source(local_name)
+            source = self.source(local_name)
             schema = self._schemas.get(source)
             for body in _bodies(bodies):
                 alias = body.get("alias") if isinstance(body, Mapping) else None
@@ -188,7 +201,7 @@ class _StackChecker:
                 )
                 for body in _bodies(bodies):
                     local_name = _provider_local_name(type_name, body)
-                    source = self._source(local_name)
+                    source = self.source(local_name)
                     schema = self._schemas.get(source)
                     if schema is None:
                         yield self._finding(
