@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,17 +41,13 @@ def _schema(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from tfprod.policy import Policy, rollback_timing
+    from tfprod.policy import PolicyError, read_policy, rollback_timing
 
     path: Path = args.file
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path} is not JSON: {error}") from None
-    try:
-        policy = Policy.model_validate(document)
+        policy = read_policy(path)
+    except PolicyError as error:
+        raise UsageError(str(error)) from None
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(part) for part in problem["loc"]) or "(document)"

@@ -10,6 +10,13 @@ from tfprod.policy.expressions import (
     parse_duration,
     ramp_steps,
 )
+from tfprod.policy.files import (
+    CONFIGMAP_KEY,
+    configmap_name,
+    policy_file_name,
+    policy_json,
+    read_policy,
+)
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
 from tfprod.policy.safety import Action, ControllerSettings, SafetyNet, Trigger
@@ -17,6 +24,7 @@ from tfprod.policy.timing import RollbackPath, RollbackTiming, rollback_timing
 from tfprod.policy.versions import ModelVersion, Role, StickyKey, Traffic
 
 __all__ = [
+    "CONFIGMAP_KEY",
     "SCHEMA_VERSION",
     "ABTest",
     "Action",
@@ -41,9 +49,13 @@ __all__ = [
     "SuccessMetric",
     "Traffic",
     "Trigger",
+    "configmap_name",
     "parse_condition",
     "parse_criterion",
     "parse_duration",
+    "policy_file_name",
+    "policy_json",
     "ramp_steps",
+    "read_policy",
     "rollback_timing",
 ]

@@ -1,0 +1,47 @@
+"""Where a Policy is shipped, and reading and writing it.
+
+Constructs write each deployment's policy twice: into a ConfigMap (`configmap_name`, key
+`CONFIGMAP_KEY`) that the cluster's gateway and controller mount, and as a file
+(`policy_file_name`) next to the synthesized stack in `cdktf.out`, which local runs read.
+Both hold the same text, `policy_json(policy)`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tfprod.policy._base import PolicyError
+from tfprod.policy.document import Policy
+
+CONFIGMAP_KEY = "policy.json"
+
+
+def configmap_name(deployment: str) -> str:
+    """Name of the ConfigMap holding the policy of `deployment`."""
+    return f"{deployment}-policy"
+
+
+def policy_file_name(deployment: str) -> str:
+    """File name of the policy of `deployment` inside a stack's directory in `cdktf.out`."""
+    return f"{deployment}.policy.json"
+
+
+def policy_json(policy: Policy) -> str:
+    """The policy as written to files and ConfigMaps: two-space indent, final newline."""
+    return policy.model_dump_json(indent=2) + "\n"
+
+
+def read_policy(path: Path) -> Policy:
+    """Read and validate a policy file.
+
+    Raises PolicyError (one line) when the file cannot be read or is not JSON, and pydantic's
+    ValidationError, one entry per problem with its field path, when the document is invalid.
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PolicyError(f"cannot read {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PolicyError(f"{path} is not JSON: {error}") from None
+    return Policy.model_validate(document)
