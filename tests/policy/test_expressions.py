@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from tfprod.policy import (
     Condition,
@@ -287,3 +288,26 @@ def test_rejects_ramp_start_outside_zero_to_hundred(start: float) -> None:
     assert str(excinfo.value) == (
         f"invalid ramp start {start:g}%: a canary starts above 0 and below 100 percent"
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"metric": "error_rate", "op": ">", "threshold": 0.05, "unit": "seconds"},
+            "error_rate is measured as 'ratio', not 'seconds'",
+        ),
+        (
+            {"metric": "p95 latency", "op": ">", "threshold": 0.2, "unit": "seconds"},
+            "invalid metric name 'p95 latency': use letters, digits and '_', starting with a"
+            " letter",
+        ),
+    ],
+)
+def test_rejects_typed_conditions_with_wrong_metric_or_unit(
+    fields: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        Condition.model_validate(fields)
+
+    assert [error["msg"] for error in excinfo.value.errors()] == [message]

@@ -38,7 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from tfprod.policy._base import PolicyError, PolicyModel
+from pydantic import model_validator
+
+from tfprod.policy._base import PolicyError, PolicyModel, invalid
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 Unit = Literal["ratio", "seconds", "number"]
@@ -68,6 +70,7 @@ KNOWN_METRICS: dict[str, tuple[str, ...]] = {
     "throughput": _PLAIN,
     "requests_per_second": _PLAIN,
 }
+_KIND_OF: dict[tuple[str, ...], Unit] = {_RATIO: "ratio", _LATENCY: "seconds", _PLAIN: "number"}
 CONDITION_UNITS: tuple[str, ...] = ("%", "ms", "s")
 DURATION_UNITS: dict[str, float] = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 RAMP_UNITS: dict[str, float] = {
@@ -90,6 +93,19 @@ class Condition(PolicyModel):
     threshold: float
     """Normalised: a ratio (0.05 for 5%), seconds (0.1 for 100ms), or a plain number."""
     unit: Unit
+
+    @model_validator(mode="after")
+    def _check_metric(self) -> Condition:
+        if not _is_metric_name(self.metric):
+            raise invalid(
+                f"invalid metric name {self.metric!r}: use letters, digits and '_', starting"
+                " with a letter"
+            )
+        written = KNOWN_METRICS.get(self.metric)
+        expected = _KIND_OF.get(written) if written is not None else None
+        if expected is not None and self.unit != expected:
+            raise invalid(f"{self.metric} is measured as {expected!r}, not {self.unit!r}")
+        return self
 
     def holds(self, observed: float) -> bool:
         """Whether an observed value (in this condition's unit) satisfies the comparison."""
