@@ -12,6 +12,7 @@ The output is deterministic (the IR is ordered by name) and is passed through `r
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -89,7 +90,6 @@ class _Module:
     """Collects struct classes (children first) and the imports the text needs."""
 
     structs: list[_Struct] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)
     imports: dict[str, set[str]] = field(default_factory=dict)
 
     def need(self, module: str, *names: str) -> None:
@@ -125,6 +125,17 @@ def _docstring(text: str, indent: int) -> list[str]:
 class _Emitter:
     def __init__(self, provider: ir.ProviderSchema) -> None:
         self.provider = provider
+        # Class names are unique across the whole provider, claimed in the generator's order
+        # (resources, data sources, then the provider; each class, its `...Config`, then its
+        # structs children first); a taken name gets an `A` suffix, e.g. `S3BucketVersioningA`
+        # beside `aws_s3_bucket`'s `versioning` block `S3BucketVersioning`.
+        self.claimed: set[str] = set()
+
+    def _claim(self, name: str) -> str:
+        while name in self.claimed:
+            name += "A"
+        self.claimed.add(name)
+        return name
 
     # ----- types -----
 
@@ -277,10 +288,7 @@ class _Emitter:
 
     def _struct(self, module: _Module, path: tuple[str, ...], block: ir.Block, doc: str) -> str:
         fields = self._fields(module, block, path)
-        name = struct_name(path)
-        while name in module.names:
-            name += "A"
-        module.names.add(name)
+        name = self._claim(struct_name(path))
         module.structs.append(_Struct(name=name, doc=doc, fields=fields))
         return name
 
@@ -291,8 +299,9 @@ class _Emitter:
     ) -> tuple[str, str]:
         """(module name, source) of one resource or data source."""
         base = base_name(self.provider.name, tf_type, data=data)
-        class_name = pascal_case(base)
-        module = _Module(names={class_name})
+        class_name = self._claim(pascal_case(base))
+        self._claim(f"{class_name}Config")
+        module = _Module()
         fields = self._fields(module, schema.block, (base,))
         for f in fields:
             if f.py in _CDKTN_MEMBERS:
@@ -329,8 +338,9 @@ class _Emitter:
         return base, text
 
     def provider_module(self, header: list[str]) -> str:
-        class_name = pascal_case(f"{self.provider.name}_provider")
-        module = _Module(names={class_name})
+        class_name = self._claim(pascal_case(f"{self.provider.name}_provider"))
+        self._claim(f"{class_name}Config")
+        module = _Module()
         fields = self._fields(
             module, self.provider.provider.block, (f"{self.provider.name}_provider",)
         )
@@ -447,9 +457,16 @@ class _Emitter:
             f"source={_short_source(self.provider.source)!r}, "
             f"version={self.provider.version!r})"
         ).replace("'", '"')
+        code = "\n".join([provider, *structs, body])
+        used = {
+            source: {name for name in names if re.search(rf"\b{name}\b", code)}
+            for source, names in module.imports.items()
+        }
         parts = [
             "\n".join([*header, *_docstring(doc, 0)]),
-            _imports(module.imports) + "\n\n" + provider,
+            _imports({source: names for source, names in used.items() if names})
+            + "\n\n"
+            + provider,
             *structs,
             body,
         ]
@@ -560,7 +577,7 @@ def emit_package(
     emitter = _Emitter(provider)
     wanted_resources = _pick(provider.resources, resources, "resource type", provider)
     wanted_data = _pick(provider.data_sources, data_sources, "data source", provider)
-    files: dict[str, str] = {"provider.py": emitter.provider_module(header)}
+    files: dict[str, str] = {}
     modules = ["provider"]
     for tf_type, schema in wanted_resources:
         name, text = emitter.element_module(tf_type, schema, data=False, header=header)
@@ -570,6 +587,7 @@ def emit_package(
         name, text = emitter.element_module(tf_type, schema, data=True, header=header)
         files[f"{name}.py"] = text
         modules.append(name)
+    files["provider.py"] = emitter.provider_module(header)
     package = f"tfprod.bindings.{provider.name}"
     init = [
         *header,
