@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install system-deps lint test test-fast demo bench clean
+.PHONY: install system-deps lint test test-fast demo bench bindings clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -37,6 +37,14 @@ test-fast: install
 demo: install
 	$(BIN)/python examples/app.py
 	$(BIN)/tfprod validate cdktf.out
+
+# Regenerates the typed bindings from the committed provider schema snapshots.
+BINDINGS := kubernetes aws google azurerm
+bindings: $(STAMP)
+	for p in $(BINDINGS); do \
+	  $(BIN)/tfprod bindings generate --schema tfprod/bindings/snapshots/$$p.json \
+	    --out tfprod/bindings/$$p || exit 1; \
+	done
 
 bench: install
 	$(BIN)/python bench/synth.py
