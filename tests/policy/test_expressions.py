@@ -188,6 +188,10 @@ def test_parses_durations_to_seconds(text: str, seconds: float) -> None:
         ("90", "invalid duration '90': expected one of ms, s, m, h, d after '90' at column 3"),
         ("h", "invalid duration 'h': expected a number at column 1"),
         (
+            "9" * 400 + "s",
+            f"invalid duration '{'9' * 400}s': expected a number of usual size at column 1",
+        ),
+        (
             "1h30m",
             "invalid duration '1h30m': expected one of ms, s, m, h, d after '1' at column 2",
         ),
@@ -248,8 +252,8 @@ _FORMS = "linear_<N>_<unit>, exponential_<N>_<unit>, linear_<K>_steps_<duration>
     [
         (
             "linear_ten_minutes",
-            "invalid ramp schedule 'linear_ten_minutes': expected a whole number above 0 after"
-            f" 'linear_' at column 8; allowed forms: {_FORMS}",
+            "invalid ramp schedule 'linear_ten_minutes': expected a whole number from 1 to 1000"
+            f" after 'linear_' at column 8; allowed forms: {_FORMS}",
         ),
         (
             "cubic_1_hour",
@@ -268,8 +272,13 @@ _FORMS = "linear_<N>_<unit>, exponential_<N>_<unit>, linear_<K>_steps_<duration>
         ),
         (
             "linear_0_minutes",
-            "invalid ramp schedule 'linear_0_minutes': expected a whole number above 0 after"
-            f" 'linear_' at column 8; allowed forms: {_FORMS}",
+            "invalid ramp schedule 'linear_0_minutes': expected a whole number from 1 to 1000"
+            f" after 'linear_' at column 8; allowed forms: {_FORMS}",
+        ),
+        (
+            "linear_1001_steps_1s",
+            "invalid ramp schedule 'linear_1001_steps_1s': expected a whole number from 1 to 1000"
+            f" after 'linear_' at column 8; allowed forms: {_FORMS}",
         ),
     ],
 )
@@ -311,3 +320,12 @@ def test_rejects_typed_conditions_with_wrong_metric_or_unit(
         Condition.model_validate(fields)
 
     assert [error["msg"] for error in excinfo.value.errors()] == [message]
+
+
+@given(text=st.text(max_size=30))
+def test_any_text_parses_or_fails_with_a_policy_error(text: str) -> None:
+    for parse in (parse_condition, parse_duration, lambda text: ramp_steps(text, 5)):
+        try:
+            parse(text)
+        except PolicyError as error:
+            assert str(error).startswith(("invalid condition", "invalid duration", "invalid ramp"))

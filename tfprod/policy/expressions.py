@@ -26,14 +26,15 @@ Ramp schedules, giving canary steps (percent of traffic, seconds held) from a st
     linear_<K>_steps_<duration> K equal steps from the start, each held <duration>
                                 ("linear_5_steps_2m": start 5 -> 5, 24, 43, 62, 81, 2 minutes each)
 
-where unit is seconds, minutes or hours (singular too). After the last step the canary is
-promoted to 100%. Weights are rounded to 0.01 percent.
+where unit is seconds, minutes or hours (singular too), and N and K are 1 to 1000. After the
+last step the canary is promoted to 100%. Weights are rounded to 0.01 percent.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -82,6 +83,7 @@ RAMP_UNITS: dict[str, float] = {
     "hours": 3600,
 }
 LINEAR_STEPS = 10
+MAX_RAMP_COUNT = 1000
 RAMP_FORMS = "linear_<N>_<unit>, exponential_<N>_<unit>, linear_<K>_steps_<duration>"
 
 
@@ -96,7 +98,7 @@ class Condition(PolicyModel):
 
     @model_validator(mode="after")
     def _check_metric(self) -> Condition:
-        if not _is_metric_name(self.metric):
+        if not is_metric_name(self.metric):
             raise invalid(
                 f"invalid metric name {self.metric!r}: use letters, digits and '_', starting"
                 " with a letter"
@@ -121,6 +123,13 @@ class Condition(PolicyModel):
         return f"{self.metric} {self.op} {value}"
 
 
+_LETTERS = frozenset(string.ascii_letters)
+_DIGITS = frozenset(string.digits)
+_NAME_START = _LETTERS | {"_"}
+_NAME_CHARS = _NAME_START | _DIGITS
+_NUMBER_CHARS = _DIGITS | {"."}
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Token:
     kind: Literal["name", "number", "op", "percent", "end"]
@@ -138,13 +147,13 @@ def _tokenize(text: str, what: str) -> list[_Token]:
         if char.isspace():
             index += 1
             continue
-        if char.isalpha() or char == "_":
-            while index < len(text) and (text[index].isalnum() or text[index] == "_"):
+        if char in _NAME_START:
+            while index < len(text) and text[index] in _NAME_CHARS:
                 index += 1
             kind: Literal["name", "number", "op", "percent"] = "name"
-        elif char.isdigit() or (char in "-." and text[index + 1 : index + 2].isdigit()):
+        elif char in string.digits or (char in "-." and text[index + 1 : index + 2] in _DIGITS):
             index += 1
-            while index < len(text) and (text[index].isdigit() or text[index] == "."):
+            while index < len(text) and text[index] in _NUMBER_CHARS:
                 index += 1
             kind = "number"
         elif char in "<>=!":
@@ -203,8 +212,11 @@ class _Parser:
         token = self.current
         if token.kind != "number" or token.text.count(".") > 1 or token.text.endswith("."):
             raise self.error("a number", after)
+        value = float(token.text)
+        if not math.isfinite(value):
+            raise self.error("a number of usual size", after)
         self.advance()
-        return token, float(token.text)
+        return token, value
 
     def unit(self, after: _Token, allowed: tuple[str, ...]) -> str:
         """The written unit after a number, "" for none; only units in `allowed` are taken."""
@@ -232,7 +244,7 @@ def parse_condition(text: str) -> Condition:
 
 def parse_criterion(metric: str, text: str) -> Condition:
     """Parse the short form keyed by metric, e.g. ("error_rate", "< 1%"), into a Condition."""
-    if not _is_metric_name(metric):
+    if not is_metric_name(metric):
         raise PolicyError(
             f"invalid metric name {metric!r}: use letters, digits and '_', starting with a letter"
         )
@@ -284,8 +296,9 @@ def _normalise(value: float, unit: str) -> float:
     return value
 
 
-def _is_metric_name(name: str) -> bool:
-    return bool(name) and name[0].isalpha() and all(c.isalnum() or c == "_" for c in name)
+def is_metric_name(name: str) -> bool:
+    """Whether `name` is a metric or feature name: ASCII letters, digits and '_', letter first."""
+    return name[:1] in _LETTERS and all(char in _NAME_CHARS for char in name)
 
 
 def parse_duration(text: str) -> float:
@@ -316,8 +329,10 @@ def ramp_steps(schedule: str, start_percent: float) -> tuple[tuple[float, float]
     if shape not in ("linear", "exponential"):
         raise _ramp_error(schedule, "'linear' or 'exponential'", 1)
     count_column = len(shape) + 2
-    if not count_word.isdigit() or int(count_word) == 0:
-        raise _ramp_error(schedule, f"a whole number above 0 after '{shape}_'", count_column)
+    if not (count_word and set(count_word) <= _DIGITS and 0 < int(count_word) <= MAX_RAMP_COUNT):
+        raise _ramp_error(
+            schedule, f"a whole number from 1 to {MAX_RAMP_COUNT} after '{shape}_'", count_column
+        )
     count = int(count_word)
     rest_column = count_column + len(count_word) + 1
     if shape == "linear" and len(words) == 4 and words[2] == "steps":

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from tfprod.policy._base import PolicyModel, invalid
 from tfprod.policy._fields import Seconds
 from tfprod.policy.alerts import AlertRoutes
+from tfprod.policy.expressions import is_metric_name
 from tfprod.policy.versions import ARTIFACT_SCHEMES
 
 Explainer = Literal["lime", "shap", "gradients"]
@@ -16,7 +17,7 @@ Explainer = Literal["lime", "shap", "gradients"]
 
 def _check_names(value: tuple[str, ...], what: str) -> tuple[str, ...]:
     for name in value:
-        if not (name[:1].isalpha() and name.replace("_", "").isalnum()):
+        if not is_metric_name(name):
             raise invalid(
                 f"{what} {name!r} is not valid: use letters, digits and '_', starting with a letter"
             )

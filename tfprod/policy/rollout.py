@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from tfprod.policy._base import PolicyError, PolicyModel, invalid
 from tfprod.policy._fields import ConditionField, Percent, Seconds
-from tfprod.policy.expressions import KNOWN_METRICS, parse_criterion
+from tfprod.policy.expressions import KNOWN_METRICS, is_metric_name, parse_criterion
 from tfprod.policy.versions import check_version_id
 
 # Known metrics where lower is better; any other A/B metric defaults to "increase".
@@ -103,7 +103,7 @@ class SuccessMetric(PolicyModel):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not (value[:1].isalpha() and value.replace("_", "").isalnum()):
+        if not is_metric_name(value):
             raise invalid(
                 f"metric name {value!r} is not valid: use letters, digits and '_',"
                 " starting with a letter"
