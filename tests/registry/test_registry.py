@@ -1,0 +1,264 @@
+"""Registry behaviour on all four backends, each against a real local server."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.registry.conftest import subprocess_env
+from tfprod.runtime.registry import (
+    SERVING_MAP_FILE,
+    ChecksumMismatchError,
+    NotFoundError,
+    Registry,
+    VersionExistsError,
+    open_store,
+)
+
+pytestmark = pytest.mark.service
+
+SAVED_MODEL_FILES = [
+    "fingerprint.pb",
+    "saved_model.pb",
+    "variables/variables.data-00000-of-00001",
+    "variables/variables.index",
+]
+SIGNATURE = {
+    "serving_default": {
+        "inputs": {"features": {"dtype": "float", "shape": [-1, 4]}},
+        "outputs": {"probability": {"dtype": "float", "shape": [-1, 1]}},
+    }
+}
+
+
+def test_register_then_get_returns_metadata_signature_and_checksums(
+    registry_uri: str, saved_model_dir: Path
+) -> None:
+    registry = Registry(open_store(registry_uri), clock=lambda: "2026-11-30T12:00:00+00:00")
+
+    registry.register(
+        saved_model_dir,
+        name="churn",
+        version="2026.11.1",
+        metadata={"owner": "risk-team"},
+        dataset_version="ds-42",
+        metrics={"auc": 0.91},
+        reference_data=np.arange(20, dtype="float32").reshape(5, 4),
+    )
+    version = registry.get("churn", "2026.11.1")
+
+    assert (version.name, version.version, version.serving_version) == ("churn", "2026.11.1", 1)
+    assert version.created_at == "2026-11-30T12:00:00+00:00"
+    assert version.dataset_version == "ds-42"
+    assert version.metrics == {"auc": 0.91}
+    assert version.metadata == {"owner": "risk-team"}
+    assert version.signature == SIGNATURE
+    assert [item.path for item in version.files] == SAVED_MODEL_FILES
+    pb = version.files[1]
+    assert pb.size == (saved_model_dir / "saved_model.pb").stat().st_size
+    assert len(pb.sha256) == 64
+    assert version.has_profile
+    assert registry.reference_profile("churn", "2026.11.1").rows == 5
+    assert registry.models() == ["churn"]
+
+
+def test_reregistering_a_published_version_fails_and_keeps_the_original(
+    registry_uri: str, saved_model_dir: Path, other_saved_model_dir: Path
+) -> None:
+    registry = Registry.open(registry_uri)
+    original = registry.register(saved_model_dir, name="churn", version="v1")
+
+    with pytest.raises(VersionExistsError) as raised:
+        registry.register(other_saved_model_dir, name="churn", version="v1")
+
+    assert str(raised.value) == (
+        "model 'churn' version 'v1' is already published and versions are immutable; "
+        "register it under a new version"
+    )
+    assert registry.get("churn", "v1").files == original.files
+
+
+def test_versions_get_increasing_tf_serving_numbers(
+    registry_uri: str, saved_model_dir: Path, other_saved_model_dir: Path
+) -> None:
+    registry = Registry.open(registry_uri)
+    registry.register(saved_model_dir, name="churn", version="b-first")
+    registry.register(other_saved_model_dir, name="churn", version="a-second")
+
+    listed = [(item.version, item.serving_version) for item in registry.versions("churn")]
+
+    assert listed == [("b-first", 1), ("a-second", 2)]
+
+
+def test_pull_lays_out_a_servable_tf_serving_model_directory(
+    registry_uri: str, saved_model_dir: Path, other_saved_model_dir: Path, tmp_path: Path
+) -> None:
+    import tensorflow as tf
+
+    registry = Registry.open(registry_uri)
+    registry.register(saved_model_dir, name="churn", version="v1")
+    registry.register(other_saved_model_dir, name="churn", version="v2")
+    registry.set_alias("churn", "stable", "v2")
+
+    pulled = registry.pull("churn", "stable", tmp_path / "models")
+    again = registry.pull("churn", "v1", tmp_path / "models")
+
+    assert pulled == tmp_path / "models" / "churn" / "2"
+    assert again == tmp_path / "models" / "churn" / "1"
+    assert sorted(p.name for p in (tmp_path / "models" / "churn").iterdir()) == [
+        "1",
+        "2",
+        SERVING_MAP_FILE,
+    ]
+    mapping = json.loads((tmp_path / "models" / "churn" / SERVING_MAP_FILE).read_text())
+    assert mapping == {"1": "v1", "2": "v2"}
+    features = tf.constant([[0.5, -1.0, 0.25, 2.0]])
+    served = tf.saved_model.load(str(pulled)).signatures["serving_default"](features=features)
+    original = tf.saved_model.load(str(other_saved_model_dir)).signatures["serving_default"](
+        features=features
+    )
+    np.testing.assert_array_equal(served["probability"], original["probability"])
+
+
+def test_pull_fails_naming_the_tampered_artifact(
+    registry_uri: str, saved_model_dir: Path, tmp_path: Path
+) -> None:
+    registry = Registry.open(registry_uri)
+    registry.register(saved_model_dir, name="churn", version="v1")
+    store = open_store(registry_uri)
+    (index_key,) = [key for key in store.list("models/") if key.endswith("variables.index")]
+    stored = store.get(index_key)
+    store.put_if_match(index_key, stored.data + b"tampered", stored.token)
+    expected = registry.get("churn", "v1").files[3].sha256
+
+    with pytest.raises(ChecksumMismatchError) as raised:
+        registry.pull("churn", "v1", tmp_path / "models")
+
+    assert raised.value.path == "variables/variables.index of model 'churn' version 'v1'"
+    assert raised.value.expected == expected
+    assert str(raised.value).startswith(
+        "checksum mismatch for variables/variables.index of model 'churn' version 'v1': "
+        f"expected sha256 {expected}, got "
+    )
+    assert not (tmp_path / "models" / "churn" / "1").exists()
+
+
+def test_get_of_an_unknown_version_lists_versions_and_aliases(
+    registry_uri: str, saved_model_dir: Path
+) -> None:
+    registry = Registry.open(registry_uri)
+    registry.register(saved_model_dir, name="churn", version="v1")
+    registry.set_alias("churn", "canary", "v1")
+
+    with pytest.raises(NotFoundError) as unknown_version:
+        registry.get("churn", "v9")
+    with pytest.raises(NotFoundError) as unknown_model:
+        registry.get("fraud", "v1")
+
+    assert str(unknown_version.value) == (
+        "version or alias 'v9' of model 'churn' not found; available: canary, v1"
+    )
+    assert str(unknown_model.value) == (
+        f"model 'fraud' in {registry_uri} not found; available: churn"
+    )
+
+
+@pytest.mark.slow
+def test_upload_killed_midway_leaves_no_visible_version(
+    registry_uri: str, saved_model_dir: Path, tmp_path: Path
+) -> None:
+    # The child stops after storing two artifact files, before the commit record; then it
+    # is killed with SIGKILL, so nothing of the registry's own clean-up can run.
+    log = tmp_path / "child.log"
+    with (
+        log.open("wb") as stderr,
+        subprocess.Popen(
+            [sys.executable, "-c", _PAUSING_UPLOAD, registry_uri, str(saved_model_dir)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=subprocess_env(),
+        ) as child,
+    ):
+        watchdog = threading.Timer(120, child.kill)
+        watchdog.start()
+        try:
+            assert child.stdout is not None
+            paused = child.stdout.readline() == b"paused\n"
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        finally:
+            watchdog.cancel()
+    if not paused:
+        pytest.fail(f"upload child did not pause: {log.read_text()[-2000:]}")
+    registry = Registry.open(registry_uri)
+    store = open_store(registry_uri)
+    uploaded = [key for key in store.list("models/churn/uploads/") if "/artifact/" in key]
+
+    assert len(uploaded) == 2
+    assert registry.versions("churn") == []
+    assert registry.models() == []
+    with pytest.raises(NotFoundError):
+        registry.get("churn", "v1")
+    registry.register(saved_model_dir, name="churn", version="v1")
+    assert registry.pull("churn", "v1", tmp_path / "models").is_dir()
+    assert [item.version for item in registry.versions("churn")] == ["v1"]
+
+
+_PAUSING_UPLOAD = """
+import sys, time
+from pathlib import Path
+from tfprod.runtime.registry import Registry
+
+uploaded = []
+
+def pause_after_two(path):
+    uploaded.append(path)
+    if len(uploaded) == 2:
+        print("paused", flush=True)
+        time.sleep(600)
+
+Registry.open(sys.argv[1]).register(
+    Path(sys.argv[2]), name="churn", version="v1", on_file_uploaded=pause_after_two
+)
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_alias_updates_lose_none(registry_uri: str, saved_model_dir: Path) -> None:
+    workers, updates = 8, 20
+    registry = Registry.open(registry_uri)
+    for version in ("v1", "v2"):
+        registry.register(saved_model_dir, name="churn", version=version)
+    errors: list[BaseException] = []
+
+    def update(worker: int) -> None:
+        own = Registry.open(registry_uri)  # a client per worker, as separate processes would
+        try:
+            for step in range(updates):
+                version = "v1" if (worker + step) % 2 else "v2"
+                own.set_alias("churn", "canary", version, reason=f"{worker}/{step}")
+        except BaseException as error:  # surfaced in the main thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=update, args=(worker,)) for worker in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    history = registry.alias_history("churn", "canary")
+    assert sorted(change.reason for change in history) == sorted(
+        f"{worker}/{step}" for worker in range(workers) for step in range(updates)
+    )
+    for worker in range(workers):  # each worker's own updates stay in the order it made them
+        steps = [c.reason for c in history if c.reason.startswith(f"{worker}/")]
+        assert steps == [f"{worker}/{step}" for step in range(updates)]
+    assert registry.aliases("churn") == {"canary": history[-1].version}
