@@ -20,7 +20,6 @@ Action = Literal["immediate_rollback", "gradual_rollback", "alert_and_monitor", 
 - alert_and_monitor: alert, change nothing.
 - pause: alert and hold the rollout where it is until a person resumes or aborts it.
 """
-ROLLBACK_ACTIONS: tuple[str, ...] = ("immediate_rollback", "gradual_rollback")
 
 
 class Trigger(PolicyModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal, get_args
+from typing import Literal
 
 from pydantic import field_validator
 
@@ -20,7 +20,6 @@ Role = Literal["stable", "canary", "challenger", "shadow", "fallback"]
 - fallback: a known-good version the safety net routes to on rollback.
 """
 
-ROLES: tuple[str, ...] = get_args(Role)
 ARTIFACT_SCHEMES: tuple[str, ...] = ("file", "s3", "gs", "az")
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 _KEY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
