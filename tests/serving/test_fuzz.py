@@ -1,0 +1,101 @@
+"""Fuzzed request bodies: the server never answers 5xx or drops the connection, and every
+refusal is a 400 (or 404 for an unknown model) with TF Serving's `{"error": "..."}` body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tfprod.runtime.serving import ModelServerHandle
+
+PATHS = [
+    "/v1/models/tiny:predict",
+    "/v1/models/tiny/labels/stable:predict",
+    "/v1/models/examples:predict",
+    "/v1/models/examples:classify",
+    "/v1/models/examples:regress",
+    "/v1/models/tiny:classify",
+    "/v1/models/nope:predict",
+]
+KEYS = ["instances", "inputs", "signature_name", "examples", "context", "features", "x", "b64"]
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+    | st.sampled_from(["AAAA", "%%", "serving_default", "regress"])
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=24,
+)
+# Mostly well-formed shapes of numbers, so the fuzzer reaches the model, not only the parser.
+rows = st.lists(
+    st.lists(st.floats(-1e6, 1e6) | st.integers(-(2**40), 2**40), min_size=0, max_size=6),
+    min_size=0,
+    max_size=4,
+)
+bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "instances": rows | json_values,
+        "inputs": rows | json_values,
+        "signature_name": st.sampled_from(["serving_default", "regress", ""]) | json_values,
+        "examples": st.lists(
+            st.dictionaries(st.sampled_from(["x", "y"]), json_values, max_size=2), max_size=3
+        )
+        | json_values,
+        "context": json_values,
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def client(server: ModelServerHandle) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.endpoints.rest_url or "") as http:
+        yield http
+
+
+def assert_clean(response: httpx.Response) -> None:
+    assert response.status_code < 500, response.text
+    if response.status_code != 200:
+        assert response.status_code in (400, 404), response.text
+        body = response.json()
+        assert list(body) == ["error"]
+        assert isinstance(body["error"], str)
+
+
+FUZZ = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(path=st.sampled_from(PATHS), body=bodies)
+def test_fuzzed_json_bodies_never_get_a_server_error(
+    client: httpx.Client, path: str, body: dict[str, Any]
+) -> None:
+    assert_clean(client.post(path, content=json.dumps(body).encode()))
+
+
+@pytest.mark.slow
+@FUZZ
+@given(path=st.sampled_from(PATHS), body=st.binary(max_size=300) | json_values.map(json.dumps))
+def test_fuzzed_raw_bodies_get_400_with_an_error_body(
+    client: httpx.Client, path: str, body: bytes | str
+) -> None:
+    content = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    assert_clean(client.post(path, content=content))
