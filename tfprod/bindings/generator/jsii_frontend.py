@@ -38,7 +38,6 @@ cdktn meta-argument, not part of the provider schema, and is left out.
 
 from __future__ import annotations
 
-import difflib
 import importlib.metadata
 import importlib.util
 import json
@@ -50,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from tfprod.bindings.generator import ir
-from tfprod.bindings.generator.schema_json import SchemaError
+from tfprod.bindings.generator.schema_json import SchemaError, did_you_mean
 
 _BASES = {
     "cdktn.TerraformProvider": "provider",
@@ -452,8 +451,7 @@ class PrebuiltProvider:
         found = self._classes.get((kind, tf_type))
         if found is None:
             what = {"resource": "resource type", "data": "data source type"}[kind]
-            close = difflib.get_close_matches(tf_type, self.names(kind), n=3)
-            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            hint = did_you_mean(tf_type, self.names(kind))
             raise SchemaError(f"unknown {what} {tf_type!r} in {self.name} {self.version}{hint}")
         return found
 

@@ -52,6 +52,12 @@ class SchemaError(ValueError):
     """A provider schema is malformed, or asks for a type it does not have."""
 
 
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`; did you mean X?` for the closest match of `name`, or empty when nothing is close."""
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def _path_key(path: str, key: str) -> str:
     return f"{path}.{key}" if _IDENTIFIER.match(key) else f"{path}[{json.dumps(key)}]"
 
@@ -70,8 +76,7 @@ def _object(value: object, path: str, *, allowed: Collection[str]) -> dict[str, 
         raise _fail(path, "an object", value)
     for key in value:
         if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
+            hint = did_you_mean(key, allowed)
             raise SchemaError(
                 f"{_path_key(path, key)}: unknown key; allowed: {', '.join(sorted(allowed))}{hint}"
             )
@@ -427,8 +432,7 @@ def _pick(
     for name in wanted:
         if name not in table:
             version = f" {schema.version}" if schema.version else ""
-            close = difflib.get_close_matches(name, sorted(table), n=3)
-            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            hint = did_you_mean(name, table)
             raise SchemaError(f"unknown {what} {name!r} in {schema.name}{version}{hint}")
     return tuple((name, table[name]) for name in wanted)
 
