@@ -18,7 +18,14 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 # Modules under tfprod.cli that contribute subcommands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("bindings", "gateway", "policy", "serve", "validate")
+COMMAND_MODULES: tuple[str, ...] = (
+    "bindings",
+    "gateway",
+    "policy",
+    "registry",
+    "serve",
+    "validate",
+)
 
 EXIT_USAGE = 2
 
