@@ -161,6 +161,7 @@ class Gateway:
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.config.upstream_timeout_seconds),
             auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),  # a proxy must not keep upstream cookies
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
         )
         self.shadows = ShadowMirror(
