@@ -11,11 +11,13 @@ resource class down, e.g. `DeploymentV1.spec.template.spec.container[0].image`.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from tfprod.bindings._core import Token, Tokenization
+from tfprod.bindings.generator.naming import camel_case
 
 
 class BindingValueError(ValueError):
@@ -112,11 +114,12 @@ def describe(spec: Spec) -> str:
     """The type as an error message names it."""
     if isinstance(spec, Primitive):
         return spec.name
-    if isinstance(spec, ListOf):
-        return f"{spec.kind} of {describe(spec.element)}"
-    if isinstance(spec, MapOf):
-        return f"map of {describe(spec.element)}"
-    return f"{spec.struct.__name__} or a dict"
+    if isinstance(spec, StructOf):
+        return f"{spec.struct.__name__} or a dict"
+    kind = spec.kind if isinstance(spec, ListOf) else "map"
+    if isinstance(spec.element, StructOf):
+        return f"{kind} of {spec.element.struct.__name__} or dict items"
+    return f"{kind} of {describe(spec.element)}"
 
 
 def is_resolvable(value: object) -> bool:
@@ -186,23 +189,38 @@ def _convert_primitive(value: Any, spec: Primitive, path: str, field: Field | No
 def convert_fields(
     table: tuple[Field, ...], values: Mapping[str, Any], path: str
 ) -> dict[str, Any]:
-    """Check a block's values (keyed by Python keyword) and return them keyed by Terraform name."""
+    """Check a block's values and return them keyed by Terraform name.
+
+    Keys are the struct's keyword names (`mount_path`) or their jsii (camelCase) form
+    (`mountPath`), which is what the prebuilt packages need for dicts inside lists.
+    """
     fields = {field.py: field for field in table}
-    for key in values:
-        field = fields.get(key)
+    aliases = _aliases(table)
+    given: dict[str, Any] = {}
+    for key, value in values.items():
+        field = fields.get(key) or aliases.get(key)
         if field is None:
             raise BindingValueError(f"{path}: {_unknown(key, fields)}")
         if not field.settable:
             raise BindingValueError(f"{path}.{key}: is computed by the provider and cannot be set")
+        if field.py in given:
+            raise BindingValueError(f"{path}.{field.py}: given twice (also as {key!r})")
+        given[field.py] = value
     result: dict[str, Any] = {}
     for field in table:
-        value = values.get(field.py)
+        value = given.get(field.py)
         if value is None:
             if field.required:
                 raise BindingValueError(f"{path}.{field.py}: missing required attribute")
             continue
         result[field.tf] = convert(value, field.spec, f"{path}.{field.py}", field)
     return result
+
+
+@functools.cache
+def _aliases(table: tuple[Field, ...]) -> dict[str, Field]:
+    """The jsii (camelCase) names of fields whose name has more than one word."""
+    return {camel_case(f.py.rstrip("_")): f for f in table if "_" in f.py.strip("_")}
 
 
 def _unknown(key: str, fields: Mapping[str, Field]) -> str:

@@ -1,0 +1,43 @@
+"""Synthesize the same app through tfprod's bindings and through a prebuilt cdktn provider.
+
+An oracle test builds its resources with `build(k, stack)`, where `k.<module>` is the module
+of that name either under `tfprod.bindings.<provider>` or under `cdktn_provider_<provider>`,
+so the same code runs against both. The result is the synthesized Terraform JSON without the
+`//` metadata keys cdktn adds (construct paths, which differ by nothing but are noise).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import cdktn
+
+Build = Callable[[SimpleNamespace, cdktn.TerraformStack], None]
+
+
+def modules(package: str, names: Iterable[str]) -> SimpleNamespace:
+    return SimpleNamespace(**{n: importlib.import_module(f"{package}.{n}") for n in names})
+
+
+def without_metadata(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_metadata(v) for k, v in value.items() if k != "//"}
+    if isinstance(value, list):
+        return [without_metadata(v) for v in value]
+    return value
+
+
+def synth(package: str, names: Iterable[str], build: Build, outdir: Path) -> dict[str, Any]:
+    """The stack's Terraform JSON (minus `//` metadata) with `build` run against `package`."""
+    app = cdktn.App(outdir=str(outdir))
+    stack = cdktn.TerraformStack(app, "oracle")
+    build(modules(package, names), stack)
+    app.synth()
+    document = json.loads((outdir / "stacks" / "oracle" / "cdk.tf.json").read_text())
+    result: dict[str, Any] = without_metadata(document)
+    return result
