@@ -6,8 +6,8 @@ alternate run by run; the table shows medians. Figures:
 
 - wall: seconds from spawning the app until it exits (synthesis included).
 - peak tree RSS: the largest sum of resident memory over the app and all its descendants
-  (the Node.js jsii kernel), sampled from /proc every 10 ms; a spike shorter than that can be
-  missed.
+  (the Node.js jsii kernel), sampled every 20 ms (the process tree is rescanned every 100 ms);
+  a spike shorter than that can be missed.
 - peak process RSS: `ru_maxrss` from `os.wait4` of the app, which is the largest peak of any
   ONE process in its tree (the app itself or a waited-for descendant), not a sum.
 - installed: disk usage (like `du`) of the binding packages: `tfprod/bindings` (generated
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import statistics
@@ -39,7 +40,8 @@ PROVIDERS = ("kubernetes", "aws", "google", "azurerm")
 PREBUILT = tuple(f"cdktn_provider_{name}" for name in PROVIDERS)
 PREBUILT_PIP = "pip install cdktn-provider-aws cdktn-provider-google cdktn-provider-azurerm"
 SHARED = ("cdktn", "constructs", "jsii")
-SAMPLE_SECONDS = 0.01
+SAMPLE_SECONDS = 0.02
+TREE_EVERY = 5  # samples between rescans of /proc for new descendants (scans cost CPU)
 TARGET_SECONDS = 2.5
 TARGET_MB = 400
 TARGET_SPEEDUP = 10
@@ -84,12 +86,14 @@ def measure(flavour: str, outdir: Path) -> Run:
     command = [sys.executable, str(APP), "--bindings", flavour, "--outdir", str(outdir)]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    peak = 0
-    while True:
+    peak, tree = 0, [process.pid]
+    for sample in itertools.count():
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
-        peak = max(peak, sum(_rss_bytes(p) for p in _descendants(process.pid)))
+        if sample % TREE_EVERY == 0:
+            tree = _descendants(process.pid)
+        peak = max(peak, sum(_rss_bytes(p) for p in tree))
         time.sleep(SAMPLE_SECONDS)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -214,8 +218,22 @@ def _report(runs: dict[str, list[Run]], outputs: dict[str, dict[str, Any]]) -> N
             f" for >= {TARGET_SPEEDUP}x), {p_tree / t_tree:.1f}x peak memory,"
             f" {p_size / t_size:.0f}x installed size"
         )
-        same = outputs["tfprod"] == outputs["prebuilt"]
-        print(f"same Terraform JSON from both (ignoring // metadata): {'yes' if same else 'NO'}")
+        difference = _first_difference(outputs["prebuilt"], outputs["tfprod"], "")
+        verdict = f"NO, at {difference}" if difference else "yes"
+        print(f"same Terraform JSON from both (ignoring // metadata): {verdict}")
+
+
+def _first_difference(prebuilt: Any, tfprod: Any, path: str) -> str | None:
+    """Where the two synthesized documents first differ, as `path: prebuilt != tfprod`."""
+    if isinstance(prebuilt, dict) and isinstance(tfprod, dict):
+        for key in sorted(prebuilt.keys() | tfprod.keys()):
+            found = _first_difference(prebuilt.get(key), tfprod.get(key), f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if prebuilt != tfprod:
+        return f"{path.lstrip('.')}: {json.dumps(prebuilt)[:80]} != {json.dumps(tfprod)[:80]}"
+    return None
 
 
 def _verdict(ok: bool) -> str:
