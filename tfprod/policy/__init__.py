@@ -21,7 +21,14 @@ from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
 from tfprod.policy.safety import Action, ControllerSettings, SafetyNet, Trigger
 from tfprod.policy.timing import RollbackPath, RollbackTiming, rollback_timing
-from tfprod.policy.versions import ModelVersion, Role, StickyKey, Traffic
+from tfprod.policy.versions import (
+    ModelVersion,
+    Role,
+    StickyKey,
+    Traffic,
+    artifact_uri,
+    split_artifact_uri,
+)
 
 __all__ = [
     "CONFIGMAP_KEY",
@@ -49,6 +56,7 @@ __all__ = [
     "SuccessMetric",
     "Traffic",
     "Trigger",
+    "artifact_uri",
     "configmap_name",
     "parse_condition",
     "parse_criterion",
@@ -58,4 +66,5 @@ __all__ = [
     "ramp_steps",
     "read_policy",
     "rollback_timing",
+    "split_artifact_uri",
 ]

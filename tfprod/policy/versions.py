@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from tfprod.policy._base import PolicyModel, invalid
+from tfprod.policy._base import PolicyError, PolicyModel, invalid
 
 Role = Literal["stable", "canary", "challenger", "shadow", "fallback"]
 """What a version is for.
@@ -35,6 +35,29 @@ def check_version_id(value: str, what: str) -> str:
             " starting with a letter or digit"
         )
     return value
+
+
+ARTIFACT_MARKER = "/models/"
+
+
+def artifact_uri(registry: str, model: str, version: str) -> str:
+    """Where `version` of `model` lives in the registry rooted at `registry`.
+
+    The canonical form is `<registry root>/models/<model>/versions/<version>`; constructs write
+    it and the runtime splits it back with `split_artifact_uri` to pull from the registry.
+    """
+    return f"{registry.rstrip('/')}{ARTIFACT_MARKER}{model}/versions/{version}"
+
+
+def split_artifact_uri(uri: str) -> tuple[str, str, str]:
+    """(registry root, model, version) of an artifact URI written by `artifact_uri`."""
+    root, marker, rest = uri.rpartition(ARTIFACT_MARKER)
+    model, versions, version = rest.partition("/versions/")
+    if not marker or not root or not model or not versions or not version or "/" in version:
+        raise PolicyError(
+            f"artifact {uri!r} is not of the form <registry>/models/<model>/versions/<version>"
+        )
+    return root, model, version
 
 
 class ModelVersion(PolicyModel):
