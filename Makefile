@@ -48,6 +48,7 @@ bindings: $(STAMP)
 
 bench: install
 	$(BIN)/python bench/synth.py
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache
