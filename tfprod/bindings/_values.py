@@ -133,9 +133,15 @@ def _is_token_string(value: object) -> bool:
     return isinstance(value, str) and bool(Token.is_unresolved(value))
 
 
-def _shown(value: object, field: Field | None) -> str:
-    if field is not None and field.sensitive:
-        return f"a {type(value).__name__} (sensitive, not shown)"
+# Provider schemas read from prebuilt packages do not say which attributes are sensitive, so
+# values under paths with these words are never shown in errors either.
+_SECRET_WORDS = ("password", "token", "secret", "key", "certificate", "credential")
+
+
+def _shown(value: object, field: Field | None, path: str) -> str:
+    lowered = path.lower()
+    if (field is not None and field.sensitive) or any(w in lowered for w in _SECRET_WORDS):
+        return f"a {type(value).__name__} (value not shown: it may be secret)"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -151,7 +157,7 @@ def convert(value: Any, spec: Spec, path: str, field: Field | None = None) -> An
         return converted
     if _is_token_string(value):
         return value
-    raise BindingValueError(f"{path}: expected {describe(spec)}, got {_shown(value, field)}")
+    raise BindingValueError(f"{path}: expected {describe(spec)}, got {_shown(value, field, path)}")
 
 
 def _convert_composite(
@@ -183,7 +189,7 @@ def _convert_primitive(value: Any, spec: Primitive, path: str, field: Field | No
         return value
     if _is_token_string(value):
         return value
-    raise BindingValueError(f"{path}: expected {spec.name}, got {_shown(value, field)}")
+    raise BindingValueError(f"{path}: expected {spec.name}, got {_shown(value, field, path)}")
 
 
 def convert_fields(
