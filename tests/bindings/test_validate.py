@@ -296,6 +296,17 @@ def test_reports_provider_block_without_snapshot() -> None:
     ]
 
 
+def test_reports_misspelt_provider_with_close_match() -> None:
+    stack = _stack()
+    stack["provider"]["kub"] = [{}]
+    stack["terraform"]["required_providers"]["kub"] = {"source": "hashicorp/kub"}
+
+    assert _messages(stack) == [
+        "demo: provider.kub: no schema snapshot for provider registry.terraform.io/hashicorp/kub; "
+        "did you mean registry.terraform.io/hashicorp/kube?"
+    ]
+
+
 def test_checks_provider_blocks_and_ignores_alias() -> None:
     stack = _stack()
     stack["provider"]["kube"].append({"alias": "west", "insecure": "maybe", "exec": [{}]})

@@ -181,15 +181,21 @@ class _StackChecker:
                 address = f"provider.{local_name}" + (f".{alias}" if alias else "")
                 if schema is None:
                     yield self._finding(
-                        address, "", f"no schema snapshot for provider {source}; {self._known()}"
+                        address,
+                        "",
+                        f"no schema snapshot for provider {source}{self._known(source)}",
                     )
                     continue
                 yield from self._block(
                     address, schema.provider.block, body, "", PROVIDER_META_ARGUMENTS
                 )
 
-    def _known(self) -> str:
-        return "snapshots: " + (", ".join(sorted(self._schemas)) or "none")
+    def _known(self, source: str) -> str:
+        by_name = {known.rsplit("/", 1)[-1]: known for known in self._schemas}
+        close = difflib.get_close_matches(source.rsplit("/", 1)[-1], list(by_name), n=1)
+        if close:
+            return f"; did you mean {by_name[close[0]]}?"
+        return "; snapshots: " + (", ".join(sorted(self._schemas)) or "none")
 
     def _resources(self, kind: str) -> Iterator[Finding]:
         meta = RESOURCE_META_ARGUMENTS if kind == "resource" else DATA_META_ARGUMENTS
