@@ -16,3 +16,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi
 fi
+
+# npm packages pinned in package.json / package-lock.json (Azurite for the Azure Blob tests).
+repo_root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$repo_root/node_modules/.bin/azurite-blob" ]; then
+  (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error)
+fi
