@@ -474,14 +474,23 @@ def test_checks_nested_attributes_by_nesting_mode() -> None:
     assert _messages(_stack(kube_service=service)) == [
         "demo: kube_service.svc: backend.port: unknown attribute; allowed: host",
         "demo: kube_service.svc: rules[2].host: missing required attribute",
-        "demo: kube_service.svc: rules: too many blocks: at most 2, got 3",
+        "demo: kube_service.svc: rules: too many items: at most 2, got 3",
         'demo: kube_service.svc: routes["main"].hots: unknown attribute; did you mean host?',
         'demo: kube_service.svc: routes["main"].host: missing required attribute',
     ]
 
 
 def test_accepts_an_interpolation_for_a_whole_nested_attribute() -> None:
-    service = {"svc": {"backend": "${local.backend}", "rules": "${local.rules}"}}
+    service = {
+        "svc": {
+            "backend": "${local.backend}",
+            "rules": "${local.rules}",
+            "routes": {"main": "${local.main_route}"},
+        }
+    }
+    listed = {"svc": {"rules": [{"host": "a"}, "${local.rule}"]}}
+
+    assert _messages(_stack(kube_service=listed)) == []
 
     assert _messages(_stack(kube_service=service)) == []
 

@@ -304,14 +304,18 @@ class _StackChecker:
                 yield self._finding(address, path, f"expected a map of objects, got {_show(value)}")
                 return
             for label, item in value.items():
-                yield from self._block(address, block, item, f"{path}[{json.dumps(label)}]")
+                if not _is_template(item):
+                    yield from self._block(address, block, item, f"{path}[{json.dumps(label)}]")
             return
         if not isinstance(value, list):
             yield self._finding(address, path, f"expected a list of objects, got {_show(value)}")
             return
         for index, item in enumerate(value):
-            yield from self._block(address, block, item, f"{path}[{index}]")
-        yield from self._count_items(address, path, len(value), nested.min_items, nested.max_items)
+            if not _is_template(item):
+                yield from self._block(address, block, item, f"{path}[{index}]")
+        yield from self._count_items(
+            address, path, len(value), nested.min_items, nested.max_items, noun="items"
+        )
 
     def _nested_blocks(
         self, address: str, block_type: BlockType, value: Any, path: str
@@ -348,13 +352,22 @@ class _StackChecker:
         yield from self._count_items(address, path, given, block_type.min_items, max_items)
 
     def _count_items(
-        self, address: str, path: str, given: int, min_items: int, max_items: int | None
+        self,
+        address: str,
+        path: str,
+        given: int,
+        min_items: int,
+        max_items: int | None,
+        *,
+        noun: str = "blocks",
     ) -> Iterator[Finding]:
         if given < min_items:
-            needed = "missing required block" if given == 0 else "too few blocks"
+            needed = (
+                "missing required block" if given == 0 and noun == "blocks" else f"too few {noun}"
+            )
             yield self._finding(address, path, f"{needed}: at least {min_items}, got {given}")
         if max_items is not None and given > max_items:
-            yield self._finding(address, path, f"too many blocks: at most {max_items}, got {given}")
+            yield self._finding(address, path, f"too many {noun}: at most {max_items}, got {given}")
 
 
 def _type_problem(
