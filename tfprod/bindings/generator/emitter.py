@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Iterable
@@ -546,22 +547,27 @@ def header_lines(snapshot: str, provider: ir.ProviderSchema) -> list[str]:
     ]
 
 
-def ruff_format(source: str) -> str:
-    """`source` as `ruff format` writes it, ignoring any configuration file."""
-    command = [
-        sys.executable,
-        "-m",
-        "ruff",
-        "format",
-        "--isolated",
-        f"--line-length={LINE_LENGTH}",
-        "--target-version=py311",
-        "-",
-    ]
-    done = subprocess.run(command, input=source, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise EmitError(f"ruff format rejected the generated code: {done.stderr.strip()}")
-    return done.stdout
+def ruff_format(sources: dict[str, str]) -> dict[str, str]:
+    """`sources` (keyed by file name) as `ruff format` writes them, ignoring any configuration
+    file; one ruff run for all of them."""
+    with tempfile.TemporaryDirectory(prefix="tfprod-bindings-") as tmp:
+        for name, text in sources.items():
+            Path(tmp, name).write_text(text, encoding="utf-8")
+        command = [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--isolated",
+            "--quiet",
+            f"--line-length={LINE_LENGTH}",
+            "--target-version=py311",
+            tmp,
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise EmitError(f"ruff format rejected the generated code: {done.stderr.strip()}")
+        return {name: Path(tmp, name).read_text(encoding="utf-8") for name in sources}
 
 
 def emit_package(
@@ -602,7 +608,7 @@ def emit_package(
         "__all__ = [" + ", ".join(f'"{m}"' for m in sorted(modules)) + ",]",
     ]
     files["__init__.py"] = "\n".join(init) + "\n"
-    return Emitted(files={path: ruff_format(text) for path, text in sorted(files.items())})
+    return Emitted(files=dict(sorted(ruff_format(files).items())))
 
 
 def _pick(
