@@ -22,8 +22,6 @@ from tfprod.runtime.registry import (
     open_store,
 )
 
-pytestmark = pytest.mark.service
-
 SAVED_MODEL_FILES = [
     "fingerprint.pb",
     "saved_model.pb",
@@ -262,3 +260,53 @@ def test_concurrent_alias_updates_lose_none(registry_uri: str, saved_model_dir: 
         steps = [c.reason for c in history if c.reason.startswith(f"{worker}/")]
         assert steps == [f"{worker}/{step}" for step in range(updates)]
     assert registry.aliases("churn") == {"canary": history[-1].version}
+
+
+@pytest.mark.slow
+def test_alias_updates_from_several_processes_lose_none(
+    registry_uri: str, saved_model_dir: Path
+) -> None:
+    processes, updates = 4, 10
+    registry = Registry.open(registry_uri)
+    registry.register(saved_model_dir, name="churn", version="v1")
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _ALIAS_UPDATES, registry_uri, str(worker), str(updates)],
+            env=subprocess_env(),
+        )
+        for worker in range(processes)
+    ]
+    try:
+        codes = [child.wait(timeout=120) for child in children]
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+
+    assert codes == [0] * processes
+    history = registry.alias_history("churn", "stable")
+    assert sorted(change.reason for change in history) == sorted(
+        f"{worker}/{step}" for worker in range(processes) for step in range(updates)
+    )
+
+
+_ALIAS_UPDATES = """
+import sys
+from tfprod.runtime.registry import Registry
+
+registry = Registry.open(sys.argv[1])
+for step in range(int(sys.argv[3])):
+    registry.set_alias("churn", "stable", "v1", reason=f"{sys.argv[2]}/{step}")
+"""
+
+
+def test_register_exports_a_tensorflow_object_first(tmp_path: Path, saved_model_dir: Path) -> None:
+    import tensorflow as tf
+
+    registry = Registry.open(f"file://{tmp_path / 'registry'}")
+    loaded = tf.saved_model.load(str(saved_model_dir))
+
+    version = registry.register(loaded, name="churn", version="v1")
+
+    assert version.signature == SIGNATURE
+    assert "saved_model.pb" in [item.path for item in version.files]

@@ -10,8 +10,6 @@ from tfprod.runtime.registry import (
     open_store,
 )
 
-pytestmark = pytest.mark.service
-
 
 def test_put_if_absent_refuses_to_overwrite_an_existing_object(registry_uri: str) -> None:
     store = open_store(registry_uri)
