@@ -56,7 +56,7 @@ class AzureStore:
         from azure.core.exceptions import ResourceExistsError
 
         try:
-            result = self._container.upload_blob(self._prefix + key, data, overwrite=False)
+            result = self._blob(key).upload_blob(data, overwrite=False)
         except ResourceExistsError:
             raise PreconditionFailedError(key) from None
         etag: str = result["etag"]
@@ -71,8 +71,7 @@ class AzureStore:
         )
 
         try:
-            result = self._container.upload_blob(
-                self._prefix + key,
+            result = self._blob(key).upload_blob(
                 data,
                 overwrite=True,
                 etag=token,
@@ -92,3 +91,6 @@ class AzureStore:
 
         with contextlib.suppress(ResourceNotFoundError):
             self._container.delete_blob(self._prefix + key)
+
+    def _blob(self, key: str) -> Any:
+        return self._container.get_blob_client(self._prefix + key)
