@@ -78,55 +78,71 @@ _JS_CHILD = re.compile(r"(?<!cdktn\.)\b([a-z]\w*?)ToTerraform\b")
 
 
 @cache
-def _kubernetes_js() -> tuple[dict[str, str], dict[str, str]]:
-    """Every `fooToTerraform` function body, and each resource type's `synthesizeAttributes`."""
-    text = []
-    tarball = locate_package("cdktn-provider-kubernetes").tarball
-    with tarfile.open(tarball) as archive:
+def _javascript(package: str) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Every `fooToTerraform` function body of a prebuilt package, and the
+    `synthesizeAttributes` body of each (base class, Terraform type)."""
+    functions, synth = {}, {}
+    with tarfile.open(_provider(package).package.tarball) as archive:
         for member in archive:
             handle = archive.extractfile(member) if member.name.endswith(".js") else None
-            if handle is not None and "/lib/" in member.name:
-                text.append(handle.read().decode("utf-8"))
-    functions, synth = {}, {}
-    for source in text:
-        functions.update({m[1]: m[2] for m in _JS_FUNCTION.finditer(source)})
-        resource_type = re.search(r'static tfResourceType = "(\w+)";', source)
-        body = _JS_SYNTH.search(source)
-        if resource_type and body and "extends cdktn.TerraformResource" in source:
-            synth[resource_type[1]] = body[1]
+            if handle is None or "/lib/" not in member.name:
+                continue
+            source = handle.read().decode("utf-8")
+            functions.update({m[1]: m[2] for m in _JS_FUNCTION.finditer(source)})
+            base = re.search(r"^class \w+ extends cdktn\.(Terraform\w+) \{", source, re.M)
+            resource_type = re.search(r'static tfResourceType = "(\w+)";', source)
+            body = _JS_SYNTH.search(source)
+            if base and resource_type and body:
+                synth[base[1], resource_type[1]] = body[1]
     return functions, synth
 
 
-def _serialized_shapes(block: ir.Block, body: str, path: str) -> Iterator[tuple[str, str, str]]:
+def _serialized_shapes(
+    functions: dict[str, str], block: ir.Block, body: str, path: str
+) -> Iterator[tuple[str, str, str]]:
     """(path, what the IR says, what the prebuilt JS serializer does) for every block type."""
-    functions, _ = _kubernetes_js()
     fields = dict(_JS_FIELD.findall(body))
+    fields.pop("alias", None)  # a cdktn meta-argument of providers, not in the schema
     configurable = {a.name for a in block.attributes if a.required or a.optional}
     assert set(fields) == configurable | {b.name for b in block.block_types}, path
     for block_type in block.block_types:
         expression = fields[block_type.name]
         single = block_type.nesting is ir.Nesting.SINGLE or block_type.max_items == 1
-        js = "one object" if not expression.startswith("cdktn.listMapper(") else "list"
+        js = "list" if expression.startswith("cdktn.listMapper(") else "one object"
         yield f"{path}.{block_type.name}", "one object" if single else "list", js
         child = _JS_CHILD.search(expression)
         assert child is not None, expression
         yield from _serialized_shapes(
-            block_type.block, functions[child[1]], path + "." + block_type.name
+            functions, block_type.block, functions[child[1]], f"{path}.{block_type.name}"
         )
 
 
-def test_block_shapes_match_how_the_prebuilt_javascript_serializes_every_kubernetes_resource() -> (
-    None
-):
-    _provider("cdktn-provider-kubernetes")
-    _, synth = _kubernetes_js()
+@pytest.mark.parametrize(
+    ("provider", "blocks"),
+    [
+        ("kubernetes", 267),
+        pytest.param("aws", 39, marks=pytest.mark.slow),
+        pytest.param("google", 26, marks=pytest.mark.slow),
+        pytest.param("azurerm", 47, marks=pytest.mark.slow),
+    ],
+)
+def test_block_shapes_match_how_the_prebuilt_javascript_serializes_them(
+    provider: str, blocks: int
+) -> None:
+    text = (SNAPSHOTS / f"{provider}.json").read_text(encoding="utf-8")
+    [schema] = load_schema_json(text)
+    [info] = json.loads(text)["tfprod"]["providers"].values()
+    functions, synth = _javascript(info["cdktn_package"].split("==")[0])
+    tops = [("TerraformProvider", schema.name, schema.provider)]
+    tops += [("TerraformResource", name, s) for name, s in schema.resources]
+    tops += [("TerraformDataSource", name, s) for name, s in schema.data_sources]
     checked = []
-    for name, schema in _kubernetes().resources:
-        for path, ours, theirs in _serialized_shapes(schema.block, synth[name], name):
+    for base, name, top in tops:
+        body = synth[base, name]
+        for path, ours, theirs in _serialized_shapes(functions, top.block, body, name):
             assert (path, ours) == (path, theirs)
             checked.append(path)
-    assert "kubernetes_deployment_v1.spec.template.spec.container.port" in checked
-    assert len(checked) == 264
+    assert len(checked) == blocks
 
 
 def test_reads_required_single_object_blocks_as_list_with_one_item() -> None:
