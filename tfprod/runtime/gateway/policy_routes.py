@@ -1,0 +1,52 @@
+"""The gateway's view of a Policy: one `Route` per deployment.
+
+Live variants are listed stable first, then canary, then challengers, each with its declared
+weight (zero weights included, so the controller can raise them later without a restart).
+Because the gateway assigns ranges from the last listed variant upwards, growing the canary
+at the stable version's expense only moves callers from stable to canary (see `Route`).
+Shadow versions get the shadow test's mirror share, the safety net's fallback version becomes
+the breaker's fallback, and the debugger's capture rate becomes the route's capture rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from tfprod.policy import Policy, Role
+from tfprod.runtime.gateway.config import Endpoint, Route, Shadow, StickyKey, Variant
+
+LIVE_ROLE_ORDER: tuple[Role, ...] = ("stable", "canary", "challenger")
+
+
+def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Route:
+    """The route of `policy`, given the serving endpoint of each version id.
+
+    Raises KeyError naming the version when `endpoints` lacks one the route needs."""
+
+    def endpoint(version_id: str) -> Endpoint:
+        try:
+            return endpoints[version_id]
+        except KeyError:
+            raise KeyError(
+                f"no serving endpoint for version {version_id!r} of {policy.name!r}"
+            ) from None
+
+    variants = tuple(
+        Variant(endpoint=endpoint(version.id), weight=policy.traffic.weights.get(version.id, 0.0))
+        for role in LIVE_ROLE_ORDER
+        for version in policy.with_role(role)
+    )
+    shadows = tuple(
+        Shadow(endpoint=endpoint(version.id), fraction=policy.shadow.mirror_percent / 100)
+        for version in policy.with_role("shadow")
+        if policy.shadow is not None and policy.shadow.version == version.id
+    )
+    sticky = policy.traffic.sticky
+    return Route(
+        model=policy.model,
+        variants=variants,
+        shadows=shadows,
+        sticky=None if sticky is None else StickyKey(source=sticky.source, name=sticky.name),
+        fallback=None if policy.safety is None else endpoint(policy.safety.fallback_version),
+        capture_rate=0.0 if policy.debugger is None else policy.debugger.capture_rate,
+    )
