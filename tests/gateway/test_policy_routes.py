@@ -59,8 +59,8 @@ def test_lists_stable_before_canary_so_a_ramp_only_moves_callers_to_the_canary()
     assert route == Route(
         model="rec",
         variants=(
-            Variant(endpoint=ENDPOINTS["rec-v2.0.0"], weight=95),
-            Variant(endpoint=ENDPOINTS["rec-v2.1.0"], weight=5),
+            Variant(endpoint=ENDPOINTS["rec-v2.0.0"], weight=0.95),
+            Variant(endpoint=ENDPOINTS["rec-v2.1.0"], weight=0.05),
         ),
         sticky=StickyKey(source="header", name="X-User-Id"),
     )

@@ -1,7 +1,8 @@
 """The gateway's view of a Policy: one `Route` per deployment.
 
 Live variants are listed stable first, then canary, then challengers, each with its declared
-weight (zero weights included, so the controller can raise them later without a restart).
+weight as a fraction (the Policy's percent / 100; zero weights included, so the controller can
+raise them later without a restart).
 Because the gateway assigns ranges from the last listed variant upwards, growing the canary
 at the stable version's expense only moves callers from stable to canary (see `Route`).
 Shadow versions get the shadow test's mirror share, the safety net's fallback version becomes
@@ -32,7 +33,10 @@ def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Rout
             ) from None
 
     variants = tuple(
-        Variant(endpoint=endpoint(version.id), weight=policy.traffic.weights.get(version.id, 0.0))
+        Variant(
+            endpoint=endpoint(version.id),
+            weight=policy.traffic.weights.get(version.id, 0.0) / 100,
+        )
         for role in LIVE_ROLE_ORDER
         for version in policy.with_role(role)
     )
