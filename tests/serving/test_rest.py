@@ -258,6 +258,18 @@ ERRORS = [
         400,
         "input tensor features has shape [1,3] but the signature expects [-1,4] (-1: any size)",
     ),
+    (
+        "/v1/models/tiny:predict",
+        b'{"instances": ' + b"[" * 65 + b"1" + b"]" * 65 + b"}",
+        400,
+        "Tensor of rank 65 exceeds the maximum rank of 64",
+    ),
+    (
+        "/v1/models/tiny:predict",
+        b"[" * 30_000 + b"]" * 30_000,
+        400,
+        "JSON Parse error: Nesting too deep. at offset: 0",
+    ),
     ("/v1/models/tiny:predict", b"", 400, "JSON Parse error: The document is empty"),
     ("/v1/models/tiny:predict", b"[1]", 400, "JSON Value: [\n    1\n] Is not object"),
     (

@@ -27,6 +27,8 @@ ROW = "row"
 COLUMNAR = "columnar"
 B64 = "b64"
 BYTES_SUFFIX = "_bytes"
+# numpy's limit on dimensions; deeper JSON lists are refused before building a tensor.
+MAX_RANK = 64
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # JSON integers accepted per integer DataType: the type's own range, so a value never wraps.
@@ -277,6 +279,10 @@ def _lossless(value: float | int, max_int: int, *, single: bool) -> bool:
 
 
 def _array(flat: list[Any], shape: Sequence[int], dtype: int) -> np.ndarray:
+    if len(shape) > MAX_RANK:
+        raise invalid_argument(
+            f"Tensor of rank {len(shape)} exceeds the maximum rank of {MAX_RANK}"
+        )
     if dtype == DT_STRING:
         array = np.empty(len(flat), dtype=object)
         array[:] = flat
@@ -345,7 +351,10 @@ def value_text(value: Any) -> str:
     """A JSON value as TF Serving quotes it in error messages (pretty-printed, 4 spaces)."""
     if isinstance(value, float):
         return format_decimal(value, single=False)
-    return json.dumps(value, indent=4, ensure_ascii=False)
+    try:
+        return json.dumps(value, indent=4, ensure_ascii=False)
+    except RecursionError:
+        return f"<{json_type(value)} nested too deeply to print>"
 
 
 # ---------------------------------------------------------------- examples (classify, regress)
