@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -242,3 +244,22 @@ def test_rejects_bad_input_with_one_line_and_exit_2(
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
     assert err == f"tfprod validate: error: {message.format(d=outdir)}\n"
+
+
+def test_the_benchmark_app_synthesizes_valid_json_for_all_three_clouds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bench/three_cloud_app.py` through tfprod's aws, google, azurerm and kubernetes
+    bindings, checked against all four snapshots (a fresh interpreter, as the benchmark runs)."""
+    outdir = tmp_path / "cdktf.out"
+    app = Path(__file__).resolve().parents[2] / "bench" / "three_cloud_app.py"
+    command = [sys.executable, str(app), "--bindings", "tfprod", "--outdir", str(outdir)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    code = main(["validate", str(outdir)])
+
+    assert (code, capsys.readouterr().out) == (
+        0,
+        f"{outdir}: 3 stacks (models-aws, models-azure, models-gcp) valid against"
+        " aws 6.69.1, azurerm 5.10.0, google 8.7.0, kubernetes 3.4.0\n",
+    )
