@@ -2,8 +2,8 @@
 
 A namespace, a TF Serving Deployment with readiness and liveness probes and resource requests,
 a Service in front of it and a HorizontalPodAutoscaler (v2) on CPU, declared through tfprod's
-generated Kubernetes bindings and synthesized into `cdktf.out` (or the directory given).
-`make demo` then checks the result with `tfprod validate cdktf.out`.
+generated Kubernetes bindings and synthesized into `cdktf.out` (or the directory given, or
+`CDKTF_OUTDIR`). `make demo` then checks the result with `tfprod validate cdktf.out`.
 
     python examples/app.py [OUTDIR]
 """
@@ -136,11 +136,12 @@ def build(app: App) -> TerraformStack:
 
 
 def main(argv: list[str]) -> int:
-    outdir = argv[0] if argv else "cdktf.out"
-    app = App(outdir=outdir)
+    # Without an argument, cdktn picks the directory: CDKTF_OUTDIR when the cdktf CLI runs
+    # the app, else cdktf.out.
+    app = App(outdir=argv[0]) if argv else App()
     build(app)
     app.synth()
-    print(f"synthesized stack 'models' into {outdir}")
+    print(f"synthesized stack 'models' into {app.outdir}")
     return 0
 
 
