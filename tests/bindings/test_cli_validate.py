@@ -246,20 +246,39 @@ def test_rejects_bad_input_with_one_line_and_exit_2(
     assert err == f"tfprod validate: error: {message.format(d=outdir)}\n"
 
 
-def test_the_benchmark_app_synthesizes_valid_json_for_all_three_clouds(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "summary"),
+    [
+        pytest.param(
+            "examples/app.py",
+            [],
+            "1 stack (models) valid against kubernetes 3.4.0",
+            id="example app (make demo)",
+        ),
+        pytest.param(
+            "bench/three_cloud_app.py",
+            ["--bindings", "tfprod", "--outdir"],
+            "3 stacks (models-aws, models-azure, models-gcp) valid against"
+            " aws 6.69.1, azurerm 5.10.0, google 8.7.0, kubernetes 3.4.0",
+            id="benchmark app (aws, google, azurerm, kubernetes)",
+        ),
+    ],
+)
+def test_the_project_apps_synthesize_valid_json(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    script: str,
+    args: list[str],
+    summary: str,
 ) -> None:
-    """`bench/three_cloud_app.py` through tfprod's aws, google, azurerm and kubernetes
-    bindings, checked against all four snapshots (a fresh interpreter, as the benchmark runs)."""
+    """Each app runs in a fresh interpreter, as `make demo` and `make bench` run them."""
     outdir = tmp_path / "cdktf.out"
-    app = Path(__file__).resolve().parents[2] / "bench" / "three_cloud_app.py"
-    command = [sys.executable, str(app), "--bindings", "tfprod", "--outdir", str(outdir)]
+    command = [sys.executable, str(REPO / script), *args, str(outdir)]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
 
     code = main(["validate", str(outdir)])
 
-    assert (code, capsys.readouterr().out) == (
-        0,
-        f"{outdir}: 3 stacks (models-aws, models-azure, models-gcp) valid against"
-        " aws 6.69.1, azurerm 5.10.0, google 8.7.0, kubernetes 3.4.0\n",
-    )
+    assert (code, capsys.readouterr().out) == (0, f"{outdir}: {summary}\n")
