@@ -41,3 +41,35 @@ def synth(package: str, names: Iterable[str], build: Build, outdir: Path) -> dic
     document = json.loads((outdir / "stacks" / "oracle" / "cdk.tf.json").read_text())
     result: dict[str, Any] = without_metadata(document)
     return result
+
+
+def generated_types(package: str) -> list[tuple[str, str]]:
+    """(section, terraform type) of every resource and data source generated in `package`."""
+    root = importlib.import_module(package)
+    found = []
+    for name in root.__all__:
+        module = importlib.import_module(f"{package}.{name}")
+        for value in vars(module).values():
+            tf_type = getattr(value, "tf_type", None)
+            if isinstance(value, type) and value.__module__ == module.__name__ and tf_type:
+                found.append(("data" if name.startswith("data_") else "resource", tf_type))
+    return sorted(found)
+
+
+def assert_same_type(
+    both: tuple[dict[str, Any], dict[str, Any]], section: str, tf_type: str
+) -> None:
+    """The type's resources are equal in both documents, with several configurations."""
+    mine, prebuilt = both
+    assert len(prebuilt[section][tf_type]) >= 2, "each type needs several configurations"
+    assert mine[section][tf_type] == prebuilt[section][tf_type]
+
+
+def required_providers(document: dict[str, Any]) -> dict[str, Any]:
+    """`required_providers` with short sources spelled out: Terraform reads `azurerm` (as the
+    prebuilt azurerm package writes it) as `hashicorp/azurerm`, which tfprod writes."""
+    result = {}
+    for name, entry in document["terraform"]["required_providers"].items():
+        source = entry["source"]
+        result[name] = {**entry, "source": source if "/" in source else f"hashicorp/{source}"}
+    return result

@@ -10,7 +10,7 @@ import cdktn
 import pytest
 
 import tfprod.bindings.kubernetes as ours
-from tests.bindings.oracle import synth
+from tests.bindings.oracle import assert_same_type, generated_types, synth
 
 pytest.importorskip(
     "cdktn_provider_kubernetes", reason="the prebuilt kubernetes provider is the oracle"
@@ -373,26 +373,11 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict
     return mine, prebuilt
 
 
-def _generated_types() -> list[tuple[str, str]]:
-    """(section, terraform type) of every generated resource and data source."""
-    found = []
-    for name in MODULES:
-        module = getattr(ours, name)
-        for value in vars(module).values():
-            tf_type = getattr(value, "tf_type", None)
-            if isinstance(value, type) and value.__module__ == module.__name__ and tf_type:
-                section = "data" if name.startswith("data_") else "resource"
-                found.append((section, tf_type))
-    return sorted(found)
-
-
-@pytest.mark.parametrize(("section", "tf_type"), _generated_types())
+@pytest.mark.parametrize(("section", "tf_type"), generated_types("tfprod.bindings.kubernetes"))
 def test_synthesizes_the_same_json_as_the_prebuilt_provider(
     both: tuple[dict[str, Any], dict[str, Any]], section: str, tf_type: str
 ) -> None:
-    mine, prebuilt = both
-    assert len(prebuilt[section][tf_type]) >= 2, "each type needs several configurations"
-    assert mine[section][tf_type] == prebuilt[section][tf_type]
+    assert_same_type(both, section, tf_type)
 
 
 def test_provider_blocks_and_required_providers_match(
