@@ -282,3 +282,32 @@ def test_the_project_apps_synthesize_valid_json(
     code = main(["validate", str(outdir)])
 
     assert (code, capsys.readouterr().out) == (0, f"{outdir}: {summary}\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "--schema: cannot read {f}: No such file or directory"),
+        (
+            '{"format_version": "2.0"}',
+            '--schema: {f}: $.format_version: expected "1.x", got "2.0"',
+        ),
+    ],
+    ids=["missing", "malformed"],
+)
+def test_rejects_a_bad_schema_file_with_one_line_and_exit_2(
+    synthesized: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    message: str,
+) -> None:
+    schema = tmp_path / "schema.json"
+    if content is not None:
+        schema.write_text(content)
+
+    code = main(["validate", str(synthesized), "--schema", str(schema)])
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == f"tfprod validate: error: {message.format(f=schema)}\n"
