@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
         default=16 * 1024 * 1024,
         help="largest accepted request body (default 16 MiB); larger gets 413",
     )
+    parser.add_argument(
+        "--file_system_poll_wait_seconds",
+        type=float,
+        default=1.0,
+        help="seconds between scans of the base paths for new versions; 0 scans once (default 1)",
+    )
     parser.set_defaults(handler=_serve)
 
 
@@ -83,6 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             rest_api_port=args.rest_api_port,
             max_request_bytes=args.max_request_bytes,
+            file_system_poll_wait_seconds=args.file_system_poll_wait_seconds,
         )
         serve(config, on_ready=lambda endpoints: print(endpoints.describe(), flush=True))
     except ServingConfigError as error:

@@ -55,6 +55,9 @@ class ServerConfig:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     """Largest accepted REST body or gRPC message; larger ones get 413 / RESOURCE_EXHAUSTED.
     Default 16 MiB."""
+    file_system_poll_wait_seconds: float = 1.0
+    """Seconds between rescans of the base paths for new or removed versions; 0 or less scans
+    only at start-up. Default 1, as `tensorflow_model_server`."""
 
     def __post_init__(self) -> None:
         if not self.models:

@@ -6,6 +6,7 @@ them: an unknown model or version is NOT_FOUND, an unknown label INVALID_ARGUMEN
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from tfprod.runtime.serving.errors import ServingError, invalid_argument, not_fo
 from tfprod.runtime.serving.signatures import Signature, signature_from_def
 
 DEFAULT_SIGNATURE = "serving_default"
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,14 +46,39 @@ class ServedModel:
 
 
 class ModelManager:
-    """The models a server holds, all loaded up front and immutable afterwards."""
+    """The models a server holds. `refresh()` rescans the base paths, as TF Serving polls its
+    file system: new versions the policy selects are loaded, versions it drops are unloaded.
+    Readers see either the old or the new set of models, never a mix (one reference swap)."""
 
-    def __init__(self, models: Mapping[str, ServedModel]) -> None:
+    def __init__(self, configs: tuple[ModelConfig, ...], models: Mapping[str, ServedModel]) -> None:
+        self._configs = configs
         self._models = dict(models)
 
     @property
     def models(self) -> Mapping[str, ServedModel]:
         return self._models
+
+    def refresh(self) -> None:
+        """Reloads what changed on disk; a model that fails to load keeps its current versions
+        (the failure is logged, and retried at the next refresh)."""
+        current = self._models
+        updated = dict(current)
+        for config in self._configs:
+            served = current[config.name]
+            try:
+                updated[config.name] = _load_model(config, served.versions)
+            except Exception:
+                _LOG.exception(
+                    "model %r: reload failed; keeping versions %s",
+                    config.name,
+                    sorted(served.versions),
+                )
+                continue
+            added = sorted(set(updated[config.name].versions) - set(served.versions))
+            removed = sorted(set(served.versions) - set(updated[config.name].versions))
+            if added or removed:
+                _LOG.info("model %r: loaded versions %s, unloaded %s", config.name, added, removed)
+        self._models = updated
 
     def resolve(self, name: str, version: int | None, label: str | None) -> ServableVersion:
         if not name:
@@ -87,14 +114,18 @@ class ModelManager:
 
 
 def load_models(configs: tuple[ModelConfig, ...]) -> ModelManager:
-    return ModelManager({config.name: _load_model(config) for config in configs})
+    return ModelManager(configs, {config.name: _load_model(config, {}) for config in configs})
 
 
-def _load_model(config: ModelConfig) -> ServedModel:
+def _load_model(config: ModelConfig, loaded: Mapping[int, ServableVersion]) -> ServedModel:
+    """The versions the policy selects now, reusing those in `loaded`."""
     available = _version_dirs(config)
     chosen = _apply_policy(config, sorted(available))
     versions = {
-        version: _load_version(config.name, version, available[version]) for version in chosen
+        version: loaded[version]
+        if version in loaded
+        else _load_version(config.name, version, available[version])
+        for version in chosen
     }
     labels = dict(config.version_labels)
     for label, version in labels.items():

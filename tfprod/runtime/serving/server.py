@@ -49,6 +49,7 @@ class _Running:
         self._manager = manager
         self._runner: object | None = None
         self._grpc: object | None = None
+        self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> Endpoints:
         from aiohttp import web
@@ -80,9 +81,20 @@ class _Running:
             await server.start()
             self._grpc = server
             grpc_target = f"{config.host}:{config.port}"
+        if config.file_system_poll_wait_seconds > 0:
+            self._poller = asyncio.create_task(self._poll(config.file_system_poll_wait_seconds))
         return Endpoints(rest_url=rest_url, grpc_target=grpc_target)
 
+    async def _poll(self, interval: float) -> None:
+        """Rescans on a worker thread, so loading a new version never stalls requests."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval)
+            await loop.run_in_executor(None, self._manager.refresh)
+
     async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
         if self._grpc is not None:
             await self._grpc.stop(_STOP_GRACE_SECONDS)  # type: ignore[attr-defined]
         if self._runner is not None:
