@@ -145,6 +145,75 @@ def test_block_shapes_match_how_the_prebuilt_javascript_serializes_them(
     assert len(checked) == blocks
 
 
+_JS_MAPPERS = {
+    ir.Primitive.STRING: "cdktn.stringToTerraform",
+    ir.Primitive.NUMBER: "cdktn.numberToTerraform",
+    ir.Primitive.BOOL: "cdktn.booleanToTerraform",
+    ir.Primitive.DYNAMIC: "cdktn.anyToTerraform",
+}
+
+
+def _js_mapper(expr: ir.TypeExpr | None) -> str:
+    """The cdktn serializer the generator writes for an attribute of this type."""
+    if isinstance(expr, ir.Primitive):
+        return _JS_MAPPERS[expr]
+    assert isinstance(expr, ir.Collection), expr
+    if expr.kind is ir.CollectionKind.MAP:
+        return f"cdktn.hashMapper({_js_mapper(expr.element)})"
+    return f"cdktn.listMapper({_js_mapper(expr.element)}, false)"
+
+
+def _attribute_serializers(
+    functions: dict[str, str], block: ir.Block, body: str, path: str
+) -> Iterator[tuple[str, str, str]]:
+    """(path, serializer implied by the IR, serializer in the prebuilt JS) per attribute."""
+    fields = dict(_JS_FIELD.findall(body))
+    for attr in block.attributes:
+        if attr.required or attr.optional:
+            ours = _js_mapper(attr.type)
+            if attr.write_only:
+                ours = f"this.markWriteOnlyAttribute({ours}"
+            theirs = re.split(r"\((?:struct\.|this\._)", fields[attr.name])[0]
+            yield f"{path}.{attr.name}", ours, theirs
+    for block_type in block.block_types:
+        child = _JS_CHILD.search(fields[block_type.name])
+        assert child is not None
+        yield from _attribute_serializers(
+            functions, block_type.block, functions[child[1]], f"{path}.{block_type.name}"
+        )
+
+
+@pytest.mark.parametrize(
+    ("provider", "attributes"),
+    [
+        ("kubernetes", 731),
+        pytest.param("aws", 521, marks=pytest.mark.slow),
+        pytest.param("google", 299, marks=pytest.mark.slow),
+        pytest.param("azurerm", 212, marks=pytest.mark.slow),
+    ],
+)
+def test_attribute_types_match_the_prebuilt_javascript_serializers(
+    provider: str, attributes: int
+) -> None:
+    text = (SNAPSHOTS / f"{provider}.json").read_text(encoding="utf-8")
+    [schema] = load_schema_json(text)
+    [info] = json.loads(text)["tfprod"]["providers"].values()
+    functions, synth = _javascript(info["cdktn_package"].split("==")[0])
+    tops = [("TerraformProvider", schema.name, schema.provider)]
+    tops += [("TerraformResource", name, s) for name, s in schema.resources]
+    tops += [("TerraformDataSource", name, s) for name, s in schema.data_sources]
+    checked = []
+    for base, name, top in tops:
+        for path, ours, theirs in _attribute_serializers(
+            functions, top.block, synth[base, name], name
+        ):
+            assert (path, ours) == (path, theirs)
+            checked.append(path)
+    assert len(checked) == attributes
+    if provider == "kubernetes":
+        assert "kubernetes_secret_v1.data_wo" in checked
+
+
 def test_reads_required_single_object_blocks_as_list_with_one_item() -> None:
     deployment = _resource("kubernetes_deployment_v1")
     spec = _child(deployment, "spec")

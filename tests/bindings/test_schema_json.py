@@ -95,7 +95,7 @@ def test_loads_attribute_flags_and_descriptions() -> None:
     )
     assert _attr(widget, "id") == ir.Attribute(name="id", type=STRING, optional=True, computed=True)
     assert _attr(widget, "zones").deprecated is True
-    assert _attr(widget, "secret").sensitive is True
+    assert (_attr(widget, "secret").sensitive, _attr(widget, "secret").write_only) == (True, True)
     assert widget.description == "A toy widget."
 
 

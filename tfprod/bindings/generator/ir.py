@@ -89,6 +89,8 @@ class Attribute:
     sensitive: bool = False
     deprecated: bool = False
     description: str = ""
+    write_only: bool = False
+    """Terraform >= 1.11: accepted in configuration, never stored in state or plan."""
 
 
 @dataclass(frozen=True, kw_only=True)

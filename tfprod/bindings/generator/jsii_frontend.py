@@ -21,19 +21,22 @@ What comes from where:
   `// name - computed: C, optional: O, required: R`, and computed-only attributes exist only
   there (typed by their getter: `getStringAttribute`, `cdktn.Fn.tolist(getListAttribute)` for
   a set, `new FooList(this, "name", wrapsSet)` for a list or set of objects, ...).
-- `terraformGeneratorMetadata.providerVersion` and `terraformProviderSource`: the provider's
-  version and source address.
+- The provider class's registry link: the source address and version, checked against the
+  JS (`terraformProviderSource`, and `terraformGeneratorMetadata.providerVersion` of every
+  class read).
 
 Recoverable exactly: names, attribute vs block, primitive and collection types (list vs set
-included), required/optional/computed, block nesting list vs set vs single, and max_items=1 for
-blocks the generator turned into one struct (it does so exactly when the schema says
-max_items=1). Approximated: min_items is 1 for a required block and 0 otherwise (the real lower
-bound may be higher); a `single` and a `group` block both read as `single`; protocol 6
-nested-attribute types read as object-typed attributes; `map(any)` reads as `map(dynamic)`;
-descriptions may differ in whitespace and lack markdown kind. Not recoverable: `sensitive`,
-`deprecated` (the generated code records neither), max_items other than 1, schema versions
-(read as 0), and descriptions of computed-only attributes. The provider's `alias` field is a
-cdktn meta-argument, not part of the provider schema, and is left out.
+included), required/optional/computed, write-only (`this.markWriteOnlyAttribute(...)`), block
+nesting list vs set vs single, and max_items=1 for blocks the generator turned into one struct
+(it does so exactly when the schema says max_items=1). Approximated: min_items is 1 for a
+required block and 0 otherwise (the real lower bound may be higher); a `single` and a `group`
+block both read as `single`; protocol 6 nested-attribute types read as object-typed
+attributes; `dynamic` and `map(any)` both read as `map(dynamic)` (the generator maps both to
+`anyMap`); descriptions may differ in whitespace and lose their markdown kind. Not
+recoverable: `sensitive` and `deprecated` (the generated code records neither), max_items other
+than 1, schema versions (read as 0), and descriptions of computed-only attributes. The
+provider's `alias` field is a cdktn meta-argument, not part of the provider schema, and is
+left out.
 """
 
 from __future__ import annotations
@@ -275,6 +278,7 @@ class _Module:
                         optional=member.optional,
                         computed=member.computed,
                         description=description,
+                        write_only="markWriteOnlyAttribute(" in entry.value,
                     )
                 )
         for member in members.values():

@@ -3,9 +3,9 @@
 `load_schema_json` reads format_version 1.x strictly: every malformed field raises
 `SchemaError` naming its JSON path, e.g. `$.provider_schemas["registry.terraform.io/hashicorp/
 kubernetes"].resource_schemas.kubernetes_namespace_v1.block.attributes.name.type`. Keys that
-Terraform emits but the IR has no place for (`description_kind`, `write_only`, `functions`,
-ephemeral/identity/list/action schemas) are accepted and dropped; any other key is an error,
-so a typo such as `atributes` cannot silently empty a block.
+Terraform emits but the IR has no place for (`description_kind`, `functions`, ephemeral/
+identity/list/action schemas) are accepted and dropped, so a markdown description comes back
+as plain; any other key is an error, so a typo such as `atributes` cannot empty a block.
 
 `dump_schema_json` writes the same format deterministically (sorted keys, 1-space indent,
 trailing newline), omitting false flags and zero item counts as Terraform does.
@@ -182,7 +182,6 @@ _ATTRIBUTE_KEYS = frozenset(
 def _attribute(name: str, value: object, path: str) -> ir.Attribute:
     obj = _object(value, path, allowed=_ATTRIBUTE_KEYS)
     _description_kind(obj, path)
-    _bool(obj, "write_only", path)
     has_type, has_nested = "type" in obj, "nested_type" in obj
     if has_type == has_nested:
         raise SchemaError(
@@ -208,6 +207,7 @@ def _attribute(name: str, value: object, path: str) -> ir.Attribute:
         sensitive=_bool(obj, "sensitive", path),
         deprecated=_bool(obj, "deprecated", path),
         description=_str(obj, "description", path),
+        write_only=_bool(obj, "write_only", path),
     )
 
 
@@ -371,6 +371,7 @@ def _attribute_json(attr: ir.Attribute) -> dict[str, Any]:
         computed=attr.computed,
         sensitive=attr.sensitive,
         deprecated=attr.deprecated,
+        write_only=attr.write_only,
     )
 
 
