@@ -1,0 +1,338 @@
+"""`ModelDeployment`: one model served in one environment, and every version it runs.
+
+The deployment starts with its stable version. Experiment, observability and safety
+constructs take the deployment as their scope and add to it: versions with their roles
+(canary, challenger, shadow, fallback) and the policy sections. At synth `App` turns the
+whole into one `tfprod.policy.Policy` (see `policy()`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tfprod.bindings._core import Construct
+from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
+from tfprod.constructs._names import DNS_1035, DNS_1035_RULE, MAX_NAME, labels, slug
+from tfprod.constructs.errors import ConstructError, SynthError, construct_error
+from tfprod.constructs.platform import platform_of
+from tfprod.constructs.registry import ModelRef
+from tfprod.constructs.serving import (
+    AutoScaling,
+    ServingResources,
+    ServingVersion,
+    VersionWorkload,
+)
+from tfprod.policy import ControllerSettings, Policy, Role, StickyKey, artifact_uri
+from tfprod.policy.versions import WEIGHT_TOLERANCE
+
+SERVING_IMAGE = "tensorflow/serving:2.19.0"
+TFPROD_IMAGE = "ghcr.io/tfprod/tfprod:0.1.0"
+SECTIONS: tuple[str, ...] = (
+    "canary",
+    "ab_test",
+    "shadow",
+    "monitor",
+    "drift",
+    "safety",
+    "debugger",
+)
+"""Policy sections a construct under the deployment may set, at most once each."""
+
+ScalingRule = tuple[str, Callable[[AutoScaling], bool], Callable[[AutoScaling], str], str]
+# (field, holds when wrong, problem, allowed): checked in order.
+_SCALING_RULES: tuple[ScalingRule, ...] = (
+    (
+        "min_replicas",
+        lambda s: isinstance(s.min_replicas, bool) or s.min_replicas < 1,
+        lambda s: f"{s.min_replicas!r} is below 1",
+        "a whole number from 1 up",
+    ),
+    (
+        "max_replicas",
+        lambda s: s.max_replicas < s.min_replicas,
+        lambda s: f"{s.max_replicas!r} is below min_replicas ({s.min_replicas!r})",
+        "a whole number from min_replicas up",
+    ),
+    (
+        "target_cpu_percent",
+        lambda s: s.target_cpu_percent is not None and not 1 <= s.target_cpu_percent <= 100,
+        lambda s: f"{s.target_cpu_percent!r} is out of range",
+        "1 to 100, or None",
+    ),
+    (
+        "target_requests_per_second",
+        lambda s: (
+            s.target_requests_per_second is not None
+            and not (
+                math.isfinite(s.target_requests_per_second) and s.target_requests_per_second > 0
+            )
+        ),
+        lambda s: f"{s.target_requests_per_second!r} is not above 0",
+        "a number above 0, or None",
+    ),
+    (
+        "target_cpu_percent",
+        lambda s: s.target_cpu_percent is None and s.target_requests_per_second is None,
+        lambda s: (
+            "no scaling target: both target_cpu_percent and target_requests_per_second are None"
+        ),
+        "set at least one of them",
+    ),
+)
+
+
+class ModelDeployment(Construct):
+    """One model served in one environment: its stable version, and what the policy adds.
+
+    Scope: a `ModelPlatformStack` (or a construct inside one).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        model: ModelRef | str,
+        version: str,
+        environment: str,
+        scaling: AutoScaling | None = None,
+        replicas: int = 2,
+        resources: ServingResources | None = None,
+        sticky: StickyKey | None = None,
+        controller: ControllerSettings | None = None,
+        serving_image: str = SERVING_IMAGE,
+        tfprod_image: str = TFPROD_IMAGE,
+    ) -> None:
+        """Declare the deployment `name` of `model` at its stable `version`.
+
+        - `model`: a `ModelRegistry.model(...)` reference, or a model name in the stack's registry.
+        - `scaling`: autoscale every version with an HPA v2. Default: None, fixed `replicas`.
+        - `replicas`: replicas per version without `scaling`. Default: 2.
+        - `resources`: CPU and memory per model server. Default: `ServingResources()`.
+        - `sticky`: pin callers to a version by a header, cookie or field. Default: none.
+        - `controller`: check cadence and evidence thresholds. Default: `ControllerSettings()`.
+        - `serving_image`: the model server image. Default: "tensorflow/serving:2.19.0".
+        - `tfprod_image`: the image of the init container. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        """
+        super().__init__(scope, id)
+        self.platform = platform_of(self)
+        if not DNS_1035.fullmatch(name):
+            raise construct_error(self, "name", f"{name!r} is not valid", DNS_1035_RULE)
+        if isinstance(model, ModelRef):
+            self.registry = model.registry.uri
+            self.model = model.name
+        else:
+            self.registry = self.platform.registry.uri
+            self.model = model
+        if not DNS_1035.fullmatch(self.model):
+            raise construct_error(self, "model", f"{self.model!r} is not valid", DNS_1035_RULE)
+        if scaling is not None:
+            _check_scaling(self, scaling)
+        if scaling is None and (isinstance(replicas, bool) or replicas < 1):
+            raise construct_error(
+                self, "replicas", f"{replicas!r} is below 1", "a whole number from 1 up"
+            )
+        self.name = name
+        self.environment = environment
+        self.stable_version = version
+        self.scaling = scaling
+        self.replicas = replicas
+        self.resources = resources if resources is not None else ServingResources()
+        self.sticky = sticky
+        self.controller = controller if controller is not None else ControllerSettings()
+        self.serving_image = serving_image
+        self.tfprod_image = tfprod_image
+        self.namespace = self.platform.namespace
+        self.service_account_name = f"{name}-model-server"
+        self._roles: dict[str, Role] = {}
+        self._weights: dict[str, float] = {}
+        self._sections: dict[str, tuple[Construct, BaseModel]] = {}
+        self.versions: dict[str, ServingVersion] = {}
+        ServiceAccountV1(
+            self,
+            "service-account",
+            metadata={
+                "name": self.service_account_name,
+                "namespace": self.namespace,
+                "labels": labels(name=name, instance=name, component="model-server"),
+                "annotations": dict(
+                    self.platform.service_account_annotations(self.service_account_name)
+                )
+                or None,
+            },
+            provider=self.platform.kubernetes_provider,
+        )
+        self.add_version(version, "stable", 0.0, by=self, field="version")
+
+    @property
+    def max_replicas(self) -> int:
+        """Most replicas a version may reach: `scaling.max_replicas`, or `replicas`."""
+        return self.scaling.max_replicas if self.scaling is not None else self.replicas
+
+    @property
+    def min_replicas(self) -> int:
+        """Fewest replicas a version runs: `scaling.min_replicas`, or `replicas`."""
+        return self.scaling.min_replicas if self.scaling is not None else self.replicas
+
+    def role_of(self, version_id: str) -> Role | None:
+        """The role of a declared version, None if it is not declared."""
+        return self._roles.get(version_id)
+
+    def add_version(
+        self, version_id: str, role: Role, percent: float, *, by: Construct, field: str
+    ) -> ServingVersion:
+        """Run `version_id` in `role`, with `percent` of live traffic taken from the stable.
+
+        Errors name `field` of `by`, the construct asking.
+        """
+        if version_id in self._roles:
+            raise construct_error(
+                by,
+                field,
+                f"{version_id!r} is already declared with role {self._roles[version_id]!r}",
+                f"a version not yet declared in {self.node.path}",
+            )
+        k8s_name = f"{self.name}-{slug(version_id)}"
+        if len(k8s_name) > MAX_NAME:
+            raise construct_error(
+                by,
+                field,
+                f"{version_id!r} makes the Kubernetes name {k8s_name!r} {len(k8s_name)}"
+                f" characters long",
+                f"deployment name and version id of at most {MAX_NAME - 1} characters together",
+            )
+        clash = [other for other in self.versions.values() if other.workload.k8s_name == k8s_name]
+        if clash:
+            raise construct_error(
+                by,
+                field,
+                f"{version_id!r} and {clash[0].workload.version!r} both become {k8s_name!r}",
+                "version ids that differ after lower-casing and replacing '.' and '_' by '-'",
+            )
+        others = math.fsum(self._weights.values())
+        if percent > 0 and others + percent >= 100 - WEIGHT_TOLERANCE:
+            raise construct_error(
+                by,
+                field,
+                f"{percent:g}% on top of the {others:g}% already given to other versions leaves"
+                " the stable version no traffic",
+                f"at most {100 - others:g}% minus a share for the stable version",
+            )
+        self._roles[version_id] = role
+        if percent > 0:
+            self._weights[version_id] = percent
+        serving = ServingVersion(
+            self,
+            f"version-{slug(version_id)}",
+            workload=VersionWorkload(
+                deployment=self.name,
+                k8s_name=k8s_name,
+                namespace=self.namespace,
+                model=self.model,
+                version=version_id,
+                role=role,
+                registry=self.registry,
+                service_account=self.service_account_name,
+                serving_image=self.serving_image,
+                tfprod_image=self.tfprod_image,
+                resources=self.resources,
+                scaling=self.scaling,
+                replicas=self.replicas,
+            ),
+            provider=self.platform.kubernetes_provider,
+        )
+        self.versions[version_id] = serving
+        return serving
+
+    def set_section(self, section: str, value: BaseModel, *, by: Construct) -> None:
+        """Set a policy section (one of `SECTIONS`); each may be set by one construct only."""
+        if section in self._sections:
+            owner = self._sections[section][0]
+            raise construct_error(
+                by,
+                "scope",
+                f"{self.node.path} already has a {section} section, from {owner.node.path}",
+                f"one {type(by).__name__} per ModelDeployment",
+            )
+        self._sections[section] = (by, value)
+
+    def section(self, section: str) -> BaseModel | None:
+        """The value of a policy section, None if no construct set it."""
+        entry = self._sections.get(section)
+        return entry[1] if entry is not None else None
+
+    def policy(self) -> Policy:
+        """The deployment's declared Policy; SynthError naming this path if it is invalid."""
+        weights = {self.stable_version: 100 - math.fsum(self._weights.values()), **self._weights}
+        document: dict[str, Any] = {
+            "name": self.name,
+            "namespace": self.namespace,
+            "environment": self.environment,
+            "model": self.model,
+            "versions": [
+                {
+                    "id": version,
+                    "artifact": artifact_uri(self.registry, self.model, version),
+                    "role": role,
+                }
+                for version, role in self._roles.items()
+            ],
+            "traffic": {"weights": {key: round(value, 2) for key, value in weights.items()}},
+            "controller": self.controller,
+        }
+        if self.sticky is not None:
+            document["traffic"]["sticky"] = self.sticky
+        for section, (_, value) in self._sections.items():
+            document[section] = value
+        try:
+            return Policy.model_validate(document)
+        except ValidationError as error:
+            raise SynthError(
+                "\n".join(f"{self.node.path}: {line}" for line in validation_lines(error))
+            ) from None
+
+
+def validation_lines(error: ValidationError, rename: dict[str, str] | None = None) -> Iterator[str]:
+    """`<field path>: <message>` for each problem pydantic found; `rename` maps top-level
+    policy field names to the construct's prop names."""
+    for detail in error.errors(include_url=False, include_input=False):
+        parts = [str(part) for part in detail["loc"]]
+        if parts and rename is not None:
+            parts[0] = rename.get(parts[0], parts[0])
+        where = ".".join(parts) if parts else "value"
+        yield f"{where}: {detail['msg']}"
+
+
+def section_error(
+    construct: Construct, error: ValidationError, rename: dict[str, str]
+) -> ConstructError:
+    """A ConstructError for a policy section a construct built from its props."""
+    return ConstructError(
+        "\n".join(f"{construct.node.path}: {line}" for line in validation_lines(error, rename))
+    )
+
+
+def _check_scaling(deployment: ModelDeployment, scaling: AutoScaling) -> None:
+    for field, wrong, text, allowed in _SCALING_RULES:
+        if wrong(scaling):
+            raise construct_error(deployment, f"scaling.{field}", text(scaling), allowed)
+
+
+def deployment_scope(construct: Construct, kind: str) -> ModelDeployment:
+    """The ModelDeployment `construct` was created in; ConstructError naming its path otherwise."""
+    scope = construct.node.scope
+    if isinstance(scope, ModelDeployment):
+        return scope
+    where = scope.node.path if scope is not None else "the root"
+    raise construct_error(
+        construct,
+        "scope",
+        f"{kind} must be created with a ModelDeployment as its scope, got"
+        f" {type(scope).__name__} {where!r}",
+        f"{kind}(deployment, id, ...)",
+    )
