@@ -242,8 +242,13 @@ def test_an_attribute_named_like_a_cdktn_member_is_refused() -> None:
 
 def test_an_unknown_resource_type_is_refused_with_the_known_ones() -> None:
     with pytest.raises(EmitError) as caught:
-        emit_package(SCHEMA, snapshot="x.json", resources=["example_thin"])
+        emit_package(SCHEMA, snapshot="x.json", resources=["example_thing_v2", "other"])
     assert str(caught.value) == (
-        "unknown resource type 'example_thin' in the example schema; "
-        "it has: example_string, example_thing"
+        "unknown resource type 'example_thing_v2' in the example schema; "
+        "did you mean 'example_thing'?"
+    )
+    with pytest.raises(EmitError) as caught:
+        emit_package(SCHEMA, snapshot="x.json", data_sources=["zzz"])
+    assert str(caught.value) == (
+        "unknown data source 'zzz' in the example schema; it has: example_lookup"
     )

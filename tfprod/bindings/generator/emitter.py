@@ -12,6 +12,7 @@ The output is deterministic (the IR is ordered by name) and is passed through `r
 
 from __future__ import annotations
 
+import difflib
 import re
 import subprocess
 import sys
@@ -623,10 +624,13 @@ def _pick(
     picked = []
     for name in sorted(set(wanted)):
         if name not in by_name:
-            known = ", ".join(sorted(by_name)) or "none"
-            raise EmitError(
-                f"unknown {what} {name!r} in the {provider.name} schema; it has: {known}"
+            close = difflib.get_close_matches(name, sorted(by_name), n=1)
+            known = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else "it has: " + (", ".join(sorted(by_name)) or "none")
             )
+            raise EmitError(f"unknown {what} {name!r} in the {provider.name} schema; {known}")
         picked.append((name, by_name[name]))
     return picked
 
