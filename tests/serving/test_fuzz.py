@@ -47,13 +47,30 @@ rows = st.lists(
     min_size=0,
     max_size=4,
 )
-bodies = st.fixed_dictionaries(
+# Valid for the tiny model (4 finite floats per row), so some requests succeed and the
+# fuzzer also exercises the model call and the response writer.
+valid_rows = st.lists(
+    st.lists(st.floats(-1e6, 1e6, width=32), min_size=4, max_size=4), min_size=1, max_size=3
+)
+valid_examples = st.lists(
+    st.fixed_dictionaries({"x": st.floats(-1e6, 1e6, width=32)}), min_size=1, max_size=3
+)
+well_formed = (
+    st.fixed_dictionaries({"instances": valid_rows})
+    | st.fixed_dictionaries({"inputs": valid_rows})
+    | st.fixed_dictionaries(
+        {"examples": valid_examples},
+        optional={"signature_name": st.sampled_from(["regress", "serving_default"])},
+    )
+)
+bodies = well_formed | st.fixed_dictionaries(
     {},
     optional={
-        "instances": rows | json_values,
+        "instances": valid_rows | rows | json_values,
         "inputs": rows | json_values,
         "signature_name": st.sampled_from(["serving_default", "regress", ""]) | json_values,
-        "examples": st.lists(
+        "examples": valid_examples
+        | st.lists(
             st.dictionaries(st.sampled_from(["x", "y"]), json_values, max_size=2), max_size=3
         )
         | json_values,
