@@ -62,18 +62,22 @@ Spec: TypeAlias = Primitive | ListOf | MapOf | StructOf
 
 @dataclass(frozen=True, kw_only=True)
 class Field:
-    """One attribute or nested block: its Python keyword, its Terraform name, its type.
+    """One attribute or nested block: its Python keyword, its type, its Terraform name.
 
     `settable` is False for attributes the provider computes (readable only as tokens).
     `sensitive` values are never shown in error messages.
     """
 
     py: str
-    tf: str
     spec: Spec
+    tf: str = ""
     required: bool = False
     settable: bool = True
     sensitive: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.tf:  # generated tables leave it out when it equals the Python name
+            object.__setattr__(self, "tf", self.py)
 
 
 class Struct:

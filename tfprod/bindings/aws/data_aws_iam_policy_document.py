@@ -34,9 +34,9 @@ class DataAwsIamPolicyDocumentStatementCondition(Struct):
     """The `condition` block."""
 
     tf_fields = (
-        Field(py="test", tf="test", spec=STRING, required=True),
-        Field(py="values", tf="values", spec=ListOf(element=STRING), required=True),
-        Field(py="variable", tf="variable", spec=STRING, required=True),
+        Field(py="test", spec=STRING, required=True),
+        Field(py="values", spec=ListOf(element=STRING), required=True),
+        Field(py="variable", spec=STRING, required=True),
     )
 
     def __init__(
@@ -53,13 +53,8 @@ class DataAwsIamPolicyDocumentStatementNotPrincipals(Struct):
     """The `not_principals` block."""
 
     tf_fields = (
-        Field(
-            py="identifiers",
-            tf="identifiers",
-            spec=ListOf(element=STRING, kind="set"),
-            required=True,
-        ),
-        Field(py="type", tf="type", spec=STRING, required=True),
+        Field(py="identifiers", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="type", spec=STRING, required=True),
     )
 
     def __init__(
@@ -75,13 +70,8 @@ class DataAwsIamPolicyDocumentStatementPrincipals(Struct):
     """The `principals` block."""
 
     tf_fields = (
-        Field(
-            py="identifiers",
-            tf="identifiers",
-            spec=ListOf(element=STRING, kind="set"),
-            required=True,
-        ),
-        Field(py="type", tf="type", spec=STRING, required=True),
+        Field(py="identifiers", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="type", spec=STRING, required=True),
     )
 
     def __init__(
@@ -97,33 +87,30 @@ class DataAwsIamPolicyDocumentStatement(Struct):
     """The `statement` block."""
 
     tf_fields = (
-        Field(py="actions", tf="actions", spec=ListOf(element=STRING, kind="set")),
+        Field(py="actions", spec=ListOf(element=STRING, kind="set")),
         Field(
             py="condition",
-            tf="condition",
             spec=ListOf(
                 element=StructOf(struct=DataAwsIamPolicyDocumentStatementCondition), kind="set"
             ),
         ),
-        Field(py="effect", tf="effect", spec=STRING),
-        Field(py="not_actions", tf="not_actions", spec=ListOf(element=STRING, kind="set")),
+        Field(py="effect", spec=STRING),
+        Field(py="not_actions", spec=ListOf(element=STRING, kind="set")),
         Field(
             py="not_principals",
-            tf="not_principals",
             spec=ListOf(
                 element=StructOf(struct=DataAwsIamPolicyDocumentStatementNotPrincipals), kind="set"
             ),
         ),
-        Field(py="not_resources", tf="not_resources", spec=ListOf(element=STRING, kind="set")),
+        Field(py="not_resources", spec=ListOf(element=STRING, kind="set")),
         Field(
             py="principals",
-            tf="principals",
             spec=ListOf(
                 element=StructOf(struct=DataAwsIamPolicyDocumentStatementPrincipals), kind="set"
             ),
         ),
-        Field(py="resources", tf="resources", spec=ListOf(element=STRING, kind="set")),
-        Field(py="sid", tf="sid", spec=STRING),
+        Field(py="resources", spec=ListOf(element=STRING, kind="set")),
+        Field(py="sid", spec=STRING),
     )
 
     def __init__(
@@ -164,26 +151,18 @@ class DataAwsIamPolicyDocument(DataSource):
     tf_type = "aws_iam_policy_document"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="json", tf="json", spec=STRING, settable=False),
-        Field(py="minified_json", tf="minified_json", spec=STRING, settable=False),
-        Field(py="override_json", tf="override_json", spec=STRING),
+        Field(py="id", spec=STRING),
+        Field(py="json", spec=STRING, settable=False),
+        Field(py="minified_json", spec=STRING, settable=False),
+        Field(py="override_json", spec=STRING),
+        Field(py="override_policy_documents", spec=ListOf(element=STRING)),
+        Field(py="policy_id", spec=STRING),
+        Field(py="source_json", spec=STRING),
+        Field(py="source_policy_documents", spec=ListOf(element=STRING)),
         Field(
-            py="override_policy_documents",
-            tf="override_policy_documents",
-            spec=ListOf(element=STRING),
+            py="statement", spec=ListOf(element=StructOf(struct=DataAwsIamPolicyDocumentStatement))
         ),
-        Field(py="policy_id", tf="policy_id", spec=STRING),
-        Field(py="source_json", tf="source_json", spec=STRING),
-        Field(
-            py="source_policy_documents", tf="source_policy_documents", spec=ListOf(element=STRING)
-        ),
-        Field(
-            py="statement",
-            tf="statement",
-            spec=ListOf(element=StructOf(struct=DataAwsIamPolicyDocumentStatement)),
-        ),
-        Field(py="version", tf="version", spec=STRING),
+        Field(py="version", spec=STRING),
     )
 
     def __init__(

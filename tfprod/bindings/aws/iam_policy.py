@@ -34,22 +34,18 @@ class IamPolicy(Resource):
     tf_type = "aws_iam_policy"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="arn", tf="arn", spec=STRING, settable=False),
-        Field(py="attachment_count", tf="attachment_count", spec=NUMBER, settable=False),
-        Field(
-            py="delay_after_policy_creation_in_ms",
-            tf="delay_after_policy_creation_in_ms",
-            spec=NUMBER,
-        ),
-        Field(py="description", tf="description", spec=STRING),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="name_prefix", tf="name_prefix", spec=STRING),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="policy", tf="policy", spec=STRING, required=True),
-        Field(py="policy_id", tf="policy_id", spec=STRING, settable=False),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING)),
-        Field(py="tags_all", tf="tags_all", spec=MapOf(element=STRING)),
+        Field(py="arn", spec=STRING, settable=False),
+        Field(py="attachment_count", spec=NUMBER, settable=False),
+        Field(py="delay_after_policy_creation_in_ms", spec=NUMBER),
+        Field(py="description", spec=STRING),
+        Field(py="id", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="name_prefix", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="policy", spec=STRING, required=True),
+        Field(py="policy_id", spec=STRING, settable=False),
+        Field(py="tags", spec=MapOf(element=STRING)),
+        Field(py="tags_all", spec=MapOf(element=STRING)),
     )
 
     def __init__(

@@ -37,8 +37,8 @@ class IamRoleInlinePolicy(Struct):
     """The `inline_policy` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="policy", tf="policy", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="policy", spec=STRING),
     )
 
     def __init__(
@@ -56,30 +56,25 @@ class IamRole(Resource):
     tf_type = "aws_iam_role"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="arn", tf="arn", spec=STRING, settable=False),
-        Field(py="assume_role_policy", tf="assume_role_policy", spec=STRING, required=True),
-        Field(py="create_date", tf="create_date", spec=STRING, settable=False),
-        Field(py="description", tf="description", spec=STRING),
-        Field(py="force_detach_policies", tf="force_detach_policies", spec=BOOL),
-        Field(py="id", tf="id", spec=STRING),
+        Field(py="arn", spec=STRING, settable=False),
+        Field(py="assume_role_policy", spec=STRING, required=True),
+        Field(py="create_date", spec=STRING, settable=False),
+        Field(py="description", spec=STRING),
+        Field(py="force_detach_policies", spec=BOOL),
+        Field(py="id", spec=STRING),
         Field(
             py="inline_policy",
-            tf="inline_policy",
             spec=ListOf(element=StructOf(struct=IamRoleInlinePolicy), kind="set"),
         ),
-        Field(
-            py="managed_policy_arns",
-            tf="managed_policy_arns",
-            spec=ListOf(element=STRING, kind="set"),
-        ),
-        Field(py="max_session_duration", tf="max_session_duration", spec=NUMBER),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="name_prefix", tf="name_prefix", spec=STRING),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="permissions_boundary", tf="permissions_boundary", spec=STRING),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING)),
-        Field(py="tags_all", tf="tags_all", spec=MapOf(element=STRING)),
-        Field(py="unique_id", tf="unique_id", spec=STRING, settable=False),
+        Field(py="managed_policy_arns", spec=ListOf(element=STRING, kind="set")),
+        Field(py="max_session_duration", spec=NUMBER),
+        Field(py="name", spec=STRING),
+        Field(py="name_prefix", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="permissions_boundary", spec=STRING),
+        Field(py="tags", spec=MapOf(element=STRING)),
+        Field(py="tags_all", spec=MapOf(element=STRING)),
+        Field(py="unique_id", spec=STRING, settable=False),
     )
 
     def __init__(

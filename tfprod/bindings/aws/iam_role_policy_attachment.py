@@ -32,9 +32,9 @@ class IamRolePolicyAttachment(Resource):
     tf_type = "aws_iam_role_policy_attachment"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="policy_arn", tf="policy_arn", spec=STRING, required=True),
-        Field(py="role", tf="role", spec=STRING, required=True),
+        Field(py="id", spec=STRING),
+        Field(py="policy_arn", spec=STRING, required=True),
+        Field(py="role", spec=STRING, required=True),
     )
 
     def __init__(

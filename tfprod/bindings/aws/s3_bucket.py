@@ -35,15 +35,11 @@ class S3BucketCorsRule(Struct):
     """The `cors_rule` block."""
 
     tf_fields = (
-        Field(py="allowed_headers", tf="allowed_headers", spec=ListOf(element=STRING)),
-        Field(
-            py="allowed_methods", tf="allowed_methods", spec=ListOf(element=STRING), required=True
-        ),
-        Field(
-            py="allowed_origins", tf="allowed_origins", spec=ListOf(element=STRING), required=True
-        ),
-        Field(py="expose_headers", tf="expose_headers", spec=ListOf(element=STRING)),
-        Field(py="max_age_seconds", tf="max_age_seconds", spec=NUMBER),
+        Field(py="allowed_headers", spec=ListOf(element=STRING)),
+        Field(py="allowed_methods", spec=ListOf(element=STRING), required=True),
+        Field(py="allowed_origins", spec=ListOf(element=STRING), required=True),
+        Field(py="expose_headers", spec=ListOf(element=STRING)),
+        Field(py="max_age_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -68,15 +64,10 @@ class S3BucketGrant(Struct):
     """The `grant` block."""
 
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
-        Field(
-            py="permissions",
-            tf="permissions",
-            spec=ListOf(element=STRING, kind="set"),
-            required=True,
-        ),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="uri", tf="uri", spec=STRING),
+        Field(py="id", spec=STRING),
+        Field(py="permissions", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="uri", spec=STRING),
     )
 
     def __init__(
@@ -94,9 +85,9 @@ class S3BucketLifecycleRuleExpiration(Struct):
     """The `expiration` block."""
 
     tf_fields = (
-        Field(py="date", tf="date", spec=STRING),
-        Field(py="days", tf="days", spec=NUMBER),
-        Field(py="expired_object_delete_marker", tf="expired_object_delete_marker", spec=BOOL),
+        Field(py="date", spec=STRING),
+        Field(py="days", spec=NUMBER),
+        Field(py="expired_object_delete_marker", spec=BOOL),
     )
 
     def __init__(
@@ -114,7 +105,7 @@ class S3BucketLifecycleRuleExpiration(Struct):
 class S3BucketLifecycleRuleNoncurrentVersionExpiration(Struct):
     """The `noncurrent_version_expiration` block."""
 
-    tf_fields = (Field(py="days", tf="days", spec=NUMBER),)
+    tf_fields = (Field(py="days", spec=NUMBER),)
 
     def __init__(
         self,
@@ -128,8 +119,8 @@ class S3BucketLifecycleRuleNoncurrentVersionTransition(Struct):
     """The `noncurrent_version_transition` block."""
 
     tf_fields = (
-        Field(py="days", tf="days", spec=NUMBER),
-        Field(py="storage_class", tf="storage_class", spec=STRING, required=True),
+        Field(py="days", spec=NUMBER),
+        Field(py="storage_class", spec=STRING, required=True),
     )
 
     def __init__(
@@ -145,9 +136,9 @@ class S3BucketLifecycleRuleTransition(Struct):
     """The `transition` block."""
 
     tf_fields = (
-        Field(py="date", tf="date", spec=STRING),
-        Field(py="days", tf="days", spec=NUMBER),
-        Field(py="storage_class", tf="storage_class", spec=STRING, required=True),
+        Field(py="date", spec=STRING),
+        Field(py="days", spec=NUMBER),
+        Field(py="storage_class", spec=STRING, required=True),
     )
 
     def __init__(
@@ -164,34 +155,25 @@ class S3BucketLifecycleRule(Struct):
     """The `lifecycle_rule` block."""
 
     tf_fields = (
-        Field(
-            py="abort_incomplete_multipart_upload_days",
-            tf="abort_incomplete_multipart_upload_days",
-            spec=NUMBER,
-        ),
-        Field(py="enabled", tf="enabled", spec=BOOL, required=True),
-        Field(
-            py="expiration", tf="expiration", spec=StructOf(struct=S3BucketLifecycleRuleExpiration)
-        ),
-        Field(py="id", tf="id", spec=STRING),
+        Field(py="abort_incomplete_multipart_upload_days", spec=NUMBER),
+        Field(py="enabled", spec=BOOL, required=True),
+        Field(py="expiration", spec=StructOf(struct=S3BucketLifecycleRuleExpiration)),
+        Field(py="id", spec=STRING),
         Field(
             py="noncurrent_version_expiration",
-            tf="noncurrent_version_expiration",
             spec=StructOf(struct=S3BucketLifecycleRuleNoncurrentVersionExpiration),
         ),
         Field(
             py="noncurrent_version_transition",
-            tf="noncurrent_version_transition",
             spec=ListOf(
                 element=StructOf(struct=S3BucketLifecycleRuleNoncurrentVersionTransition),
                 kind="set",
             ),
         ),
-        Field(py="prefix", tf="prefix", spec=STRING),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING)),
+        Field(py="prefix", spec=STRING),
+        Field(py="tags", spec=MapOf(element=STRING)),
         Field(
             py="transition",
-            tf="transition",
             spec=ListOf(element=StructOf(struct=S3BucketLifecycleRuleTransition), kind="set"),
         ),
     )
@@ -232,8 +214,8 @@ class S3BucketLogging(Struct):
     """The `logging` block."""
 
     tf_fields = (
-        Field(py="target_bucket", tf="target_bucket", spec=STRING, required=True),
-        Field(py="target_prefix", tf="target_prefix", spec=STRING),
+        Field(py="target_bucket", spec=STRING, required=True),
+        Field(py="target_prefix", spec=STRING),
     )
 
     def __init__(
@@ -249,9 +231,9 @@ class S3BucketObjectLockConfigurationRuleDefaultRetention(Struct):
     """The `default_retention` block."""
 
     tf_fields = (
-        Field(py="days", tf="days", spec=NUMBER),
-        Field(py="mode", tf="mode", spec=STRING, required=True),
-        Field(py="years", tf="years", spec=NUMBER),
+        Field(py="days", spec=NUMBER),
+        Field(py="mode", spec=STRING, required=True),
+        Field(py="years", spec=NUMBER),
     )
 
     def __init__(
@@ -270,7 +252,6 @@ class S3BucketObjectLockConfigurationRule(Struct):
     tf_fields = (
         Field(
             py="default_retention",
-            tf="default_retention",
             spec=StructOf(struct=S3BucketObjectLockConfigurationRuleDefaultRetention),
             required=True,
         ),
@@ -288,8 +269,8 @@ class S3BucketObjectLockConfiguration(Struct):
     """The `object_lock_configuration` block."""
 
     tf_fields = (
-        Field(py="object_lock_enabled", tf="object_lock_enabled", spec=STRING),
-        Field(py="rule", tf="rule", spec=StructOf(struct=S3BucketObjectLockConfigurationRule)),
+        Field(py="object_lock_enabled", spec=STRING),
+        Field(py="rule", spec=StructOf(struct=S3BucketObjectLockConfigurationRule)),
     )
 
     def __init__(
@@ -304,7 +285,7 @@ class S3BucketObjectLockConfiguration(Struct):
 class S3BucketReplicationConfigurationRulesDestinationAccessControlTranslation(Struct):
     """The `access_control_translation` block."""
 
-    tf_fields = (Field(py="owner", tf="owner", spec=STRING, required=True),)
+    tf_fields = (Field(py="owner", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -318,8 +299,8 @@ class S3BucketReplicationConfigurationRulesDestinationMetrics(Struct):
     """The `metrics` block."""
 
     tf_fields = (
-        Field(py="minutes", tf="minutes", spec=NUMBER),
-        Field(py="status", tf="status", spec=STRING),
+        Field(py="minutes", spec=NUMBER),
+        Field(py="status", spec=STRING),
     )
 
     def __init__(
@@ -335,8 +316,8 @@ class S3BucketReplicationConfigurationRulesDestinationReplicationTime(Struct):
     """The `replication_time` block."""
 
     tf_fields = (
-        Field(py="minutes", tf="minutes", spec=NUMBER),
-        Field(py="status", tf="status", spec=STRING),
+        Field(py="minutes", spec=NUMBER),
+        Field(py="status", spec=STRING),
     )
 
     def __init__(
@@ -354,25 +335,22 @@ class S3BucketReplicationConfigurationRulesDestination(Struct):
     tf_fields = (
         Field(
             py="access_control_translation",
-            tf="access_control_translation",
             spec=StructOf(
                 struct=S3BucketReplicationConfigurationRulesDestinationAccessControlTranslation
             ),
         ),
-        Field(py="account_id", tf="account_id", spec=STRING),
-        Field(py="bucket", tf="bucket", spec=STRING, required=True),
+        Field(py="account_id", spec=STRING),
+        Field(py="bucket", spec=STRING, required=True),
         Field(
             py="metrics",
-            tf="metrics",
             spec=StructOf(struct=S3BucketReplicationConfigurationRulesDestinationMetrics),
         ),
-        Field(py="replica_kms_key_id", tf="replica_kms_key_id", spec=STRING),
+        Field(py="replica_kms_key_id", spec=STRING),
         Field(
             py="replication_time",
-            tf="replication_time",
             spec=StructOf(struct=S3BucketReplicationConfigurationRulesDestinationReplicationTime),
         ),
-        Field(py="storage_class", tf="storage_class", spec=STRING),
+        Field(py="storage_class", spec=STRING),
     )
 
     def __init__(
@@ -407,8 +385,8 @@ class S3BucketReplicationConfigurationRulesFilter(Struct):
     """The `filter` block."""
 
     tf_fields = (
-        Field(py="prefix", tf="prefix", spec=STRING),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING)),
+        Field(py="prefix", spec=STRING),
+        Field(py="tags", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -423,7 +401,7 @@ class S3BucketReplicationConfigurationRulesFilter(Struct):
 class S3BucketReplicationConfigurationRulesSourceSelectionCriteriaSseKmsEncryptedObjects(Struct):
     """The `sse_kms_encrypted_objects` block."""
 
-    tf_fields = (Field(py="enabled", tf="enabled", spec=BOOL, required=True),)
+    tf_fields = (Field(py="enabled", spec=BOOL, required=True),)
 
     def __init__(
         self,
@@ -439,7 +417,6 @@ class S3BucketReplicationConfigurationRulesSourceSelectionCriteria(Struct):
     tf_fields = (
         Field(
             py="sse_kms_encrypted_objects",
-            tf="sse_kms_encrypted_objects",
             spec=StructOf(
                 struct=S3BucketReplicationConfigurationRulesSourceSelectionCriteriaSseKmsEncryptedObjects
             ),
@@ -460,31 +437,21 @@ class S3BucketReplicationConfigurationRules(Struct):
     """The `rules` block."""
 
     tf_fields = (
-        Field(
-            py="delete_marker_replication_status",
-            tf="delete_marker_replication_status",
-            spec=STRING,
-        ),
+        Field(py="delete_marker_replication_status", spec=STRING),
         Field(
             py="destination",
-            tf="destination",
             spec=StructOf(struct=S3BucketReplicationConfigurationRulesDestination),
             required=True,
         ),
-        Field(
-            py="filter",
-            tf="filter",
-            spec=StructOf(struct=S3BucketReplicationConfigurationRulesFilter),
-        ),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="prefix", tf="prefix", spec=STRING),
-        Field(py="priority", tf="priority", spec=NUMBER),
+        Field(py="filter", spec=StructOf(struct=S3BucketReplicationConfigurationRulesFilter)),
+        Field(py="id", spec=STRING),
+        Field(py="prefix", spec=STRING),
+        Field(py="priority", spec=NUMBER),
         Field(
             py="source_selection_criteria",
-            tf="source_selection_criteria",
             spec=StructOf(struct=S3BucketReplicationConfigurationRulesSourceSelectionCriteria),
         ),
-        Field(py="status", tf="status", spec=STRING, required=True),
+        Field(py="status", spec=STRING, required=True),
     )
 
     def __init__(
@@ -517,10 +484,9 @@ class S3BucketReplicationConfiguration(Struct):
     """The `replication_configuration` block."""
 
     tf_fields = (
-        Field(py="role", tf="role", spec=STRING, required=True),
+        Field(py="role", spec=STRING, required=True),
         Field(
             py="rules",
-            tf="rules",
             spec=ListOf(element=StructOf(struct=S3BucketReplicationConfigurationRules), kind="set"),
             required=True,
         ),
@@ -539,8 +505,8 @@ class S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDe
     """The `apply_server_side_encryption_by_default` block."""
 
     tf_fields = (
-        Field(py="kms_master_key_id", tf="kms_master_key_id", spec=STRING),
-        Field(py="sse_algorithm", tf="sse_algorithm", spec=STRING, required=True),
+        Field(py="kms_master_key_id", spec=STRING),
+        Field(py="sse_algorithm", spec=STRING, required=True),
     )
 
     def __init__(
@@ -558,13 +524,12 @@ class S3BucketServerSideEncryptionConfigurationRule(Struct):
     tf_fields = (
         Field(
             py="apply_server_side_encryption_by_default",
-            tf="apply_server_side_encryption_by_default",
             spec=StructOf(
                 struct=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefault
             ),
             required=True,
         ),
-        Field(py="bucket_key_enabled", tf="bucket_key_enabled", spec=BOOL),
+        Field(py="bucket_key_enabled", spec=BOOL),
     )
 
     def __init__(
@@ -586,7 +551,6 @@ class S3BucketServerSideEncryptionConfiguration(Struct):
     tf_fields = (
         Field(
             py="rule",
-            tf="rule",
             spec=StructOf(struct=S3BucketServerSideEncryptionConfigurationRule),
             required=True,
         ),
@@ -604,10 +568,10 @@ class S3BucketTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="read", tf="read", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="read", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -625,8 +589,8 @@ class S3BucketVersioning(Struct):
     """The `versioning` block."""
 
     tf_fields = (
-        Field(py="enabled", tf="enabled", spec=BOOL),
-        Field(py="mfa_delete", tf="mfa_delete", spec=BOOL),
+        Field(py="enabled", spec=BOOL),
+        Field(py="mfa_delete", spec=BOOL),
     )
 
     def __init__(
@@ -642,10 +606,10 @@ class S3BucketWebsite(Struct):
     """The `website` block."""
 
     tf_fields = (
-        Field(py="error_document", tf="error_document", spec=STRING),
-        Field(py="index_document", tf="index_document", spec=STRING),
-        Field(py="redirect_all_requests_to", tf="redirect_all_requests_to", spec=STRING),
-        Field(py="routing_rules", tf="routing_rules", spec=STRING),
+        Field(py="error_document", spec=STRING),
+        Field(py="index_document", spec=STRING),
+        Field(py="redirect_all_requests_to", spec=STRING),
+        Field(py="routing_rules", spec=STRING),
     )
 
     def __init__(
@@ -670,61 +634,43 @@ class S3Bucket(Resource):
     tf_type = "aws_s3_bucket"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="acceleration_status", tf="acceleration_status", spec=STRING),
-        Field(py="acl", tf="acl", spec=STRING),
-        Field(py="arn", tf="arn", spec=STRING, settable=False),
-        Field(py="bucket", tf="bucket", spec=STRING),
-        Field(py="bucket_domain_name", tf="bucket_domain_name", spec=STRING, settable=False),
-        Field(py="bucket_namespace", tf="bucket_namespace", spec=STRING),
-        Field(py="bucket_prefix", tf="bucket_prefix", spec=STRING),
-        Field(py="bucket_region", tf="bucket_region", spec=STRING, settable=False),
+        Field(py="acceleration_status", spec=STRING),
+        Field(py="acl", spec=STRING),
+        Field(py="arn", spec=STRING, settable=False),
+        Field(py="bucket", spec=STRING),
+        Field(py="bucket_domain_name", spec=STRING, settable=False),
+        Field(py="bucket_namespace", spec=STRING),
+        Field(py="bucket_prefix", spec=STRING),
+        Field(py="bucket_region", spec=STRING, settable=False),
+        Field(py="bucket_regional_domain_name", spec=STRING, settable=False),
+        Field(py="cors_rule", spec=ListOf(element=StructOf(struct=S3BucketCorsRule))),
+        Field(py="force_destroy", spec=BOOL),
+        Field(py="grant", spec=ListOf(element=StructOf(struct=S3BucketGrant), kind="set")),
+        Field(py="hosted_zone_id", spec=STRING, settable=False),
+        Field(py="id", spec=STRING),
+        Field(py="lifecycle_rule", spec=ListOf(element=StructOf(struct=S3BucketLifecycleRule))),
+        Field(py="logging", spec=StructOf(struct=S3BucketLogging)),
         Field(
-            py="bucket_regional_domain_name",
-            tf="bucket_regional_domain_name",
-            spec=STRING,
-            settable=False,
+            py="object_lock_configuration", spec=StructOf(struct=S3BucketObjectLockConfiguration)
         ),
+        Field(py="object_lock_enabled", spec=BOOL),
+        Field(py="policy", spec=STRING),
+        Field(py="region", spec=STRING),
         Field(
-            py="cors_rule", tf="cors_rule", spec=ListOf(element=StructOf(struct=S3BucketCorsRule))
+            py="replication_configuration", spec=StructOf(struct=S3BucketReplicationConfiguration)
         ),
-        Field(py="force_destroy", tf="force_destroy", spec=BOOL),
-        Field(
-            py="grant", tf="grant", spec=ListOf(element=StructOf(struct=S3BucketGrant), kind="set")
-        ),
-        Field(py="hosted_zone_id", tf="hosted_zone_id", spec=STRING, settable=False),
-        Field(py="id", tf="id", spec=STRING),
-        Field(
-            py="lifecycle_rule",
-            tf="lifecycle_rule",
-            spec=ListOf(element=StructOf(struct=S3BucketLifecycleRule)),
-        ),
-        Field(py="logging", tf="logging", spec=StructOf(struct=S3BucketLogging)),
-        Field(
-            py="object_lock_configuration",
-            tf="object_lock_configuration",
-            spec=StructOf(struct=S3BucketObjectLockConfiguration),
-        ),
-        Field(py="object_lock_enabled", tf="object_lock_enabled", spec=BOOL),
-        Field(py="policy", tf="policy", spec=STRING),
-        Field(py="region", tf="region", spec=STRING),
-        Field(
-            py="replication_configuration",
-            tf="replication_configuration",
-            spec=StructOf(struct=S3BucketReplicationConfiguration),
-        ),
-        Field(py="request_payer", tf="request_payer", spec=STRING),
+        Field(py="request_payer", spec=STRING),
         Field(
             py="server_side_encryption_configuration",
-            tf="server_side_encryption_configuration",
             spec=StructOf(struct=S3BucketServerSideEncryptionConfiguration),
         ),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING)),
-        Field(py="tags_all", tf="tags_all", spec=MapOf(element=STRING)),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=S3BucketTimeouts)),
-        Field(py="versioning", tf="versioning", spec=StructOf(struct=S3BucketVersioning)),
-        Field(py="website", tf="website", spec=StructOf(struct=S3BucketWebsite)),
-        Field(py="website_domain", tf="website_domain", spec=STRING, settable=False),
-        Field(py="website_endpoint", tf="website_endpoint", spec=STRING, settable=False),
+        Field(py="tags", spec=MapOf(element=STRING)),
+        Field(py="tags_all", spec=MapOf(element=STRING)),
+        Field(py="timeouts", spec=StructOf(struct=S3BucketTimeouts)),
+        Field(py="versioning", spec=StructOf(struct=S3BucketVersioning)),
+        Field(py="website", spec=StructOf(struct=S3BucketWebsite)),
+        Field(py="website_domain", spec=STRING, settable=False),
+        Field(py="website_endpoint", spec=STRING, settable=False),
     )
 
     def __init__(

@@ -34,14 +34,14 @@ class S3BucketPublicAccessBlock(Resource):
     tf_type = "aws_s3_bucket_public_access_block"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="block_public_acls", tf="block_public_acls", spec=BOOL),
-        Field(py="block_public_policy", tf="block_public_policy", spec=BOOL),
-        Field(py="bucket", tf="bucket", spec=STRING, required=True),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="ignore_public_acls", tf="ignore_public_acls", spec=BOOL),
-        Field(py="region", tf="region", spec=STRING),
-        Field(py="restrict_public_buckets", tf="restrict_public_buckets", spec=BOOL),
-        Field(py="skip_destroy", tf="skip_destroy", spec=BOOL),
+        Field(py="block_public_acls", spec=BOOL),
+        Field(py="block_public_policy", spec=BOOL),
+        Field(py="bucket", spec=STRING, required=True),
+        Field(py="id", spec=STRING),
+        Field(py="ignore_public_acls", spec=BOOL),
+        Field(py="region", spec=STRING),
+        Field(py="restrict_public_buckets", spec=BOOL),
+        Field(py="skip_destroy", spec=BOOL),
     )
 
     def __init__(

@@ -33,8 +33,8 @@ class S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDe
     """The `apply_server_side_encryption_by_default` block."""
 
     tf_fields = (
-        Field(py="kms_master_key_id", tf="kms_master_key_id", spec=STRING),
-        Field(py="sse_algorithm", tf="sse_algorithm", spec=STRING, required=True),
+        Field(py="kms_master_key_id", spec=STRING),
+        Field(py="sse_algorithm", spec=STRING, required=True),
     )
 
     def __init__(
@@ -52,17 +52,12 @@ class S3BucketServerSideEncryptionConfigurationRuleA(Struct):
     tf_fields = (
         Field(
             py="apply_server_side_encryption_by_default",
-            tf="apply_server_side_encryption_by_default",
             spec=StructOf(
                 struct=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA
             ),
         ),
-        Field(
-            py="blocked_encryption_types",
-            tf="blocked_encryption_types",
-            spec=ListOf(element=STRING),
-        ),
-        Field(py="bucket_key_enabled", tf="bucket_key_enabled", spec=BOOL),
+        Field(py="blocked_encryption_types", spec=ListOf(element=STRING)),
+        Field(py="bucket_key_enabled", spec=BOOL),
     )
 
     def __init__(
@@ -87,13 +82,12 @@ class S3BucketServerSideEncryptionConfigurationA(Resource):
     tf_type = "aws_s3_bucket_server_side_encryption_configuration"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="bucket", tf="bucket", spec=STRING, required=True),
-        Field(py="expected_bucket_owner", tf="expected_bucket_owner", spec=STRING),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="region", tf="region", spec=STRING),
+        Field(py="bucket", spec=STRING, required=True),
+        Field(py="expected_bucket_owner", spec=STRING),
+        Field(py="id", spec=STRING),
+        Field(py="region", spec=STRING),
         Field(
             py="rule",
-            tf="rule",
             spec=ListOf(
                 element=StructOf(struct=S3BucketServerSideEncryptionConfigurationRuleA), kind="set"
             ),

@@ -32,8 +32,8 @@ class S3BucketVersioningVersioningConfiguration(Struct):
     """The `versioning_configuration` block."""
 
     tf_fields = (
-        Field(py="mfa_delete", tf="mfa_delete", spec=STRING),
-        Field(py="status", tf="status", spec=STRING, required=True),
+        Field(py="mfa_delete", spec=STRING),
+        Field(py="status", spec=STRING, required=True),
     )
 
     def __init__(
@@ -51,14 +51,13 @@ class S3BucketVersioningA(Resource):
     tf_type = "aws_s3_bucket_versioning"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="bucket", tf="bucket", spec=STRING, required=True),
-        Field(py="expected_bucket_owner", tf="expected_bucket_owner", spec=STRING),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="mfa", tf="mfa", spec=STRING),
-        Field(py="region", tf="region", spec=STRING),
+        Field(py="bucket", spec=STRING, required=True),
+        Field(py="expected_bucket_owner", spec=STRING),
+        Field(py="id", spec=STRING),
+        Field(py="mfa", spec=STRING),
+        Field(py="region", spec=STRING),
         Field(
             py="versioning_configuration",
-            tf="versioning_configuration",
             spec=StructOf(struct=S3BucketVersioningVersioningConfiguration),
             required=True,
         ),

@@ -36,7 +36,7 @@ PROVIDER = ProviderInfo(name="azurerm", source="hashicorp/azurerm", version="5.1
 class DataAzurermKubernetesClusterTimeouts(Struct):
     """The `timeouts` block."""
 
-    tf_fields = (Field(py="read", tf="read", spec=STRING),)
+    tf_fields = (Field(py="read", spec=STRING),)
 
     def __init__(
         self,
@@ -52,103 +52,54 @@ class DataAzurermKubernetesCluster(DataSource):
     tf_type = "azurerm_kubernetes_cluster"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="aci_connector_linux", tf="aci_connector_linux", spec=ANY, settable=False),
-        Field(py="agent_pool_profile", tf="agent_pool_profile", spec=ANY, settable=False),
+        Field(py="aci_connector_linux", spec=ANY, settable=False),
+        Field(py="agent_pool_profile", spec=ANY, settable=False),
         Field(
             py="api_server_authorized_ip_ranges",
-            tf="api_server_authorized_ip_ranges",
             spec=ListOf(element=STRING, kind="set"),
             settable=False,
         ),
-        Field(
-            py="azure_active_directory_role_based_access_control",
-            tf="azure_active_directory_role_based_access_control",
-            spec=ANY,
-            settable=False,
-        ),
-        Field(py="azure_policy_enabled", tf="azure_policy_enabled", spec=BOOL, settable=False),
-        Field(py="bootstrap_profile", tf="bootstrap_profile", spec=ANY, settable=False),
-        Field(
-            py="current_kubernetes_version",
-            tf="current_kubernetes_version",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="disk_encryption_set_id", tf="disk_encryption_set_id", spec=STRING, settable=False
-        ),
-        Field(py="dns_prefix", tf="dns_prefix", spec=STRING, settable=False),
-        Field(py="fqdn", tf="fqdn", spec=STRING, settable=False),
-        Field(
-            py="http_application_routing_enabled",
-            tf="http_application_routing_enabled",
-            spec=BOOL,
-            settable=False,
-        ),
-        Field(
-            py="http_application_routing_zone_name",
-            tf="http_application_routing_zone_name",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="identity", tf="identity", spec=ANY, settable=False),
-        Field(
-            py="ingress_application_gateway",
-            tf="ingress_application_gateway",
-            spec=ANY,
-            settable=False,
-        ),
-        Field(py="key_management_service", tf="key_management_service", spec=ANY, settable=False),
-        Field(
-            py="key_vault_secrets_provider",
-            tf="key_vault_secrets_provider",
-            spec=ANY,
-            settable=False,
-        ),
-        Field(py="kube_admin_config", tf="kube_admin_config", spec=ANY, settable=False),
-        Field(py="kube_admin_config_raw", tf="kube_admin_config_raw", spec=STRING, settable=False),
-        Field(py="kube_config", tf="kube_config", spec=ANY, settable=False),
-        Field(py="kube_config_raw", tf="kube_config_raw", spec=STRING, settable=False),
-        Field(py="kubelet_identity", tf="kubelet_identity", spec=ANY, settable=False),
-        Field(py="kubernetes_version", tf="kubernetes_version", spec=STRING, settable=False),
-        Field(py="linux_profile", tf="linux_profile", spec=ANY, settable=False),
-        Field(py="location", tf="location", spec=STRING, settable=False),
-        Field(py="microsoft_defender", tf="microsoft_defender", spec=ANY, settable=False),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="network_profile", tf="network_profile", spec=ANY, settable=False),
-        Field(py="node_resource_group", tf="node_resource_group", spec=STRING, settable=False),
-        Field(
-            py="node_resource_group_id", tf="node_resource_group_id", spec=STRING, settable=False
-        ),
-        Field(py="oidc_issuer_enabled", tf="oidc_issuer_enabled", spec=BOOL, settable=False),
-        Field(py="oidc_issuer_url", tf="oidc_issuer_url", spec=STRING, settable=False),
-        Field(py="oms_agent", tf="oms_agent", spec=ANY, settable=False),
-        Field(
-            py="open_service_mesh_enabled",
-            tf="open_service_mesh_enabled",
-            spec=BOOL,
-            settable=False,
-        ),
-        Field(
-            py="private_cluster_enabled", tf="private_cluster_enabled", spec=BOOL, settable=False
-        ),
-        Field(py="private_fqdn", tf="private_fqdn", spec=STRING, settable=False),
-        Field(py="resource_group_name", tf="resource_group_name", spec=STRING, required=True),
-        Field(
-            py="role_based_access_control_enabled",
-            tf="role_based_access_control_enabled",
-            spec=BOOL,
-            settable=False,
-        ),
-        Field(py="service_mesh_profile", tf="service_mesh_profile", spec=ANY, settable=False),
-        Field(py="service_principal", tf="service_principal", spec=ANY, settable=False),
-        Field(py="storage_profile", tf="storage_profile", spec=ANY, settable=False),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING), settable=False),
-        Field(
-            py="timeouts", tf="timeouts", spec=StructOf(struct=DataAzurermKubernetesClusterTimeouts)
-        ),
-        Field(py="windows_profile", tf="windows_profile", spec=ANY, settable=False),
+        Field(py="azure_active_directory_role_based_access_control", spec=ANY, settable=False),
+        Field(py="azure_policy_enabled", spec=BOOL, settable=False),
+        Field(py="bootstrap_profile", spec=ANY, settable=False),
+        Field(py="current_kubernetes_version", spec=STRING, settable=False),
+        Field(py="disk_encryption_set_id", spec=STRING, settable=False),
+        Field(py="dns_prefix", spec=STRING, settable=False),
+        Field(py="fqdn", spec=STRING, settable=False),
+        Field(py="http_application_routing_enabled", spec=BOOL, settable=False),
+        Field(py="http_application_routing_zone_name", spec=STRING, settable=False),
+        Field(py="id", spec=STRING),
+        Field(py="identity", spec=ANY, settable=False),
+        Field(py="ingress_application_gateway", spec=ANY, settable=False),
+        Field(py="key_management_service", spec=ANY, settable=False),
+        Field(py="key_vault_secrets_provider", spec=ANY, settable=False),
+        Field(py="kube_admin_config", spec=ANY, settable=False),
+        Field(py="kube_admin_config_raw", spec=STRING, settable=False),
+        Field(py="kube_config", spec=ANY, settable=False),
+        Field(py="kube_config_raw", spec=STRING, settable=False),
+        Field(py="kubelet_identity", spec=ANY, settable=False),
+        Field(py="kubernetes_version", spec=STRING, settable=False),
+        Field(py="linux_profile", spec=ANY, settable=False),
+        Field(py="location", spec=STRING, settable=False),
+        Field(py="microsoft_defender", spec=ANY, settable=False),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="network_profile", spec=ANY, settable=False),
+        Field(py="node_resource_group", spec=STRING, settable=False),
+        Field(py="node_resource_group_id", spec=STRING, settable=False),
+        Field(py="oidc_issuer_enabled", spec=BOOL, settable=False),
+        Field(py="oidc_issuer_url", spec=STRING, settable=False),
+        Field(py="oms_agent", spec=ANY, settable=False),
+        Field(py="open_service_mesh_enabled", spec=BOOL, settable=False),
+        Field(py="private_cluster_enabled", spec=BOOL, settable=False),
+        Field(py="private_fqdn", spec=STRING, settable=False),
+        Field(py="resource_group_name", spec=STRING, required=True),
+        Field(py="role_based_access_control_enabled", spec=BOOL, settable=False),
+        Field(py="service_mesh_profile", spec=ANY, settable=False),
+        Field(py="service_principal", spec=ANY, settable=False),
+        Field(py="storage_profile", spec=ANY, settable=False),
+        Field(py="tags", spec=MapOf(element=STRING), settable=False),
+        Field(py="timeouts", spec=StructOf(struct=DataAzurermKubernetesClusterTimeouts)),
+        Field(py="windows_profile", spec=ANY, settable=False),
     )
 
     def __init__(

@@ -33,10 +33,10 @@ class FederatedIdentityCredentialTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="read", tf="read", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="read", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -56,20 +56,13 @@ class FederatedIdentityCredential(Resource):
     tf_type = "azurerm_federated_identity_credential"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="audience", tf="audience", spec=ListOf(element=STRING), required=True),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="issuer", tf="issuer", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="subject", tf="subject", spec=STRING, required=True),
-        Field(
-            py="timeouts", tf="timeouts", spec=StructOf(struct=FederatedIdentityCredentialTimeouts)
-        ),
-        Field(
-            py="user_assigned_identity_id",
-            tf="user_assigned_identity_id",
-            spec=STRING,
-            required=True,
-        ),
+        Field(py="audience", spec=ListOf(element=STRING), required=True),
+        Field(py="id", spec=STRING),
+        Field(py="issuer", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="subject", spec=STRING, required=True),
+        Field(py="timeouts", spec=StructOf(struct=FederatedIdentityCredentialTimeouts)),
+        Field(py="user_assigned_identity_id", spec=STRING, required=True),
     )
 
     def __init__(

@@ -18,8 +18,8 @@ class AzurermProviderFeaturesApiManagement(Struct):
     """The `api_management` block."""
 
     tf_fields = (
-        Field(py="purge_soft_delete_on_destroy", tf="purge_soft_delete_on_destroy", spec=BOOL),
-        Field(py="recover_soft_deleted", tf="recover_soft_deleted", spec=BOOL),
+        Field(py="purge_soft_delete_on_destroy", spec=BOOL),
+        Field(py="recover_soft_deleted", spec=BOOL),
     )
 
     def __init__(
@@ -38,8 +38,8 @@ class AzurermProviderFeaturesAppConfiguration(Struct):
     """The `app_configuration` block."""
 
     tf_fields = (
-        Field(py="purge_soft_delete_on_destroy", tf="purge_soft_delete_on_destroy", spec=BOOL),
-        Field(py="recover_soft_deleted", tf="recover_soft_deleted", spec=BOOL),
+        Field(py="purge_soft_delete_on_destroy", spec=BOOL),
+        Field(py="recover_soft_deleted", spec=BOOL),
     )
 
     def __init__(
@@ -57,7 +57,7 @@ class AzurermProviderFeaturesAppConfiguration(Struct):
 class AzurermProviderFeaturesApplicationInsights(Struct):
     """The `application_insights` block."""
 
-    tf_fields = (Field(py="disable_generated_rule", tf="disable_generated_rule", spec=BOOL),)
+    tf_fields = (Field(py="disable_generated_rule", spec=BOOL),)
 
     def __init__(
         self,
@@ -70,9 +70,7 @@ class AzurermProviderFeaturesApplicationInsights(Struct):
 class AzurermProviderFeaturesCognitiveAccount(Struct):
     """The `cognitive_account` block."""
 
-    tf_fields = (
-        Field(py="purge_soft_delete_on_destroy", tf="purge_soft_delete_on_destroy", spec=BOOL),
-    )
+    tf_fields = (Field(py="purge_soft_delete_on_destroy", spec=BOOL),)
 
     def __init__(
         self,
@@ -85,7 +83,7 @@ class AzurermProviderFeaturesCognitiveAccount(Struct):
 class AzurermProviderFeaturesDatabricksWorkspace(Struct):
     """The `databricks_workspace` block."""
 
-    tf_fields = (Field(py="force_delete", tf="force_delete", spec=BOOL),)
+    tf_fields = (Field(py="force_delete", spec=BOOL),)
 
     def __init__(
         self,
@@ -99,10 +97,10 @@ class AzurermProviderFeaturesEnhancedValidation(Struct):
     """The `enhanced_validation` block."""
 
     tf_fields = (
-        Field(py="locations", tf="locations", spec=BOOL),
-        Field(py="preflight_enabled", tf="preflight_enabled", spec=BOOL),
-        Field(py="preflight_location_fallback", tf="preflight_location_fallback", spec=STRING),
-        Field(py="resource_providers", tf="resource_providers", spec=BOOL),
+        Field(py="locations", spec=BOOL),
+        Field(py="preflight_enabled", spec=BOOL),
+        Field(py="preflight_location_fallback", spec=STRING),
+        Field(py="resource_providers", spec=BOOL),
     )
 
     def __init__(
@@ -125,47 +123,17 @@ class AzurermProviderFeaturesKeyVault(Struct):
     """The `key_vault` block."""
 
     tf_fields = (
-        Field(py="purge_soft_delete_on_destroy", tf="purge_soft_delete_on_destroy", spec=BOOL),
-        Field(
-            py="purge_soft_deleted_certificates_on_destroy",
-            tf="purge_soft_deleted_certificates_on_destroy",
-            spec=BOOL,
-        ),
-        Field(
-            py="purge_soft_deleted_hardware_security_module_keys_on_destroy",
-            tf="purge_soft_deleted_hardware_security_module_keys_on_destroy",
-            spec=BOOL,
-        ),
-        Field(
-            py="purge_soft_deleted_hardware_security_modules_on_destroy",
-            tf="purge_soft_deleted_hardware_security_modules_on_destroy",
-            spec=BOOL,
-        ),
-        Field(
-            py="purge_soft_deleted_keys_on_destroy",
-            tf="purge_soft_deleted_keys_on_destroy",
-            spec=BOOL,
-        ),
-        Field(
-            py="purge_soft_deleted_secrets_on_destroy",
-            tf="purge_soft_deleted_secrets_on_destroy",
-            spec=BOOL,
-        ),
-        Field(
-            py="recover_soft_deleted_certificates",
-            tf="recover_soft_deleted_certificates",
-            spec=BOOL,
-        ),
-        Field(
-            py="recover_soft_deleted_hardware_security_module_keys",
-            tf="recover_soft_deleted_hardware_security_module_keys",
-            spec=BOOL,
-        ),
-        Field(
-            py="recover_soft_deleted_key_vaults", tf="recover_soft_deleted_key_vaults", spec=BOOL
-        ),
-        Field(py="recover_soft_deleted_keys", tf="recover_soft_deleted_keys", spec=BOOL),
-        Field(py="recover_soft_deleted_secrets", tf="recover_soft_deleted_secrets", spec=BOOL),
+        Field(py="purge_soft_delete_on_destroy", spec=BOOL),
+        Field(py="purge_soft_deleted_certificates_on_destroy", spec=BOOL),
+        Field(py="purge_soft_deleted_hardware_security_module_keys_on_destroy", spec=BOOL),
+        Field(py="purge_soft_deleted_hardware_security_modules_on_destroy", spec=BOOL),
+        Field(py="purge_soft_deleted_keys_on_destroy", spec=BOOL),
+        Field(py="purge_soft_deleted_secrets_on_destroy", spec=BOOL),
+        Field(py="recover_soft_deleted_certificates", spec=BOOL),
+        Field(py="recover_soft_deleted_hardware_security_module_keys", spec=BOOL),
+        Field(py="recover_soft_deleted_key_vaults", spec=BOOL),
+        Field(py="recover_soft_deleted_keys", spec=BOOL),
+        Field(py="recover_soft_deleted_secrets", spec=BOOL),
     )
 
     def __init__(
@@ -203,9 +171,7 @@ class AzurermProviderFeaturesKeyVault(Struct):
 class AzurermProviderFeaturesLogAnalyticsWorkspace(Struct):
     """The `log_analytics_workspace` block."""
 
-    tf_fields = (
-        Field(py="permanently_delete_on_destroy", tf="permanently_delete_on_destroy", spec=BOOL),
-    )
+    tf_fields = (Field(py="permanently_delete_on_destroy", spec=BOOL),)
 
     def __init__(
         self,
@@ -218,13 +184,7 @@ class AzurermProviderFeaturesLogAnalyticsWorkspace(Struct):
 class AzurermProviderFeaturesMachineLearning(Struct):
     """The `machine_learning` block."""
 
-    tf_fields = (
-        Field(
-            py="purge_soft_deleted_workspace_on_destroy",
-            tf="purge_soft_deleted_workspace_on_destroy",
-            spec=BOOL,
-        ),
-    )
+    tf_fields = (Field(py="purge_soft_deleted_workspace_on_destroy", spec=BOOL),)
 
     def __init__(
         self,
@@ -239,7 +199,7 @@ class AzurermProviderFeaturesMachineLearning(Struct):
 class AzurermProviderFeaturesManagedDisk(Struct):
     """The `managed_disk` block."""
 
-    tf_fields = (Field(py="expand_without_downtime", tf="expand_without_downtime", spec=BOOL),)
+    tf_fields = (Field(py="expand_without_downtime", spec=BOOL),)
 
     def __init__(
         self,
@@ -253,12 +213,8 @@ class AzurermProviderFeaturesNetapp(Struct):
     """The `netapp` block."""
 
     tf_fields = (
-        Field(
-            py="delete_backups_on_backup_vault_destroy",
-            tf="delete_backups_on_backup_vault_destroy",
-            spec=BOOL,
-        ),
-        Field(py="prevent_volume_destruction", tf="prevent_volume_destruction", spec=BOOL),
+        Field(py="delete_backups_on_backup_vault_destroy", spec=BOOL),
+        Field(py="prevent_volume_destruction", spec=BOOL),
     )
 
     def __init__(
@@ -276,13 +232,7 @@ class AzurermProviderFeaturesNetapp(Struct):
 class AzurermProviderFeaturesPostgresqlFlexibleServer(Struct):
     """The `postgresql_flexible_server` block."""
 
-    tf_fields = (
-        Field(
-            py="restart_server_on_configuration_value_change",
-            tf="restart_server_on_configuration_value_change",
-            spec=BOOL,
-        ),
-    )
+    tf_fields = (Field(py="restart_server_on_configuration_value_change", spec=BOOL),)
 
     def __init__(
         self,
@@ -298,21 +248,9 @@ class AzurermProviderFeaturesRecoveryService(Struct):
     """The `recovery_service` block."""
 
     tf_fields = (
-        Field(
-            py="purge_protected_items_from_vault_on_destroy",
-            tf="purge_protected_items_from_vault_on_destroy",
-            spec=BOOL,
-        ),
-        Field(
-            py="vm_backup_stop_protection_and_retain_data_on_destroy",
-            tf="vm_backup_stop_protection_and_retain_data_on_destroy",
-            spec=BOOL,
-        ),
-        Field(
-            py="vm_backup_suspend_protection_and_retain_data_on_destroy",
-            tf="vm_backup_suspend_protection_and_retain_data_on_destroy",
-            spec=BOOL,
-        ),
+        Field(py="purge_protected_items_from_vault_on_destroy", spec=BOOL),
+        Field(py="vm_backup_stop_protection_and_retain_data_on_destroy", spec=BOOL),
+        Field(py="vm_backup_suspend_protection_and_retain_data_on_destroy", spec=BOOL),
     )
 
     def __init__(
@@ -332,13 +270,7 @@ class AzurermProviderFeaturesRecoveryService(Struct):
 class AzurermProviderFeaturesRecoveryServicesVaults(Struct):
     """The `recovery_services_vaults` block."""
 
-    tf_fields = (
-        Field(
-            py="recover_soft_deleted_backup_protected_vm",
-            tf="recover_soft_deleted_backup_protected_vm",
-            spec=BOOL,
-        ),
-    )
+    tf_fields = (Field(py="recover_soft_deleted_backup_protected_vm", spec=BOOL),)
 
     def __init__(
         self,
@@ -353,13 +285,7 @@ class AzurermProviderFeaturesRecoveryServicesVaults(Struct):
 class AzurermProviderFeaturesResourceGroup(Struct):
     """The `resource_group` block."""
 
-    tf_fields = (
-        Field(
-            py="prevent_deletion_if_contains_resources",
-            tf="prevent_deletion_if_contains_resources",
-            spec=BOOL,
-        ),
-    )
+    tf_fields = (Field(py="prevent_deletion_if_contains_resources", spec=BOOL),)
 
     def __init__(
         self,
@@ -374,13 +300,7 @@ class AzurermProviderFeaturesResourceGroup(Struct):
 class AzurermProviderFeaturesServicebus(Struct):
     """The `servicebus` block."""
 
-    tf_fields = (
-        Field(
-            py="auto_delete_subscription_default_rule",
-            tf="auto_delete_subscription_default_rule",
-            spec=BOOL,
-        ),
-    )
+    tf_fields = (Field(py="auto_delete_subscription_default_rule", spec=BOOL),)
 
     def __init__(
         self,
@@ -395,7 +315,7 @@ class AzurermProviderFeaturesServicebus(Struct):
 class AzurermProviderFeaturesStorage(Struct):
     """The `storage` block."""
 
-    tf_fields = (Field(py="data_plane_available", tf="data_plane_available", spec=BOOL),)
+    tf_fields = (Field(py="data_plane_available", spec=BOOL),)
 
     def __init__(
         self,
@@ -408,11 +328,7 @@ class AzurermProviderFeaturesStorage(Struct):
 class AzurermProviderFeaturesSubscription(Struct):
     """The `subscription` block."""
 
-    tf_fields = (
-        Field(
-            py="prevent_cancellation_on_destroy", tf="prevent_cancellation_on_destroy", spec=BOOL
-        ),
-    )
+    tf_fields = (Field(py="prevent_cancellation_on_destroy", spec=BOOL),)
 
     def __init__(
         self,
@@ -425,14 +341,7 @@ class AzurermProviderFeaturesSubscription(Struct):
 class AzurermProviderFeaturesTemplateDeployment(Struct):
     """The `template_deployment` block."""
 
-    tf_fields = (
-        Field(
-            py="delete_nested_items_during_deletion",
-            tf="delete_nested_items_during_deletion",
-            spec=BOOL,
-            required=True,
-        ),
-    )
+    tf_fields = (Field(py="delete_nested_items_during_deletion", spec=BOOL, required=True),)
 
     def __init__(
         self,
@@ -446,13 +355,9 @@ class AzurermProviderFeaturesVirtualMachine(Struct):
     """The `virtual_machine` block."""
 
     tf_fields = (
-        Field(py="delete_os_disk_on_deletion", tf="delete_os_disk_on_deletion", spec=BOOL),
-        Field(
-            py="detach_implicit_data_disk_on_deletion",
-            tf="detach_implicit_data_disk_on_deletion",
-            spec=BOOL,
-        ),
-        Field(py="skip_shutdown_and_force_delete", tf="skip_shutdown_and_force_delete", spec=BOOL),
+        Field(py="delete_os_disk_on_deletion", spec=BOOL),
+        Field(py="detach_implicit_data_disk_on_deletion", spec=BOOL),
+        Field(py="skip_shutdown_and_force_delete", spec=BOOL),
     )
 
     def __init__(
@@ -473,10 +378,10 @@ class AzurermProviderFeaturesVirtualMachineScaleSet(Struct):
     """The `virtual_machine_scale_set` block."""
 
     tf_fields = (
-        Field(py="force_delete", tf="force_delete", spec=BOOL),
-        Field(py="reimage_on_manual_upgrade", tf="reimage_on_manual_upgrade", spec=BOOL),
-        Field(py="roll_instances_when_required", tf="roll_instances_when_required", spec=BOOL),
-        Field(py="scale_to_zero_before_deletion", tf="scale_to_zero_before_deletion", spec=BOOL),
+        Field(py="force_delete", spec=BOOL),
+        Field(py="reimage_on_manual_upgrade", spec=BOOL),
+        Field(py="roll_instances_when_required", spec=BOOL),
+        Field(py="scale_to_zero_before_deletion", spec=BOOL),
     )
 
     def __init__(
@@ -501,117 +406,80 @@ class AzurermProviderFeatures(Struct):
     tf_fields = (
         Field(
             py="api_management",
-            tf="api_management",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesApiManagement)),
         ),
         Field(
             py="app_configuration",
-            tf="app_configuration",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesAppConfiguration)),
         ),
         Field(
             py="application_insights",
-            tf="application_insights",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesApplicationInsights)),
         ),
         Field(
             py="cognitive_account",
-            tf="cognitive_account",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesCognitiveAccount)),
         ),
         Field(
             py="databricks_workspace",
-            tf="databricks_workspace",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesDatabricksWorkspace)),
         ),
         Field(
             py="enhanced_validation",
-            tf="enhanced_validation",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesEnhancedValidation)),
         ),
         Field(
-            py="key_vault",
-            tf="key_vault",
-            spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesKeyVault)),
+            py="key_vault", spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesKeyVault))
         ),
         Field(
             py="log_analytics_workspace",
-            tf="log_analytics_workspace",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesLogAnalyticsWorkspace)),
         ),
         Field(
             py="machine_learning",
-            tf="machine_learning",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesMachineLearning)),
         ),
         Field(
             py="managed_disk",
-            tf="managed_disk",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesManagedDisk)),
         ),
-        Field(
-            py="netapp",
-            tf="netapp",
-            spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesNetapp)),
-        ),
-        Field(
-            py="persist_id_on_create_before_polling_for_completion",
-            tf="persist_id_on_create_before_polling_for_completion",
-            spec=BOOL,
-        ),
+        Field(py="netapp", spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesNetapp))),
+        Field(py="persist_id_on_create_before_polling_for_completion", spec=BOOL),
         Field(
             py="postgresql_flexible_server",
-            tf="postgresql_flexible_server",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesPostgresqlFlexibleServer)),
         ),
         Field(
             py="recovery_service",
-            tf="recovery_service",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesRecoveryService)),
         ),
         Field(
             py="recovery_services_vaults",
-            tf="recovery_services_vaults",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesRecoveryServicesVaults)),
         ),
         Field(
             py="resource_group",
-            tf="resource_group",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesResourceGroup)),
         ),
         Field(
-            py="servicebus",
-            tf="servicebus",
-            spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesServicebus)),
+            py="servicebus", spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesServicebus))
         ),
-        Field(
-            py="skip_import_check_on_create_and_allow_overwriting_existing_resources",
-            tf="skip_import_check_on_create_and_allow_overwriting_existing_resources",
-            spec=BOOL,
-        ),
-        Field(
-            py="storage",
-            tf="storage",
-            spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesStorage)),
-        ),
+        Field(py="skip_import_check_on_create_and_allow_overwriting_existing_resources", spec=BOOL),
+        Field(py="storage", spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesStorage))),
         Field(
             py="subscription",
-            tf="subscription",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesSubscription)),
         ),
         Field(
             py="template_deployment",
-            tf="template_deployment",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesTemplateDeployment)),
         ),
         Field(
             py="virtual_machine",
-            tf="virtual_machine",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesVirtualMachine)),
         ),
         Field(
             py="virtual_machine_scale_set",
-            tf="virtual_machine_scale_set",
             spec=ListOf(element=StructOf(struct=AzurermProviderFeaturesVirtualMachineScaleSet)),
         ),
     )
@@ -719,50 +587,36 @@ class AzurermProvider(Provider):
 
     tf_provider = PROVIDER
     tf_fields = (
-        Field(
-            py="ado_pipeline_service_connection_id",
-            tf="ado_pipeline_service_connection_id",
-            spec=STRING,
-        ),
-        Field(py="auxiliary_tenant_ids", tf="auxiliary_tenant_ids", spec=ListOf(element=STRING)),
-        Field(py="client_certificate", tf="client_certificate", spec=STRING),
-        Field(py="client_certificate_password", tf="client_certificate_password", spec=STRING),
-        Field(py="client_certificate_path", tf="client_certificate_path", spec=STRING),
-        Field(py="client_id", tf="client_id", spec=STRING),
-        Field(py="client_id_file_path", tf="client_id_file_path", spec=STRING),
-        Field(py="client_secret", tf="client_secret", spec=STRING),
-        Field(py="client_secret_file_path", tf="client_secret_file_path", spec=STRING),
-        Field(py="disable_correlation_request_id", tf="disable_correlation_request_id", spec=BOOL),
-        Field(py="disable_terraform_partner_id", tf="disable_terraform_partner_id", spec=BOOL),
-        Field(py="environment", tf="environment", spec=STRING),
-        Field(
-            py="features",
-            tf="features",
-            spec=ListOf(element=StructOf(struct=AzurermProviderFeatures)),
-        ),
-        Field(py="metadata_host", tf="metadata_host", spec=STRING),
-        Field(py="msi_api_version", tf="msi_api_version", spec=STRING),
-        Field(py="msi_endpoint", tf="msi_endpoint", spec=STRING),
-        Field(py="oidc_request_token", tf="oidc_request_token", spec=STRING),
-        Field(py="oidc_request_url", tf="oidc_request_url", spec=STRING),
-        Field(py="oidc_token", tf="oidc_token", spec=STRING),
-        Field(py="oidc_token_file_path", tf="oidc_token_file_path", spec=STRING),
-        Field(py="partner_id", tf="partner_id", spec=STRING),
-        Field(
-            py="resource_provider_registrations", tf="resource_provider_registrations", spec=STRING
-        ),
-        Field(
-            py="resource_providers_to_register",
-            tf="resource_providers_to_register",
-            spec=ListOf(element=STRING),
-        ),
-        Field(py="storage_use_azuread", tf="storage_use_azuread", spec=BOOL),
-        Field(py="subscription_id", tf="subscription_id", spec=STRING),
-        Field(py="tenant_id", tf="tenant_id", spec=STRING),
-        Field(py="use_aks_workload_identity", tf="use_aks_workload_identity", spec=BOOL),
-        Field(py="use_cli", tf="use_cli", spec=BOOL),
-        Field(py="use_msi", tf="use_msi", spec=BOOL),
-        Field(py="use_oidc", tf="use_oidc", spec=BOOL),
+        Field(py="ado_pipeline_service_connection_id", spec=STRING),
+        Field(py="auxiliary_tenant_ids", spec=ListOf(element=STRING)),
+        Field(py="client_certificate", spec=STRING),
+        Field(py="client_certificate_password", spec=STRING),
+        Field(py="client_certificate_path", spec=STRING),
+        Field(py="client_id", spec=STRING),
+        Field(py="client_id_file_path", spec=STRING),
+        Field(py="client_secret", spec=STRING),
+        Field(py="client_secret_file_path", spec=STRING),
+        Field(py="disable_correlation_request_id", spec=BOOL),
+        Field(py="disable_terraform_partner_id", spec=BOOL),
+        Field(py="environment", spec=STRING),
+        Field(py="features", spec=ListOf(element=StructOf(struct=AzurermProviderFeatures))),
+        Field(py="metadata_host", spec=STRING),
+        Field(py="msi_api_version", spec=STRING),
+        Field(py="msi_endpoint", spec=STRING),
+        Field(py="oidc_request_token", spec=STRING),
+        Field(py="oidc_request_url", spec=STRING),
+        Field(py="oidc_token", spec=STRING),
+        Field(py="oidc_token_file_path", spec=STRING),
+        Field(py="partner_id", spec=STRING),
+        Field(py="resource_provider_registrations", spec=STRING),
+        Field(py="resource_providers_to_register", spec=ListOf(element=STRING)),
+        Field(py="storage_use_azuread", spec=BOOL),
+        Field(py="subscription_id", spec=STRING),
+        Field(py="tenant_id", spec=STRING),
+        Field(py="use_aks_workload_identity", spec=BOOL),
+        Field(py="use_cli", spec=BOOL),
+        Field(py="use_msi", spec=BOOL),
+        Field(py="use_oidc", spec=BOOL),
     )
 
     def __init__(

@@ -34,10 +34,10 @@ class RoleAssignmentTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="read", tf="read", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="read", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -57,25 +57,19 @@ class RoleAssignment(Resource):
     tf_type = "azurerm_role_assignment"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="condition", tf="condition", spec=STRING),
-        Field(py="condition_version", tf="condition_version", spec=STRING),
-        Field(
-            py="delegated_managed_identity_resource_id",
-            tf="delegated_managed_identity_resource_id",
-            spec=STRING,
-        ),
-        Field(py="description", tf="description", spec=STRING),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="principal_id", tf="principal_id", spec=STRING, required=True),
-        Field(py="principal_type", tf="principal_type", spec=STRING),
-        Field(py="role_definition_id", tf="role_definition_id", spec=STRING),
-        Field(py="role_definition_name", tf="role_definition_name", spec=STRING),
-        Field(py="scope", tf="scope", spec=STRING, required=True),
-        Field(
-            py="skip_service_principal_aad_check", tf="skip_service_principal_aad_check", spec=BOOL
-        ),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=RoleAssignmentTimeouts)),
+        Field(py="condition", spec=STRING),
+        Field(py="condition_version", spec=STRING),
+        Field(py="delegated_managed_identity_resource_id", spec=STRING),
+        Field(py="description", spec=STRING),
+        Field(py="id", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="principal_id", spec=STRING, required=True),
+        Field(py="principal_type", spec=STRING),
+        Field(py="role_definition_id", spec=STRING),
+        Field(py="role_definition_name", spec=STRING),
+        Field(py="scope", spec=STRING, required=True),
+        Field(py="skip_service_principal_aad_check", spec=BOOL),
+        Field(py="timeouts", spec=StructOf(struct=RoleAssignmentTimeouts)),
     )
 
     def __init__(

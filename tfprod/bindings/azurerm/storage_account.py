@@ -35,12 +35,12 @@ class StorageAccountAzureFilesAuthenticationActiveDirectory(Struct):
     """The `active_directory` block."""
 
     tf_fields = (
-        Field(py="domain_guid", tf="domain_guid", spec=STRING, required=True),
-        Field(py="domain_name", tf="domain_name", spec=STRING, required=True),
-        Field(py="domain_sid", tf="domain_sid", spec=STRING),
-        Field(py="forest_name", tf="forest_name", spec=STRING),
-        Field(py="netbios_domain_name", tf="netbios_domain_name", spec=STRING),
-        Field(py="storage_sid", tf="storage_sid", spec=STRING),
+        Field(py="domain_guid", spec=STRING, required=True),
+        Field(py="domain_name", spec=STRING, required=True),
+        Field(py="domain_sid", spec=STRING),
+        Field(py="forest_name", spec=STRING),
+        Field(py="netbios_domain_name", spec=STRING),
+        Field(py="storage_sid", spec=STRING),
     )
 
     def __init__(
@@ -69,13 +69,10 @@ class StorageAccountAzureFilesAuthentication(Struct):
     tf_fields = (
         Field(
             py="active_directory",
-            tf="active_directory",
             spec=StructOf(struct=StorageAccountAzureFilesAuthenticationActiveDirectory),
         ),
-        Field(
-            py="default_share_level_permission", tf="default_share_level_permission", spec=STRING
-        ),
-        Field(py="directory_type", tf="directory_type", spec=STRING, required=True),
+        Field(py="default_share_level_permission", spec=STRING),
+        Field(py="directory_type", spec=STRING, required=True),
     )
 
     def __init__(
@@ -97,7 +94,7 @@ class StorageAccountAzureFilesAuthentication(Struct):
 class StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(Struct):
     """The `container_delete_retention_policy` block."""
 
-    tf_fields = (Field(py="days", tf="days", spec=NUMBER),)
+    tf_fields = (Field(py="days", spec=NUMBER),)
 
     def __init__(
         self,
@@ -111,19 +108,11 @@ class StorageAccountBlobPropertiesCorsRule(Struct):
     """The `cors_rule` block."""
 
     tf_fields = (
-        Field(
-            py="allowed_headers", tf="allowed_headers", spec=ListOf(element=STRING), required=True
-        ),
-        Field(
-            py="allowed_methods", tf="allowed_methods", spec=ListOf(element=STRING), required=True
-        ),
-        Field(
-            py="allowed_origins", tf="allowed_origins", spec=ListOf(element=STRING), required=True
-        ),
-        Field(
-            py="exposed_headers", tf="exposed_headers", spec=ListOf(element=STRING), required=True
-        ),
-        Field(py="max_age_in_seconds", tf="max_age_in_seconds", spec=NUMBER, required=True),
+        Field(py="allowed_headers", spec=ListOf(element=STRING), required=True),
+        Field(py="allowed_methods", spec=ListOf(element=STRING), required=True),
+        Field(py="allowed_origins", spec=ListOf(element=STRING), required=True),
+        Field(py="exposed_headers", spec=ListOf(element=STRING), required=True),
+        Field(py="max_age_in_seconds", spec=NUMBER, required=True),
     )
 
     def __init__(
@@ -148,8 +137,8 @@ class StorageAccountBlobPropertiesDeleteRetentionPolicy(Struct):
     """The `delete_retention_policy` block."""
 
     tf_fields = (
-        Field(py="days", tf="days", spec=NUMBER),
-        Field(py="permanent_delete_enabled", tf="permanent_delete_enabled", spec=BOOL),
+        Field(py="days", spec=NUMBER),
+        Field(py="permanent_delete_enabled", spec=BOOL),
     )
 
     def __init__(
@@ -164,7 +153,7 @@ class StorageAccountBlobPropertiesDeleteRetentionPolicy(Struct):
 class StorageAccountBlobPropertiesRestorePolicy(Struct):
     """The `restore_policy` block."""
 
-    tf_fields = (Field(py="days", tf="days", spec=NUMBER, required=True),)
+    tf_fields = (Field(py="days", spec=NUMBER, required=True),)
 
     def __init__(
         self,
@@ -178,31 +167,24 @@ class StorageAccountBlobProperties(Struct):
     """The `blob_properties` block."""
 
     tf_fields = (
-        Field(py="change_feed_enabled", tf="change_feed_enabled", spec=BOOL),
-        Field(py="change_feed_retention_in_days", tf="change_feed_retention_in_days", spec=NUMBER),
+        Field(py="change_feed_enabled", spec=BOOL),
+        Field(py="change_feed_retention_in_days", spec=NUMBER),
         Field(
             py="container_delete_retention_policy",
-            tf="container_delete_retention_policy",
             spec=StructOf(struct=StorageAccountBlobPropertiesContainerDeleteRetentionPolicy),
         ),
         Field(
             py="cors_rule",
-            tf="cors_rule",
             spec=ListOf(element=StructOf(struct=StorageAccountBlobPropertiesCorsRule)),
         ),
-        Field(py="default_service_version", tf="default_service_version", spec=STRING),
+        Field(py="default_service_version", spec=STRING),
         Field(
             py="delete_retention_policy",
-            tf="delete_retention_policy",
             spec=StructOf(struct=StorageAccountBlobPropertiesDeleteRetentionPolicy),
         ),
-        Field(py="last_access_time_enabled", tf="last_access_time_enabled", spec=BOOL),
-        Field(
-            py="restore_policy",
-            tf="restore_policy",
-            spec=StructOf(struct=StorageAccountBlobPropertiesRestorePolicy),
-        ),
-        Field(py="versioning_enabled", tf="versioning_enabled", spec=BOOL),
+        Field(py="last_access_time_enabled", spec=BOOL),
+        Field(py="restore_policy", spec=StructOf(struct=StorageAccountBlobPropertiesRestorePolicy)),
+        Field(py="versioning_enabled", spec=BOOL),
     )
 
     def __init__(
@@ -241,8 +223,8 @@ class StorageAccountCustomDomain(Struct):
     """The `custom_domain` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="use_subdomain", tf="use_subdomain", spec=BOOL),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="use_subdomain", spec=BOOL),
     )
 
     def __init__(
@@ -258,13 +240,8 @@ class StorageAccountCustomerManagedKey(Struct):
     """The `customer_managed_key` block."""
 
     tf_fields = (
-        Field(py="key_vault_key_id", tf="key_vault_key_id", spec=STRING, required=True),
-        Field(
-            py="user_assigned_identity_id",
-            tf="user_assigned_identity_id",
-            spec=STRING,
-            required=True,
-        ),
+        Field(py="key_vault_key_id", spec=STRING, required=True),
+        Field(py="user_assigned_identity_id", spec=STRING, required=True),
     )
 
     def __init__(
@@ -282,10 +259,10 @@ class StorageAccountIdentity(Struct):
     """The `identity` block."""
 
     tf_fields = (
-        Field(py="identity_ids", tf="identity_ids", spec=ListOf(element=STRING, kind="set")),
-        Field(py="principal_id", tf="principal_id", spec=STRING, settable=False),
-        Field(py="tenant_id", tf="tenant_id", spec=STRING, settable=False),
-        Field(py="type", tf="type", spec=STRING, required=True),
+        Field(py="identity_ids", spec=ListOf(element=STRING, kind="set")),
+        Field(py="principal_id", spec=STRING, settable=False),
+        Field(py="tenant_id", spec=STRING, settable=False),
+        Field(py="type", spec=STRING, required=True),
     )
 
     def __init__(
@@ -301,19 +278,9 @@ class StorageAccountImmutabilityPolicy(Struct):
     """The `immutability_policy` block."""
 
     tf_fields = (
-        Field(
-            py="allow_protected_append_writes",
-            tf="allow_protected_append_writes",
-            spec=BOOL,
-            required=True,
-        ),
-        Field(
-            py="period_since_creation_in_days",
-            tf="period_since_creation_in_days",
-            spec=NUMBER,
-            required=True,
-        ),
-        Field(py="state", tf="state", spec=STRING, required=True),
+        Field(py="allow_protected_append_writes", spec=BOOL, required=True),
+        Field(py="period_since_creation_in_days", spec=NUMBER, required=True),
+        Field(py="state", spec=STRING, required=True),
     )
 
     def __init__(
@@ -334,8 +301,8 @@ class StorageAccountNetworkRulesPrivateLinkAccess(Struct):
     """The `private_link_access` block."""
 
     tf_fields = (
-        Field(py="endpoint_resource_id", tf="endpoint_resource_id", spec=STRING, required=True),
-        Field(py="endpoint_tenant_id", tf="endpoint_tenant_id", spec=STRING),
+        Field(py="endpoint_resource_id", spec=STRING, required=True),
+        Field(py="endpoint_tenant_id", spec=STRING),
     )
 
     def __init__(
@@ -353,19 +320,14 @@ class StorageAccountNetworkRules(Struct):
     """The `network_rules` block."""
 
     tf_fields = (
-        Field(py="bypass", tf="bypass", spec=ListOf(element=STRING, kind="set")),
-        Field(py="default_action", tf="default_action", spec=STRING, required=True),
-        Field(py="ip_rules", tf="ip_rules", spec=ListOf(element=STRING, kind="set")),
+        Field(py="bypass", spec=ListOf(element=STRING, kind="set")),
+        Field(py="default_action", spec=STRING, required=True),
+        Field(py="ip_rules", spec=ListOf(element=STRING, kind="set")),
         Field(
             py="private_link_access",
-            tf="private_link_access",
             spec=ListOf(element=StructOf(struct=StorageAccountNetworkRulesPrivateLinkAccess)),
         ),
-        Field(
-            py="virtual_network_subnet_ids",
-            tf="virtual_network_subnet_ids",
-            spec=ListOf(element=STRING, kind="set"),
-        ),
+        Field(py="virtual_network_subnet_ids", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -392,9 +354,9 @@ class StorageAccountRouting(Struct):
     """The `routing` block."""
 
     tf_fields = (
-        Field(py="choice", tf="choice", spec=STRING),
-        Field(py="publish_internet_endpoints", tf="publish_internet_endpoints", spec=BOOL),
-        Field(py="publish_microsoft_endpoints", tf="publish_microsoft_endpoints", spec=BOOL),
+        Field(py="choice", spec=STRING),
+        Field(py="publish_internet_endpoints", spec=BOOL),
+        Field(py="publish_microsoft_endpoints", spec=BOOL),
     )
 
     def __init__(
@@ -415,8 +377,8 @@ class StorageAccountSasPolicy(Struct):
     """The `sas_policy` block."""
 
     tf_fields = (
-        Field(py="expiration_action", tf="expiration_action", spec=STRING),
-        Field(py="expiration_period", tf="expiration_period", spec=STRING, required=True),
+        Field(py="expiration_action", spec=STRING),
+        Field(py="expiration_period", spec=STRING, required=True),
     )
 
     def __init__(
@@ -432,19 +394,11 @@ class StorageAccountSharePropertiesCorsRule(Struct):
     """The `cors_rule` block."""
 
     tf_fields = (
-        Field(
-            py="allowed_headers", tf="allowed_headers", spec=ListOf(element=STRING), required=True
-        ),
-        Field(
-            py="allowed_methods", tf="allowed_methods", spec=ListOf(element=STRING), required=True
-        ),
-        Field(
-            py="allowed_origins", tf="allowed_origins", spec=ListOf(element=STRING), required=True
-        ),
-        Field(
-            py="exposed_headers", tf="exposed_headers", spec=ListOf(element=STRING), required=True
-        ),
-        Field(py="max_age_in_seconds", tf="max_age_in_seconds", spec=NUMBER, required=True),
+        Field(py="allowed_headers", spec=ListOf(element=STRING), required=True),
+        Field(py="allowed_methods", spec=ListOf(element=STRING), required=True),
+        Field(py="allowed_origins", spec=ListOf(element=STRING), required=True),
+        Field(py="exposed_headers", spec=ListOf(element=STRING), required=True),
+        Field(py="max_age_in_seconds", spec=NUMBER, required=True),
     )
 
     def __init__(
@@ -468,7 +422,7 @@ class StorageAccountSharePropertiesCorsRule(Struct):
 class StorageAccountSharePropertiesRetentionPolicy(Struct):
     """The `retention_policy` block."""
 
-    tf_fields = (Field(py="days", tf="days", spec=NUMBER),)
+    tf_fields = (Field(py="days", spec=NUMBER),)
 
     def __init__(
         self,
@@ -482,23 +436,11 @@ class StorageAccountSharePropertiesSmb(Struct):
     """The `smb` block."""
 
     tf_fields = (
-        Field(
-            py="authentication_types",
-            tf="authentication_types",
-            spec=ListOf(element=STRING, kind="set"),
-        ),
-        Field(
-            py="channel_encryption_type",
-            tf="channel_encryption_type",
-            spec=ListOf(element=STRING, kind="set"),
-        ),
-        Field(
-            py="kerberos_ticket_encryption_type",
-            tf="kerberos_ticket_encryption_type",
-            spec=ListOf(element=STRING, kind="set"),
-        ),
-        Field(py="multichannel_enabled", tf="multichannel_enabled", spec=BOOL),
-        Field(py="versions", tf="versions", spec=ListOf(element=STRING, kind="set")),
+        Field(py="authentication_types", spec=ListOf(element=STRING, kind="set")),
+        Field(py="channel_encryption_type", spec=ListOf(element=STRING, kind="set")),
+        Field(py="kerberos_ticket_encryption_type", spec=ListOf(element=STRING, kind="set")),
+        Field(py="multichannel_enabled", spec=BOOL),
+        Field(py="versions", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -525,15 +467,13 @@ class StorageAccountShareProperties(Struct):
     tf_fields = (
         Field(
             py="cors_rule",
-            tf="cors_rule",
             spec=ListOf(element=StructOf(struct=StorageAccountSharePropertiesCorsRule)),
         ),
         Field(
             py="retention_policy",
-            tf="retention_policy",
             spec=StructOf(struct=StorageAccountSharePropertiesRetentionPolicy),
         ),
-        Field(py="smb", tf="smb", spec=StructOf(struct=StorageAccountSharePropertiesSmb)),
+        Field(py="smb", spec=StructOf(struct=StorageAccountSharePropertiesSmb)),
     )
 
     def __init__(
@@ -554,10 +494,10 @@ class StorageAccountTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="read", tf="read", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="read", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -577,412 +517,123 @@ class StorageAccount(Resource):
     tf_type = "azurerm_storage_account"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="access_tier", tf="access_tier", spec=STRING),
-        Field(py="account_kind", tf="account_kind", spec=STRING),
-        Field(
-            py="account_replication_type", tf="account_replication_type", spec=STRING, required=True
-        ),
-        Field(
-            py="account_replication_type_migrating_to",
-            tf="account_replication_type_migrating_to",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="account_replication_type_migration_in_progress",
-            tf="account_replication_type_migration_in_progress",
-            spec=BOOL,
-            settable=False,
-        ),
-        Field(py="account_tier", tf="account_tier", spec=STRING, required=True),
-        Field(
-            py="allow_nested_items_to_be_public", tf="allow_nested_items_to_be_public", spec=BOOL
-        ),
-        Field(py="allowed_copy_scope", tf="allowed_copy_scope", spec=STRING),
+        Field(py="access_tier", spec=STRING),
+        Field(py="account_kind", spec=STRING),
+        Field(py="account_replication_type", spec=STRING, required=True),
+        Field(py="account_replication_type_migrating_to", spec=STRING, settable=False),
+        Field(py="account_replication_type_migration_in_progress", spec=BOOL, settable=False),
+        Field(py="account_tier", spec=STRING, required=True),
+        Field(py="allow_nested_items_to_be_public", spec=BOOL),
+        Field(py="allowed_copy_scope", spec=STRING),
         Field(
             py="azure_files_authentication",
-            tf="azure_files_authentication",
             spec=StructOf(struct=StorageAccountAzureFilesAuthentication),
         ),
-        Field(
-            py="blob_properties",
-            tf="blob_properties",
-            spec=StructOf(struct=StorageAccountBlobProperties),
-        ),
-        Field(
-            py="cross_tenant_replication_enabled", tf="cross_tenant_replication_enabled", spec=BOOL
-        ),
-        Field(
-            py="custom_domain", tf="custom_domain", spec=StructOf(struct=StorageAccountCustomDomain)
-        ),
-        Field(
-            py="customer_managed_key",
-            tf="customer_managed_key",
-            spec=StructOf(struct=StorageAccountCustomerManagedKey),
-        ),
-        Field(
-            py="default_to_oauth_authentication", tf="default_to_oauth_authentication", spec=BOOL
-        ),
-        Field(py="dns_endpoint_type", tf="dns_endpoint_type", spec=STRING),
-        Field(py="edge_zone", tf="edge_zone", spec=STRING),
-        Field(py="https_traffic_only_enabled", tf="https_traffic_only_enabled", spec=BOOL),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="identity", tf="identity", spec=StructOf(struct=StorageAccountIdentity)),
-        Field(
-            py="immutability_policy",
-            tf="immutability_policy",
-            spec=StructOf(struct=StorageAccountImmutabilityPolicy),
-        ),
-        Field(
-            py="infrastructure_encryption_enabled",
-            tf="infrastructure_encryption_enabled",
-            spec=BOOL,
-        ),
-        Field(py="is_hns_enabled", tf="is_hns_enabled", spec=BOOL),
-        Field(py="large_file_share_enabled", tf="large_file_share_enabled", spec=BOOL),
-        Field(py="local_user_enabled", tf="local_user_enabled", spec=BOOL),
-        Field(py="location", tf="location", spec=STRING, required=True),
-        Field(py="min_tls_version", tf="min_tls_version", spec=STRING),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(
-            py="network_rules", tf="network_rules", spec=StructOf(struct=StorageAccountNetworkRules)
-        ),
-        Field(py="nfsv3_enabled", tf="nfsv3_enabled", spec=BOOL),
-        Field(py="primary_access_key", tf="primary_access_key", spec=STRING, settable=False),
-        Field(
-            py="primary_blob_connection_string",
-            tf="primary_blob_connection_string",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="primary_blob_endpoint", tf="primary_blob_endpoint", spec=STRING, settable=False),
-        Field(py="primary_blob_host", tf="primary_blob_host", spec=STRING, settable=False),
-        Field(
-            py="primary_blob_internet_endpoint",
-            tf="primary_blob_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_blob_internet_host",
-            tf="primary_blob_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_blob_microsoft_endpoint",
-            tf="primary_blob_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_blob_microsoft_host",
-            tf="primary_blob_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_connection_string",
-            tf="primary_connection_string",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="primary_dfs_endpoint", tf="primary_dfs_endpoint", spec=STRING, settable=False),
-        Field(py="primary_dfs_host", tf="primary_dfs_host", spec=STRING, settable=False),
-        Field(
-            py="primary_dfs_internet_endpoint",
-            tf="primary_dfs_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_dfs_internet_host",
-            tf="primary_dfs_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_dfs_microsoft_endpoint",
-            tf="primary_dfs_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_dfs_microsoft_host",
-            tf="primary_dfs_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="primary_file_endpoint", tf="primary_file_endpoint", spec=STRING, settable=False),
-        Field(py="primary_file_host", tf="primary_file_host", spec=STRING, settable=False),
-        Field(
-            py="primary_file_internet_endpoint",
-            tf="primary_file_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_file_internet_host",
-            tf="primary_file_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_file_microsoft_endpoint",
-            tf="primary_file_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_file_microsoft_host",
-            tf="primary_file_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="primary_location", tf="primary_location", spec=STRING, settable=False),
-        Field(
-            py="primary_queue_endpoint", tf="primary_queue_endpoint", spec=STRING, settable=False
-        ),
-        Field(py="primary_queue_host", tf="primary_queue_host", spec=STRING, settable=False),
-        Field(
-            py="primary_queue_microsoft_endpoint",
-            tf="primary_queue_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_queue_microsoft_host",
-            tf="primary_queue_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_table_endpoint", tf="primary_table_endpoint", spec=STRING, settable=False
-        ),
-        Field(py="primary_table_host", tf="primary_table_host", spec=STRING, settable=False),
-        Field(
-            py="primary_table_microsoft_endpoint",
-            tf="primary_table_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_table_microsoft_host",
-            tf="primary_table_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="primary_web_endpoint", tf="primary_web_endpoint", spec=STRING, settable=False),
-        Field(py="primary_web_host", tf="primary_web_host", spec=STRING, settable=False),
-        Field(
-            py="primary_web_internet_endpoint",
-            tf="primary_web_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_web_internet_host",
-            tf="primary_web_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_web_microsoft_endpoint",
-            tf="primary_web_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="primary_web_microsoft_host",
-            tf="primary_web_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="provisioned_billing_model_version",
-            tf="provisioned_billing_model_version",
-            spec=STRING,
-        ),
-        Field(py="public_network_access", tf="public_network_access", spec=STRING),
-        Field(py="public_network_access_enabled", tf="public_network_access_enabled", spec=BOOL),
-        Field(py="queue_encryption_key_type", tf="queue_encryption_key_type", spec=STRING),
-        Field(py="resource_group_name", tf="resource_group_name", spec=STRING, required=True),
-        Field(py="routing", tf="routing", spec=StructOf(struct=StorageAccountRouting)),
-        Field(py="sas_policy", tf="sas_policy", spec=StructOf(struct=StorageAccountSasPolicy)),
-        Field(py="secondary_access_key", tf="secondary_access_key", spec=STRING, settable=False),
-        Field(
-            py="secondary_blob_connection_string",
-            tf="secondary_blob_connection_string",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_blob_endpoint", tf="secondary_blob_endpoint", spec=STRING, settable=False
-        ),
-        Field(py="secondary_blob_host", tf="secondary_blob_host", spec=STRING, settable=False),
-        Field(
-            py="secondary_blob_internet_endpoint",
-            tf="secondary_blob_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_blob_internet_host",
-            tf="secondary_blob_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_blob_microsoft_endpoint",
-            tf="secondary_blob_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_blob_microsoft_host",
-            tf="secondary_blob_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_connection_string",
-            tf="secondary_connection_string",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_dfs_endpoint", tf="secondary_dfs_endpoint", spec=STRING, settable=False
-        ),
-        Field(py="secondary_dfs_host", tf="secondary_dfs_host", spec=STRING, settable=False),
-        Field(
-            py="secondary_dfs_internet_endpoint",
-            tf="secondary_dfs_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_dfs_internet_host",
-            tf="secondary_dfs_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_dfs_microsoft_endpoint",
-            tf="secondary_dfs_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_dfs_microsoft_host",
-            tf="secondary_dfs_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_file_endpoint", tf="secondary_file_endpoint", spec=STRING, settable=False
-        ),
-        Field(py="secondary_file_host", tf="secondary_file_host", spec=STRING, settable=False),
-        Field(
-            py="secondary_file_internet_endpoint",
-            tf="secondary_file_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_file_internet_host",
-            tf="secondary_file_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_file_microsoft_endpoint",
-            tf="secondary_file_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_file_microsoft_host",
-            tf="secondary_file_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="secondary_location", tf="secondary_location", spec=STRING, settable=False),
-        Field(
-            py="secondary_queue_endpoint",
-            tf="secondary_queue_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="secondary_queue_host", tf="secondary_queue_host", spec=STRING, settable=False),
-        Field(
-            py="secondary_queue_microsoft_endpoint",
-            tf="secondary_queue_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_queue_microsoft_host",
-            tf="secondary_queue_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_table_endpoint",
-            tf="secondary_table_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="secondary_table_host", tf="secondary_table_host", spec=STRING, settable=False),
-        Field(
-            py="secondary_table_microsoft_endpoint",
-            tf="secondary_table_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_table_microsoft_host",
-            tf="secondary_table_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_web_endpoint", tf="secondary_web_endpoint", spec=STRING, settable=False
-        ),
-        Field(py="secondary_web_host", tf="secondary_web_host", spec=STRING, settable=False),
-        Field(
-            py="secondary_web_internet_endpoint",
-            tf="secondary_web_internet_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_web_internet_host",
-            tf="secondary_web_internet_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_web_microsoft_endpoint",
-            tf="secondary_web_microsoft_endpoint",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(
-            py="secondary_web_microsoft_host",
-            tf="secondary_web_microsoft_host",
-            spec=STRING,
-            settable=False,
-        ),
-        Field(py="sftp_enabled", tf="sftp_enabled", spec=BOOL),
-        Field(
-            py="share_properties",
-            tf="share_properties",
-            spec=StructOf(struct=StorageAccountShareProperties),
-        ),
-        Field(py="shared_access_key_enabled", tf="shared_access_key_enabled", spec=BOOL),
-        Field(py="table_encryption_key_type", tf="table_encryption_key_type", spec=STRING),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING)),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=StorageAccountTimeouts)),
+        Field(py="blob_properties", spec=StructOf(struct=StorageAccountBlobProperties)),
+        Field(py="cross_tenant_replication_enabled", spec=BOOL),
+        Field(py="custom_domain", spec=StructOf(struct=StorageAccountCustomDomain)),
+        Field(py="customer_managed_key", spec=StructOf(struct=StorageAccountCustomerManagedKey)),
+        Field(py="default_to_oauth_authentication", spec=BOOL),
+        Field(py="dns_endpoint_type", spec=STRING),
+        Field(py="edge_zone", spec=STRING),
+        Field(py="https_traffic_only_enabled", spec=BOOL),
+        Field(py="id", spec=STRING),
+        Field(py="identity", spec=StructOf(struct=StorageAccountIdentity)),
+        Field(py="immutability_policy", spec=StructOf(struct=StorageAccountImmutabilityPolicy)),
+        Field(py="infrastructure_encryption_enabled", spec=BOOL),
+        Field(py="is_hns_enabled", spec=BOOL),
+        Field(py="large_file_share_enabled", spec=BOOL),
+        Field(py="local_user_enabled", spec=BOOL),
+        Field(py="location", spec=STRING, required=True),
+        Field(py="min_tls_version", spec=STRING),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="network_rules", spec=StructOf(struct=StorageAccountNetworkRules)),
+        Field(py="nfsv3_enabled", spec=BOOL),
+        Field(py="primary_access_key", spec=STRING, settable=False),
+        Field(py="primary_blob_connection_string", spec=STRING, settable=False),
+        Field(py="primary_blob_endpoint", spec=STRING, settable=False),
+        Field(py="primary_blob_host", spec=STRING, settable=False),
+        Field(py="primary_blob_internet_endpoint", spec=STRING, settable=False),
+        Field(py="primary_blob_internet_host", spec=STRING, settable=False),
+        Field(py="primary_blob_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="primary_blob_microsoft_host", spec=STRING, settable=False),
+        Field(py="primary_connection_string", spec=STRING, settable=False),
+        Field(py="primary_dfs_endpoint", spec=STRING, settable=False),
+        Field(py="primary_dfs_host", spec=STRING, settable=False),
+        Field(py="primary_dfs_internet_endpoint", spec=STRING, settable=False),
+        Field(py="primary_dfs_internet_host", spec=STRING, settable=False),
+        Field(py="primary_dfs_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="primary_dfs_microsoft_host", spec=STRING, settable=False),
+        Field(py="primary_file_endpoint", spec=STRING, settable=False),
+        Field(py="primary_file_host", spec=STRING, settable=False),
+        Field(py="primary_file_internet_endpoint", spec=STRING, settable=False),
+        Field(py="primary_file_internet_host", spec=STRING, settable=False),
+        Field(py="primary_file_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="primary_file_microsoft_host", spec=STRING, settable=False),
+        Field(py="primary_location", spec=STRING, settable=False),
+        Field(py="primary_queue_endpoint", spec=STRING, settable=False),
+        Field(py="primary_queue_host", spec=STRING, settable=False),
+        Field(py="primary_queue_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="primary_queue_microsoft_host", spec=STRING, settable=False),
+        Field(py="primary_table_endpoint", spec=STRING, settable=False),
+        Field(py="primary_table_host", spec=STRING, settable=False),
+        Field(py="primary_table_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="primary_table_microsoft_host", spec=STRING, settable=False),
+        Field(py="primary_web_endpoint", spec=STRING, settable=False),
+        Field(py="primary_web_host", spec=STRING, settable=False),
+        Field(py="primary_web_internet_endpoint", spec=STRING, settable=False),
+        Field(py="primary_web_internet_host", spec=STRING, settable=False),
+        Field(py="primary_web_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="primary_web_microsoft_host", spec=STRING, settable=False),
+        Field(py="provisioned_billing_model_version", spec=STRING),
+        Field(py="public_network_access", spec=STRING),
+        Field(py="public_network_access_enabled", spec=BOOL),
+        Field(py="queue_encryption_key_type", spec=STRING),
+        Field(py="resource_group_name", spec=STRING, required=True),
+        Field(py="routing", spec=StructOf(struct=StorageAccountRouting)),
+        Field(py="sas_policy", spec=StructOf(struct=StorageAccountSasPolicy)),
+        Field(py="secondary_access_key", spec=STRING, settable=False),
+        Field(py="secondary_blob_connection_string", spec=STRING, settable=False),
+        Field(py="secondary_blob_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_blob_host", spec=STRING, settable=False),
+        Field(py="secondary_blob_internet_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_blob_internet_host", spec=STRING, settable=False),
+        Field(py="secondary_blob_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_blob_microsoft_host", spec=STRING, settable=False),
+        Field(py="secondary_connection_string", spec=STRING, settable=False),
+        Field(py="secondary_dfs_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_dfs_host", spec=STRING, settable=False),
+        Field(py="secondary_dfs_internet_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_dfs_internet_host", spec=STRING, settable=False),
+        Field(py="secondary_dfs_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_dfs_microsoft_host", spec=STRING, settable=False),
+        Field(py="secondary_file_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_file_host", spec=STRING, settable=False),
+        Field(py="secondary_file_internet_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_file_internet_host", spec=STRING, settable=False),
+        Field(py="secondary_file_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_file_microsoft_host", spec=STRING, settable=False),
+        Field(py="secondary_location", spec=STRING, settable=False),
+        Field(py="secondary_queue_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_queue_host", spec=STRING, settable=False),
+        Field(py="secondary_queue_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_queue_microsoft_host", spec=STRING, settable=False),
+        Field(py="secondary_table_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_table_host", spec=STRING, settable=False),
+        Field(py="secondary_table_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_table_microsoft_host", spec=STRING, settable=False),
+        Field(py="secondary_web_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_web_host", spec=STRING, settable=False),
+        Field(py="secondary_web_internet_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_web_internet_host", spec=STRING, settable=False),
+        Field(py="secondary_web_microsoft_endpoint", spec=STRING, settable=False),
+        Field(py="secondary_web_microsoft_host", spec=STRING, settable=False),
+        Field(py="sftp_enabled", spec=BOOL),
+        Field(py="share_properties", spec=StructOf(struct=StorageAccountShareProperties)),
+        Field(py="shared_access_key_enabled", spec=BOOL),
+        Field(py="table_encryption_key_type", spec=STRING),
+        Field(py="tags", spec=MapOf(element=STRING)),
+        Field(py="timeouts", spec=StructOf(struct=StorageAccountTimeouts)),
     )
 
     def __init__(

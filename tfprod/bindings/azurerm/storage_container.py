@@ -35,10 +35,10 @@ class StorageContainerTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="read", tf="read", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="read", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -58,23 +58,17 @@ class StorageContainer(Resource):
     tf_type = "azurerm_storage_container"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="container_access_type", tf="container_access_type", spec=STRING),
-        Field(py="default_encryption_scope", tf="default_encryption_scope", spec=STRING),
-        Field(
-            py="encryption_scope_override_enabled",
-            tf="encryption_scope_override_enabled",
-            spec=BOOL,
-        ),
-        Field(
-            py="has_immutability_policy", tf="has_immutability_policy", spec=BOOL, settable=False
-        ),
-        Field(py="has_legal_hold", tf="has_legal_hold", spec=BOOL, settable=False),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="metadata", tf="metadata", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="storage_account_id", tf="storage_account_id", spec=STRING, required=True),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=StorageContainerTimeouts)),
-        Field(py="url", tf="url", spec=STRING, settable=False),
+        Field(py="container_access_type", spec=STRING),
+        Field(py="default_encryption_scope", spec=STRING),
+        Field(py="encryption_scope_override_enabled", spec=BOOL),
+        Field(py="has_immutability_policy", spec=BOOL, settable=False),
+        Field(py="has_legal_hold", spec=BOOL, settable=False),
+        Field(py="id", spec=STRING),
+        Field(py="metadata", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="storage_account_id", spec=STRING, required=True),
+        Field(py="timeouts", spec=StructOf(struct=StorageContainerTimeouts)),
+        Field(py="url", spec=STRING, settable=False),
     )
 
     def __init__(

@@ -33,10 +33,10 @@ class UserAssignedIdentityTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="read", tf="read", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="read", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -56,16 +56,16 @@ class UserAssignedIdentity(Resource):
     tf_type = "azurerm_user_assigned_identity"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="client_id", tf="client_id", spec=STRING, settable=False),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="isolation_scope", tf="isolation_scope", spec=STRING),
-        Field(py="location", tf="location", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="principal_id", tf="principal_id", spec=STRING, settable=False),
-        Field(py="resource_group_name", tf="resource_group_name", spec=STRING, required=True),
-        Field(py="tags", tf="tags", spec=MapOf(element=STRING)),
-        Field(py="tenant_id", tf="tenant_id", spec=STRING, settable=False),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=UserAssignedIdentityTimeouts)),
+        Field(py="client_id", spec=STRING, settable=False),
+        Field(py="id", spec=STRING),
+        Field(py="isolation_scope", spec=STRING),
+        Field(py="location", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="principal_id", spec=STRING, settable=False),
+        Field(py="resource_group_name", spec=STRING, required=True),
+        Field(py="tags", spec=MapOf(element=STRING)),
+        Field(py="tenant_id", spec=STRING, settable=False),
+        Field(py="timeouts", spec=StructOf(struct=UserAssignedIdentityTimeouts)),
     )
 
     def __init__(

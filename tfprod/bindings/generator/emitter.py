@@ -479,7 +479,9 @@ def _fields_table(module: _Module, fields: Iterable[_Field]) -> str:
     module.need("tfprod.bindings._values", "Field")
     rows = []
     for f in fields:
-        args = [f"py={f.py!r}", f"tf={f.tf!r}", f"spec={f.spec}"]
+        args = [f"py={f.py!r}", f"spec={f.spec}"]
+        if f.tf != f.py:
+            args.append(f"tf={f.tf!r}")
         if f.required:
             args.append("required=True")
         if not f.settable:

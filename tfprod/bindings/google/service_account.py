@@ -33,7 +33,7 @@ PROVIDER = ProviderInfo(name="google", source="hashicorp/google", version="8.7.0
 class ServiceAccountTimeouts(Struct):
     """The `timeouts` block."""
 
-    tf_fields = (Field(py="create", tf="create", spec=STRING),)
+    tf_fields = (Field(py="create", spec=STRING),)
 
     def __init__(
         self,
@@ -49,19 +49,19 @@ class ServiceAccount(Resource):
     tf_type = "google_service_account"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="account_id", tf="account_id", spec=STRING, required=True),
-        Field(py="create_ignore_already_exists", tf="create_ignore_already_exists", spec=BOOL),
-        Field(py="deletion_policy", tf="deletion_policy", spec=STRING),
-        Field(py="description", tf="description", spec=STRING),
-        Field(py="disabled", tf="disabled", spec=BOOL),
-        Field(py="display_name", tf="display_name", spec=STRING),
-        Field(py="email", tf="email", spec=STRING, settable=False),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="member", tf="member", spec=STRING, settable=False),
-        Field(py="name", tf="name", spec=STRING, settable=False),
-        Field(py="project", tf="project", spec=STRING),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=ServiceAccountTimeouts)),
-        Field(py="unique_id", tf="unique_id", spec=STRING, settable=False),
+        Field(py="account_id", spec=STRING, required=True),
+        Field(py="create_ignore_already_exists", spec=BOOL),
+        Field(py="deletion_policy", spec=STRING),
+        Field(py="description", spec=STRING),
+        Field(py="disabled", spec=BOOL),
+        Field(py="display_name", spec=STRING),
+        Field(py="email", spec=STRING, settable=False),
+        Field(py="id", spec=STRING),
+        Field(py="member", spec=STRING, settable=False),
+        Field(py="name", spec=STRING, settable=False),
+        Field(py="project", spec=STRING),
+        Field(py="timeouts", spec=StructOf(struct=ServiceAccountTimeouts)),
+        Field(py="unique_id", spec=STRING, settable=False),
     )
 
     def __init__(

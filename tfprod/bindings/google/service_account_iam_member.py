@@ -32,9 +32,9 @@ class ServiceAccountIamMemberCondition(Struct):
     """The `condition` block."""
 
     tf_fields = (
-        Field(py="description", tf="description", spec=STRING),
-        Field(py="expression", tf="expression", spec=STRING, required=True),
-        Field(py="title", tf="title", spec=STRING, required=True),
+        Field(py="description", spec=STRING),
+        Field(py="expression", spec=STRING, required=True),
+        Field(py="title", spec=STRING, required=True),
     )
 
     def __init__(
@@ -53,14 +53,12 @@ class ServiceAccountIamMember(Resource):
     tf_type = "google_service_account_iam_member"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(
-            py="condition", tf="condition", spec=StructOf(struct=ServiceAccountIamMemberCondition)
-        ),
-        Field(py="etag", tf="etag", spec=STRING, settable=False),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="member", tf="member", spec=STRING, required=True),
-        Field(py="role", tf="role", spec=STRING, required=True),
-        Field(py="service_account_id", tf="service_account_id", spec=STRING, required=True),
+        Field(py="condition", spec=StructOf(struct=ServiceAccountIamMemberCondition)),
+        Field(py="etag", spec=STRING, settable=False),
+        Field(py="id", spec=STRING),
+        Field(py="member", spec=STRING, required=True),
+        Field(py="role", spec=STRING, required=True),
+        Field(py="service_account_id", spec=STRING, required=True),
     )
 
     def __init__(

@@ -36,8 +36,8 @@ class StorageBucketAutoclass(Struct):
     """The `autoclass` block."""
 
     tf_fields = (
-        Field(py="enabled", tf="enabled", spec=BOOL, required=True),
-        Field(py="terminal_storage_class", tf="terminal_storage_class", spec=STRING),
+        Field(py="enabled", spec=BOOL, required=True),
+        Field(py="terminal_storage_class", spec=STRING),
     )
 
     def __init__(
@@ -53,10 +53,10 @@ class StorageBucketCors(Struct):
     """The `cors` block."""
 
     tf_fields = (
-        Field(py="max_age_seconds", tf="max_age_seconds", spec=NUMBER),
-        Field(py="method", tf="method", spec=ListOf(element=STRING)),
-        Field(py="origin", tf="origin", spec=ListOf(element=STRING)),
-        Field(py="response_header", tf="response_header", spec=ListOf(element=STRING)),
+        Field(py="max_age_seconds", spec=NUMBER),
+        Field(py="method", spec=ListOf(element=STRING)),
+        Field(py="origin", spec=ListOf(element=STRING)),
+        Field(py="response_header", spec=ListOf(element=STRING)),
     )
 
     def __init__(
@@ -79,12 +79,7 @@ class StorageBucketCustomPlacementConfig(Struct):
     """The `custom_placement_config` block."""
 
     tf_fields = (
-        Field(
-            py="data_locations",
-            tf="data_locations",
-            spec=ListOf(element=STRING, kind="set"),
-            required=True,
-        ),
+        Field(py="data_locations", spec=ListOf(element=STRING, kind="set"), required=True),
     )
 
     def __init__(
@@ -99,8 +94,8 @@ class StorageBucketEncryptionCustomerManagedEncryptionEnforcementConfig(Struct):
     """The `customer_managed_encryption_enforcement_config` block."""
 
     tf_fields = (
-        Field(py="effective_time", tf="effective_time", spec=STRING, settable=False),
-        Field(py="restriction_mode", tf="restriction_mode", spec=STRING, required=True),
+        Field(py="effective_time", spec=STRING, settable=False),
+        Field(py="restriction_mode", spec=STRING, required=True),
     )
 
     def __init__(
@@ -115,8 +110,8 @@ class StorageBucketEncryptionCustomerSuppliedEncryptionEnforcementConfig(Struct)
     """The `customer_supplied_encryption_enforcement_config` block."""
 
     tf_fields = (
-        Field(py="effective_time", tf="effective_time", spec=STRING, settable=False),
-        Field(py="restriction_mode", tf="restriction_mode", spec=STRING, required=True),
+        Field(py="effective_time", spec=STRING, settable=False),
+        Field(py="restriction_mode", spec=STRING, required=True),
     )
 
     def __init__(
@@ -131,8 +126,8 @@ class StorageBucketEncryptionGoogleManagedEncryptionEnforcementConfig(Struct):
     """The `google_managed_encryption_enforcement_config` block."""
 
     tf_fields = (
-        Field(py="effective_time", tf="effective_time", spec=STRING, settable=False),
-        Field(py="restriction_mode", tf="restriction_mode", spec=STRING, required=True),
+        Field(py="effective_time", spec=STRING, settable=False),
+        Field(py="restriction_mode", spec=STRING, required=True),
     )
 
     def __init__(
@@ -149,20 +144,17 @@ class StorageBucketEncryption(Struct):
     tf_fields = (
         Field(
             py="customer_managed_encryption_enforcement_config",
-            tf="customer_managed_encryption_enforcement_config",
             spec=StructOf(struct=StorageBucketEncryptionCustomerManagedEncryptionEnforcementConfig),
         ),
         Field(
             py="customer_supplied_encryption_enforcement_config",
-            tf="customer_supplied_encryption_enforcement_config",
             spec=StructOf(
                 struct=StorageBucketEncryptionCustomerSuppliedEncryptionEnforcementConfig
             ),
         ),
-        Field(py="default_kms_key_name", tf="default_kms_key_name", spec=STRING),
+        Field(py="default_kms_key_name", spec=STRING),
         Field(
             py="google_managed_encryption_enforcement_config",
-            tf="google_managed_encryption_enforcement_config",
             spec=StructOf(struct=StorageBucketEncryptionGoogleManagedEncryptionEnforcementConfig),
         ),
     )
@@ -192,7 +184,7 @@ class StorageBucketEncryption(Struct):
 class StorageBucketHierarchicalNamespace(Struct):
     """The `hierarchical_namespace` block."""
 
-    tf_fields = (Field(py="enabled", tf="enabled", spec=BOOL, required=True),)
+    tf_fields = (Field(py="enabled", spec=BOOL, required=True),)
 
     def __init__(
         self,
@@ -205,14 +197,7 @@ class StorageBucketHierarchicalNamespace(Struct):
 class StorageBucketIpFilterPublicNetworkSource(Struct):
     """The `public_network_source` block."""
 
-    tf_fields = (
-        Field(
-            py="allowed_ip_cidr_ranges",
-            tf="allowed_ip_cidr_ranges",
-            spec=ListOf(element=STRING),
-            required=True,
-        ),
-    )
+    tf_fields = (Field(py="allowed_ip_cidr_ranges", spec=ListOf(element=STRING), required=True),)
 
     def __init__(
         self,
@@ -226,13 +211,8 @@ class StorageBucketIpFilterVpcNetworkSources(Struct):
     """The `vpc_network_sources` block."""
 
     tf_fields = (
-        Field(
-            py="allowed_ip_cidr_ranges",
-            tf="allowed_ip_cidr_ranges",
-            spec=ListOf(element=STRING),
-            required=True,
-        ),
-        Field(py="network", tf="network", spec=STRING, required=True),
+        Field(py="allowed_ip_cidr_ranges", spec=ListOf(element=STRING), required=True),
+        Field(py="network", spec=STRING, required=True),
     )
 
     def __init__(
@@ -248,17 +228,15 @@ class StorageBucketIpFilter(Struct):
     """The `ip_filter` block."""
 
     tf_fields = (
-        Field(py="allow_all_service_agent_access", tf="allow_all_service_agent_access", spec=BOOL),
-        Field(py="allow_cross_org_vpcs", tf="allow_cross_org_vpcs", spec=BOOL),
-        Field(py="mode", tf="mode", spec=STRING, required=True),
+        Field(py="allow_all_service_agent_access", spec=BOOL),
+        Field(py="allow_cross_org_vpcs", spec=BOOL),
+        Field(py="mode", spec=STRING, required=True),
         Field(
             py="public_network_source",
-            tf="public_network_source",
             spec=StructOf(struct=StorageBucketIpFilterPublicNetworkSource),
         ),
         Field(
             py="vpc_network_sources",
-            tf="vpc_network_sources",
             spec=ListOf(element=StructOf(struct=StorageBucketIpFilterVpcNetworkSources)),
         ),
     )
@@ -289,8 +267,8 @@ class StorageBucketLifecycleRuleAction(Struct):
     """The `action` block."""
 
     tf_fields = (
-        Field(py="storage_class", tf="storage_class", spec=STRING),
-        Field(py="type", tf="type", spec=STRING, required=True),
+        Field(py="storage_class", spec=STRING),
+        Field(py="type", spec=STRING, required=True),
     )
 
     def __init__(
@@ -306,33 +284,23 @@ class StorageBucketLifecycleRuleCondition(Struct):
     """The `condition` block."""
 
     tf_fields = (
-        Field(py="age", tf="age", spec=NUMBER),
-        Field(py="created_before", tf="created_before", spec=STRING),
-        Field(py="custom_time_before", tf="custom_time_before", spec=STRING),
-        Field(py="days_since_custom_time", tf="days_since_custom_time", spec=NUMBER),
-        Field(py="days_since_noncurrent_time", tf="days_since_noncurrent_time", spec=NUMBER),
-        Field(py="matches_prefix", tf="matches_prefix", spec=ListOf(element=STRING)),
-        Field(py="matches_storage_class", tf="matches_storage_class", spec=ListOf(element=STRING)),
-        Field(py="matches_suffix", tf="matches_suffix", spec=ListOf(element=STRING)),
-        Field(py="noncurrent_time_before", tf="noncurrent_time_before", spec=STRING),
-        Field(py="num_newer_versions", tf="num_newer_versions", spec=NUMBER),
-        Field(py="send_age_if_zero", tf="send_age_if_zero", spec=BOOL),
-        Field(
-            py="send_days_since_custom_time_if_zero",
-            tf="send_days_since_custom_time_if_zero",
-            spec=BOOL,
-        ),
-        Field(
-            py="send_days_since_noncurrent_time_if_zero",
-            tf="send_days_since_noncurrent_time_if_zero",
-            spec=BOOL,
-        ),
-        Field(
-            py="send_num_newer_versions_if_zero", tf="send_num_newer_versions_if_zero", spec=BOOL
-        ),
-        Field(py="size_above_bytes", tf="size_above_bytes", spec=NUMBER),
-        Field(py="size_below_bytes", tf="size_below_bytes", spec=NUMBER),
-        Field(py="with_state", tf="with_state", spec=STRING),
+        Field(py="age", spec=NUMBER),
+        Field(py="created_before", spec=STRING),
+        Field(py="custom_time_before", spec=STRING),
+        Field(py="days_since_custom_time", spec=NUMBER),
+        Field(py="days_since_noncurrent_time", spec=NUMBER),
+        Field(py="matches_prefix", spec=ListOf(element=STRING)),
+        Field(py="matches_storage_class", spec=ListOf(element=STRING)),
+        Field(py="matches_suffix", spec=ListOf(element=STRING)),
+        Field(py="noncurrent_time_before", spec=STRING),
+        Field(py="num_newer_versions", spec=NUMBER),
+        Field(py="send_age_if_zero", spec=BOOL),
+        Field(py="send_days_since_custom_time_if_zero", spec=BOOL),
+        Field(py="send_days_since_noncurrent_time_if_zero", spec=BOOL),
+        Field(py="send_num_newer_versions_if_zero", spec=BOOL),
+        Field(py="size_above_bytes", spec=NUMBER),
+        Field(py="size_below_bytes", spec=NUMBER),
+        Field(py="with_state", spec=STRING),
     )
 
     def __init__(
@@ -381,17 +349,9 @@ class StorageBucketLifecycleRule(Struct):
     """The `lifecycle_rule` block."""
 
     tf_fields = (
+        Field(py="action", spec=StructOf(struct=StorageBucketLifecycleRuleAction), required=True),
         Field(
-            py="action",
-            tf="action",
-            spec=StructOf(struct=StorageBucketLifecycleRuleAction),
-            required=True,
-        ),
-        Field(
-            py="condition",
-            tf="condition",
-            spec=StructOf(struct=StorageBucketLifecycleRuleCondition),
-            required=True,
+            py="condition", spec=StructOf(struct=StorageBucketLifecycleRuleCondition), required=True
         ),
     )
 
@@ -408,8 +368,8 @@ class StorageBucketLogging(Struct):
     """The `logging` block."""
 
     tf_fields = (
-        Field(py="log_bucket", tf="log_bucket", spec=STRING, required=True),
-        Field(py="log_object_prefix", tf="log_object_prefix", spec=STRING),
+        Field(py="log_bucket", spec=STRING, required=True),
+        Field(py="log_object_prefix", spec=STRING),
     )
 
     def __init__(
@@ -425,8 +385,8 @@ class StorageBucketRetentionPolicy(Struct):
     """The `retention_policy` block."""
 
     tf_fields = (
-        Field(py="is_locked", tf="is_locked", spec=BOOL),
-        Field(py="retention_period", tf="retention_period", spec=STRING, required=True),
+        Field(py="is_locked", spec=BOOL),
+        Field(py="retention_period", spec=STRING, required=True),
     )
 
     def __init__(
@@ -442,8 +402,8 @@ class StorageBucketSoftDeletePolicy(Struct):
     """The `soft_delete_policy` block."""
 
     tf_fields = (
-        Field(py="effective_time", tf="effective_time", spec=STRING, settable=False),
-        Field(py="retention_duration_seconds", tf="retention_duration_seconds", spec=NUMBER),
+        Field(py="effective_time", spec=STRING, settable=False),
+        Field(py="retention_duration_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -458,9 +418,9 @@ class StorageBucketTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="read", tf="read", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="read", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -476,7 +436,7 @@ class StorageBucketTimeouts(Struct):
 class StorageBucketVersioning(Struct):
     """The `versioning` block."""
 
-    tf_fields = (Field(py="enabled", tf="enabled", spec=BOOL, required=True),)
+    tf_fields = (Field(py="enabled", spec=BOOL, required=True),)
 
     def __init__(
         self,
@@ -490,8 +450,8 @@ class StorageBucketWebsite(Struct):
     """The `website` block."""
 
     tf_fields = (
-        Field(py="main_page_suffix", tf="main_page_suffix", spec=STRING),
-        Field(py="not_found_page", tf="not_found_page", spec=STRING),
+        Field(py="main_page_suffix", spec=STRING),
+        Field(py="not_found_page", spec=STRING),
     )
 
     def __init__(
@@ -509,64 +469,46 @@ class StorageBucket(Resource):
     tf_type = "google_storage_bucket"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="autoclass", tf="autoclass", spec=StructOf(struct=StorageBucketAutoclass)),
-        Field(py="cors", tf="cors", spec=ListOf(element=StructOf(struct=StorageBucketCors))),
+        Field(py="autoclass", spec=StructOf(struct=StorageBucketAutoclass)),
+        Field(py="cors", spec=ListOf(element=StructOf(struct=StorageBucketCors))),
         Field(
-            py="custom_placement_config",
-            tf="custom_placement_config",
-            spec=StructOf(struct=StorageBucketCustomPlacementConfig),
+            py="custom_placement_config", spec=StructOf(struct=StorageBucketCustomPlacementConfig)
         ),
-        Field(py="default_event_based_hold", tf="default_event_based_hold", spec=BOOL),
-        Field(py="deletion_policy", tf="deletion_policy", spec=STRING),
+        Field(py="default_event_based_hold", spec=BOOL),
+        Field(py="deletion_policy", spec=STRING),
+        Field(py="effective_labels", spec=MapOf(element=STRING), settable=False),
+        Field(py="enable_object_retention", spec=BOOL),
+        Field(py="encryption", spec=StructOf(struct=StorageBucketEncryption)),
+        Field(py="force_destroy", spec=BOOL),
         Field(
-            py="effective_labels", tf="effective_labels", spec=MapOf(element=STRING), settable=False
+            py="hierarchical_namespace", spec=StructOf(struct=StorageBucketHierarchicalNamespace)
         ),
-        Field(py="enable_object_retention", tf="enable_object_retention", spec=BOOL),
-        Field(py="encryption", tf="encryption", spec=StructOf(struct=StorageBucketEncryption)),
-        Field(py="force_destroy", tf="force_destroy", spec=BOOL),
+        Field(py="id", spec=STRING),
+        Field(py="ip_filter", spec=StructOf(struct=StorageBucketIpFilter)),
+        Field(py="labels", spec=MapOf(element=STRING)),
         Field(
-            py="hierarchical_namespace",
-            tf="hierarchical_namespace",
-            spec=StructOf(struct=StorageBucketHierarchicalNamespace),
+            py="lifecycle_rule", spec=ListOf(element=StructOf(struct=StorageBucketLifecycleRule))
         ),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="ip_filter", tf="ip_filter", spec=StructOf(struct=StorageBucketIpFilter)),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(
-            py="lifecycle_rule",
-            tf="lifecycle_rule",
-            spec=ListOf(element=StructOf(struct=StorageBucketLifecycleRule)),
-        ),
-        Field(py="location", tf="location", spec=STRING, required=True),
-        Field(py="logging", tf="logging", spec=StructOf(struct=StorageBucketLogging)),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="project", tf="project", spec=STRING),
-        Field(py="project_number", tf="project_number", spec=NUMBER, settable=False),
-        Field(py="public_access_prevention", tf="public_access_prevention", spec=STRING),
-        Field(py="requester_pays", tf="requester_pays", spec=BOOL),
-        Field(
-            py="retention_policy",
-            tf="retention_policy",
-            spec=StructOf(struct=StorageBucketRetentionPolicy),
-        ),
-        Field(py="rpo", tf="rpo", spec=STRING),
-        Field(py="self_link", tf="self_link", spec=STRING, settable=False),
-        Field(
-            py="soft_delete_policy",
-            tf="soft_delete_policy",
-            spec=StructOf(struct=StorageBucketSoftDeletePolicy),
-        ),
-        Field(py="storage_class", tf="storage_class", spec=STRING),
-        Field(
-            py="terraform_labels", tf="terraform_labels", spec=MapOf(element=STRING), settable=False
-        ),
-        Field(py="time_created", tf="time_created", spec=STRING, settable=False),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=StorageBucketTimeouts)),
-        Field(py="uniform_bucket_level_access", tf="uniform_bucket_level_access", spec=BOOL),
-        Field(py="updated", tf="updated", spec=STRING, settable=False),
-        Field(py="url", tf="url", spec=STRING, settable=False),
-        Field(py="versioning", tf="versioning", spec=StructOf(struct=StorageBucketVersioning)),
-        Field(py="website", tf="website", spec=StructOf(struct=StorageBucketWebsite)),
+        Field(py="location", spec=STRING, required=True),
+        Field(py="logging", spec=StructOf(struct=StorageBucketLogging)),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="project", spec=STRING),
+        Field(py="project_number", spec=NUMBER, settable=False),
+        Field(py="public_access_prevention", spec=STRING),
+        Field(py="requester_pays", spec=BOOL),
+        Field(py="retention_policy", spec=StructOf(struct=StorageBucketRetentionPolicy)),
+        Field(py="rpo", spec=STRING),
+        Field(py="self_link", spec=STRING, settable=False),
+        Field(py="soft_delete_policy", spec=StructOf(struct=StorageBucketSoftDeletePolicy)),
+        Field(py="storage_class", spec=STRING),
+        Field(py="terraform_labels", spec=MapOf(element=STRING), settable=False),
+        Field(py="time_created", spec=STRING, settable=False),
+        Field(py="timeouts", spec=StructOf(struct=StorageBucketTimeouts)),
+        Field(py="uniform_bucket_level_access", spec=BOOL),
+        Field(py="updated", spec=STRING, settable=False),
+        Field(py="url", spec=STRING, settable=False),
+        Field(py="versioning", spec=StructOf(struct=StorageBucketVersioning)),
+        Field(py="website", spec=StructOf(struct=StorageBucketWebsite)),
     )
 
     def __init__(

@@ -32,9 +32,9 @@ class StorageBucketIamMemberCondition(Struct):
     """The `condition` block."""
 
     tf_fields = (
-        Field(py="description", tf="description", spec=STRING),
-        Field(py="expression", tf="expression", spec=STRING, required=True),
-        Field(py="title", tf="title", spec=STRING, required=True),
+        Field(py="description", spec=STRING),
+        Field(py="expression", spec=STRING, required=True),
+        Field(py="title", spec=STRING, required=True),
     )
 
     def __init__(
@@ -50,7 +50,7 @@ class StorageBucketIamMemberCondition(Struct):
 class StorageBucketIamMemberTimeouts(Struct):
     """The `timeouts` block."""
 
-    tf_fields = (Field(py="create", tf="create", spec=STRING),)
+    tf_fields = (Field(py="create", spec=STRING),)
 
     def __init__(
         self,
@@ -66,15 +66,13 @@ class StorageBucketIamMember(Resource):
     tf_type = "google_storage_bucket_iam_member"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="bucket", tf="bucket", spec=STRING, required=True),
-        Field(
-            py="condition", tf="condition", spec=StructOf(struct=StorageBucketIamMemberCondition)
-        ),
-        Field(py="etag", tf="etag", spec=STRING, settable=False),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="member", tf="member", spec=STRING, required=True),
-        Field(py="role", tf="role", spec=STRING, required=True),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=StorageBucketIamMemberTimeouts)),
+        Field(py="bucket", spec=STRING, required=True),
+        Field(py="condition", spec=StructOf(struct=StorageBucketIamMemberCondition)),
+        Field(py="etag", spec=STRING, settable=False),
+        Field(py="id", spec=STRING),
+        Field(py="member", spec=STRING, required=True),
+        Field(py="role", spec=STRING, required=True),
+        Field(py="timeouts", spec=StructOf(struct=StorageBucketIamMemberTimeouts)),
     )
 
     def __init__(

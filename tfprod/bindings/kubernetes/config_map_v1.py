@@ -35,14 +35,14 @@ class ConfigMapV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -69,13 +69,11 @@ class ConfigMapV1(Resource):
     tf_type = "kubernetes_config_map_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="binary_data", tf="binary_data", spec=MapOf(element=STRING)),
-        Field(py="data", tf="data", spec=MapOf(element=STRING)),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="immutable", tf="immutable", spec=BOOL),
-        Field(
-            py="metadata", tf="metadata", spec=StructOf(struct=ConfigMapV1Metadata), required=True
-        ),
+        Field(py="binary_data", spec=MapOf(element=STRING)),
+        Field(py="data", spec=MapOf(element=STRING)),
+        Field(py="id", spec=STRING),
+        Field(py="immutable", spec=BOOL),
+        Field(py="metadata", spec=StructOf(struct=ConfigMapV1Metadata), required=True),
     )
 
     def __init__(

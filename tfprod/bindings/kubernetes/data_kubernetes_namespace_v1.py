@@ -34,12 +34,12 @@ class DataKubernetesNamespaceV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -58,13 +58,11 @@ class DataKubernetesNamespaceV1(DataSource):
     tf_type = "kubernetes_namespace_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING, settable=False),
+        Field(py="id", spec=STRING, settable=False),
         Field(
-            py="metadata",
-            tf="metadata",
-            spec=ListOf(element=StructOf(struct=DataKubernetesNamespaceV1Metadata)),
+            py="metadata", spec=ListOf(element=StructOf(struct=DataKubernetesNamespaceV1Metadata))
         ),
-        Field(py="spec", tf="spec", spec=ANY, settable=False),
+        Field(py="spec", spec=ANY, settable=False),
     )
 
     def __init__(

@@ -34,14 +34,14 @@ class DeploymentV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -66,9 +66,9 @@ class DeploymentV1SpecSelectorMatchExpressions(Struct):
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -87,10 +87,9 @@ class DeploymentV1SpecSelector(Struct):
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecSelectorMatchExpressions)),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -108,8 +107,8 @@ class DeploymentV1SpecStrategyRollingUpdate(Struct):
     """The `rolling_update` block."""
 
     tf_fields = (
-        Field(py="max_surge", tf="max_surge", spec=STRING),
-        Field(py="max_unavailable", tf="max_unavailable", spec=STRING),
+        Field(py="max_surge", spec=STRING),
+        Field(py="max_unavailable", spec=STRING),
     )
 
     def __init__(
@@ -125,12 +124,8 @@ class DeploymentV1SpecStrategy(Struct):
     """The `strategy` block."""
 
     tf_fields = (
-        Field(
-            py="rolling_update",
-            tf="rolling_update",
-            spec=StructOf(struct=DeploymentV1SpecStrategyRollingUpdate),
-        ),
-        Field(py="type", tf="type", spec=STRING),
+        Field(py="rolling_update", spec=StructOf(struct=DeploymentV1SpecStrategyRollingUpdate)),
+        Field(py="type", spec=STRING),
     )
 
     def __init__(
@@ -146,14 +141,14 @@ class DeploymentV1SpecTemplateMetadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -180,9 +175,9 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -201,9 +196,9 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
     """The `match_fields` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING, required=True),
-        Field(py="operator", tf="operator", spec=STRING, required=True),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING, required=True),
+        Field(py="operator", spec=STRING, required=True),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -224,7 +219,6 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchExpressions
@@ -233,7 +227,6 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
         ),
         Field(
             py="match_fields",
-            tf="match_fields",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreferenceMatchFields
@@ -269,13 +262,12 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
     tf_fields = (
         Field(
             py="preference",
-            tf="preference",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecutionPreference
             ),
             required=True,
         ),
-        Field(py="weight", tf="weight", spec=NUMBER, required=True),
+        Field(py="weight", spec=NUMBER, required=True),
     )
 
     def __init__(
@@ -294,9 +286,9 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIg
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -315,9 +307,9 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIg
     """The `match_fields` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING, required=True),
-        Field(py="operator", tf="operator", spec=STRING, required=True),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING, required=True),
+        Field(py="operator", spec=STRING, required=True),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -338,7 +330,6 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIg
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermMatchExpressions
@@ -347,7 +338,6 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIg
         ),
         Field(
             py="match_fields",
-            tf="match_fields",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTermMatchFields
@@ -383,7 +373,6 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIg
     tf_fields = (
         Field(
             py="node_selector_term",
-            tf="node_selector_term",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecutionNodeSelectorTerm
@@ -411,7 +400,6 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinity(Struct):
     tf_fields = (
         Field(
             py="preferred_during_scheduling_ignored_during_execution",
-            tf="preferred_during_scheduling_ignored_during_execution",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingIgnoredDuringExecution
@@ -420,7 +408,6 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinity(Struct):
         ),
         Field(
             py="required_during_scheduling_ignored_during_execution",
-            tf="required_during_scheduling_ignored_during_execution",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIgnoredDuringExecution
             ),
@@ -452,9 +439,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -475,14 +462,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -505,9 +491,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -528,14 +514,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -560,7 +545,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
     tf_fields = (
         Field(
             py="label_selector",
-            tf="label_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector
@@ -569,15 +553,14 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
         ),
         Field(
             py="namespace_selector",
-            tf="namespace_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector
                 )
             ),
         ),
-        Field(py="namespaces", tf="namespaces", spec=ListOf(element=STRING, kind="set")),
-        Field(py="topology_key", tf="topology_key", spec=STRING, required=True),
+        Field(py="namespaces", spec=ListOf(element=STRING, kind="set")),
+        Field(py="topology_key", spec=STRING, required=True),
     )
 
     def __init__(
@@ -614,13 +597,12 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
     tf_fields = (
         Field(
             py="pod_affinity_term",
-            tf="pod_affinity_term",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm
             ),
             required=True,
         ),
-        Field(py="weight", tf="weight", spec=NUMBER, required=True),
+        Field(py="weight", spec=NUMBER, required=True),
     )
 
     def __init__(
@@ -639,9 +621,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -662,14 +644,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -692,9 +673,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -715,14 +696,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -747,7 +727,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
     tf_fields = (
         Field(
             py="label_selector",
-            tf="label_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector
@@ -756,15 +735,14 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
         ),
         Field(
             py="namespace_selector",
-            tf="namespace_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector
                 )
             ),
         ),
-        Field(py="namespaces", tf="namespaces", spec=ListOf(element=STRING, kind="set")),
-        Field(py="topology_key", tf="topology_key", spec=STRING, required=True),
+        Field(py="namespaces", spec=ListOf(element=STRING, kind="set")),
+        Field(py="topology_key", spec=STRING, required=True),
     )
 
     def __init__(
@@ -799,7 +777,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinity(Struct):
     tf_fields = (
         Field(
             py="preferred_during_scheduling_ignored_during_execution",
-            tf="preferred_during_scheduling_ignored_during_execution",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIgnoredDuringExecution
@@ -808,7 +785,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinity(Struct):
         ),
         Field(
             py="required_during_scheduling_ignored_during_execution",
-            tf="required_during_scheduling_ignored_during_execution",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgnoredDuringExecution
@@ -845,9 +821,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -868,14 +844,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -898,9 +873,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -921,14 +896,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -953,7 +927,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
     tf_fields = (
         Field(
             py="label_selector",
-            tf="label_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermLabelSelector
@@ -962,15 +935,14 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
         ),
         Field(
             py="namespace_selector",
-            tf="namespace_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTermNamespaceSelector
                 )
             ),
         ),
-        Field(py="namespaces", tf="namespaces", spec=ListOf(element=STRING, kind="set")),
-        Field(py="topology_key", tf="topology_key", spec=STRING, required=True),
+        Field(py="namespaces", spec=ListOf(element=STRING, kind="set")),
+        Field(py="topology_key", spec=STRING, required=True),
     )
 
     def __init__(
@@ -1007,13 +979,12 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
     tf_fields = (
         Field(
             py="pod_affinity_term",
-            tf="pod_affinity_term",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecutionPodAffinityTerm
             ),
             required=True,
         ),
-        Field(py="weight", tf="weight", spec=NUMBER, required=True),
+        Field(py="weight", spec=NUMBER, required=True),
     )
 
     def __init__(
@@ -1032,9 +1003,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -1055,14 +1026,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -1085,9 +1055,9 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -1108,14 +1078,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -1140,7 +1109,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
     tf_fields = (
         Field(
             py="label_selector",
-            tf="label_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionLabelSelector
@@ -1149,15 +1117,14 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
         ),
         Field(
             py="namespace_selector",
-            tf="namespace_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecutionNamespaceSelector
                 )
             ),
         ),
-        Field(py="namespaces", tf="namespaces", spec=ListOf(element=STRING, kind="set")),
-        Field(py="topology_key", tf="topology_key", spec=STRING, required=True),
+        Field(py="namespaces", spec=ListOf(element=STRING, kind="set")),
+        Field(py="topology_key", spec=STRING, required=True),
     )
 
     def __init__(
@@ -1192,7 +1159,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinity(Struct):
     tf_fields = (
         Field(
             py="preferred_during_scheduling_ignored_during_execution",
-            tf="preferred_during_scheduling_ignored_during_execution",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringSchedulingIgnoredDuringExecution
@@ -1201,7 +1167,6 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinity(Struct):
         ),
         Field(
             py="required_during_scheduling_ignored_during_execution",
-            tf="required_during_scheduling_ignored_during_execution",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulingIgnoredDuringExecution
@@ -1238,17 +1203,13 @@ class DeploymentV1SpecTemplateSpecAffinity(Struct):
     tf_fields = (
         Field(
             py="node_affinity",
-            tf="node_affinity",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecAffinityNodeAffinity),
         ),
         Field(
-            py="pod_affinity",
-            tf="pod_affinity",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecAffinityPodAffinity),
+            py="pod_affinity", spec=StructOf(struct=DeploymentV1SpecTemplateSpecAffinityPodAffinity)
         ),
         Field(
             py="pod_anti_affinity",
-            tf="pod_anti_affinity",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecAffinityPodAntiAffinity),
         ),
     )
@@ -1277,9 +1238,9 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromConfigMapKeyRef(Struct):
     """The `config_map_key_ref` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="key", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -1296,8 +1257,8 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromFieldRef(Struct):
     """The `field_ref` block."""
 
     tf_fields = (
-        Field(py="api_version", tf="api_version", spec=STRING),
-        Field(py="field_path", tf="field_path", spec=STRING),
+        Field(py="api_version", spec=STRING),
+        Field(py="field_path", spec=STRING),
     )
 
     def __init__(
@@ -1313,9 +1274,9 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromResourceFieldRef(Struct):
     """The `resource_field_ref` block."""
 
     tf_fields = (
-        Field(py="container_name", tf="container_name", spec=STRING),
-        Field(py="divisor", tf="divisor", spec=STRING),
-        Field(py="resource", tf="resource", spec=STRING, required=True),
+        Field(py="container_name", spec=STRING),
+        Field(py="divisor", spec=STRING),
+        Field(py="resource", spec=STRING, required=True),
     )
 
     def __init__(
@@ -1332,9 +1293,9 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromSecretKeyRef(Struct):
     """The `secret_key_ref` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="key", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -1353,22 +1314,18 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFrom(Struct):
     tf_fields = (
         Field(
             py="config_map_key_ref",
-            tf="config_map_key_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvValueFromConfigMapKeyRef),
         ),
         Field(
             py="field_ref",
-            tf="field_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvValueFromFieldRef),
         ),
         Field(
             py="resource_field_ref",
-            tf="resource_field_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvValueFromResourceFieldRef),
         ),
         Field(
             py="secret_key_ref",
-            tf="secret_key_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvValueFromSecretKeyRef),
         ),
     )
@@ -1401,12 +1358,10 @@ class DeploymentV1SpecTemplateSpecContainerEnv(Struct):
     """The `env` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
         Field(
-            py="value_from",
-            tf="value_from",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvValueFrom),
+            py="value_from", spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvValueFrom)
         ),
     )
 
@@ -1426,8 +1381,8 @@ class DeploymentV1SpecTemplateSpecContainerEnvFromConfigMapRef(Struct):
     """The `config_map_ref` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -1443,8 +1398,8 @@ class DeploymentV1SpecTemplateSpecContainerEnvFromSecretRef(Struct):
     """The `secret_ref` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -1462,13 +1417,11 @@ class DeploymentV1SpecTemplateSpecContainerEnvFrom(Struct):
     tf_fields = (
         Field(
             py="config_map_ref",
-            tf="config_map_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvFromConfigMapRef),
         ),
-        Field(py="prefix", tf="prefix", spec=STRING),
+        Field(py="prefix", spec=STRING),
         Field(
             py="secret_ref",
-            tf="secret_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvFromSecretRef),
         ),
     )
@@ -1490,7 +1443,7 @@ class DeploymentV1SpecTemplateSpecContainerEnvFrom(Struct):
 class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -1504,8 +1457,8 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartHttpGetHttpHeader(S
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -1521,19 +1474,18 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerLifecyclePostStartHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -1556,7 +1508,7 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -1572,17 +1524,14 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStart(Struct):
     tf_fields = (
         Field(
             py="exec",
-            tf="exec",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecyclePostStartExec),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecyclePostStartHttpGet),
         ),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerLifecyclePostStartTcpSocket
@@ -1612,7 +1561,7 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStart(Struct):
 class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -1626,8 +1575,8 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopHttpGetHttpHeader(Str
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -1643,19 +1592,18 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerLifecyclePreStopHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -1678,7 +1626,7 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -1694,17 +1642,14 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStop(Struct):
     tf_fields = (
         Field(
             py="exec",
-            tf="exec",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecyclePreStopExec),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecyclePreStopHttpGet),
         ),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerLifecyclePreStopTcpSocket
@@ -1737,14 +1682,12 @@ class DeploymentV1SpecTemplateSpecContainerLifecycle(Struct):
     tf_fields = (
         Field(
             py="post_start",
-            tf="post_start",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecyclePostStart)
             ),
         ),
         Field(
             py="pre_stop",
-            tf="pre_stop",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecyclePreStop)
             ),
@@ -1767,7 +1710,7 @@ class DeploymentV1SpecTemplateSpecContainerLifecycle(Struct):
 class DeploymentV1SpecTemplateSpecContainerLivenessProbeExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -1781,8 +1724,8 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeGrpc(Struct):
     """The `grpc` block."""
 
     tf_fields = (
-        Field(py="port", tf="port", spec=NUMBER, required=True),
-        Field(py="service", tf="service", spec=STRING),
+        Field(py="port", spec=NUMBER, required=True),
+        Field(py="service", spec=STRING),
     )
 
     def __init__(
@@ -1798,8 +1741,8 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGetHttpHeader(Struct
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -1815,19 +1758,18 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -1849,7 +1791,7 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecContainerLivenessProbeTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -1864,34 +1806,29 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbe(Struct):
 
     tf_fields = (
         Field(
-            py="exec",
-            tf="exec",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLivenessProbeExec),
+            py="exec", spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLivenessProbeExec)
         ),
-        Field(py="failure_threshold", tf="failure_threshold", spec=NUMBER),
+        Field(py="failure_threshold", spec=NUMBER),
         Field(
             py="grpc",
-            tf="grpc",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLivenessProbeGrpc)
             ),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet),
         ),
-        Field(py="initial_delay_seconds", tf="initial_delay_seconds", spec=NUMBER),
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER),
-        Field(py="success_threshold", tf="success_threshold", spec=NUMBER),
+        Field(py="initial_delay_seconds", spec=NUMBER),
+        Field(py="period_seconds", spec=NUMBER),
+        Field(py="success_threshold", spec=NUMBER),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLivenessProbeTcpSocket)
             ),
         ),
-        Field(py="timeout_seconds", tf="timeout_seconds", spec=NUMBER),
+        Field(py="timeout_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -1932,11 +1869,11 @@ class DeploymentV1SpecTemplateSpecContainerPort(Struct):
     """The `port` block."""
 
     tf_fields = (
-        Field(py="container_port", tf="container_port", spec=NUMBER, required=True),
-        Field(py="host_ip", tf="host_ip", spec=STRING),
-        Field(py="host_port", tf="host_port", spec=NUMBER),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="protocol", tf="protocol", spec=STRING),
+        Field(py="container_port", spec=NUMBER, required=True),
+        Field(py="host_ip", spec=STRING),
+        Field(py="host_port", spec=NUMBER),
+        Field(py="name", spec=STRING),
+        Field(py="protocol", spec=STRING),
     )
 
     def __init__(
@@ -1960,7 +1897,7 @@ class DeploymentV1SpecTemplateSpecContainerPort(Struct):
 class DeploymentV1SpecTemplateSpecContainerReadinessProbeExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -1974,8 +1911,8 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeGrpc(Struct):
     """The `grpc` block."""
 
     tf_fields = (
-        Field(py="port", tf="port", spec=NUMBER, required=True),
-        Field(py="service", tf="service", spec=STRING),
+        Field(py="port", spec=NUMBER, required=True),
+        Field(py="service", spec=STRING),
     )
 
     def __init__(
@@ -1991,8 +1928,8 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGetHttpHeader(Struc
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -2008,19 +1945,18 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -2042,7 +1978,7 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecContainerReadinessProbeTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -2057,36 +1993,31 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbe(Struct):
 
     tf_fields = (
         Field(
-            py="exec",
-            tf="exec",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerReadinessProbeExec),
+            py="exec", spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerReadinessProbeExec)
         ),
-        Field(py="failure_threshold", tf="failure_threshold", spec=NUMBER),
+        Field(py="failure_threshold", spec=NUMBER),
         Field(
             py="grpc",
-            tf="grpc",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerReadinessProbeGrpc)
             ),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet),
         ),
-        Field(py="initial_delay_seconds", tf="initial_delay_seconds", spec=NUMBER),
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER),
-        Field(py="success_threshold", tf="success_threshold", spec=NUMBER),
+        Field(py="initial_delay_seconds", spec=NUMBER),
+        Field(py="period_seconds", spec=NUMBER),
+        Field(py="success_threshold", spec=NUMBER),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerReadinessProbeTcpSocket
                 )
             ),
         ),
-        Field(py="timeout_seconds", tf="timeout_seconds", spec=NUMBER),
+        Field(py="timeout_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -2127,8 +2058,8 @@ class DeploymentV1SpecTemplateSpecContainerResources(Struct):
     """The `resources` block."""
 
     tf_fields = (
-        Field(py="limits", tf="limits", spec=MapOf(element=STRING)),
-        Field(py="requests", tf="requests", spec=MapOf(element=STRING)),
+        Field(py="limits", spec=MapOf(element=STRING)),
+        Field(py="requests", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -2144,8 +2075,8 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities(Struct):
     """The `capabilities` block."""
 
     tf_fields = (
-        Field(py="add", tf="add", spec=ListOf(element=STRING)),
-        Field(py="drop", tf="drop", spec=ListOf(element=STRING)),
+        Field(py="add", spec=ListOf(element=STRING)),
+        Field(py="drop", spec=ListOf(element=STRING)),
     )
 
     def __init__(
@@ -2161,10 +2092,10 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContextSeLinuxOptions(Struct)
     """The `se_linux_options` block."""
 
     tf_fields = (
-        Field(py="level", tf="level", spec=STRING),
-        Field(py="role", tf="role", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
-        Field(py="user", tf="user", spec=STRING),
+        Field(py="level", spec=STRING),
+        Field(py="role", spec=STRING),
+        Field(py="type", spec=STRING),
+        Field(py="user", spec=STRING),
     )
 
     def __init__(
@@ -2182,8 +2113,8 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContextSeccompProfile(Struct)
     """The `seccomp_profile` block."""
 
     tf_fields = (
-        Field(py="localhost_profile", tf="localhost_profile", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
+        Field(py="localhost_profile", spec=STRING),
+        Field(py="type", spec=STRING),
     )
 
     def __init__(
@@ -2199,27 +2130,24 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContext(Struct):
     """The `security_context` block."""
 
     tf_fields = (
-        Field(py="allow_privilege_escalation", tf="allow_privilege_escalation", spec=BOOL),
+        Field(py="allow_privilege_escalation", spec=BOOL),
         Field(
             py="capabilities",
-            tf="capabilities",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities),
         ),
-        Field(py="privileged", tf="privileged", spec=BOOL),
-        Field(py="read_only_root_filesystem", tf="read_only_root_filesystem", spec=BOOL),
-        Field(py="run_as_group", tf="run_as_group", spec=STRING),
-        Field(py="run_as_non_root", tf="run_as_non_root", spec=BOOL),
-        Field(py="run_as_user", tf="run_as_user", spec=STRING),
+        Field(py="privileged", spec=BOOL),
+        Field(py="read_only_root_filesystem", spec=BOOL),
+        Field(py="run_as_group", spec=STRING),
+        Field(py="run_as_non_root", spec=BOOL),
+        Field(py="run_as_user", spec=STRING),
         Field(
             py="se_linux_options",
-            tf="se_linux_options",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecContainerSecurityContextSeLinuxOptions
             ),
         ),
         Field(
             py="seccomp_profile",
-            tf="seccomp_profile",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecContainerSecurityContextSeccompProfile
             ),
@@ -2261,7 +2189,7 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContext(Struct):
 class DeploymentV1SpecTemplateSpecContainerStartupProbeExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -2275,8 +2203,8 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeGrpc(Struct):
     """The `grpc` block."""
 
     tf_fields = (
-        Field(py="port", tf="port", spec=NUMBER, required=True),
-        Field(py="service", tf="service", spec=STRING),
+        Field(py="port", spec=NUMBER, required=True),
+        Field(py="service", spec=STRING),
     )
 
     def __init__(
@@ -2292,8 +2220,8 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeHttpGetHttpHeader(Struct)
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -2309,19 +2237,18 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecContainerStartupProbeHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -2343,7 +2270,7 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecContainerStartupProbeTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -2358,34 +2285,29 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbe(Struct):
 
     tf_fields = (
         Field(
-            py="exec",
-            tf="exec",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerStartupProbeExec),
+            py="exec", spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerStartupProbeExec)
         ),
-        Field(py="failure_threshold", tf="failure_threshold", spec=NUMBER),
+        Field(py="failure_threshold", spec=NUMBER),
         Field(
             py="grpc",
-            tf="grpc",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerStartupProbeGrpc)
             ),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerStartupProbeHttpGet),
         ),
-        Field(py="initial_delay_seconds", tf="initial_delay_seconds", spec=NUMBER),
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER),
-        Field(py="success_threshold", tf="success_threshold", spec=NUMBER),
+        Field(py="initial_delay_seconds", spec=NUMBER),
+        Field(py="period_seconds", spec=NUMBER),
+        Field(py="success_threshold", spec=NUMBER),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerStartupProbeTcpSocket)
             ),
         ),
-        Field(py="timeout_seconds", tf="timeout_seconds", spec=NUMBER),
+        Field(py="timeout_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -2426,8 +2348,8 @@ class DeploymentV1SpecTemplateSpecContainerVolumeDevice(Struct):
     """The `volume_device` block."""
 
     tf_fields = (
-        Field(py="device_path", tf="device_path", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="device_path", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
     )
 
     def __init__(
@@ -2443,12 +2365,12 @@ class DeploymentV1SpecTemplateSpecContainerVolumeMount(Struct):
     """The `volume_mount` block."""
 
     tf_fields = (
-        Field(py="mount_path", tf="mount_path", spec=STRING, required=True),
-        Field(py="mount_propagation", tf="mount_propagation", spec=STRING),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="sub_path", tf="sub_path", spec=STRING),
-        Field(py="sub_path_expr", tf="sub_path_expr", spec=STRING),
+        Field(py="mount_path", spec=STRING, required=True),
+        Field(py="mount_propagation", spec=STRING),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="read_only", spec=BOOL),
+        Field(py="sub_path", spec=STRING),
+        Field(py="sub_path_expr", spec=STRING),
     )
 
     def __init__(
@@ -2475,73 +2397,55 @@ class DeploymentV1SpecTemplateSpecContainer(Struct):
     """The `container` block."""
 
     tf_fields = (
-        Field(py="args", tf="args", spec=ListOf(element=STRING)),
-        Field(py="command", tf="command", spec=ListOf(element=STRING)),
+        Field(py="args", spec=ListOf(element=STRING)),
+        Field(py="command", spec=ListOf(element=STRING)),
         Field(
-            py="env",
-            tf="env",
-            spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnv)),
+            py="env", spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnv))
         ),
         Field(
             py="env_from",
-            tf="env_from",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerEnvFrom)),
         ),
-        Field(py="image", tf="image", spec=STRING),
-        Field(py="image_pull_policy", tf="image_pull_policy", spec=STRING),
-        Field(
-            py="lifecycle",
-            tf="lifecycle",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecycle),
-        ),
+        Field(py="image", spec=STRING),
+        Field(py="image_pull_policy", spec=STRING),
+        Field(py="lifecycle", spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLifecycle)),
         Field(
             py="liveness_probe",
-            tf="liveness_probe",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerLivenessProbe),
         ),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
         Field(
             py="port",
-            tf="port",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerPort)),
         ),
         Field(
             py="readiness_probe",
-            tf="readiness_probe",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerReadinessProbe),
         ),
-        Field(
-            py="resources",
-            tf="resources",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerResources),
-        ),
-        Field(py="restart_policy", tf="restart_policy", spec=STRING),
+        Field(py="resources", spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerResources)),
+        Field(py="restart_policy", spec=STRING),
         Field(
             py="security_context",
-            tf="security_context",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerSecurityContext),
         ),
         Field(
             py="startup_probe",
-            tf="startup_probe",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecContainerStartupProbe),
         ),
-        Field(py="stdin", tf="stdin", spec=BOOL),
-        Field(py="stdin_once", tf="stdin_once", spec=BOOL),
-        Field(py="termination_message_path", tf="termination_message_path", spec=STRING),
-        Field(py="termination_message_policy", tf="termination_message_policy", spec=STRING),
-        Field(py="tty", tf="tty", spec=BOOL),
+        Field(py="stdin", spec=BOOL),
+        Field(py="stdin_once", spec=BOOL),
+        Field(py="termination_message_path", spec=STRING),
+        Field(py="termination_message_policy", spec=STRING),
+        Field(py="tty", spec=BOOL),
         Field(
             py="volume_device",
-            tf="volume_device",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerVolumeDevice)),
         ),
         Field(
             py="volume_mount",
-            tf="volume_mount",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecContainerVolumeMount)),
         ),
-        Field(py="working_dir", tf="working_dir", spec=STRING),
+        Field(py="working_dir", spec=STRING),
     )
 
     def __init__(
@@ -2620,8 +2524,8 @@ class DeploymentV1SpecTemplateSpecDnsConfigOption(Struct):
     """The `option` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -2637,13 +2541,12 @@ class DeploymentV1SpecTemplateSpecDnsConfig(Struct):
     """The `dns_config` block."""
 
     tf_fields = (
-        Field(py="nameservers", tf="nameservers", spec=ListOf(element=STRING)),
+        Field(py="nameservers", spec=ListOf(element=STRING)),
         Field(
             py="option",
-            tf="option",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecDnsConfigOption)),
         ),
-        Field(py="searches", tf="searches", spec=ListOf(element=STRING)),
+        Field(py="searches", spec=ListOf(element=STRING)),
     )
 
     def __init__(
@@ -2662,8 +2565,8 @@ class DeploymentV1SpecTemplateSpecHostAliases(Struct):
     """The `host_aliases` block."""
 
     tf_fields = (
-        Field(py="hostnames", tf="hostnames", spec=ListOf(element=STRING), required=True),
-        Field(py="ip", tf="ip", spec=STRING, required=True),
+        Field(py="hostnames", spec=ListOf(element=STRING), required=True),
+        Field(py="ip", spec=STRING, required=True),
     )
 
     def __init__(
@@ -2678,7 +2581,7 @@ class DeploymentV1SpecTemplateSpecHostAliases(Struct):
 class DeploymentV1SpecTemplateSpecImagePullSecrets(Struct):
     """The `image_pull_secrets` block."""
 
-    tf_fields = (Field(py="name", tf="name", spec=STRING, required=True),)
+    tf_fields = (Field(py="name", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -2692,9 +2595,9 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromConfigMapKeyRef(Struc
     """The `config_map_key_ref` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="key", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -2711,8 +2614,8 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromFieldRef(Struct):
     """The `field_ref` block."""
 
     tf_fields = (
-        Field(py="api_version", tf="api_version", spec=STRING),
-        Field(py="field_path", tf="field_path", spec=STRING),
+        Field(py="api_version", spec=STRING),
+        Field(py="field_path", spec=STRING),
     )
 
     def __init__(
@@ -2728,9 +2631,9 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromResourceFieldRef(Stru
     """The `resource_field_ref` block."""
 
     tf_fields = (
-        Field(py="container_name", tf="container_name", spec=STRING),
-        Field(py="divisor", tf="divisor", spec=STRING),
-        Field(py="resource", tf="resource", spec=STRING, required=True),
+        Field(py="container_name", spec=STRING),
+        Field(py="divisor", spec=STRING),
+        Field(py="resource", spec=STRING, required=True),
     )
 
     def __init__(
@@ -2747,9 +2650,9 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromSecretKeyRef(Struct):
     """The `secret_key_ref` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="key", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -2768,26 +2671,22 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFrom(Struct):
     tf_fields = (
         Field(
             py="config_map_key_ref",
-            tf="config_map_key_ref",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecInitContainerEnvValueFromConfigMapKeyRef
             ),
         ),
         Field(
             py="field_ref",
-            tf="field_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerEnvValueFromFieldRef),
         ),
         Field(
             py="resource_field_ref",
-            tf="resource_field_ref",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecInitContainerEnvValueFromResourceFieldRef
             ),
         ),
         Field(
             py="secret_key_ref",
-            tf="secret_key_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerEnvValueFromSecretKeyRef),
         ),
     )
@@ -2820,11 +2719,10 @@ class DeploymentV1SpecTemplateSpecInitContainerEnv(Struct):
     """The `env` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
         Field(
             py="value_from",
-            tf="value_from",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerEnvValueFrom),
         ),
     )
@@ -2845,8 +2743,8 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvFromConfigMapRef(Struct):
     """The `config_map_ref` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -2862,8 +2760,8 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvFromSecretRef(Struct):
     """The `secret_ref` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -2881,13 +2779,11 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvFrom(Struct):
     tf_fields = (
         Field(
             py="config_map_ref",
-            tf="config_map_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerEnvFromConfigMapRef),
         ),
-        Field(py="prefix", tf="prefix", spec=STRING),
+        Field(py="prefix", spec=STRING),
         Field(
             py="secret_ref",
-            tf="secret_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerEnvFromSecretRef),
         ),
     )
@@ -2909,7 +2805,7 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvFrom(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -2923,8 +2819,8 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartHttpGetHttpHead
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -2940,19 +2836,18 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartHttpGet(Struct)
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -2975,7 +2870,7 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartHttpGet(Struct)
 class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -2991,19 +2886,16 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStart(Struct):
     tf_fields = (
         Field(
             py="exec",
-            tf="exec",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartExec),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartHttpGet
             ),
         ),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartTcpSocket
@@ -3033,7 +2925,7 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStart(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -3047,8 +2939,8 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopHttpGetHttpHeader
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -3064,19 +2956,18 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -3099,7 +2990,7 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -3115,17 +3006,14 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStop(Struct):
     tf_fields = (
         Field(
             py="exec",
-            tf="exec",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopExec),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopHttpGet),
         ),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopTcpSocket
@@ -3158,14 +3046,12 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecycle(Struct):
     tf_fields = (
         Field(
             py="post_start",
-            tf="post_start",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStart)
             ),
         ),
         Field(
             py="pre_stop",
-            tf="pre_stop",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStop)
             ),
@@ -3188,7 +3074,7 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecycle(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -3202,8 +3088,8 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeGrpc(Struct):
     """The `grpc` block."""
 
     tf_fields = (
-        Field(py="port", tf="port", spec=NUMBER, required=True),
-        Field(py="service", tf="service", spec=STRING),
+        Field(py="port", spec=NUMBER, required=True),
+        Field(py="service", spec=STRING),
     )
 
     def __init__(
@@ -3219,8 +3105,8 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeHttpGetHttpHeader(St
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -3236,19 +3122,18 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerLivenessProbeHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -3271,7 +3156,7 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -3287,35 +3172,31 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbe(Struct):
     tf_fields = (
         Field(
             py="exec",
-            tf="exec",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLivenessProbeExec),
         ),
-        Field(py="failure_threshold", tf="failure_threshold", spec=NUMBER),
+        Field(py="failure_threshold", spec=NUMBER),
         Field(
             py="grpc",
-            tf="grpc",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLivenessProbeGrpc)
             ),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLivenessProbeHttpGet),
         ),
-        Field(py="initial_delay_seconds", tf="initial_delay_seconds", spec=NUMBER),
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER),
-        Field(py="success_threshold", tf="success_threshold", spec=NUMBER),
+        Field(py="initial_delay_seconds", spec=NUMBER),
+        Field(py="period_seconds", spec=NUMBER),
+        Field(py="success_threshold", spec=NUMBER),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerLivenessProbeTcpSocket
                 )
             ),
         ),
-        Field(py="timeout_seconds", tf="timeout_seconds", spec=NUMBER),
+        Field(py="timeout_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -3358,11 +3239,11 @@ class DeploymentV1SpecTemplateSpecInitContainerPort(Struct):
     """The `port` block."""
 
     tf_fields = (
-        Field(py="container_port", tf="container_port", spec=NUMBER, required=True),
-        Field(py="host_ip", tf="host_ip", spec=STRING),
-        Field(py="host_port", tf="host_port", spec=NUMBER),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="protocol", tf="protocol", spec=STRING),
+        Field(py="container_port", spec=NUMBER, required=True),
+        Field(py="host_ip", spec=STRING),
+        Field(py="host_port", spec=NUMBER),
+        Field(py="name", spec=STRING),
+        Field(py="protocol", spec=STRING),
     )
 
     def __init__(
@@ -3386,7 +3267,7 @@ class DeploymentV1SpecTemplateSpecInitContainerPort(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -3400,8 +3281,8 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeGrpc(Struct):
     """The `grpc` block."""
 
     tf_fields = (
-        Field(py="port", tf="port", spec=NUMBER, required=True),
-        Field(py="service", tf="service", spec=STRING),
+        Field(py="port", spec=NUMBER, required=True),
+        Field(py="service", spec=STRING),
     )
 
     def __init__(
@@ -3417,8 +3298,8 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeHttpGetHttpHeader(S
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -3434,19 +3315,18 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerReadinessProbeHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -3469,7 +3349,7 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -3485,35 +3365,31 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbe(Struct):
     tf_fields = (
         Field(
             py="exec",
-            tf="exec",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerReadinessProbeExec),
         ),
-        Field(py="failure_threshold", tf="failure_threshold", spec=NUMBER),
+        Field(py="failure_threshold", spec=NUMBER),
         Field(
             py="grpc",
-            tf="grpc",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerReadinessProbeGrpc)
             ),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerReadinessProbeHttpGet),
         ),
-        Field(py="initial_delay_seconds", tf="initial_delay_seconds", spec=NUMBER),
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER),
-        Field(py="success_threshold", tf="success_threshold", spec=NUMBER),
+        Field(py="initial_delay_seconds", spec=NUMBER),
+        Field(py="period_seconds", spec=NUMBER),
+        Field(py="success_threshold", spec=NUMBER),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerReadinessProbeTcpSocket
                 )
             ),
         ),
-        Field(py="timeout_seconds", tf="timeout_seconds", spec=NUMBER),
+        Field(py="timeout_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -3556,8 +3432,8 @@ class DeploymentV1SpecTemplateSpecInitContainerResources(Struct):
     """The `resources` block."""
 
     tf_fields = (
-        Field(py="limits", tf="limits", spec=MapOf(element=STRING)),
-        Field(py="requests", tf="requests", spec=MapOf(element=STRING)),
+        Field(py="limits", spec=MapOf(element=STRING)),
+        Field(py="requests", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -3573,8 +3449,8 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContextCapabilities(Struc
     """The `capabilities` block."""
 
     tf_fields = (
-        Field(py="add", tf="add", spec=ListOf(element=STRING)),
-        Field(py="drop", tf="drop", spec=ListOf(element=STRING)),
+        Field(py="add", spec=ListOf(element=STRING)),
+        Field(py="drop", spec=ListOf(element=STRING)),
     )
 
     def __init__(
@@ -3590,10 +3466,10 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContextSeLinuxOptions(Str
     """The `se_linux_options` block."""
 
     tf_fields = (
-        Field(py="level", tf="level", spec=STRING),
-        Field(py="role", tf="role", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
-        Field(py="user", tf="user", spec=STRING),
+        Field(py="level", spec=STRING),
+        Field(py="role", spec=STRING),
+        Field(py="type", spec=STRING),
+        Field(py="user", spec=STRING),
     )
 
     def __init__(
@@ -3611,8 +3487,8 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContextSeccompProfile(Str
     """The `seccomp_profile` block."""
 
     tf_fields = (
-        Field(py="localhost_profile", tf="localhost_profile", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
+        Field(py="localhost_profile", spec=STRING),
+        Field(py="type", spec=STRING),
     )
 
     def __init__(
@@ -3628,29 +3504,26 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContext(Struct):
     """The `security_context` block."""
 
     tf_fields = (
-        Field(py="allow_privilege_escalation", tf="allow_privilege_escalation", spec=BOOL),
+        Field(py="allow_privilege_escalation", spec=BOOL),
         Field(
             py="capabilities",
-            tf="capabilities",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecInitContainerSecurityContextCapabilities
             ),
         ),
-        Field(py="privileged", tf="privileged", spec=BOOL),
-        Field(py="read_only_root_filesystem", tf="read_only_root_filesystem", spec=BOOL),
-        Field(py="run_as_group", tf="run_as_group", spec=STRING),
-        Field(py="run_as_non_root", tf="run_as_non_root", spec=BOOL),
-        Field(py="run_as_user", tf="run_as_user", spec=STRING),
+        Field(py="privileged", spec=BOOL),
+        Field(py="read_only_root_filesystem", spec=BOOL),
+        Field(py="run_as_group", spec=STRING),
+        Field(py="run_as_non_root", spec=BOOL),
+        Field(py="run_as_user", spec=STRING),
         Field(
             py="se_linux_options",
-            tf="se_linux_options",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecInitContainerSecurityContextSeLinuxOptions
             ),
         ),
         Field(
             py="seccomp_profile",
-            tf="seccomp_profile",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecInitContainerSecurityContextSeccompProfile
             ),
@@ -3692,7 +3565,7 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContext(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerStartupProbeExec(Struct):
     """The `exec` block."""
 
-    tf_fields = (Field(py="command", tf="command", spec=ListOf(element=STRING)),)
+    tf_fields = (Field(py="command", spec=ListOf(element=STRING)),)
 
     def __init__(
         self,
@@ -3706,8 +3579,8 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeGrpc(Struct):
     """The `grpc` block."""
 
     tf_fields = (
-        Field(py="port", tf="port", spec=NUMBER, required=True),
-        Field(py="service", tf="service", spec=STRING),
+        Field(py="port", spec=NUMBER, required=True),
+        Field(py="service", spec=STRING),
     )
 
     def __init__(
@@ -3723,8 +3596,8 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeHttpGetHttpHeader(Str
     """The `http_header` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -3740,19 +3613,18 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeHttpGet(Struct):
     """The `http_get` block."""
 
     tf_fields = (
-        Field(py="host", tf="host", spec=STRING),
+        Field(py="host", spec=STRING),
         Field(
             py="http_header",
-            tf="http_header",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerStartupProbeHttpGetHttpHeader
                 )
             ),
         ),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="port", tf="port", spec=STRING),
-        Field(py="scheme", tf="scheme", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="port", spec=STRING),
+        Field(py="scheme", spec=STRING),
     )
 
     def __init__(
@@ -3775,7 +3647,7 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeHttpGet(Struct):
 class DeploymentV1SpecTemplateSpecInitContainerStartupProbeTcpSocket(Struct):
     """The `tcp_socket` block."""
 
-    tf_fields = (Field(py="port", tf="port", spec=STRING, required=True),)
+    tf_fields = (Field(py="port", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -3791,35 +3663,31 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbe(Struct):
     tf_fields = (
         Field(
             py="exec",
-            tf="exec",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerStartupProbeExec),
         ),
-        Field(py="failure_threshold", tf="failure_threshold", spec=NUMBER),
+        Field(py="failure_threshold", spec=NUMBER),
         Field(
             py="grpc",
-            tf="grpc",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerStartupProbeGrpc)
             ),
         ),
         Field(
             py="http_get",
-            tf="http_get",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerStartupProbeHttpGet),
         ),
-        Field(py="initial_delay_seconds", tf="initial_delay_seconds", spec=NUMBER),
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER),
-        Field(py="success_threshold", tf="success_threshold", spec=NUMBER),
+        Field(py="initial_delay_seconds", spec=NUMBER),
+        Field(py="period_seconds", spec=NUMBER),
+        Field(py="success_threshold", spec=NUMBER),
         Field(
             py="tcp_socket",
-            tf="tcp_socket",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecInitContainerStartupProbeTcpSocket
                 )
             ),
         ),
-        Field(py="timeout_seconds", tf="timeout_seconds", spec=NUMBER),
+        Field(py="timeout_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -3862,8 +3730,8 @@ class DeploymentV1SpecTemplateSpecInitContainerVolumeDevice(Struct):
     """The `volume_device` block."""
 
     tf_fields = (
-        Field(py="device_path", tf="device_path", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="device_path", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
     )
 
     def __init__(
@@ -3879,12 +3747,12 @@ class DeploymentV1SpecTemplateSpecInitContainerVolumeMount(Struct):
     """The `volume_mount` block."""
 
     tf_fields = (
-        Field(py="mount_path", tf="mount_path", spec=STRING, required=True),
-        Field(py="mount_propagation", tf="mount_propagation", spec=STRING),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="sub_path", tf="sub_path", spec=STRING),
-        Field(py="sub_path_expr", tf="sub_path_expr", spec=STRING),
+        Field(py="mount_path", spec=STRING, required=True),
+        Field(py="mount_propagation", spec=STRING),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="read_only", spec=BOOL),
+        Field(py="sub_path", spec=STRING),
+        Field(py="sub_path_expr", spec=STRING),
     )
 
     def __init__(
@@ -3911,77 +3779,64 @@ class DeploymentV1SpecTemplateSpecInitContainer(Struct):
     """The `init_container` block."""
 
     tf_fields = (
-        Field(py="args", tf="args", spec=ListOf(element=STRING)),
-        Field(py="command", tf="command", spec=ListOf(element=STRING)),
+        Field(py="args", spec=ListOf(element=STRING)),
+        Field(py="command", spec=ListOf(element=STRING)),
         Field(
             py="env",
-            tf="env",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerEnv)),
         ),
         Field(
             py="env_from",
-            tf="env_from",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerEnvFrom)),
         ),
-        Field(py="image", tf="image", spec=STRING),
-        Field(py="image_pull_policy", tf="image_pull_policy", spec=STRING),
+        Field(py="image", spec=STRING),
+        Field(py="image_pull_policy", spec=STRING),
         Field(
-            py="lifecycle",
-            tf="lifecycle",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLifecycle),
+            py="lifecycle", spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLifecycle)
         ),
         Field(
             py="liveness_probe",
-            tf="liveness_probe",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerLivenessProbe),
         ),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
         Field(
             py="port",
-            tf="port",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerPort)),
         ),
         Field(
             py="readiness_probe",
-            tf="readiness_probe",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerReadinessProbe),
         ),
         Field(
-            py="resources",
-            tf="resources",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerResources),
+            py="resources", spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerResources)
         ),
-        Field(py="restart_policy", tf="restart_policy", spec=STRING),
+        Field(py="restart_policy", spec=STRING),
         Field(
             py="security_context",
-            tf="security_context",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerSecurityContext),
         ),
         Field(
             py="startup_probe",
-            tf="startup_probe",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerStartupProbe),
         ),
-        Field(py="stdin", tf="stdin", spec=BOOL),
-        Field(py="stdin_once", tf="stdin_once", spec=BOOL),
-        Field(py="termination_message_path", tf="termination_message_path", spec=STRING),
-        Field(py="termination_message_policy", tf="termination_message_policy", spec=STRING),
-        Field(py="tty", tf="tty", spec=BOOL),
+        Field(py="stdin", spec=BOOL),
+        Field(py="stdin_once", spec=BOOL),
+        Field(py="termination_message_path", spec=STRING),
+        Field(py="termination_message_policy", spec=STRING),
+        Field(py="tty", spec=BOOL),
         Field(
             py="volume_device",
-            tf="volume_device",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerVolumeDevice)
             ),
         ),
         Field(
             py="volume_mount",
-            tf="volume_mount",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainerVolumeMount)
             ),
         ),
-        Field(py="working_dir", tf="working_dir", spec=STRING),
+        Field(py="working_dir", spec=STRING),
     )
 
     def __init__(
@@ -4063,7 +3918,7 @@ class DeploymentV1SpecTemplateSpecInitContainer(Struct):
 class DeploymentV1SpecTemplateSpecOs(Struct):
     """The `os` block."""
 
-    tf_fields = (Field(py="name", tf="name", spec=STRING, required=True),)
+    tf_fields = (Field(py="name", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -4076,7 +3931,7 @@ class DeploymentV1SpecTemplateSpecOs(Struct):
 class DeploymentV1SpecTemplateSpecReadinessGate(Struct):
     """The `readiness_gate` block."""
 
-    tf_fields = (Field(py="condition_type", tf="condition_type", spec=STRING, required=True),)
+    tf_fields = (Field(py="condition_type", spec=STRING, required=True),)
 
     def __init__(
         self,
@@ -4090,10 +3945,10 @@ class DeploymentV1SpecTemplateSpecSecurityContextSeLinuxOptions(Struct):
     """The `se_linux_options` block."""
 
     tf_fields = (
-        Field(py="level", tf="level", spec=STRING),
-        Field(py="role", tf="role", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
-        Field(py="user", tf="user", spec=STRING),
+        Field(py="level", spec=STRING),
+        Field(py="role", spec=STRING),
+        Field(py="type", spec=STRING),
+        Field(py="user", spec=STRING),
     )
 
     def __init__(
@@ -4111,8 +3966,8 @@ class DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile(Struct):
     """The `seccomp_profile` block."""
 
     tf_fields = (
-        Field(py="localhost_profile", tf="localhost_profile", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
+        Field(py="localhost_profile", spec=STRING),
+        Field(py="type", spec=STRING),
     )
 
     def __init__(
@@ -4128,8 +3983,8 @@ class DeploymentV1SpecTemplateSpecSecurityContextSysctl(Struct):
     """The `sysctl` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="value", spec=STRING, required=True),
     )
 
     def __init__(
@@ -4145,10 +4000,10 @@ class DeploymentV1SpecTemplateSpecSecurityContextWindowsOptions(Struct):
     """The `windows_options` block."""
 
     tf_fields = (
-        Field(py="gmsa_credential_spec", tf="gmsa_credential_spec", spec=STRING),
-        Field(py="gmsa_credential_spec_name", tf="gmsa_credential_spec_name", spec=STRING),
-        Field(py="host_process", tf="host_process", spec=BOOL),
-        Field(py="run_as_username", tf="run_as_username", spec=STRING),
+        Field(py="gmsa_credential_spec", spec=STRING),
+        Field(py="gmsa_credential_spec_name", spec=STRING),
+        Field(py="host_process", spec=BOOL),
+        Field(py="run_as_username", spec=STRING),
     )
 
     def __init__(
@@ -4171,34 +4026,26 @@ class DeploymentV1SpecTemplateSpecSecurityContext(Struct):
     """The `security_context` block."""
 
     tf_fields = (
-        Field(py="fs_group", tf="fs_group", spec=STRING),
-        Field(py="fs_group_change_policy", tf="fs_group_change_policy", spec=STRING),
-        Field(py="run_as_group", tf="run_as_group", spec=STRING),
-        Field(py="run_as_non_root", tf="run_as_non_root", spec=BOOL),
-        Field(py="run_as_user", tf="run_as_user", spec=STRING),
+        Field(py="fs_group", spec=STRING),
+        Field(py="fs_group_change_policy", spec=STRING),
+        Field(py="run_as_group", spec=STRING),
+        Field(py="run_as_non_root", spec=BOOL),
+        Field(py="run_as_user", spec=STRING),
         Field(
             py="se_linux_options",
-            tf="se_linux_options",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecSecurityContextSeLinuxOptions),
         ),
         Field(
             py="seccomp_profile",
-            tf="seccomp_profile",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile),
         ),
-        Field(
-            py="supplemental_groups",
-            tf="supplemental_groups",
-            spec=ListOf(element=NUMBER, kind="set"),
-        ),
+        Field(py="supplemental_groups", spec=ListOf(element=NUMBER, kind="set")),
         Field(
             py="sysctl",
-            tf="sysctl",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecSecurityContextSysctl)),
         ),
         Field(
             py="windows_options",
-            tf="windows_options",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecSecurityContextWindowsOptions),
         ),
     )
@@ -4243,11 +4090,11 @@ class DeploymentV1SpecTemplateSpecToleration(Struct):
     """The `toleration` block."""
 
     tf_fields = (
-        Field(py="effect", tf="effect", spec=STRING),
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="toleration_seconds", tf="toleration_seconds", spec=STRING),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="effect", spec=STRING),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="toleration_seconds", spec=STRING),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -4272,9 +4119,9 @@ class DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelectorMatchExpr
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -4293,14 +4140,13 @@ class DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelector(Struct):
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -4323,22 +4169,19 @@ class DeploymentV1SpecTemplateSpecTopologySpreadConstraint(Struct):
     tf_fields = (
         Field(
             py="label_selector",
-            tf="label_selector",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelector
                 )
             ),
         ),
-        Field(
-            py="match_label_keys", tf="match_label_keys", spec=ListOf(element=STRING, kind="set")
-        ),
-        Field(py="max_skew", tf="max_skew", spec=NUMBER),
-        Field(py="min_domains", tf="min_domains", spec=NUMBER),
-        Field(py="node_affinity_policy", tf="node_affinity_policy", spec=STRING),
-        Field(py="node_taints_policy", tf="node_taints_policy", spec=STRING),
-        Field(py="topology_key", tf="topology_key", spec=STRING),
-        Field(py="when_unsatisfiable", tf="when_unsatisfiable", spec=STRING),
+        Field(py="match_label_keys", spec=ListOf(element=STRING, kind="set")),
+        Field(py="max_skew", spec=NUMBER),
+        Field(py="min_domains", spec=NUMBER),
+        Field(py="node_affinity_policy", spec=STRING),
+        Field(py="node_taints_policy", spec=STRING),
+        Field(py="topology_key", spec=STRING),
+        Field(py="when_unsatisfiable", spec=STRING),
     )
 
     def __init__(
@@ -4373,10 +4216,10 @@ class DeploymentV1SpecTemplateSpecVolumeAwsElasticBlockStore(Struct):
     """The `aws_elastic_block_store` block."""
 
     tf_fields = (
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="partition", tf="partition", spec=NUMBER),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="volume_id", tf="volume_id", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="partition", spec=NUMBER),
+        Field(py="read_only", spec=BOOL),
+        Field(py="volume_id", spec=STRING, required=True),
     )
 
     def __init__(
@@ -4396,12 +4239,12 @@ class DeploymentV1SpecTemplateSpecVolumeAzureDisk(Struct):
     """The `azure_disk` block."""
 
     tf_fields = (
-        Field(py="caching_mode", tf="caching_mode", spec=STRING, required=True),
-        Field(py="data_disk_uri", tf="data_disk_uri", spec=STRING, required=True),
-        Field(py="disk_name", tf="disk_name", spec=STRING, required=True),
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="kind", tf="kind", spec=STRING),
-        Field(py="read_only", tf="read_only", spec=BOOL),
+        Field(py="caching_mode", spec=STRING, required=True),
+        Field(py="data_disk_uri", spec=STRING, required=True),
+        Field(py="disk_name", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="kind", spec=STRING),
+        Field(py="read_only", spec=BOOL),
     )
 
     def __init__(
@@ -4428,10 +4271,10 @@ class DeploymentV1SpecTemplateSpecVolumeAzureFile(Struct):
     """The `azure_file` block."""
 
     tf_fields = (
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="secret_name", tf="secret_name", spec=STRING, required=True),
-        Field(py="secret_namespace", tf="secret_namespace", spec=STRING),
-        Field(py="share_name", tf="share_name", spec=STRING, required=True),
+        Field(py="read_only", spec=BOOL),
+        Field(py="secret_name", spec=STRING, required=True),
+        Field(py="secret_namespace", spec=STRING),
+        Field(py="share_name", spec=STRING, required=True),
     )
 
     def __init__(
@@ -4454,8 +4297,8 @@ class DeploymentV1SpecTemplateSpecVolumeCephFsSecretRef(Struct):
     """The `secret_ref` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
     )
 
     def __init__(
@@ -4471,16 +4314,14 @@ class DeploymentV1SpecTemplateSpecVolumeCephFs(Struct):
     """The `ceph_fs` block."""
 
     tf_fields = (
-        Field(py="monitors", tf="monitors", spec=ListOf(element=STRING, kind="set"), required=True),
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="secret_file", tf="secret_file", spec=STRING),
+        Field(py="monitors", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="path", spec=STRING),
+        Field(py="read_only", spec=BOOL),
+        Field(py="secret_file", spec=STRING),
         Field(
-            py="secret_ref",
-            tf="secret_ref",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCephFsSecretRef),
+            py="secret_ref", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCephFsSecretRef)
         ),
-        Field(py="user", tf="user", spec=STRING),
+        Field(py="user", spec=STRING),
     )
 
     def __init__(
@@ -4509,9 +4350,9 @@ class DeploymentV1SpecTemplateSpecVolumeCinder(Struct):
     """The `cinder` block."""
 
     tf_fields = (
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="volume_id", tf="volume_id", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="read_only", spec=BOOL),
+        Field(py="volume_id", spec=STRING, required=True),
     )
 
     def __init__(
@@ -4528,9 +4369,9 @@ class DeploymentV1SpecTemplateSpecVolumeConfigMapItems(Struct):
     """The `items` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="mode", tf="mode", spec=STRING),
-        Field(py="path", tf="path", spec=STRING),
+        Field(py="key", spec=STRING),
+        Field(py="mode", spec=STRING),
+        Field(py="path", spec=STRING),
     )
 
     def __init__(
@@ -4547,14 +4388,13 @@ class DeploymentV1SpecTemplateSpecVolumeConfigMap(Struct):
     """The `config_map` block."""
 
     tf_fields = (
-        Field(py="default_mode", tf="default_mode", spec=STRING),
+        Field(py="default_mode", spec=STRING),
         Field(
             py="items",
-            tf="items",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeConfigMapItems)),
         ),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="name", spec=STRING),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -4573,7 +4413,7 @@ class DeploymentV1SpecTemplateSpecVolumeConfigMap(Struct):
 class DeploymentV1SpecTemplateSpecVolumeCsiNodePublishSecretRef(Struct):
     """The `node_publish_secret_ref` block."""
 
-    tf_fields = (Field(py="name", tf="name", spec=STRING),)
+    tf_fields = (Field(py="name", spec=STRING),)
 
     def __init__(
         self,
@@ -4587,15 +4427,14 @@ class DeploymentV1SpecTemplateSpecVolumeCsi(Struct):
     """The `csi` block."""
 
     tf_fields = (
-        Field(py="driver", tf="driver", spec=STRING, required=True),
-        Field(py="fs_type", tf="fs_type", spec=STRING),
+        Field(py="driver", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
         Field(
             py="node_publish_secret_ref",
-            tf="node_publish_secret_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCsiNodePublishSecretRef),
         ),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="volume_attributes", tf="volume_attributes", spec=MapOf(element=STRING)),
+        Field(py="read_only", spec=BOOL),
+        Field(py="volume_attributes", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -4622,8 +4461,8 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApiItemsFieldRef(Struct):
     """The `field_ref` block."""
 
     tf_fields = (
-        Field(py="api_version", tf="api_version", spec=STRING),
-        Field(py="field_path", tf="field_path", spec=STRING),
+        Field(py="api_version", spec=STRING),
+        Field(py="field_path", spec=STRING),
     )
 
     def __init__(
@@ -4639,9 +4478,9 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApiItemsResourceFieldRef(Struct)
     """The `resource_field_ref` block."""
 
     tf_fields = (
-        Field(py="container_name", tf="container_name", spec=STRING, required=True),
-        Field(py="divisor", tf="divisor", spec=STRING),
-        Field(py="resource", tf="resource", spec=STRING, required=True),
+        Field(py="container_name", spec=STRING, required=True),
+        Field(py="divisor", spec=STRING),
+        Field(py="resource", spec=STRING, required=True),
     )
 
     def __init__(
@@ -4660,15 +4499,13 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApiItems(Struct):
     tf_fields = (
         Field(
             py="field_ref",
-            tf="field_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeDownwardApiItemsFieldRef),
             required=True,
         ),
-        Field(py="mode", tf="mode", spec=STRING),
-        Field(py="path", tf="path", spec=STRING, required=True),
+        Field(py="mode", spec=STRING),
+        Field(py="path", spec=STRING, required=True),
         Field(
             py="resource_field_ref",
-            tf="resource_field_ref",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeDownwardApiItemsResourceFieldRef
             ),
@@ -4694,10 +4531,9 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApi(Struct):
     """The `downward_api` block."""
 
     tf_fields = (
-        Field(py="default_mode", tf="default_mode", spec=STRING),
+        Field(py="default_mode", spec=STRING),
         Field(
             py="items",
-            tf="items",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeDownwardApiItems)
             ),
@@ -4719,8 +4555,8 @@ class DeploymentV1SpecTemplateSpecVolumeEmptyDir(Struct):
     """The `empty_dir` block."""
 
     tf_fields = (
-        Field(py="medium", tf="medium", spec=STRING),
-        Field(py="size_limit", tf="size_limit", spec=STRING),
+        Field(py="medium", spec=STRING),
+        Field(py="size_limit", spec=STRING),
     )
 
     def __init__(
@@ -4736,8 +4572,8 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateMetadata(Str
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -4753,8 +4589,8 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecResource
     """The `resources` block."""
 
     tf_fields = (
-        Field(py="limits", tf="limits", spec=MapOf(element=STRING)),
-        Field(py="requests", tf="requests", spec=MapOf(element=STRING)),
+        Field(py="limits", spec=MapOf(element=STRING)),
+        Field(py="requests", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -4772,9 +4608,9 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecSelector
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -4793,14 +4629,13 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecSelector
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -4821,15 +4656,9 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpec(Struct)
     """The `spec` block."""
 
     tf_fields = (
-        Field(
-            py="access_modes",
-            tf="access_modes",
-            spec=ListOf(element=STRING, kind="set"),
-            required=True,
-        ),
+        Field(py="access_modes", spec=ListOf(element=STRING, kind="set"), required=True),
         Field(
             py="resources",
-            tf="resources",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecResources
             ),
@@ -4837,14 +4666,13 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpec(Struct)
         ),
         Field(
             py="selector",
-            tf="selector",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecSelector
             ),
         ),
-        Field(py="storage_class_name", tf="storage_class_name", spec=STRING),
-        Field(py="volume_mode", tf="volume_mode", spec=STRING),
-        Field(py="volume_name", tf="volume_name", spec=STRING),
+        Field(py="storage_class_name", spec=STRING),
+        Field(py="volume_mode", spec=STRING),
+        Field(py="volume_name", spec=STRING),
     )
 
     def __init__(
@@ -4876,14 +4704,12 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplate(Struct):
     tf_fields = (
         Field(
             py="metadata",
-            tf="metadata",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateMetadata
             ),
         ),
         Field(
             py="spec",
-            tf="spec",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpec
             ),
@@ -4909,7 +4735,6 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeral(Struct):
     tf_fields = (
         Field(
             py="volume_claim_template",
-            tf="volume_claim_template",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplate),
             required=True,
         ),
@@ -4928,15 +4753,10 @@ class DeploymentV1SpecTemplateSpecVolumeFc(Struct):
     """The `fc` block."""
 
     tf_fields = (
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="lun", tf="lun", spec=NUMBER, required=True),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(
-            py="target_ww_ns",
-            tf="target_ww_ns",
-            spec=ListOf(element=STRING, kind="set"),
-            required=True,
-        ),
+        Field(py="fs_type", spec=STRING),
+        Field(py="lun", spec=NUMBER, required=True),
+        Field(py="read_only", spec=BOOL),
+        Field(py="target_ww_ns", spec=ListOf(element=STRING, kind="set"), required=True),
     )
 
     def __init__(
@@ -4954,8 +4774,8 @@ class DeploymentV1SpecTemplateSpecVolumeFlexVolumeSecretRef(Struct):
     """The `secret_ref` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
     )
 
     def __init__(
@@ -4971,13 +4791,12 @@ class DeploymentV1SpecTemplateSpecVolumeFlexVolume(Struct):
     """The `flex_volume` block."""
 
     tf_fields = (
-        Field(py="driver", tf="driver", spec=STRING, required=True),
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="options", tf="options", spec=MapOf(element=STRING)),
-        Field(py="read_only", tf="read_only", spec=BOOL),
+        Field(py="driver", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="options", spec=MapOf(element=STRING)),
+        Field(py="read_only", spec=BOOL),
         Field(
             py="secret_ref",
-            tf="secret_ref",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeFlexVolumeSecretRef),
         ),
     )
@@ -5006,8 +4825,8 @@ class DeploymentV1SpecTemplateSpecVolumeFlocker(Struct):
     """The `flocker` block."""
 
     tf_fields = (
-        Field(py="dataset_name", tf="dataset_name", spec=STRING),
-        Field(py="dataset_uuid", tf="dataset_uuid", spec=STRING),
+        Field(py="dataset_name", spec=STRING),
+        Field(py="dataset_uuid", spec=STRING),
     )
 
     def __init__(
@@ -5023,10 +4842,10 @@ class DeploymentV1SpecTemplateSpecVolumeGcePersistentDisk(Struct):
     """The `gce_persistent_disk` block."""
 
     tf_fields = (
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="partition", tf="partition", spec=NUMBER),
-        Field(py="pd_name", tf="pd_name", spec=STRING, required=True),
-        Field(py="read_only", tf="read_only", spec=BOOL),
+        Field(py="fs_type", spec=STRING),
+        Field(py="partition", spec=NUMBER),
+        Field(py="pd_name", spec=STRING, required=True),
+        Field(py="read_only", spec=BOOL),
     )
 
     def __init__(
@@ -5044,9 +4863,9 @@ class DeploymentV1SpecTemplateSpecVolumeGitRepo(Struct):
     """The `git_repo` block."""
 
     tf_fields = (
-        Field(py="directory", tf="directory", spec=STRING),
-        Field(py="repository", tf="repository", spec=STRING),
-        Field(py="revision", tf="revision", spec=STRING),
+        Field(py="directory", spec=STRING),
+        Field(py="repository", spec=STRING),
+        Field(py="revision", spec=STRING),
     )
 
     def __init__(
@@ -5063,9 +4882,9 @@ class DeploymentV1SpecTemplateSpecVolumeGlusterfs(Struct):
     """The `glusterfs` block."""
 
     tf_fields = (
-        Field(py="endpoints_name", tf="endpoints_name", spec=STRING, required=True),
-        Field(py="path", tf="path", spec=STRING, required=True),
-        Field(py="read_only", tf="read_only", spec=BOOL),
+        Field(py="endpoints_name", spec=STRING, required=True),
+        Field(py="path", spec=STRING, required=True),
+        Field(py="read_only", spec=BOOL),
     )
 
     def __init__(
@@ -5082,8 +4901,8 @@ class DeploymentV1SpecTemplateSpecVolumeHostPath(Struct):
     """The `host_path` block."""
 
     tf_fields = (
-        Field(py="path", tf="path", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
+        Field(py="path", spec=STRING),
+        Field(py="type", spec=STRING),
     )
 
     def __init__(
@@ -5099,12 +4918,12 @@ class DeploymentV1SpecTemplateSpecVolumeIscsi(Struct):
     """The `iscsi` block."""
 
     tf_fields = (
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="iqn", tf="iqn", spec=STRING, required=True),
-        Field(py="iscsi_interface", tf="iscsi_interface", spec=STRING),
-        Field(py="lun", tf="lun", spec=NUMBER),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="target_portal", tf="target_portal", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="iqn", spec=STRING, required=True),
+        Field(py="iscsi_interface", spec=STRING),
+        Field(py="lun", spec=NUMBER),
+        Field(py="read_only", spec=BOOL),
+        Field(py="target_portal", spec=STRING, required=True),
     )
 
     def __init__(
@@ -5130,7 +4949,7 @@ class DeploymentV1SpecTemplateSpecVolumeIscsi(Struct):
 class DeploymentV1SpecTemplateSpecVolumeLocal(Struct):
     """The `local` block."""
 
-    tf_fields = (Field(py="path", tf="path", spec=STRING),)
+    tf_fields = (Field(py="path", spec=STRING),)
 
     def __init__(
         self,
@@ -5144,9 +4963,9 @@ class DeploymentV1SpecTemplateSpecVolumeNfs(Struct):
     """The `nfs` block."""
 
     tf_fields = (
-        Field(py="path", tf="path", spec=STRING, required=True),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="server", tf="server", spec=STRING, required=True),
+        Field(py="path", spec=STRING, required=True),
+        Field(py="read_only", spec=BOOL),
+        Field(py="server", spec=STRING, required=True),
     )
 
     def __init__(
@@ -5163,8 +4982,8 @@ class DeploymentV1SpecTemplateSpecVolumePersistentVolumeClaim(Struct):
     """The `persistent_volume_claim` block."""
 
     tf_fields = (
-        Field(py="claim_name", tf="claim_name", spec=STRING),
-        Field(py="read_only", tf="read_only", spec=BOOL),
+        Field(py="claim_name", spec=STRING),
+        Field(py="read_only", spec=BOOL),
     )
 
     def __init__(
@@ -5180,8 +4999,8 @@ class DeploymentV1SpecTemplateSpecVolumePhotonPersistentDisk(Struct):
     """The `photon_persistent_disk` block."""
 
     tf_fields = (
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="pd_id", tf="pd_id", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="pd_id", spec=STRING, required=True),
     )
 
     def __init__(
@@ -5197,9 +5016,9 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesConfigMapItems(Struct):
     """The `items` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="mode", tf="mode", spec=STRING),
-        Field(py="path", tf="path", spec=STRING),
+        Field(py="key", spec=STRING),
+        Field(py="mode", spec=STRING),
+        Field(py="path", spec=STRING),
     )
 
     def __init__(
@@ -5218,15 +5037,14 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesConfigMap(Struct):
     tf_fields = (
         Field(
             py="items",
-            tf="items",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesConfigMapItems
                 )
             ),
         ),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="name", spec=STRING),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -5247,8 +5065,8 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItemsFieldRef
     """The `field_ref` block."""
 
     tf_fields = (
-        Field(py="api_version", tf="api_version", spec=STRING),
-        Field(py="field_path", tf="field_path", spec=STRING),
+        Field(py="api_version", spec=STRING),
+        Field(py="field_path", spec=STRING),
     )
 
     def __init__(
@@ -5264,9 +5082,9 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItemsResource
     """The `resource_field_ref` block."""
 
     tf_fields = (
-        Field(py="container_name", tf="container_name", spec=STRING, required=True),
-        Field(py="divisor", tf="divisor", spec=STRING),
-        Field(py="resource", tf="resource", spec=STRING, required=True),
+        Field(py="container_name", spec=STRING, required=True),
+        Field(py="divisor", spec=STRING),
+        Field(py="resource", spec=STRING, required=True),
     )
 
     def __init__(
@@ -5285,16 +5103,14 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItems(Struct)
     tf_fields = (
         Field(
             py="field_ref",
-            tf="field_ref",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItemsFieldRef
             ),
         ),
-        Field(py="mode", tf="mode", spec=STRING),
-        Field(py="path", tf="path", spec=STRING, required=True),
+        Field(py="mode", spec=STRING),
+        Field(py="path", spec=STRING, required=True),
         Field(
             py="resource_field_ref",
-            tf="resource_field_ref",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItemsResourceFieldRef
             ),
@@ -5324,7 +5140,6 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApi(Struct):
     tf_fields = (
         Field(
             py="items",
-            tf="items",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItems
@@ -5349,9 +5164,9 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesSecretItems(Struct):
     """The `items` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="mode", tf="mode", spec=STRING),
-        Field(py="path", tf="path", spec=STRING),
+        Field(py="key", spec=STRING),
+        Field(py="mode", spec=STRING),
+        Field(py="path", spec=STRING),
     )
 
     def __init__(
@@ -5370,15 +5185,14 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesSecret(Struct):
     tf_fields = (
         Field(
             py="items",
-            tf="items",
             spec=ListOf(
                 element=StructOf(
                     struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesSecretItems
                 )
             ),
         ),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="optional", tf="optional", spec=BOOL),
+        Field(py="name", spec=STRING),
+        Field(py="optional", spec=BOOL),
     )
 
     def __init__(
@@ -5399,9 +5213,9 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesServiceAccountToken(Stru
     """The `service_account_token` block."""
 
     tf_fields = (
-        Field(py="audience", tf="audience", spec=STRING),
-        Field(py="expiration_seconds", tf="expiration_seconds", spec=NUMBER),
-        Field(py="path", tf="path", spec=STRING, required=True),
+        Field(py="audience", spec=STRING),
+        Field(py="expiration_seconds", spec=NUMBER),
+        Field(py="path", spec=STRING, required=True),
     )
 
     def __init__(
@@ -5420,26 +5234,22 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSources(Struct):
     tf_fields = (
         Field(
             py="config_map",
-            tf="config_map",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesConfigMap)
             ),
         ),
         Field(
             py="downward_api",
-            tf="downward_api",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApi),
         ),
         Field(
             py="secret",
-            tf="secret",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesSecret)
             ),
         ),
         Field(
             py="service_account_token",
-            tf="service_account_token",
             spec=StructOf(
                 struct=DeploymentV1SpecTemplateSpecVolumeProjectedSourcesServiceAccountToken
             ),
@@ -5474,10 +5284,9 @@ class DeploymentV1SpecTemplateSpecVolumeProjected(Struct):
     """The `projected` block."""
 
     tf_fields = (
-        Field(py="default_mode", tf="default_mode", spec=STRING),
+        Field(py="default_mode", spec=STRING),
         Field(
             py="sources",
-            tf="sources",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeProjectedSources)
             ),
@@ -5499,11 +5308,11 @@ class DeploymentV1SpecTemplateSpecVolumeQuobyte(Struct):
     """The `quobyte` block."""
 
     tf_fields = (
-        Field(py="group", tf="group", spec=STRING),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(py="registry", tf="registry", spec=STRING, required=True),
-        Field(py="user", tf="user", spec=STRING),
-        Field(py="volume", tf="volume", spec=STRING, required=True),
+        Field(py="group", spec=STRING),
+        Field(py="read_only", spec=BOOL),
+        Field(py="registry", spec=STRING, required=True),
+        Field(py="user", spec=STRING),
+        Field(py="volume", spec=STRING, required=True),
     )
 
     def __init__(
@@ -5524,8 +5333,8 @@ class DeploymentV1SpecTemplateSpecVolumeRbdSecretRef(Struct):
     """The `secret_ref` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
     )
 
     def __init__(
@@ -5541,22 +5350,15 @@ class DeploymentV1SpecTemplateSpecVolumeRbd(Struct):
     """The `rbd` block."""
 
     tf_fields = (
+        Field(py="ceph_monitors", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="keyring", spec=STRING),
+        Field(py="rados_user", spec=STRING),
+        Field(py="rbd_image", spec=STRING, required=True),
+        Field(py="rbd_pool", spec=STRING),
+        Field(py="read_only", spec=BOOL),
         Field(
-            py="ceph_monitors",
-            tf="ceph_monitors",
-            spec=ListOf(element=STRING, kind="set"),
-            required=True,
-        ),
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="keyring", tf="keyring", spec=STRING),
-        Field(py="rados_user", tf="rados_user", spec=STRING),
-        Field(py="rbd_image", tf="rbd_image", spec=STRING, required=True),
-        Field(py="rbd_pool", tf="rbd_pool", spec=STRING),
-        Field(py="read_only", tf="read_only", spec=BOOL),
-        Field(
-            py="secret_ref",
-            tf="secret_ref",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeRbdSecretRef),
+            py="secret_ref", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeRbdSecretRef)
         ),
     )
 
@@ -5590,9 +5392,9 @@ class DeploymentV1SpecTemplateSpecVolumeSecretItems(Struct):
     """The `items` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="mode", tf="mode", spec=STRING),
-        Field(py="path", tf="path", spec=STRING),
+        Field(py="key", spec=STRING),
+        Field(py="mode", spec=STRING),
+        Field(py="path", spec=STRING),
     )
 
     def __init__(
@@ -5609,14 +5411,13 @@ class DeploymentV1SpecTemplateSpecVolumeSecret(Struct):
     """The `secret` block."""
 
     tf_fields = (
-        Field(py="default_mode", tf="default_mode", spec=STRING),
+        Field(py="default_mode", spec=STRING),
         Field(
             py="items",
-            tf="items",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeSecretItems)),
         ),
-        Field(py="optional", tf="optional", spec=BOOL),
-        Field(py="secret_name", tf="secret_name", spec=STRING),
+        Field(py="optional", spec=BOOL),
+        Field(py="secret_name", spec=STRING),
     )
 
     def __init__(
@@ -5638,8 +5439,8 @@ class DeploymentV1SpecTemplateSpecVolumeVsphereVolume(Struct):
     """The `vsphere_volume` block."""
 
     tf_fields = (
-        Field(py="fs_type", tf="fs_type", spec=STRING),
-        Field(py="volume_path", tf="volume_path", spec=STRING, required=True),
+        Field(py="fs_type", spec=STRING),
+        Field(py="volume_path", spec=STRING, required=True),
     )
 
     def __init__(
@@ -5657,114 +5458,50 @@ class DeploymentV1SpecTemplateSpecVolume(Struct):
     tf_fields = (
         Field(
             py="aws_elastic_block_store",
-            tf="aws_elastic_block_store",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeAwsElasticBlockStore),
         ),
+        Field(py="azure_disk", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeAzureDisk)),
+        Field(py="azure_file", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeAzureFile)),
+        Field(py="ceph_fs", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCephFs)),
+        Field(py="cinder", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCinder)),
+        Field(py="config_map", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeConfigMap)),
+        Field(py="csi", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCsi)),
         Field(
-            py="azure_disk",
-            tf="azure_disk",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeAzureDisk),
+            py="downward_api", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeDownwardApi)
         ),
-        Field(
-            py="azure_file",
-            tf="azure_file",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeAzureFile),
-        ),
-        Field(
-            py="ceph_fs",
-            tf="ceph_fs",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCephFs),
-        ),
-        Field(
-            py="cinder", tf="cinder", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCinder)
-        ),
-        Field(
-            py="config_map",
-            tf="config_map",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeConfigMap),
-        ),
-        Field(py="csi", tf="csi", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeCsi)),
-        Field(
-            py="downward_api",
-            tf="downward_api",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeDownwardApi),
-        ),
-        Field(
-            py="empty_dir",
-            tf="empty_dir",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeEmptyDir),
-        ),
-        Field(
-            py="ephemeral",
-            tf="ephemeral",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeEphemeral),
-        ),
-        Field(py="fc", tf="fc", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeFc)),
-        Field(
-            py="flex_volume",
-            tf="flex_volume",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeFlexVolume),
-        ),
-        Field(
-            py="flocker",
-            tf="flocker",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeFlocker),
-        ),
+        Field(py="empty_dir", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeEmptyDir)),
+        Field(py="ephemeral", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeEphemeral)),
+        Field(py="fc", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeFc)),
+        Field(py="flex_volume", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeFlexVolume)),
+        Field(py="flocker", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeFlocker)),
         Field(
             py="gce_persistent_disk",
-            tf="gce_persistent_disk",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeGcePersistentDisk),
         ),
-        Field(
-            py="git_repo",
-            tf="git_repo",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeGitRepo),
-        ),
-        Field(
-            py="glusterfs",
-            tf="glusterfs",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeGlusterfs),
-        ),
-        Field(
-            py="host_path",
-            tf="host_path",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeHostPath),
-        ),
-        Field(
-            py="iscsi", tf="iscsi", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeIscsi)
-        ),
-        Field(
-            py="local", tf="local", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeLocal)
-        ),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="nfs", tf="nfs", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeNfs)),
+        Field(py="git_repo", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeGitRepo)),
+        Field(py="glusterfs", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeGlusterfs)),
+        Field(py="host_path", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeHostPath)),
+        Field(py="iscsi", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeIscsi)),
+        Field(py="local", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeLocal)),
+        Field(py="name", spec=STRING),
+        Field(py="nfs", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeNfs)),
         Field(
             py="persistent_volume_claim",
-            tf="persistent_volume_claim",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumePersistentVolumeClaim),
         ),
         Field(
             py="photon_persistent_disk",
-            tf="photon_persistent_disk",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumePhotonPersistentDisk),
         ),
         Field(
             py="projected",
-            tf="projected",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeProjected)),
         ),
-        Field(
-            py="quobyte",
-            tf="quobyte",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeQuobyte),
-        ),
-        Field(py="rbd", tf="rbd", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeRbd)),
-        Field(
-            py="secret", tf="secret", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeSecret)
-        ),
+        Field(py="quobyte", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeQuobyte)),
+        Field(py="rbd", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeRbd)),
+        Field(py="secret", spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeSecret)),
         Field(
             py="vsphere_volume",
-            tf="vsphere_volume",
             spec=StructOf(struct=DeploymentV1SpecTemplateSpecVolumeVsphereVolume),
         ),
     )
@@ -5851,85 +5588,62 @@ class DeploymentV1SpecTemplateSpec(Struct):
     """The `spec` block."""
 
     tf_fields = (
-        Field(py="active_deadline_seconds", tf="active_deadline_seconds", spec=NUMBER),
-        Field(
-            py="affinity", tf="affinity", spec=StructOf(struct=DeploymentV1SpecTemplateSpecAffinity)
-        ),
-        Field(
-            py="automount_service_account_token", tf="automount_service_account_token", spec=BOOL
-        ),
+        Field(py="active_deadline_seconds", spec=NUMBER),
+        Field(py="affinity", spec=StructOf(struct=DeploymentV1SpecTemplateSpecAffinity)),
+        Field(py="automount_service_account_token", spec=BOOL),
         Field(
             py="container",
-            tf="container",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecContainer)),
         ),
-        Field(
-            py="dns_config",
-            tf="dns_config",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecDnsConfig),
-        ),
-        Field(py="dns_policy", tf="dns_policy", spec=STRING),
-        Field(py="enable_service_links", tf="enable_service_links", spec=BOOL),
+        Field(py="dns_config", spec=StructOf(struct=DeploymentV1SpecTemplateSpecDnsConfig)),
+        Field(py="dns_policy", spec=STRING),
+        Field(py="enable_service_links", spec=BOOL),
         Field(
             py="host_aliases",
-            tf="host_aliases",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecHostAliases)),
         ),
-        Field(py="host_ipc", tf="host_ipc", spec=BOOL),
-        Field(py="host_network", tf="host_network", spec=BOOL),
-        Field(py="host_pid", tf="host_pid", spec=BOOL),
-        Field(py="hostname", tf="hostname", spec=STRING),
+        Field(py="host_ipc", spec=BOOL),
+        Field(py="host_network", spec=BOOL),
+        Field(py="host_pid", spec=BOOL),
+        Field(py="hostname", spec=STRING),
         Field(
             py="image_pull_secrets",
-            tf="image_pull_secrets",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecImagePullSecrets)),
         ),
         Field(
             py="init_container",
-            tf="init_container",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecInitContainer)),
         ),
-        Field(py="node_name", tf="node_name", spec=STRING),
-        Field(py="node_selector", tf="node_selector", spec=MapOf(element=STRING)),
-        Field(py="os", tf="os", spec=StructOf(struct=DeploymentV1SpecTemplateSpecOs)),
-        Field(py="priority_class_name", tf="priority_class_name", spec=STRING),
+        Field(py="node_name", spec=STRING),
+        Field(py="node_selector", spec=MapOf(element=STRING)),
+        Field(py="os", spec=StructOf(struct=DeploymentV1SpecTemplateSpecOs)),
+        Field(py="priority_class_name", spec=STRING),
         Field(
             py="readiness_gate",
-            tf="readiness_gate",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecReadinessGate)),
         ),
-        Field(py="restart_policy", tf="restart_policy", spec=STRING),
-        Field(py="runtime_class_name", tf="runtime_class_name", spec=STRING),
-        Field(py="scheduler_name", tf="scheduler_name", spec=STRING),
+        Field(py="restart_policy", spec=STRING),
+        Field(py="runtime_class_name", spec=STRING),
+        Field(py="scheduler_name", spec=STRING),
         Field(
-            py="security_context",
-            tf="security_context",
-            spec=StructOf(struct=DeploymentV1SpecTemplateSpecSecurityContext),
+            py="security_context", spec=StructOf(struct=DeploymentV1SpecTemplateSpecSecurityContext)
         ),
-        Field(py="service_account_name", tf="service_account_name", spec=STRING),
-        Field(py="share_process_namespace", tf="share_process_namespace", spec=BOOL),
-        Field(py="subdomain", tf="subdomain", spec=STRING),
-        Field(
-            py="termination_grace_period_seconds",
-            tf="termination_grace_period_seconds",
-            spec=NUMBER,
-        ),
+        Field(py="service_account_name", spec=STRING),
+        Field(py="share_process_namespace", spec=BOOL),
+        Field(py="subdomain", spec=STRING),
+        Field(py="termination_grace_period_seconds", spec=NUMBER),
         Field(
             py="toleration",
-            tf="toleration",
             spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecToleration)),
         ),
         Field(
             py="topology_spread_constraint",
-            tf="topology_spread_constraint",
             spec=ListOf(
                 element=StructOf(struct=DeploymentV1SpecTemplateSpecTopologySpreadConstraint)
             ),
         ),
         Field(
-            py="volume",
-            tf="volume",
-            spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecVolume)),
+            py="volume", spec=ListOf(element=StructOf(struct=DeploymentV1SpecTemplateSpecVolume))
         ),
     )
 
@@ -6023,15 +5737,8 @@ class DeploymentV1SpecTemplate(Struct):
     """The `template` block."""
 
     tf_fields = (
-        Field(
-            py="metadata",
-            tf="metadata",
-            spec=StructOf(struct=DeploymentV1SpecTemplateMetadata),
-            required=True,
-        ),
-        Field(
-            py="spec", tf="spec", spec=StructOf(struct=DeploymentV1SpecTemplateSpec), required=True
-        ),
+        Field(py="metadata", spec=StructOf(struct=DeploymentV1SpecTemplateMetadata), required=True),
+        Field(py="spec", spec=StructOf(struct=DeploymentV1SpecTemplateSpec), required=True),
     )
 
     def __init__(
@@ -6047,19 +5754,14 @@ class DeploymentV1Spec(Struct):
     """The `spec` block."""
 
     tf_fields = (
-        Field(py="min_ready_seconds", tf="min_ready_seconds", spec=NUMBER),
-        Field(py="paused", tf="paused", spec=BOOL),
-        Field(py="progress_deadline_seconds", tf="progress_deadline_seconds", spec=NUMBER),
-        Field(py="replicas", tf="replicas", spec=STRING),
-        Field(py="revision_history_limit", tf="revision_history_limit", spec=NUMBER),
-        Field(py="selector", tf="selector", spec=StructOf(struct=DeploymentV1SpecSelector)),
-        Field(py="strategy", tf="strategy", spec=StructOf(struct=DeploymentV1SpecStrategy)),
-        Field(
-            py="template",
-            tf="template",
-            spec=StructOf(struct=DeploymentV1SpecTemplate),
-            required=True,
-        ),
+        Field(py="min_ready_seconds", spec=NUMBER),
+        Field(py="paused", spec=BOOL),
+        Field(py="progress_deadline_seconds", spec=NUMBER),
+        Field(py="replicas", spec=STRING),
+        Field(py="revision_history_limit", spec=NUMBER),
+        Field(py="selector", spec=StructOf(struct=DeploymentV1SpecSelector)),
+        Field(py="strategy", spec=StructOf(struct=DeploymentV1SpecStrategy)),
+        Field(py="template", spec=StructOf(struct=DeploymentV1SpecTemplate), required=True),
     )
 
     def __init__(
@@ -6090,9 +5792,9 @@ class DeploymentV1Timeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -6111,13 +5813,11 @@ class DeploymentV1(Resource):
     tf_type = "kubernetes_deployment_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
-        Field(
-            py="metadata", tf="metadata", spec=StructOf(struct=DeploymentV1Metadata), required=True
-        ),
-        Field(py="spec", tf="spec", spec=StructOf(struct=DeploymentV1Spec), required=True),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=DeploymentV1Timeouts)),
-        Field(py="wait_for_rollout", tf="wait_for_rollout", spec=BOOL),
+        Field(py="id", spec=STRING),
+        Field(py="metadata", spec=StructOf(struct=DeploymentV1Metadata), required=True),
+        Field(py="spec", spec=StructOf(struct=DeploymentV1Spec), required=True),
+        Field(py="timeouts", spec=StructOf(struct=DeploymentV1Timeouts)),
+        Field(py="wait_for_rollout", spec=BOOL),
     )
 
     def __init__(

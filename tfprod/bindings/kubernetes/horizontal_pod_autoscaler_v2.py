@@ -33,14 +33,14 @@ class HorizontalPodAutoscalerV2Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -65,9 +65,9 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleDownPolicy(Struct):
     """The `policy` block."""
 
     tf_fields = (
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER, required=True),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=NUMBER, required=True),
+        Field(py="period_seconds", spec=NUMBER, required=True),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="value", spec=NUMBER, required=True),
     )
 
     def __init__(
@@ -86,14 +86,13 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleDown(Struct):
     tf_fields = (
         Field(
             py="policy",
-            tf="policy",
             spec=ListOf(
                 element=StructOf(struct=HorizontalPodAutoscalerV2SpecBehaviorScaleDownPolicy)
             ),
             required=True,
         ),
-        Field(py="select_policy", tf="select_policy", spec=STRING),
-        Field(py="stabilization_window_seconds", tf="stabilization_window_seconds", spec=NUMBER),
+        Field(py="select_policy", spec=STRING),
+        Field(py="stabilization_window_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -115,9 +114,9 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleUpPolicy(Struct):
     """The `policy` block."""
 
     tf_fields = (
-        Field(py="period_seconds", tf="period_seconds", spec=NUMBER, required=True),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=NUMBER, required=True),
+        Field(py="period_seconds", spec=NUMBER, required=True),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="value", spec=NUMBER, required=True),
     )
 
     def __init__(
@@ -136,14 +135,13 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleUp(Struct):
     tf_fields = (
         Field(
             py="policy",
-            tf="policy",
             spec=ListOf(
                 element=StructOf(struct=HorizontalPodAutoscalerV2SpecBehaviorScaleUpPolicy)
             ),
             required=True,
         ),
-        Field(py="select_policy", tf="select_policy", spec=STRING),
-        Field(py="stabilization_window_seconds", tf="stabilization_window_seconds", spec=NUMBER),
+        Field(py="select_policy", spec=STRING),
+        Field(py="stabilization_window_seconds", spec=NUMBER),
     )
 
     def __init__(
@@ -167,12 +165,10 @@ class HorizontalPodAutoscalerV2SpecBehavior(Struct):
     tf_fields = (
         Field(
             py="scale_down",
-            tf="scale_down",
             spec=ListOf(element=StructOf(struct=HorizontalPodAutoscalerV2SpecBehaviorScaleDown)),
         ),
         Field(
             py="scale_up",
-            tf="scale_up",
             spec=ListOf(element=StructOf(struct=HorizontalPodAutoscalerV2SpecBehaviorScaleUp)),
         ),
     )
@@ -194,10 +190,10 @@ class HorizontalPodAutoscalerV2SpecMetricContainerResourceTarget(Struct):
     """The `target` block."""
 
     tf_fields = (
-        Field(py="average_utilization", tf="average_utilization", spec=NUMBER),
-        Field(py="average_value", tf="average_value", spec=STRING),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="average_utilization", spec=NUMBER),
+        Field(py="average_value", spec=STRING),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -220,11 +216,10 @@ class HorizontalPodAutoscalerV2SpecMetricContainerResource(Struct):
     """The `container_resource` block."""
 
     tf_fields = (
-        Field(py="container", tf="container", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="container", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
         Field(
             py="target",
-            tf="target",
             spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricContainerResourceTarget),
         ),
     )
@@ -245,9 +240,9 @@ class HorizontalPodAutoscalerV2SpecMetricExternalMetricSelectorMatchExpressions(
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -266,14 +261,13 @@ class HorizontalPodAutoscalerV2SpecMetricExternalMetricSelector(Struct):
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=HorizontalPodAutoscalerV2SpecMetricExternalMetricSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -294,10 +288,9 @@ class HorizontalPodAutoscalerV2SpecMetricExternalMetric(Struct):
     """The `metric` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
         Field(
             py="selector",
-            tf="selector",
             spec=ListOf(
                 element=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricExternalMetricSelector)
             ),
@@ -319,10 +312,10 @@ class HorizontalPodAutoscalerV2SpecMetricExternalTarget(Struct):
     """The `target` block."""
 
     tf_fields = (
-        Field(py="average_utilization", tf="average_utilization", spec=NUMBER),
-        Field(py="average_value", tf="average_value", spec=STRING),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="average_utilization", spec=NUMBER),
+        Field(py="average_value", spec=STRING),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -347,15 +340,10 @@ class HorizontalPodAutoscalerV2SpecMetricExternal(Struct):
     tf_fields = (
         Field(
             py="metric",
-            tf="metric",
             spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricExternalMetric),
             required=True,
         ),
-        Field(
-            py="target",
-            tf="target",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricExternalTarget),
-        ),
+        Field(py="target", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricExternalTarget)),
     )
 
     def __init__(
@@ -371,9 +359,9 @@ class HorizontalPodAutoscalerV2SpecMetricObjectDescribedObject(Struct):
     """The `described_object` block."""
 
     tf_fields = (
-        Field(py="api_version", tf="api_version", spec=STRING, required=True),
-        Field(py="kind", tf="kind", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="api_version", spec=STRING, required=True),
+        Field(py="kind", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
     )
 
     def __init__(
@@ -390,9 +378,9 @@ class HorizontalPodAutoscalerV2SpecMetricObjectMetricSelectorMatchExpressions(St
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -411,14 +399,13 @@ class HorizontalPodAutoscalerV2SpecMetricObjectMetricSelector(Struct):
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=HorizontalPodAutoscalerV2SpecMetricObjectMetricSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -439,10 +426,9 @@ class HorizontalPodAutoscalerV2SpecMetricObjectMetric(Struct):
     """The `metric` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
         Field(
             py="selector",
-            tf="selector",
             spec=ListOf(
                 element=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricObjectMetricSelector)
             ),
@@ -464,10 +450,10 @@ class HorizontalPodAutoscalerV2SpecMetricObjectTarget(Struct):
     """The `target` block."""
 
     tf_fields = (
-        Field(py="average_utilization", tf="average_utilization", spec=NUMBER),
-        Field(py="average_value", tf="average_value", spec=STRING),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="average_utilization", spec=NUMBER),
+        Field(py="average_value", spec=STRING),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -492,21 +478,15 @@ class HorizontalPodAutoscalerV2SpecMetricObject(Struct):
     tf_fields = (
         Field(
             py="described_object",
-            tf="described_object",
             spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricObjectDescribedObject),
             required=True,
         ),
         Field(
             py="metric",
-            tf="metric",
             spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricObjectMetric),
             required=True,
         ),
-        Field(
-            py="target",
-            tf="target",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricObjectTarget),
-        ),
+        Field(py="target", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricObjectTarget)),
     )
 
     def __init__(
@@ -524,9 +504,9 @@ class HorizontalPodAutoscalerV2SpecMetricPodsMetricSelectorMatchExpressions(Stru
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -545,14 +525,13 @@ class HorizontalPodAutoscalerV2SpecMetricPodsMetricSelector(Struct):
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(
                 element=StructOf(
                     struct=HorizontalPodAutoscalerV2SpecMetricPodsMetricSelectorMatchExpressions
                 )
             ),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -573,10 +552,9 @@ class HorizontalPodAutoscalerV2SpecMetricPodsMetric(Struct):
     """The `metric` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
         Field(
             py="selector",
-            tf="selector",
             spec=ListOf(
                 element=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricPodsMetricSelector)
             ),
@@ -598,10 +576,10 @@ class HorizontalPodAutoscalerV2SpecMetricPodsTarget(Struct):
     """The `target` block."""
 
     tf_fields = (
-        Field(py="average_utilization", tf="average_utilization", spec=NUMBER),
-        Field(py="average_value", tf="average_value", spec=STRING),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="average_utilization", spec=NUMBER),
+        Field(py="average_value", spec=STRING),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -626,15 +604,10 @@ class HorizontalPodAutoscalerV2SpecMetricPods(Struct):
     tf_fields = (
         Field(
             py="metric",
-            tf="metric",
             spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricPodsMetric),
             required=True,
         ),
-        Field(
-            py="target",
-            tf="target",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricPodsTarget),
-        ),
+        Field(py="target", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricPodsTarget)),
     )
 
     def __init__(
@@ -650,10 +623,10 @@ class HorizontalPodAutoscalerV2SpecMetricResourceTarget(Struct):
     """The `target` block."""
 
     tf_fields = (
-        Field(py="average_utilization", tf="average_utilization", spec=NUMBER),
-        Field(py="average_value", tf="average_value", spec=STRING),
-        Field(py="type", tf="type", spec=STRING, required=True),
-        Field(py="value", tf="value", spec=STRING),
+        Field(py="average_utilization", spec=NUMBER),
+        Field(py="average_value", spec=STRING),
+        Field(py="type", spec=STRING, required=True),
+        Field(py="value", spec=STRING),
     )
 
     def __init__(
@@ -676,12 +649,8 @@ class HorizontalPodAutoscalerV2SpecMetricResource(Struct):
     """The `resource` block."""
 
     tf_fields = (
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(
-            py="target",
-            tf="target",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricResourceTarget),
-        ),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="target", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricResourceTarget)),
     )
 
     def __init__(
@@ -699,26 +668,13 @@ class HorizontalPodAutoscalerV2SpecMetric(Struct):
     tf_fields = (
         Field(
             py="container_resource",
-            tf="container_resource",
             spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricContainerResource),
         ),
-        Field(
-            py="external",
-            tf="external",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricExternal),
-        ),
-        Field(
-            py="object",
-            tf="object",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricObject),
-        ),
-        Field(py="pods", tf="pods", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricPods)),
-        Field(
-            py="resource",
-            tf="resource",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricResource),
-        ),
-        Field(py="type", tf="type", spec=STRING, required=True),
+        Field(py="external", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricExternal)),
+        Field(py="object", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricObject)),
+        Field(py="pods", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricPods)),
+        Field(py="resource", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecMetricResource)),
+        Field(py="type", spec=STRING, required=True),
     )
 
     def __init__(
@@ -747,9 +703,9 @@ class HorizontalPodAutoscalerV2SpecScaleTargetRef(Struct):
     """The `scale_target_ref` block."""
 
     tf_fields = (
-        Field(py="api_version", tf="api_version", spec=STRING),
-        Field(py="kind", tf="kind", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="api_version", spec=STRING),
+        Field(py="kind", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
     )
 
     def __init__(
@@ -766,29 +722,18 @@ class HorizontalPodAutoscalerV2Spec(Struct):
     """The `spec` block."""
 
     tf_fields = (
+        Field(py="behavior", spec=StructOf(struct=HorizontalPodAutoscalerV2SpecBehavior)),
+        Field(py="max_replicas", spec=NUMBER, required=True),
         Field(
-            py="behavior",
-            tf="behavior",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2SpecBehavior),
+            py="metric", spec=ListOf(element=StructOf(struct=HorizontalPodAutoscalerV2SpecMetric))
         ),
-        Field(py="max_replicas", tf="max_replicas", spec=NUMBER, required=True),
-        Field(
-            py="metric",
-            tf="metric",
-            spec=ListOf(element=StructOf(struct=HorizontalPodAutoscalerV2SpecMetric)),
-        ),
-        Field(py="min_replicas", tf="min_replicas", spec=NUMBER),
+        Field(py="min_replicas", spec=NUMBER),
         Field(
             py="scale_target_ref",
-            tf="scale_target_ref",
             spec=StructOf(struct=HorizontalPodAutoscalerV2SpecScaleTargetRef),
             required=True,
         ),
-        Field(
-            py="target_cpu_utilization_percentage",
-            tf="target_cpu_utilization_percentage",
-            spec=NUMBER,
-        ),
+        Field(py="target_cpu_utilization_percentage", spec=NUMBER),
     )
 
     def __init__(
@@ -819,16 +764,11 @@ class HorizontalPodAutoscalerV2(Resource):
     tf_type = "kubernetes_horizontal_pod_autoscaler_v2"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
+        Field(py="id", spec=STRING),
         Field(
-            py="metadata",
-            tf="metadata",
-            spec=StructOf(struct=HorizontalPodAutoscalerV2Metadata),
-            required=True,
+            py="metadata", spec=StructOf(struct=HorizontalPodAutoscalerV2Metadata), required=True
         ),
-        Field(
-            py="spec", tf="spec", spec=StructOf(struct=HorizontalPodAutoscalerV2Spec), required=True
-        ),
+        Field(py="spec", spec=StructOf(struct=HorizontalPodAutoscalerV2Spec), required=True),
     )
 
     def __init__(

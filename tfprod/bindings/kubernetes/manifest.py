@@ -34,8 +34,8 @@ class ManifestFieldManager(Struct):
     """The `field_manager` block."""
 
     tf_fields = (
-        Field(py="force_conflicts", tf="force_conflicts", spec=BOOL),
-        Field(py="name", tf="name", spec=STRING),
+        Field(py="force_conflicts", spec=BOOL),
+        Field(py="name", spec=STRING),
     )
 
     def __init__(
@@ -51,9 +51,9 @@ class ManifestTimeouts(Struct):
     """The `timeouts` block."""
 
     tf_fields = (
-        Field(py="create", tf="create", spec=STRING),
-        Field(py="delete", tf="delete", spec=STRING),
-        Field(py="update", tf="update", spec=STRING),
+        Field(py="create", spec=STRING),
+        Field(py="delete", spec=STRING),
+        Field(py="update", spec=STRING),
     )
 
     def __init__(
@@ -70,8 +70,8 @@ class ManifestWaitCondition(Struct):
     """The `condition` block."""
 
     tf_fields = (
-        Field(py="status", tf="status", spec=STRING),
-        Field(py="type", tf="type", spec=STRING),
+        Field(py="status", spec=STRING),
+        Field(py="type", spec=STRING),
     )
 
     def __init__(
@@ -87,13 +87,9 @@ class ManifestWait(Struct):
     """The `wait` block."""
 
     tf_fields = (
-        Field(
-            py="condition",
-            tf="condition",
-            spec=ListOf(element=StructOf(struct=ManifestWaitCondition)),
-        ),
-        Field(py="fields", tf="fields", spec=MapOf(element=STRING)),
-        Field(py="rollout", tf="rollout", spec=BOOL),
+        Field(py="condition", spec=ListOf(element=StructOf(struct=ManifestWaitCondition))),
+        Field(py="fields", spec=MapOf(element=STRING)),
+        Field(py="rollout", spec=BOOL),
     )
 
     def __init__(
@@ -112,7 +108,7 @@ class ManifestWaitFor(Struct):
     pattern.
     """
 
-    tf_fields = (Field(py="fields", tf="fields", spec=MapOf(element=STRING)),)
+    tf_fields = (Field(py="fields", spec=MapOf(element=STRING)),)
 
     def __init__(
         self,
@@ -128,13 +124,13 @@ class Manifest(Resource):
     tf_type = "kubernetes_manifest"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="computed_fields", tf="computed_fields", spec=ListOf(element=STRING)),
-        Field(py="field_manager", tf="field_manager", spec=StructOf(struct=ManifestFieldManager)),
-        Field(py="manifest", tf="manifest", spec=MapOf(element=ANY), required=True),
-        Field(py="object", tf="object", spec=MapOf(element=ANY)),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=ManifestTimeouts)),
-        Field(py="wait", tf="wait", spec=StructOf(struct=ManifestWait)),
-        Field(py="wait_for", tf="wait_for", spec=StructOf(struct=ManifestWaitFor)),
+        Field(py="computed_fields", spec=ListOf(element=STRING)),
+        Field(py="field_manager", spec=StructOf(struct=ManifestFieldManager)),
+        Field(py="manifest", spec=MapOf(element=ANY), required=True),
+        Field(py="object", spec=MapOf(element=ANY)),
+        Field(py="timeouts", spec=StructOf(struct=ManifestTimeouts)),
+        Field(py="wait", spec=StructOf(struct=ManifestWait)),
+        Field(py="wait_for", spec=StructOf(struct=ManifestWaitFor)),
     )
 
     def __init__(

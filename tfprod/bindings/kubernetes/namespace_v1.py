@@ -34,13 +34,13 @@ class NamespaceV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -59,7 +59,7 @@ class NamespaceV1Metadata(Struct):
 class NamespaceV1Timeouts(Struct):
     """The `timeouts` block."""
 
-    tf_fields = (Field(py="delete", tf="delete", spec=STRING),)
+    tf_fields = (Field(py="delete", spec=STRING),)
 
     def __init__(
         self,
@@ -75,14 +75,10 @@ class NamespaceV1(Resource):
     tf_type = "kubernetes_namespace_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING, settable=False),
-        Field(
-            py="metadata", tf="metadata", spec=ListOf(element=StructOf(struct=NamespaceV1Metadata))
-        ),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=NamespaceV1Timeouts)),
-        Field(
-            py="wait_for_default_service_account", tf="wait_for_default_service_account", spec=BOOL
-        ),
+        Field(py="id", spec=STRING, settable=False),
+        Field(py="metadata", spec=ListOf(element=StructOf(struct=NamespaceV1Metadata))),
+        Field(py="timeouts", spec=StructOf(struct=NamespaceV1Timeouts)),
+        Field(py="wait_for_default_service_account", spec=BOOL),
     )
 
     def __init__(

@@ -33,14 +33,14 @@ class PodDisruptionBudgetV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -65,9 +65,9 @@ class PodDisruptionBudgetV1SpecSelectorMatchExpressions(Struct):
     """The `match_expressions` block."""
 
     tf_fields = (
-        Field(py="key", tf="key", spec=STRING),
-        Field(py="operator", tf="operator", spec=STRING),
-        Field(py="values", tf="values", spec=ListOf(element=STRING, kind="set")),
+        Field(py="key", spec=STRING),
+        Field(py="operator", spec=STRING),
+        Field(py="values", spec=ListOf(element=STRING, kind="set")),
     )
 
     def __init__(
@@ -86,10 +86,9 @@ class PodDisruptionBudgetV1SpecSelector(Struct):
     tf_fields = (
         Field(
             py="match_expressions",
-            tf="match_expressions",
             spec=ListOf(element=StructOf(struct=PodDisruptionBudgetV1SpecSelectorMatchExpressions)),
         ),
-        Field(py="match_labels", tf="match_labels", spec=MapOf(element=STRING)),
+        Field(py="match_labels", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -107,13 +106,10 @@ class PodDisruptionBudgetV1Spec(Struct):
     """The `spec` block."""
 
     tf_fields = (
-        Field(py="max_unavailable", tf="max_unavailable", spec=STRING),
-        Field(py="min_available", tf="min_available", spec=STRING),
+        Field(py="max_unavailable", spec=STRING),
+        Field(py="min_available", spec=STRING),
         Field(
-            py="selector",
-            tf="selector",
-            spec=StructOf(struct=PodDisruptionBudgetV1SpecSelector),
-            required=True,
+            py="selector", spec=StructOf(struct=PodDisruptionBudgetV1SpecSelector), required=True
         ),
     )
 
@@ -135,14 +131,9 @@ class PodDisruptionBudgetV1(Resource):
     tf_type = "kubernetes_pod_disruption_budget_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
-        Field(
-            py="metadata",
-            tf="metadata",
-            spec=StructOf(struct=PodDisruptionBudgetV1Metadata),
-            required=True,
-        ),
-        Field(py="spec", tf="spec", spec=StructOf(struct=PodDisruptionBudgetV1Spec), required=True),
+        Field(py="id", spec=STRING),
+        Field(py="metadata", spec=StructOf(struct=PodDisruptionBudgetV1Metadata), required=True),
+        Field(py="spec", spec=StructOf(struct=PodDisruptionBudgetV1Spec), required=True),
     )
 
     def __init__(

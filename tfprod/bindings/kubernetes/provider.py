@@ -18,10 +18,10 @@ class KubernetesProviderExec(Struct):
     """The `exec` block."""
 
     tf_fields = (
-        Field(py="api_version", tf="api_version", spec=STRING, required=True),
-        Field(py="args", tf="args", spec=ListOf(element=STRING)),
-        Field(py="command", tf="command", spec=STRING, required=True),
-        Field(py="env", tf="env", spec=MapOf(element=STRING)),
+        Field(py="api_version", spec=STRING, required=True),
+        Field(py="args", spec=ListOf(element=STRING)),
+        Field(py="command", spec=STRING, required=True),
+        Field(py="env", spec=MapOf(element=STRING)),
     )
 
     def __init__(
@@ -38,7 +38,7 @@ class KubernetesProviderExec(Struct):
 class KubernetesProviderExperiments(Struct):
     """The `experiments` block."""
 
-    tf_fields = (Field(py="manifest_resource", tf="manifest_resource", spec=BOOL),)
+    tf_fields = (Field(py="manifest_resource", spec=BOOL),)
 
     def __init__(
         self,
@@ -53,29 +53,27 @@ class KubernetesProvider(Provider):
 
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="client_certificate", tf="client_certificate", spec=STRING),
-        Field(py="client_key", tf="client_key", spec=STRING),
-        Field(py="cluster_ca_certificate", tf="cluster_ca_certificate", spec=STRING),
-        Field(py="config_context", tf="config_context", spec=STRING),
-        Field(py="config_context_auth_info", tf="config_context_auth_info", spec=STRING),
-        Field(py="config_context_cluster", tf="config_context_cluster", spec=STRING),
-        Field(py="config_path", tf="config_path", spec=STRING),
-        Field(py="config_paths", tf="config_paths", spec=ListOf(element=STRING)),
-        Field(py="exec", tf="exec", spec=ListOf(element=StructOf(struct=KubernetesProviderExec))),
+        Field(py="client_certificate", spec=STRING),
+        Field(py="client_key", spec=STRING),
+        Field(py="cluster_ca_certificate", spec=STRING),
+        Field(py="config_context", spec=STRING),
+        Field(py="config_context_auth_info", spec=STRING),
+        Field(py="config_context_cluster", spec=STRING),
+        Field(py="config_path", spec=STRING),
+        Field(py="config_paths", spec=ListOf(element=STRING)),
+        Field(py="exec", spec=ListOf(element=StructOf(struct=KubernetesProviderExec))),
         Field(
-            py="experiments",
-            tf="experiments",
-            spec=ListOf(element=StructOf(struct=KubernetesProviderExperiments)),
+            py="experiments", spec=ListOf(element=StructOf(struct=KubernetesProviderExperiments))
         ),
-        Field(py="host", tf="host", spec=STRING),
-        Field(py="ignore_annotations", tf="ignore_annotations", spec=ListOf(element=STRING)),
-        Field(py="ignore_labels", tf="ignore_labels", spec=ListOf(element=STRING)),
-        Field(py="insecure", tf="insecure", spec=BOOL),
-        Field(py="password", tf="password", spec=STRING),
-        Field(py="proxy_url", tf="proxy_url", spec=STRING),
-        Field(py="tls_server_name", tf="tls_server_name", spec=STRING),
-        Field(py="token", tf="token", spec=STRING),
-        Field(py="username", tf="username", spec=STRING),
+        Field(py="host", spec=STRING),
+        Field(py="ignore_annotations", spec=ListOf(element=STRING)),
+        Field(py="ignore_labels", spec=ListOf(element=STRING)),
+        Field(py="insecure", spec=BOOL),
+        Field(py="password", spec=STRING),
+        Field(py="proxy_url", spec=STRING),
+        Field(py="tls_server_name", spec=STRING),
+        Field(py="token", spec=STRING),
+        Field(py="username", spec=STRING),
     )
 
     def __init__(

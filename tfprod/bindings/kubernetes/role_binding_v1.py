@@ -33,14 +33,14 @@ class RoleBindingV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -65,9 +65,9 @@ class RoleBindingV1RoleRef(Struct):
     """The `role_ref` block."""
 
     tf_fields = (
-        Field(py="api_group", tf="api_group", spec=STRING, required=True),
-        Field(py="kind", tf="kind", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
+        Field(py="api_group", spec=STRING, required=True),
+        Field(py="kind", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
     )
 
     def __init__(
@@ -84,10 +84,10 @@ class RoleBindingV1Subject(Struct):
     """The `subject` block."""
 
     tf_fields = (
-        Field(py="api_group", tf="api_group", spec=STRING),
-        Field(py="kind", tf="kind", spec=STRING, required=True),
-        Field(py="name", tf="name", spec=STRING, required=True),
-        Field(py="namespace", tf="namespace", spec=STRING),
+        Field(py="api_group", spec=STRING),
+        Field(py="kind", spec=STRING, required=True),
+        Field(py="name", spec=STRING, required=True),
+        Field(py="namespace", spec=STRING),
     )
 
     def __init__(
@@ -107,18 +107,11 @@ class RoleBindingV1(Resource):
     tf_type = "kubernetes_role_binding_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
+        Field(py="id", spec=STRING),
+        Field(py="metadata", spec=StructOf(struct=RoleBindingV1Metadata), required=True),
+        Field(py="role_ref", spec=StructOf(struct=RoleBindingV1RoleRef), required=True),
         Field(
-            py="metadata", tf="metadata", spec=StructOf(struct=RoleBindingV1Metadata), required=True
-        ),
-        Field(
-            py="role_ref", tf="role_ref", spec=StructOf(struct=RoleBindingV1RoleRef), required=True
-        ),
-        Field(
-            py="subject",
-            tf="subject",
-            spec=ListOf(element=StructOf(struct=RoleBindingV1Subject)),
-            required=True,
+            py="subject", spec=ListOf(element=StructOf(struct=RoleBindingV1Subject)), required=True
         ),
     )
 

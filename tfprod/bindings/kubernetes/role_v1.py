@@ -33,14 +33,14 @@ class RoleV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -65,14 +65,10 @@ class RoleV1Rule(Struct):
     """The `rule` block."""
 
     tf_fields = (
-        Field(
-            py="api_groups", tf="api_groups", spec=ListOf(element=STRING, kind="set"), required=True
-        ),
-        Field(py="resource_names", tf="resource_names", spec=ListOf(element=STRING, kind="set")),
-        Field(
-            py="resources", tf="resources", spec=ListOf(element=STRING, kind="set"), required=True
-        ),
-        Field(py="verbs", tf="verbs", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="api_groups", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="resource_names", spec=ListOf(element=STRING, kind="set")),
+        Field(py="resources", spec=ListOf(element=STRING, kind="set"), required=True),
+        Field(py="verbs", spec=ListOf(element=STRING, kind="set"), required=True),
     )
 
     def __init__(
@@ -94,9 +90,9 @@ class RoleV1(Resource):
     tf_type = "kubernetes_role_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING, settable=False),
-        Field(py="metadata", tf="metadata", spec=ListOf(element=StructOf(struct=RoleV1Metadata))),
-        Field(py="rule", tf="rule", spec=ListOf(element=StructOf(struct=RoleV1Rule))),
+        Field(py="id", spec=STRING, settable=False),
+        Field(py="metadata", spec=ListOf(element=StructOf(struct=RoleV1Metadata))),
+        Field(py="rule", spec=ListOf(element=StructOf(struct=RoleV1Rule))),
     )
 
     def __init__(

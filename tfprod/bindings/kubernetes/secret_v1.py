@@ -36,14 +36,14 @@ class SecretV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -67,7 +67,7 @@ class SecretV1Metadata(Struct):
 class SecretV1Timeouts(Struct):
     """The `timeouts` block."""
 
-    tf_fields = (Field(py="create", tf="create", spec=STRING),)
+    tf_fields = (Field(py="create", spec=STRING),)
 
     def __init__(
         self,
@@ -83,18 +83,18 @@ class SecretV1(Resource):
     tf_type = "kubernetes_secret_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="binary_data", tf="binary_data", spec=MapOf(element=STRING)),
-        Field(py="binary_data_wo", tf="binary_data_wo", spec=MapOf(element=STRING)),
-        Field(py="binary_data_wo_revision", tf="binary_data_wo_revision", spec=NUMBER),
-        Field(py="data", tf="data", spec=MapOf(element=STRING)),
-        Field(py="data_wo", tf="data_wo", spec=MapOf(element=STRING)),
-        Field(py="data_wo_revision", tf="data_wo_revision", spec=NUMBER),
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="immutable", tf="immutable", spec=BOOL),
-        Field(py="metadata", tf="metadata", spec=StructOf(struct=SecretV1Metadata), required=True),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=SecretV1Timeouts)),
-        Field(py="type", tf="type", spec=STRING),
-        Field(py="wait_for_service_account_token", tf="wait_for_service_account_token", spec=BOOL),
+        Field(py="binary_data", spec=MapOf(element=STRING)),
+        Field(py="binary_data_wo", spec=MapOf(element=STRING)),
+        Field(py="binary_data_wo_revision", spec=NUMBER),
+        Field(py="data", spec=MapOf(element=STRING)),
+        Field(py="data_wo", spec=MapOf(element=STRING)),
+        Field(py="data_wo_revision", spec=NUMBER),
+        Field(py="id", spec=STRING),
+        Field(py="immutable", spec=BOOL),
+        Field(py="metadata", spec=StructOf(struct=SecretV1Metadata), required=True),
+        Field(py="timeouts", spec=StructOf(struct=SecretV1Timeouts)),
+        Field(py="type", spec=STRING),
+        Field(py="wait_for_service_account_token", spec=BOOL),
     )
 
     def __init__(

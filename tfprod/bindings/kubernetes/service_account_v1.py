@@ -33,7 +33,7 @@ PROVIDER = ProviderInfo(name="kubernetes", source="hashicorp/kubernetes", versio
 class ServiceAccountV1ImagePullSecret(Struct):
     """The `image_pull_secret` block."""
 
-    tf_fields = (Field(py="name", tf="name", spec=STRING),)
+    tf_fields = (Field(py="name", spec=STRING),)
 
     def __init__(
         self,
@@ -47,14 +47,14 @@ class ServiceAccountV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -78,7 +78,7 @@ class ServiceAccountV1Metadata(Struct):
 class ServiceAccountV1Secret(Struct):
     """The `secret` block."""
 
-    tf_fields = (Field(py="name", tf="name", spec=STRING),)
+    tf_fields = (Field(py="name", spec=STRING),)
 
     def __init__(
         self,
@@ -91,7 +91,7 @@ class ServiceAccountV1Secret(Struct):
 class ServiceAccountV1Timeouts(Struct):
     """The `timeouts` block."""
 
-    tf_fields = (Field(py="create", tf="create", spec=STRING),)
+    tf_fields = (Field(py="create", spec=STRING),)
 
     def __init__(
         self,
@@ -107,28 +107,18 @@ class ServiceAccountV1(Resource):
     tf_type = "kubernetes_service_account_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(
-            py="automount_service_account_token", tf="automount_service_account_token", spec=BOOL
-        ),
-        Field(py="default_secret_name", tf="default_secret_name", spec=STRING, settable=False),
-        Field(py="id", tf="id", spec=STRING),
+        Field(py="automount_service_account_token", spec=BOOL),
+        Field(py="default_secret_name", spec=STRING, settable=False),
+        Field(py="id", spec=STRING),
         Field(
             py="image_pull_secret",
-            tf="image_pull_secret",
             spec=ListOf(element=StructOf(struct=ServiceAccountV1ImagePullSecret), kind="set"),
         ),
+        Field(py="metadata", spec=StructOf(struct=ServiceAccountV1Metadata), required=True),
         Field(
-            py="metadata",
-            tf="metadata",
-            spec=StructOf(struct=ServiceAccountV1Metadata),
-            required=True,
+            py="secret", spec=ListOf(element=StructOf(struct=ServiceAccountV1Secret), kind="set")
         ),
-        Field(
-            py="secret",
-            tf="secret",
-            spec=ListOf(element=StructOf(struct=ServiceAccountV1Secret), kind="set"),
-        ),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=ServiceAccountV1Timeouts)),
+        Field(py="timeouts", spec=StructOf(struct=ServiceAccountV1Timeouts)),
     )
 
     def __init__(

@@ -45,14 +45,14 @@ class ServiceV1Metadata(Struct):
     """The `metadata` block."""
 
     tf_fields = (
-        Field(py="annotations", tf="annotations", spec=MapOf(element=STRING)),
-        Field(py="generate_name", tf="generate_name", spec=STRING),
-        Field(py="generation", tf="generation", spec=NUMBER, settable=False),
-        Field(py="labels", tf="labels", spec=MapOf(element=STRING)),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="namespace", tf="namespace", spec=STRING),
-        Field(py="resource_version", tf="resource_version", spec=STRING, settable=False),
-        Field(py="uid", tf="uid", spec=STRING, settable=False),
+        Field(py="annotations", spec=MapOf(element=STRING)),
+        Field(py="generate_name", spec=STRING),
+        Field(py="generation", spec=NUMBER, settable=False),
+        Field(py="labels", spec=MapOf(element=STRING)),
+        Field(py="name", spec=STRING),
+        Field(py="namespace", spec=STRING),
+        Field(py="resource_version", spec=STRING, settable=False),
+        Field(py="uid", spec=STRING, settable=False),
     )
 
     def __init__(
@@ -77,12 +77,12 @@ class ServiceV1SpecPort(Struct):
     """The `port` block."""
 
     tf_fields = (
-        Field(py="app_protocol", tf="app_protocol", spec=STRING),
-        Field(py="name", tf="name", spec=STRING),
-        Field(py="node_port", tf="node_port", spec=NUMBER),
-        Field(py="port", tf="port", spec=NUMBER, required=True),
-        Field(py="protocol", tf="protocol", spec=STRING),
-        Field(py="target_port", tf="target_port", spec=STRING),
+        Field(py="app_protocol", spec=STRING),
+        Field(py="name", spec=STRING),
+        Field(py="node_port", spec=NUMBER),
+        Field(py="port", spec=NUMBER, required=True),
+        Field(py="protocol", spec=STRING),
+        Field(py="target_port", spec=STRING),
     )
 
     def __init__(
@@ -108,7 +108,7 @@ class ServiceV1SpecPort(Struct):
 class ServiceV1SpecSessionAffinityConfigClientIp(Struct):
     """The `client_ip` block."""
 
-    tf_fields = (Field(py="timeout_seconds", tf="timeout_seconds", spec=NUMBER),)
+    tf_fields = (Field(py="timeout_seconds", spec=NUMBER),)
 
     def __init__(
         self,
@@ -122,11 +122,7 @@ class ServiceV1SpecSessionAffinityConfig(Struct):
     """The `session_affinity_config` block."""
 
     tf_fields = (
-        Field(
-            py="client_ip",
-            tf="client_ip",
-            spec=StructOf(struct=ServiceV1SpecSessionAffinityConfigClientIp),
-        ),
+        Field(py="client_ip", spec=StructOf(struct=ServiceV1SpecSessionAffinityConfigClientIp)),
     )
 
     def __init__(
@@ -141,37 +137,27 @@ class ServiceV1Spec(Struct):
     """The `spec` block."""
 
     tf_fields = (
+        Field(py="allocate_load_balancer_node_ports", spec=BOOL),
+        Field(py="cluster_ip", spec=STRING),
+        Field(py="cluster_ips", spec=ListOf(element=STRING)),
+        Field(py="external_ips", spec=ListOf(element=STRING, kind="set")),
+        Field(py="external_name", spec=STRING),
+        Field(py="external_traffic_policy", spec=STRING),
+        Field(py="health_check_node_port", spec=NUMBER),
+        Field(py="internal_traffic_policy", spec=STRING),
+        Field(py="ip_families", spec=ListOf(element=STRING)),
+        Field(py="ip_family_policy", spec=STRING),
+        Field(py="load_balancer_class", spec=STRING),
+        Field(py="load_balancer_ip", spec=STRING),
+        Field(py="load_balancer_source_ranges", spec=ListOf(element=STRING, kind="set")),
+        Field(py="port", spec=ListOf(element=StructOf(struct=ServiceV1SpecPort))),
+        Field(py="publish_not_ready_addresses", spec=BOOL),
+        Field(py="selector", spec=MapOf(element=STRING)),
+        Field(py="session_affinity", spec=STRING),
         Field(
-            py="allocate_load_balancer_node_ports",
-            tf="allocate_load_balancer_node_ports",
-            spec=BOOL,
+            py="session_affinity_config", spec=StructOf(struct=ServiceV1SpecSessionAffinityConfig)
         ),
-        Field(py="cluster_ip", tf="cluster_ip", spec=STRING),
-        Field(py="cluster_ips", tf="cluster_ips", spec=ListOf(element=STRING)),
-        Field(py="external_ips", tf="external_ips", spec=ListOf(element=STRING, kind="set")),
-        Field(py="external_name", tf="external_name", spec=STRING),
-        Field(py="external_traffic_policy", tf="external_traffic_policy", spec=STRING),
-        Field(py="health_check_node_port", tf="health_check_node_port", spec=NUMBER),
-        Field(py="internal_traffic_policy", tf="internal_traffic_policy", spec=STRING),
-        Field(py="ip_families", tf="ip_families", spec=ListOf(element=STRING)),
-        Field(py="ip_family_policy", tf="ip_family_policy", spec=STRING),
-        Field(py="load_balancer_class", tf="load_balancer_class", spec=STRING),
-        Field(py="load_balancer_ip", tf="load_balancer_ip", spec=STRING),
-        Field(
-            py="load_balancer_source_ranges",
-            tf="load_balancer_source_ranges",
-            spec=ListOf(element=STRING, kind="set"),
-        ),
-        Field(py="port", tf="port", spec=ListOf(element=StructOf(struct=ServiceV1SpecPort))),
-        Field(py="publish_not_ready_addresses", tf="publish_not_ready_addresses", spec=BOOL),
-        Field(py="selector", tf="selector", spec=MapOf(element=STRING)),
-        Field(py="session_affinity", tf="session_affinity", spec=STRING),
-        Field(
-            py="session_affinity_config",
-            tf="session_affinity_config",
-            spec=StructOf(struct=ServiceV1SpecSessionAffinityConfig),
-        ),
-        Field(py="type", tf="type", spec=STRING),
+        Field(py="type", spec=STRING),
     )
 
     def __init__(
@@ -225,7 +211,7 @@ class ServiceV1Spec(Struct):
 class ServiceV1Timeouts(Struct):
     """The `timeouts` block."""
 
-    tf_fields = (Field(py="create", tf="create", spec=STRING),)
+    tf_fields = (Field(py="create", spec=STRING),)
 
     def __init__(
         self,
@@ -241,12 +227,12 @@ class ServiceV1(Resource):
     tf_type = "kubernetes_service_v1"
     tf_provider = PROVIDER
     tf_fields = (
-        Field(py="id", tf="id", spec=STRING),
-        Field(py="metadata", tf="metadata", spec=StructOf(struct=ServiceV1Metadata), required=True),
-        Field(py="spec", tf="spec", spec=StructOf(struct=ServiceV1Spec), required=True),
-        Field(py="status", tf="status", spec=ANY, settable=False),
-        Field(py="timeouts", tf="timeouts", spec=StructOf(struct=ServiceV1Timeouts)),
-        Field(py="wait_for_load_balancer", tf="wait_for_load_balancer", spec=BOOL),
+        Field(py="id", spec=STRING),
+        Field(py="metadata", spec=StructOf(struct=ServiceV1Metadata), required=True),
+        Field(py="spec", spec=StructOf(struct=ServiceV1Spec), required=True),
+        Field(py="status", spec=ANY, settable=False),
+        Field(py="timeouts", spec=StructOf(struct=ServiceV1Timeouts)),
+        Field(py="wait_for_load_balancer", spec=BOOL),
     )
 
     def __init__(
