@@ -187,3 +187,19 @@ def test_model_status_lists_available_versions(model_service: Any) -> None:
         grpc.StatusCode.NOT_FOUND,
         "Could not find version 7 of model tiny",
     )
+
+
+@pytest.mark.slow
+def test_config_reload_and_multi_inference_are_unimplemented(
+    prediction: Any, model_service: Any
+) -> None:
+    from tensorflow_serving.apis import inference_pb2, model_management_pb2
+
+    reload_code, _ = rpc_error(
+        model_service.HandleReloadConfigRequest, model_management_pb2.ReloadConfigRequest()
+    )
+    multi_code, _ = rpc_error(prediction.MultiInference, inference_pb2.MultiInferenceRequest())
+    assert (reload_code, multi_code) == (
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.UNIMPLEMENTED,
+    )
