@@ -158,3 +158,28 @@ def test_struct_instances_read_back_their_values() -> None:
     assert (container.name, container.image, container.args) == ("m", "i", None)
     assert container == DeploymentV1SpecTemplateSpecContainer(name="m", image="i")
     assert repr(container) == "DeploymentV1SpecTemplateSpecContainer(image='i', name='m')"
+
+
+def test_cdktn_escape_hatches_and_meta_arguments_work_on_generated_resources(
+    stack: cdktn.TerraformStack, tmp_path: Path
+) -> None:
+    prod = KubernetesProvider(stack, "prod", alias="prod")
+    namespace = NamespaceV1(
+        stack,
+        "n",
+        metadata=[{"name": "models"}],
+        provider=prod,
+        count=2,
+        lifecycle={"create_before_destroy": True},
+    )
+    namespace.add_override("metadata.0.labels", {"team": "ml"})
+    stack.node.scope.synth()  # type: ignore[union-attr]
+    document = json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text())
+    resource = document["resource"]["kubernetes_namespace_v1"]["n"]
+    assert {k: v for k, v in resource.items() if k != "//"} == {
+        "count": 2,
+        "lifecycle": {"create_before_destroy": True},
+        "metadata": [{"labels": {"team": "ml"}, "name": "models"}],
+        "provider": "kubernetes.prod",
+    }
+    assert document["provider"]["kubernetes"] == [{"alias": "prod"}]
