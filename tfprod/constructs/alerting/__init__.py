@@ -1,0 +1,28 @@
+"""Alerting for tfprod deployments: Prometheus rules, the gateway's ServiceMonitor, Alertmanager
+routing (pure builders), and `add_alerting`, which puts them into `kubernetes_manifest`s."""
+
+from tfprod.constructs.alerting.alertmanager import (
+    AlertingError,
+    EmailSettings,
+    alertmanager_config,
+    alertmanager_config_spec,
+)
+from tfprod.constructs.alerting.manifests import (
+    add_alerting,
+    alertmanager_config_manifest,
+    prometheus_rule_manifest,
+)
+from tfprod.constructs.alerting.monitor import service_monitor
+from tfprod.constructs.alerting.rules import prometheus_rule_groups
+
+__all__ = [
+    "AlertingError",
+    "EmailSettings",
+    "add_alerting",
+    "alertmanager_config",
+    "alertmanager_config_manifest",
+    "alertmanager_config_spec",
+    "prometheus_rule_groups",
+    "prometheus_rule_manifest",
+    "service_monitor",
+]

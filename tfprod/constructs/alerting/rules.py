@@ -1,0 +1,345 @@
+"""Prometheus recording and alerting rules for one deployment, built from its Policy (pure).
+
+The gateway exports its metrics by `model` (the route's model name, which is the deployment's
+name) and `variant` (the version id); Prometheus adds `namespace` when it scrapes through the
+ServiceMonitor. Recording rules rename these to the Policy's words, so every recorded series
+carries `namespace`, `deployment` and `version` labels:
+
+- `tfprod:requests:rate5m`, `tfprod:errors:rate5m` (HTTP 5xx) and
+  `tfprod:error_rate:ratio_rate5m` (0 when there are requests and no errors);
+- `tfprod:latency_p95:seconds5m` (and p50/p90/p99 when a condition names them);
+- `tfprod:prediction_confidence:mean5m`, `tfprod:traffic_weight:ratio`;
+- `tfprod:shadow_agreement:ratio_rate5m` with a shadow test,
+  `tfprod:capture_dropped:rate5m` with a debugger,
+  `tfprod:drift_score:max` (by feature: the controller's `tfprod_drift_score`) with drift.
+
+Alerts mirror what the controller acts on, so a person sees what it saw: one per SafetyNet
+trigger and per canary success criterion (firing when the criterion fails), drift above the
+threshold, a version with traffic weight but no requests, and the gateway's metrics missing.
+`for:` is the controller's `failure_threshold * check_interval_seconds` (the time it waits before
+acting), and a condition only counts with at least `min_samples` requests in the window, as for
+the controller. Conditions on custom (business) metrics have no Prometheus series and are left to
+the controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final
+
+from tfprod.policy import Action, Condition, Policy
+
+WINDOW: Final = "5m"
+WINDOW_SECONDS: Final = 300
+RUNBOOK: Final = (
+    "The controller acts on its own ({action}); its live weights and rollout state are in"
+    " `kubectl -n {namespace} get configmap {deployment}-status -o yaml`. Compare versions on"
+    " the tfprod:* series of deployment {deployment}."
+)
+
+_SEVERITY: dict[Action, str] = {
+    "immediate_rollback": "critical",
+    "gradual_rollback": "critical",
+    "pause": "warning",
+    "alert_and_monitor": "warning",
+}
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_QUANTILES = {"latency_p50": 0.5, "latency_p90": 0.9, "latency_p95": 0.95, "latency_p99": 0.99}
+# Policy metric -> recorded series that measures it (per version unless noted).
+_RECORDED = {
+    "error_rate": "tfprod:error_rate:ratio_rate5m",
+    "prediction_confidence": "tfprod:prediction_confidence:mean5m",
+    "throughput": "tfprod:requests:rate5m",
+    "requests_per_second": "tfprod:requests:rate5m",
+    **{name: f"tfprod:{name}:seconds5m" for name in _QUANTILES},
+}
+# The proposal's monitor metric names, as the conditions spell them.
+_MONITOR_ALIASES = {"prediction_latency": "latency_p95", "feature_drift": "drift_score"}
+_BY = "namespace, deployment, version"
+
+
+def prometheus_rule_groups(policy: Policy) -> list[dict[str, Any]]:
+    """Two rule groups for `policy`: `tfprod-<name>.records` then `tfprod-<name>.alerts`."""
+    labels = {"namespace": policy.namespace, "deployment": policy.name}
+    records = list(_records(policy, _metrics_named(policy)))
+    for rule in records:
+        rule["labels"] = dict(labels)
+    return [
+        {"name": f"tfprod-{policy.name}.records", "rules": records},
+        {"name": f"tfprod-{policy.name}.alerts", "rules": list(_alerts(policy))},
+    ]
+
+
+def duration(seconds: float) -> str:
+    """A Prometheus duration for `seconds`: whole seconds as "30s", else milliseconds."""
+    if seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{round(seconds * 1000)}ms"
+
+
+def _metrics_named(policy: Policy) -> set[str]:
+    named = {condition.metric for condition in _conditions(policy)}
+    if policy.monitor is not None:
+        named |= {_MONITOR_ALIASES.get(name, name) for name in policy.monitor.metrics}
+    return named
+
+
+def _conditions(policy: Policy) -> Iterator[Condition]:
+    if policy.safety is not None:
+        yield from (trigger.condition for trigger in policy.safety.triggers)
+    if policy.canary is not None:
+        yield from policy.canary.success_criteria
+
+
+def _gateway(policy: Policy, metric: str, extra: str = "") -> str:
+    selector = f'namespace="{policy.namespace}", model="{policy.name}"{extra}'
+    return f"{metric}{{{selector}}}"
+
+
+def _by_version(expression: str, label: str = "variant") -> str:
+    return f'label_replace({expression}, "version", "$1", "{label}", "(.*)")'
+
+
+def _record(name: str, expression: str) -> dict[str, Any]:
+    return {"record": name, "expr": expression}
+
+
+def _mine(policy: Policy, series: str) -> str:
+    return f'{series}{{namespace="{policy.namespace}", deployment="{policy.name}"}}'
+
+
+def _records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
+    requests = _gateway(policy, "tfprod_gateway_requests_total")
+    errors = _gateway(policy, "tfprod_gateway_requests_total", ', code=~"5.."')
+    yield _record(
+        "tfprod:requests:rate5m",
+        f"sum by (version) ({_by_version(f'rate({requests}[{WINDOW}])')})",
+    )
+    yield _record(
+        "tfprod:errors:rate5m",
+        f"sum by (version) ({_by_version(f'rate({errors}[{WINDOW}])')})",
+    )
+    rate = _mine(policy, "tfprod:requests:rate5m")
+    yield _record(
+        "tfprod:error_rate:ratio_rate5m",
+        f"({_mine(policy, 'tfprod:errors:rate5m')} or {rate} * 0) / {rate}",
+    )
+    buckets = _gateway(policy, "tfprod_gateway_request_duration_seconds_bucket")
+    for metric, quantile in _QUANTILES.items():
+        if metric == "latency_p95" or metric in named:
+            per_bucket = _by_version(f"rate({buckets}[{WINDOW}])")
+            yield _record(
+                f"tfprod:{metric}:seconds5m",
+                f"histogram_quantile({quantile:g}, sum by (version, le) ({per_bucket}))",
+            )
+    confidence_sum, confidence_count = (
+        _by_version(f"rate({_gateway(policy, name)}[{WINDOW}])")
+        for name in (
+            "tfprod_gateway_prediction_confidence_sum",
+            "tfprod_gateway_prediction_confidence_count",
+        )
+    )
+    yield _record(
+        "tfprod:prediction_confidence:mean5m",
+        f"sum by (version) ({confidence_sum}) / sum by (version) ({confidence_count})",
+    )
+    weight = _by_version(_gateway(policy, "tfprod_gateway_traffic_weight"))
+    yield _record("tfprod:traffic_weight:ratio", f"max by (version) ({weight})")
+    if policy.shadow is not None:
+        yield from _shadow_records(policy)
+    if policy.debugger is not None:
+        dropped = _gateway(policy, "tfprod_gateway_capture_dropped_total")
+        yield _record("tfprod:capture_dropped:rate5m", f"sum(rate({dropped}[{WINDOW}]))")
+    if policy.drift is not None or "drift_score" in named:
+        score = f'tfprod_drift_score{{namespace="{policy.namespace}", deployment="{policy.name}"}}'
+        yield _record("tfprod:drift_score:max", f"max by (feature) ({score})")
+
+
+def _shadow_records(policy: Policy) -> Iterator[dict[str, Any]]:
+    outcomes = {
+        outcome: _by_version(
+            f"rate({_gateway(policy, 'tfprod_gateway_shadow_requests_total', extra)}[{WINDOW}])",
+            "shadow",
+        )
+        for outcome, extra in (
+            ("agree", ', outcome="agree"'),
+            ("compared", ', outcome=~"agree|disagree"'),
+        )
+    }
+    yield _record(
+        "tfprod:shadow_agreement:ratio_rate5m",
+        f"sum by (version) ({outcomes['agree']}) / sum by (version) ({outcomes['compared']})",
+    )
+
+
+def _camel(metric: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in metric.split("_"))
+
+
+def _enough_samples(policy: Policy) -> str:
+    needed = policy.controller.min_samples
+    return (
+        f"and on ({_BY}) ({_mine(policy, 'tfprod:requests:rate5m')} * {WINDOW_SECONDS} >= {needed})"
+    )
+
+
+def _wait(policy: Policy) -> str:
+    settings = policy.controller
+    return duration(settings.failure_threshold * settings.check_interval_seconds)
+
+
+def _alert(
+    name: str,
+    expression: str,
+    wait: str,
+    labels: dict[str, str],
+    notes: tuple[str, str, str],
+) -> dict[str, Any]:
+    """An alerting rule; `notes` are its summary, description and runbook annotations."""
+    summary, description, runbook = notes
+    return {
+        "alert": name,
+        "expr": expression,
+        "for": wait,
+        "labels": labels,
+        "annotations": {"summary": summary, "description": description, "runbook": runbook},
+    }
+
+
+def _condition_alert(
+    policy: Policy,
+    condition: Condition,
+    *,
+    severity: str,
+    extra: dict[str, str],
+    version_matcher: str,
+) -> dict[str, Any] | None:
+    series = _RECORDED.get(condition.metric)
+    if series is None:
+        return None
+    if condition.op in ("<", "<="):
+        direction = "Low"
+    elif condition.op in (">", ">="):
+        direction = "High"
+    else:
+        direction = "Off"
+    selector = f'namespace="{policy.namespace}", deployment="{policy.name}"{version_matcher}'
+    expression = (
+        f"{series}{{{selector}}} {condition.op} {condition.threshold:g} {_enough_samples(policy)}"
+    )
+    action = extra.get("action", "canary criterion")
+    return _alert(
+        f"Tfprod{_camel(condition.metric)}{direction}",
+        expression,
+        _wait(policy),
+        {"severity": severity, "deployment": policy.name, **extra},
+        (
+            f"{policy.name} {{{{ $labels.version }}}}: {condition}",
+            f"{condition.metric} of {policy.name} version {{{{ $labels.version }}}} is"
+            f" {{{{ $value }}}} ({extra.get('trigger') or extra.get('criterion')}).",
+            RUNBOOK.format(namespace=policy.namespace, deployment=policy.name, action=action),
+        ),
+    )
+
+
+def _alerts(policy: Policy) -> Iterator[dict[str, Any]]:
+    if policy.safety is not None:
+        for trigger in policy.safety.triggers:
+            rule = _condition_alert(
+                policy,
+                trigger.condition,
+                severity=_SEVERITY[trigger.action],
+                extra={"action": trigger.action, "trigger": str(trigger.condition)},
+                version_matcher="",
+            )
+            if rule is not None:
+                yield rule
+    if policy.canary is not None:
+        for criterion in policy.canary.success_criteria:
+            failing = criterion.model_copy(update={"op": _NEGATED[criterion.op]})
+            rule = _condition_alert(
+                policy,
+                failing,
+                severity="warning",
+                extra={"criterion": str(criterion)},
+                version_matcher=f', version="{policy.canary.version}"',
+            )
+            if rule is not None:
+                yield rule
+    yield from _drift_alerts(policy)
+    yield from _no_data_alerts(policy)
+    if policy.debugger is not None:
+        yield _alert(
+            "TfprodCaptureDropping",
+            f"{_mine(policy, 'tfprod:capture_dropped:rate5m')} > 0",
+            "10m",
+            {"severity": "warning", "deployment": policy.name},
+            (
+                f"{policy.name}: captured requests are being dropped",
+                f"The gateway's capture queue for {policy.name} is full and drops"
+                " {{ $value }} records per second; explanations miss them.",
+                "Raise the gateway's capture_queue_size or lower the debugger's capture_rate.",
+            ),
+        )
+
+
+def _drift_scores(policy: Policy) -> Iterator[tuple[float, str, str]]:
+    """(threshold, severity, what) for each drift check: the detector's and drift triggers'."""
+    if policy.drift is not None:
+        yield policy.drift.threshold, "warning", "drift detector threshold"
+    if policy.safety is not None:
+        for trigger in policy.safety.triggers:
+            if trigger.condition.metric == "drift_score" and trigger.condition.op in (">", ">="):
+                yield trigger.condition.threshold, _SEVERITY[trigger.action], trigger.action
+
+
+def _drift_alerts(policy: Policy) -> Iterator[dict[str, Any]]:
+    for threshold, severity, what in _drift_scores(policy):
+        yield _alert(
+            "TfprodDriftScoreHigh",
+            f"{_mine(policy, 'tfprod:drift_score:max')} > {threshold:g}",
+            _wait(policy),
+            {"severity": severity, "deployment": policy.name, "threshold": f"{threshold:g}"},
+            (
+                f"{policy.name}: input drift on {{{{ $labels.feature }}}}",
+                f"Drift score of feature {{{{ $labels.feature }}}} is {{{{ $value }}}}, above"
+                f" {threshold:g} ({what}).",
+                RUNBOOK.format(namespace=policy.namespace, deployment=policy.name, action=what),
+            ),
+        )
+
+
+def _no_data_alerts(policy: Policy) -> Iterator[dict[str, Any]]:
+    weight = _mine(policy, "tfprod:traffic_weight:ratio")
+    rate = _mine(policy, "tfprod:requests:rate5m")
+    bound = duration(policy.controller.no_data_bound_seconds)
+    yield _alert(
+        "TfprodNoTraffic",
+        f"{weight} > 0 unless on ({_BY}) {rate} > 0",
+        bound,
+        {"severity": "critical", "deployment": policy.name},
+        (
+            f"{policy.name} {{{{ $labels.version }}}}: weight above 0 but no requests",
+            f"Version {{{{ $labels.version }}}} of {policy.name} is routed a share of traffic yet"
+            f" answered no request for {bound}; the controller treats this as no data and rolls"
+            " a rollout back.",
+            RUNBOOK.format(
+                namespace=policy.namespace,
+                deployment=policy.name,
+                action="no data holds, then rolls back",
+            ),
+        ),
+    )
+    weights = _gateway(policy, "tfprod_gateway_traffic_weight")
+    yield _alert(
+        "TfprodGatewayMetricsAbsent",
+        f"absent_over_time({weights}[{WINDOW}])",
+        bound,
+        {"severity": "critical", "deployment": policy.name},
+        (
+            f"{policy.name}: no gateway metrics",
+            f"Prometheus has scraped no gateway metrics for {policy.name} in {WINDOW}: the gateway"
+            " is down or not scraped, and the controller sees no data.",
+            "Check the gateway pods and the ServiceMonitor's target in Prometheus.",
+        ),
+    )
