@@ -17,6 +17,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# promtool and amtool check the generated alert rules and Alertmanager config. The packages'
+# maintainer scripts would start prometheus/alertmanager: a temporary policy-rc.d (exit 101)
+# forbids that, so nothing is left running.
+if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
+  added_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    added_policy=1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    prometheus prometheus-alertmanager
+  if [ -n "$added_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 # npm packages pinned in package.json / package-lock.json (Azurite for the Azure Blob tests).
 repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ ! -x "$repo_root/node_modules/.bin/azurite-blob" ]; then
