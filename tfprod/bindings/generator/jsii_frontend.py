@@ -59,7 +59,7 @@ _BASES = {
     "cdktn.TerraformResource": "resource",
     "cdktn.TerraformDataSource": "data",
 }
-_LINK = re.compile(r"\{@link (\S+) ([\w-]+)\}")
+_LINK = re.compile(r"\{@link \S+ ([\w-]+)\}")
 _PROVIDER_URL = re.compile(r"registry\.terraform\.io/providers/([\w-]+/[\w-]+)/([^/]+)/docs")
 _DOCS_AT = re.compile(r"\s*Docs at Terraform Registry: \{@link [^}]*\}\.?\s*")
 _ID_BOILERPLATE = re.compile(
@@ -83,6 +83,18 @@ _PROP = re.compile(r"(?:struct\.|this\._)(\w+)")
 _TF_TYPE = re.compile(r'static tfResourceType = "([\w-]+)";')
 _VERSION = re.compile(r"providerVersion: '([^']+)'")
 _SOURCE = re.compile(r"terraformProviderSource: '([^']+)'")
+# The generator's `type` of a field: for blocks, how they nest; for attributes, the collection.
+_BLOCK_NESTING = {
+    "struct": ir.Nesting.SINGLE,
+    "list": ir.Nesting.LIST,
+    "set": ir.Nesting.SET,
+    "map": ir.Nesting.MAP,
+}
+_COLLECTIONS = {
+    "list": ir.CollectionKind.LIST,
+    "set": ir.CollectionKind.SET,
+    "map": ir.CollectionKind.MAP,
+}
 _PRIMITIVES = {
     "string": ir.Primitive.STRING,
     "number": ir.Primitive.NUMBER,
@@ -225,7 +237,6 @@ class _Module:
         self._classes = {m[1]: m[2] for m in _CLASS.finditer(text)}
         self._types = types
         self._fqn_prefix = fqn_prefix
-        self.text = text
 
     def class_body(self, name: str) -> str:
         try:
@@ -312,12 +323,7 @@ class _Module:
             attributes=nested.attributes, block_types=nested.block_types, description=description
         )
         repeated = "listMapperHcl(" in entry.value or "hashMapperHcl(" in entry.value
-        nesting = {
-            "struct": ir.Nesting.SINGLE,
-            "list": ir.Nesting.LIST,
-            "set": ir.Nesting.SET,
-            "map": ir.Nesting.MAP,
-        }.get(entry.kind)
+        nesting = _BLOCK_NESTING.get(entry.kind)
         if nesting is None:
             raise SchemaError(f"{entry.name}: unknown block kind {entry.kind!r}")
         single_struct = nesting in (ir.Nesting.LIST, ir.Nesting.SET) and not repeated
@@ -342,11 +348,9 @@ class _Module:
             if not isinstance(stored, ir.Collection):
                 raise SchemaError(f"{entry.name}: {entry.kind} of {entry.storage!r}")
             element = stored.element
-        kinds = {"list": ir.CollectionKind.LIST, "set": ir.CollectionKind.SET}
-        kinds["map"] = ir.CollectionKind.MAP
-        if entry.kind not in kinds:
+        if entry.kind not in _COLLECTIONS:
             raise SchemaError(f"{entry.name}: unknown attribute kind {entry.kind!r}")
-        return ir.Collection(kind=kinds[entry.kind], element=element)
+        return ir.Collection(kind=_COLLECTIONS[entry.kind], element=element)
 
     def _object_type(self, struct: str) -> ir.ObjectType:
         block = self.struct_block(struct)
@@ -422,9 +426,9 @@ class PrebuiltProvider:
             kind = _BASES.get(jsii_type.get("base", ""))
             link = _LINK.search(jsii_type.get("docs", {}).get("summary", ""))
             if kind is not None and link is not None:
-                self._classes[kind, link[2]] = _Type(
+                self._classes[kind, link[1]] = _Type(
                     kind=kind,
-                    tf_type=link[2],
+                    tf_type=link[1],
                     class_name=jsii_type["name"],
                     fqn_prefix=fqn.rsplit(".", 1)[0],
                     directory=jsii_type["locationInModule"]["filename"].split("/")[1],
@@ -524,11 +528,3 @@ class PrebuiltProvider:
                 (t.tf_type, self._read(t, modules[t.directory])) for t in wanted if t.kind == "data"
             ),
         )
-
-
-def read_prebuilt(
-    package: str, *, resources: Iterable[str] = (), data_sources: Iterable[str] = ()
-) -> ir.ProviderSchema:
-    """The schema of the named types in an installed prebuilt package."""
-    provider = PrebuiltProvider(locate_package(package))
-    return provider.schema(resources=resources, data_sources=data_sources)
