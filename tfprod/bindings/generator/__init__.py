@@ -1,0 +1,1 @@
+"""The bindings generator: provider schema front ends, the IR, the emitter and validation."""
