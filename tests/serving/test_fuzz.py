@@ -116,3 +116,56 @@ def test_fuzzed_raw_bodies_get_400_with_an_error_body(
 ) -> None:
     content = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     assert_clean(client.post(path, content=content))
+
+
+@pytest.fixture(scope="module")
+def prediction(server: ModelServerHandle) -> Iterator[Any]:
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    with grpc.insecure_channel(server.endpoints.grpc_target or "") as channel:
+        yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
+tensor_protos = st.builds(
+    dict,
+    dtype=st.sampled_from([0, 1, 2, 3, 7, 9, 10, 14, 19, 100]),
+    dims=st.lists(st.integers(-2, 5), max_size=4),
+    float_val=st.lists(st.floats(width=32), max_size=8),
+    int_val=st.lists(st.integers(-(2**31), 2**31 - 1), max_size=8),
+    string_val=st.lists(st.binary(max_size=8), max_size=4),
+    content=st.binary(max_size=40),
+)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(
+    name=st.sampled_from(["tiny", "examples", "nope", ""]),
+    signature=st.sampled_from(["", "serving_default", "regress", "x"]),
+    inputs=st.dictionaries(st.sampled_from(["features", "inputs", "other"]), tensor_protos),
+)
+def test_fuzzed_grpc_predicts_never_fail_internally(
+    prediction: Any, name: str, signature: str, inputs: dict[str, dict[str, Any]]
+) -> None:
+    import grpc
+    from tensorflow_serving.apis import predict_pb2
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = name
+    request.model_spec.signature_name = signature
+    for alias, fields in inputs.items():
+        proto = request.inputs[alias]
+        proto.dtype = fields["dtype"]
+        for size in fields["dims"]:
+            proto.tensor_shape.dim.add(size=size)
+        proto.float_val.extend(fields["float_val"])
+        proto.int_val.extend(fields["int_val"])
+        proto.string_val.extend(fields["string_val"])
+        proto.tensor_content = fields["content"]
+    try:
+        prediction.Predict(request, timeout=10)
+    except grpc.RpcError as error:
+        assert error.code() not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), (
+            error.details()
+        )
