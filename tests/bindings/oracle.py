@@ -50,7 +50,7 @@ def generated_types(package: str) -> list[tuple[str, str]]:
     for name in root.__all__:
         module = importlib.import_module(f"{package}.{name}")
         for value in vars(module).values():
-            tf_type = getattr(value, "tf_type", None)
+            tf_type = getattr(value, "TF_RESOURCE_TYPE", None)
             if isinstance(value, type) and value.__module__ == module.__name__ and tf_type:
                 found.append(("data" if name.startswith("data_") else "resource", tf_type))
     return sorted(found)

@@ -183,3 +183,13 @@ def test_cdktn_escape_hatches_and_meta_arguments_work_on_generated_resources(
         "provider": "kubernetes.prod",
     }
     assert document["provider"]["kubernetes"] == [{"alias": "prod"}]
+
+
+def test_generate_config_for_import_writes_an_import_block(
+    stack: cdktn.TerraformStack, tmp_path: Path
+) -> None:
+    assert NamespaceV1.TF_RESOURCE_TYPE == "kubernetes_namespace_v1"
+    NamespaceV1.generate_config_for_import(stack, "existing", "models")
+    stack.node.scope.synth()  # type: ignore[union-attr]
+    document = json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text())
+    assert document["import"] == [{"id": "models", "to": "kubernetes_namespace_v1.existing"}]

@@ -17,9 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias, cast
 
+import jsii
+
 from tfprod.bindings._core import (
     Construct,
     FileProvisioner,
+    IImportableConfig,
+    ImportableResource,
     IResolvable,
     ITerraformDependable,
     ITerraformIterator,
@@ -122,7 +126,7 @@ def _element_arguments(
 ) -> dict[str, Any]:
     """The keyword arguments cdktn's resource and data source constructors take."""
     return {
-        "terraform_resource_type": cls.tf_type,
+        "terraform_resource_type": cls.TF_RESOURCE_TYPE,
         "terraform_generator_metadata": cls.tf_provider.generator_metadata(),
         "connection": _connection(connection),
         "count": count,
@@ -134,10 +138,34 @@ def _element_arguments(
     }
 
 
+@jsii.implements(IImportableConfig)
+class _ImportConfig:
+    """cdktn's `IImportableConfig` (an interface, so not constructible from a dict)."""
+
+    def __init__(
+        self, resource_type: str, import_id: str, provider: TerraformProvider | None
+    ) -> None:
+        self._resource_type = resource_type
+        self._import_id = import_id
+        self._provider = provider
+
+    @property
+    def terraform_resource_type(self) -> str:
+        return self._resource_type
+
+    @property
+    def import_id(self) -> str:
+        return self._import_id
+
+    @property
+    def provider(self) -> TerraformProvider | None:
+        return self._provider
+
+
 class Resource(TerraformResource):
     """Base of generated resource classes."""
 
-    tf_type: ClassVar[str]
+    TF_RESOURCE_TYPE: ClassVar[str]
     tf_fields: ClassVar[tuple[Field, ...]]
     tf_provider: ClassVar[ProviderInfo]
 
@@ -172,11 +200,25 @@ class Resource(TerraformResource):
     def _synthesize_attributes(self) -> dict[str, Any]:
         return self._tfprod_attributes
 
+    @classmethod
+    def generate_config_for_import(
+        cls,
+        scope: Construct,
+        import_to_id: str,
+        import_from_id: str,
+        provider: TerraformProvider | None = None,
+    ) -> ImportableResource:
+        """An import block for an existing `import_from_id`, as the prebuilt classes offer."""
+        config = _ImportConfig(cls.TF_RESOURCE_TYPE, import_from_id, provider)
+        # jsii reads the interface's members through the properties; mypy's protocol check
+        # wants settable attributes, which an import config never needs.
+        return ImportableResource(scope, import_to_id, cast(IImportableConfig, config))
+
 
 class DataSource(TerraformDataSource):
     """Base of generated data source classes (the same checks as `Resource`)."""
 
-    tf_type: ClassVar[str]
+    TF_RESOURCE_TYPE: ClassVar[str]
     tf_fields: ClassVar[tuple[Field, ...]]
     tf_provider: ClassVar[ProviderInfo]
 

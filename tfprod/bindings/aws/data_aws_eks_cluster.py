@@ -34,7 +34,7 @@ PROVIDER = ProviderInfo(name="aws", source="hashicorp/aws", version="6.69.1")
 class DataAwsEksCluster(DataSource):
     """The `aws_eks_cluster` data source of the aws provider."""
 
-    tf_type = "aws_eks_cluster"
+    TF_RESOURCE_TYPE = "aws_eks_cluster"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="access_config", spec=ANY, settable=False),

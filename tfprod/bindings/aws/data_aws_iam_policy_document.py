@@ -148,7 +148,7 @@ class DataAwsIamPolicyDocumentStatement(Struct):
 class DataAwsIamPolicyDocument(DataSource):
     """The `aws_iam_policy_document` data source of the aws provider."""
 
-    tf_type = "aws_iam_policy_document"
+    TF_RESOURCE_TYPE = "aws_iam_policy_document"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING),

@@ -31,7 +31,7 @@ PROVIDER = ProviderInfo(name="aws", source="hashicorp/aws", version="6.69.1")
 class IamPolicy(Resource):
     """The `aws_iam_policy` resource of the aws provider."""
 
-    tf_type = "aws_iam_policy"
+    TF_RESOURCE_TYPE = "aws_iam_policy"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="arn", spec=STRING, settable=False),

@@ -53,7 +53,7 @@ class IamRoleInlinePolicy(Struct):
 class IamRole(Resource):
     """The `aws_iam_role` resource of the aws provider."""
 
-    tf_type = "aws_iam_role"
+    TF_RESOURCE_TYPE = "aws_iam_role"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="arn", spec=STRING, settable=False),

@@ -29,7 +29,7 @@ PROVIDER = ProviderInfo(name="aws", source="hashicorp/aws", version="6.69.1")
 class IamRolePolicyAttachment(Resource):
     """The `aws_iam_role_policy_attachment` resource of the aws provider."""
 
-    tf_type = "aws_iam_role_policy_attachment"
+    TF_RESOURCE_TYPE = "aws_iam_role_policy_attachment"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING),

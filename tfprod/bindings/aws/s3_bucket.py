@@ -631,7 +631,7 @@ class S3BucketWebsite(Struct):
 class S3Bucket(Resource):
     """The `aws_s3_bucket` resource of the aws provider."""
 
-    tf_type = "aws_s3_bucket"
+    TF_RESOURCE_TYPE = "aws_s3_bucket"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="acceleration_status", spec=STRING),

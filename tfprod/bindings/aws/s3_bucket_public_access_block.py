@@ -31,7 +31,7 @@ PROVIDER = ProviderInfo(name="aws", source="hashicorp/aws", version="6.69.1")
 class S3BucketPublicAccessBlock(Resource):
     """The `aws_s3_bucket_public_access_block` resource of the aws provider."""
 
-    tf_type = "aws_s3_bucket_public_access_block"
+    TF_RESOURCE_TYPE = "aws_s3_bucket_public_access_block"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="block_public_acls", spec=BOOL),

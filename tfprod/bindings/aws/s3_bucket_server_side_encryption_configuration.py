@@ -79,7 +79,7 @@ class S3BucketServerSideEncryptionConfigurationRuleA(Struct):
 class S3BucketServerSideEncryptionConfigurationA(Resource):
     """The `aws_s3_bucket_server_side_encryption_configuration` resource of the aws provider."""
 
-    tf_type = "aws_s3_bucket_server_side_encryption_configuration"
+    TF_RESOURCE_TYPE = "aws_s3_bucket_server_side_encryption_configuration"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="bucket", spec=STRING, required=True),

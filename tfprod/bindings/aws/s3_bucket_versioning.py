@@ -48,7 +48,7 @@ class S3BucketVersioningVersioningConfiguration(Struct):
 class S3BucketVersioningA(Resource):
     """The `aws_s3_bucket_versioning` resource of the aws provider."""
 
-    tf_type = "aws_s3_bucket_versioning"
+    TF_RESOURCE_TYPE = "aws_s3_bucket_versioning"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="bucket", spec=STRING, required=True),

@@ -49,7 +49,7 @@ class DataAzurermKubernetesClusterTimeouts(Struct):
 class DataAzurermKubernetesCluster(DataSource):
     """The `azurerm_kubernetes_cluster` data source of the azurerm provider."""
 
-    tf_type = "azurerm_kubernetes_cluster"
+    TF_RESOURCE_TYPE = "azurerm_kubernetes_cluster"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="aci_connector_linux", spec=ANY, settable=False),

@@ -53,7 +53,7 @@ class FederatedIdentityCredentialTimeouts(Struct):
 class FederatedIdentityCredential(Resource):
     """The `azurerm_federated_identity_credential` resource of the azurerm provider."""
 
-    tf_type = "azurerm_federated_identity_credential"
+    TF_RESOURCE_TYPE = "azurerm_federated_identity_credential"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="audience", spec=ListOf(element=STRING), required=True),

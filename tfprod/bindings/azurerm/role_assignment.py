@@ -54,7 +54,7 @@ class RoleAssignmentTimeouts(Struct):
 class RoleAssignment(Resource):
     """The `azurerm_role_assignment` resource of the azurerm provider."""
 
-    tf_type = "azurerm_role_assignment"
+    TF_RESOURCE_TYPE = "azurerm_role_assignment"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="condition", spec=STRING),

@@ -514,7 +514,7 @@ class StorageAccountTimeouts(Struct):
 class StorageAccount(Resource):
     """The `azurerm_storage_account` resource of the azurerm provider."""
 
-    tf_type = "azurerm_storage_account"
+    TF_RESOURCE_TYPE = "azurerm_storage_account"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="access_tier", spec=STRING),

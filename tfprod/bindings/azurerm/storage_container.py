@@ -55,7 +55,7 @@ class StorageContainerTimeouts(Struct):
 class StorageContainer(Resource):
     """The `azurerm_storage_container` resource of the azurerm provider."""
 
-    tf_type = "azurerm_storage_container"
+    TF_RESOURCE_TYPE = "azurerm_storage_container"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="container_access_type", spec=STRING),

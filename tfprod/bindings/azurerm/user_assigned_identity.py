@@ -53,7 +53,7 @@ class UserAssignedIdentityTimeouts(Struct):
 class UserAssignedIdentity(Resource):
     """The `azurerm_user_assigned_identity` resource of the azurerm provider."""
 
-    tf_type = "azurerm_user_assigned_identity"
+    TF_RESOURCE_TYPE = "azurerm_user_assigned_identity"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="client_id", spec=STRING, settable=False),

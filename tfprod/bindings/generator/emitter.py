@@ -363,7 +363,7 @@ class _Emitter:
     ) -> list[str]:
         lines = []
         if tf_type is not None:
-            lines.append(f"    tf_type = {tf_type!r}")
+            lines.append(f"    TF_RESOURCE_TYPE = {tf_type!r}")
         lines.append("    tf_provider = PROVIDER")
         lines.append(_fields_table(module, fields))
         return lines

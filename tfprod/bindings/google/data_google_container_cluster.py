@@ -35,7 +35,7 @@ PROVIDER = ProviderInfo(name="google", source="hashicorp/google", version="8.7.0
 class DataGoogleContainerCluster(DataSource):
     """The `google_container_cluster` data source of the google provider."""
 
-    tf_type = "google_container_cluster"
+    TF_RESOURCE_TYPE = "google_container_cluster"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="addons_config", spec=ANY, settable=False),

@@ -46,7 +46,7 @@ class ServiceAccountTimeouts(Struct):
 class ServiceAccount(Resource):
     """The `google_service_account` resource of the google provider."""
 
-    tf_type = "google_service_account"
+    TF_RESOURCE_TYPE = "google_service_account"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="account_id", spec=STRING, required=True),

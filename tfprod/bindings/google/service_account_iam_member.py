@@ -50,7 +50,7 @@ class ServiceAccountIamMemberCondition(Struct):
 class ServiceAccountIamMember(Resource):
     """The `google_service_account_iam_member` resource of the google provider."""
 
-    tf_type = "google_service_account_iam_member"
+    TF_RESOURCE_TYPE = "google_service_account_iam_member"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="condition", spec=StructOf(struct=ServiceAccountIamMemberCondition)),

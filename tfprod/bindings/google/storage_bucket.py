@@ -466,7 +466,7 @@ class StorageBucketWebsite(Struct):
 class StorageBucket(Resource):
     """The `google_storage_bucket` resource of the google provider."""
 
-    tf_type = "google_storage_bucket"
+    TF_RESOURCE_TYPE = "google_storage_bucket"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="autoclass", spec=StructOf(struct=StorageBucketAutoclass)),

@@ -63,7 +63,7 @@ class StorageBucketIamMemberTimeouts(Struct):
 class StorageBucketIamMember(Resource):
     """The `google_storage_bucket_iam_member` resource of the google provider."""
 
-    tf_type = "google_storage_bucket_iam_member"
+    TF_RESOURCE_TYPE = "google_storage_bucket_iam_member"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="bucket", spec=STRING, required=True),

@@ -66,7 +66,7 @@ class ConfigMapV1Metadata(Struct):
 class ConfigMapV1(Resource):
     """The `kubernetes_config_map_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_config_map_v1"
+    TF_RESOURCE_TYPE = "kubernetes_config_map_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="binary_data", spec=MapOf(element=STRING)),

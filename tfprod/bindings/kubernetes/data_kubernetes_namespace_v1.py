@@ -55,7 +55,7 @@ class DataKubernetesNamespaceV1Metadata(Struct):
 class DataKubernetesNamespaceV1(DataSource):
     """The `kubernetes_namespace_v1` data source of the kubernetes provider."""
 
-    tf_type = "kubernetes_namespace_v1"
+    TF_RESOURCE_TYPE = "kubernetes_namespace_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING, settable=False),

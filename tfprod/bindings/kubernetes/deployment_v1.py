@@ -5810,7 +5810,7 @@ class DeploymentV1Timeouts(Struct):
 class DeploymentV1(Resource):
     """The `kubernetes_deployment_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_deployment_v1"
+    TF_RESOURCE_TYPE = "kubernetes_deployment_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING),

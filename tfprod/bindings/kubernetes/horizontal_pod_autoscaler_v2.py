@@ -761,7 +761,7 @@ class HorizontalPodAutoscalerV2Spec(Struct):
 class HorizontalPodAutoscalerV2(Resource):
     """The `kubernetes_horizontal_pod_autoscaler_v2` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_horizontal_pod_autoscaler_v2"
+    TF_RESOURCE_TYPE = "kubernetes_horizontal_pod_autoscaler_v2"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING),

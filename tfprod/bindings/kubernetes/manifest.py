@@ -121,7 +121,7 @@ class ManifestWaitFor(Struct):
 class Manifest(Resource):
     """The `kubernetes_manifest` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_manifest"
+    TF_RESOURCE_TYPE = "kubernetes_manifest"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="computed_fields", spec=ListOf(element=STRING)),

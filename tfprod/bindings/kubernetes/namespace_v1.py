@@ -72,7 +72,7 @@ class NamespaceV1Timeouts(Struct):
 class NamespaceV1(Resource):
     """The `kubernetes_namespace_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_namespace_v1"
+    TF_RESOURCE_TYPE = "kubernetes_namespace_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING, settable=False),

@@ -128,7 +128,7 @@ class PodDisruptionBudgetV1Spec(Struct):
 class PodDisruptionBudgetV1(Resource):
     """The `kubernetes_pod_disruption_budget_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_pod_disruption_budget_v1"
+    TF_RESOURCE_TYPE = "kubernetes_pod_disruption_budget_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING),

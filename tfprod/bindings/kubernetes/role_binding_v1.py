@@ -104,7 +104,7 @@ class RoleBindingV1Subject(Struct):
 class RoleBindingV1(Resource):
     """The `kubernetes_role_binding_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_role_binding_v1"
+    TF_RESOURCE_TYPE = "kubernetes_role_binding_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING),

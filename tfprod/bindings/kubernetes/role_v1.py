@@ -87,7 +87,7 @@ class RoleV1Rule(Struct):
 class RoleV1(Resource):
     """The `kubernetes_role_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_role_v1"
+    TF_RESOURCE_TYPE = "kubernetes_role_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING, settable=False),

@@ -80,7 +80,7 @@ class SecretV1Timeouts(Struct):
 class SecretV1(Resource):
     """The `kubernetes_secret_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_secret_v1"
+    TF_RESOURCE_TYPE = "kubernetes_secret_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="binary_data", spec=MapOf(element=STRING)),

@@ -104,7 +104,7 @@ class ServiceAccountV1Timeouts(Struct):
 class ServiceAccountV1(Resource):
     """The `kubernetes_service_account_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_service_account_v1"
+    TF_RESOURCE_TYPE = "kubernetes_service_account_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="automount_service_account_token", spec=BOOL),

@@ -224,7 +224,7 @@ class ServiceV1Timeouts(Struct):
 class ServiceV1(Resource):
     """The `kubernetes_service_v1` resource of the kubernetes provider."""
 
-    tf_type = "kubernetes_service_v1"
+    TF_RESOURCE_TYPE = "kubernetes_service_v1"
     tf_provider = PROVIDER
     tf_fields = (
         Field(py="id", spec=STRING),
