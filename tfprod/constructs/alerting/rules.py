@@ -25,6 +25,7 @@ the controller.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 
 from tfprod.policy import Action, Condition, Policy
@@ -206,14 +207,23 @@ def _alert(
     }
 
 
-def _condition_alert(
-    policy: Policy,
-    condition: Condition,
-    *,
-    severity: str,
-    extra: dict[str, str],
-    version_matcher: str,
-) -> dict[str, Any] | None:
+@dataclass(frozen=True, kw_only=True)
+class _Check:
+    """A condition the controller checks, as an alert: where it comes from and what it does."""
+
+    condition: Condition
+    """The condition that fires the alert (a criterion's negation for a canary criterion)."""
+    source: str
+    """The label naming what was written: "trigger" or "criterion"."""
+    written: str
+    """The condition as the user wrote it (for a criterion: the criterion itself)."""
+    action: str
+    severity: str
+    version_matcher: str = ""
+
+
+def _condition_alert(policy: Policy, check: _Check) -> dict[str, Any] | None:
+    condition = check.condition
     series = _RECORDED.get(condition.metric)
     if series is None:
         return None
@@ -223,49 +233,55 @@ def _condition_alert(
         direction = "High"
     else:
         direction = "Off"
-    selector = f'namespace="{policy.namespace}", deployment="{policy.name}"{version_matcher}'
+    selector = f'namespace="{policy.namespace}", deployment="{policy.name}"{check.version_matcher}'
     expression = (
         f"{series}{{{selector}}} {condition.op} {condition.threshold:g} {_enough_samples(policy)}"
     )
-    action = extra.get("action", "canary criterion")
+    prefix = "TfprodCanary" if check.source == "criterion" else "Tfprod"
+    labels = {"severity": check.severity, "deployment": policy.name, check.source: check.written}
+    if check.source == "trigger":
+        labels["action"] = check.action
     return _alert(
-        f"Tfprod{_camel(condition.metric)}{direction}",
+        f"{prefix}{_camel(condition.metric)}{direction}",
         expression,
         _wait(policy),
-        {"severity": severity, "deployment": policy.name, **extra},
+        labels,
         (
             f"{policy.name} {{{{ $labels.version }}}}: {condition}",
             f"{condition.metric} of {policy.name} version {{{{ $labels.version }}}} is"
-            f" {{{{ $value }}}} ({extra.get('trigger') or extra.get('criterion')}).",
-            RUNBOOK.format(namespace=policy.namespace, deployment=policy.name, action=action),
+            f" {{{{ $value }}}} ({check.source}: {check.written}).",
+            RUNBOOK.format(namespace=policy.namespace, deployment=policy.name, action=check.action),
         ),
     )
 
 
-def _alerts(policy: Policy) -> Iterator[dict[str, Any]]:
+def _checks(policy: Policy) -> Iterator[_Check]:
     if policy.safety is not None:
         for trigger in policy.safety.triggers:
-            rule = _condition_alert(
-                policy,
-                trigger.condition,
+            yield _Check(
+                condition=trigger.condition,
+                source="trigger",
+                written=str(trigger.condition),
+                action=trigger.action,
                 severity=_SEVERITY[trigger.action],
-                extra={"action": trigger.action, "trigger": str(trigger.condition)},
-                version_matcher="",
             )
-            if rule is not None:
-                yield rule
     if policy.canary is not None:
         for criterion in policy.canary.success_criteria:
-            failing = criterion.model_copy(update={"op": _NEGATED[criterion.op]})
-            rule = _condition_alert(
-                policy,
-                failing,
+            yield _Check(
+                condition=criterion.model_copy(update={"op": _NEGATED[criterion.op]}),
+                source="criterion",
+                written=str(criterion),
+                action="a failing criterion rolls the canary back",
                 severity="warning",
-                extra={"criterion": str(criterion)},
                 version_matcher=f', version="{policy.canary.version}"',
             )
-            if rule is not None:
-                yield rule
+
+
+def _alerts(policy: Policy) -> Iterator[dict[str, Any]]:
+    for check in _checks(policy):
+        rule = _condition_alert(policy, check)
+        if rule is not None:
+            yield rule
     yield from _drift_alerts(policy)
     yield from _no_data_alerts(policy)
     if policy.debugger is not None:
