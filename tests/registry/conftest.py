@@ -179,10 +179,22 @@ def registry_uri(
     scheme: str = request.param
     if scheme == "file":
         return f"file://{tmp_path / 'registry'}"
+    return _cloud_uri(scheme, BUCKET, request, monkeypatch)
+
+
+@pytest.fixture(params=[backend for backend in BACKENDS if backend != "file"])
+def missing_bucket_uri(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A registry in a bucket (or container) that does not exist on a running server."""
+    return _cloud_uri(request.param, "no-such-bucket", request, monkeypatch)
+
+
+def _cloud_uri(
+    scheme: str, bucket: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
     server: Server = request.getfixturevalue(_SERVER_FIXTURES[scheme])
     for key, value in server.env.items():
         monkeypatch.setenv(key, value)
-    return f"{scheme}://{BUCKET}/{uuid.uuid4().hex}"
+    return f"{scheme}://{bucket}/{uuid.uuid4().hex}"
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import pytest
 from tfprod.runtime.registry import (
     ObjectNotFoundError,
     PreconditionFailedError,
+    RegistryError,
     open_store,
 )
 
@@ -59,3 +60,14 @@ def test_get_and_delete_of_a_missing_object(registry_uri: str) -> None:
 
     with pytest.raises(ObjectNotFoundError, match="no object 'never-written' in the store"):
         store.get("never-written")
+
+
+def test_a_missing_bucket_is_reported_by_name(missing_bucket_uri: str) -> None:
+    kind = "container" if missing_bucket_uri.startswith("az://") else "bucket"
+
+    with pytest.raises(RegistryError) as raised:
+        open_store(missing_bucket_uri).put_if_absent("a", b"x")
+
+    assert str(raised.value) == (
+        f"{kind} 'no-such-bucket' of registry {missing_bucket_uri} does not exist"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from tfprod.runtime.registry.errors import (
@@ -43,54 +44,71 @@ class AzureStore:
         return self._uri
 
     def get(self, key: str) -> StoredObject:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            downloader = self._container.download_blob(self._prefix + key)
-        except ResourceNotFoundError:
-            raise ObjectNotFoundError(key) from None
-        data: bytes = downloader.readall()
-        return StoredObject(data=data, token=downloader.properties.etag)
+        with self._errors(key, missing=ObjectNotFoundError):
+            downloader = self._blob(key).download_blob()
+            data: bytes = downloader.readall()
+            return StoredObject(data=data, token=downloader.properties.etag)
 
     def put_if_absent(self, key: str, data: bytes) -> str:
-        from azure.core.exceptions import ResourceExistsError
-
-        try:
+        with self._errors(key):
             result = self._blob(key).upload_blob(data, overwrite=False)
-        except ResourceExistsError:
-            raise PreconditionFailedError(key) from None
         etag: str = result["etag"]
         return etag
 
     def put_if_match(self, key: str, data: bytes, token: str) -> str:
         from azure.core import MatchConditions
-        from azure.core.exceptions import (
-            ResourceExistsError,
-            ResourceModifiedError,
-            ResourceNotFoundError,
-        )
 
-        try:
+        with self._errors(key, missing=PreconditionFailedError):
             result = self._blob(key).upload_blob(
                 data,
                 overwrite=True,
                 etag=token,
                 match_condition=MatchConditions.IfNotModified,
             )
-        except (ResourceModifiedError, ResourceExistsError, ResourceNotFoundError):
-            raise PreconditionFailedError(key) from None
         etag: str = result["etag"]
         return etag
 
     def list(self, prefix: str) -> list[str]:
-        names = self._container.list_blob_names(name_starts_with=self._prefix + prefix)
-        return sorted(name[len(self._prefix) :] for name in names)
+        with self._errors(prefix):
+            names = self._container.list_blob_names(name_starts_with=self._prefix + prefix)
+            return sorted(name[len(self._prefix) :] for name in names)
 
     def delete(self, key: str) -> None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        with contextlib.suppress(ResourceNotFoundError):
-            self._container.delete_blob(self._prefix + key)
+        missing = contextlib.suppress(ObjectNotFoundError)
+        with missing, self._errors(key, missing=ObjectNotFoundError):
+            self._blob(key).delete_blob()
 
     def _blob(self, key: str) -> Any:
         return self._container.get_blob_client(self._prefix + key)
+
+    @contextlib.contextmanager
+    def _errors(
+        self,
+        key: str,
+        *,
+        missing: type[ObjectNotFoundError | PreconditionFailedError] | None = None,
+    ) -> Iterator[None]:
+        """Turns the service's answers into the store's errors: a lost conditional write, a
+        missing blob (as `missing`), a missing container, or any other failure, in one line."""
+        from azure.core.exceptions import (
+            AzureError,
+            ResourceExistsError,
+            ResourceModifiedError,
+            ResourceNotFoundError,
+        )
+
+        try:
+            yield
+        except (ResourceExistsError, ResourceModifiedError):
+            raise PreconditionFailedError(key) from None
+        except ResourceNotFoundError as error:
+            if getattr(error, "error_code", None) == "ContainerNotFound":
+                raise RegistryError(
+                    f"container {self._container.container_name!r} of registry {self._uri} "
+                    "does not exist"
+                ) from None
+            if missing is None:
+                raise RegistryError(f"registry {self._uri}: {key!r}: {error.message}") from None
+            raise missing(key) from None
+        except AzureError as error:
+            raise RegistryError(f"registry {self._uri}: {key!r}: {error.message}") from None

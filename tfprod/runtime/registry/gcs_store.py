@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
-from tfprod.runtime.registry.errors import ObjectNotFoundError, PreconditionFailedError
+from tfprod.runtime.registry.errors import (
+    ObjectNotFoundError,
+    PreconditionFailedError,
+    RegistryError,
+)
 from tfprod.runtime.registry.store import StoredObject
 
 
@@ -37,17 +42,18 @@ class GcsStore:
     def get(self, key: str) -> StoredObject:
         from google.api_core.exceptions import NotFound, PreconditionFailed
 
-        for _ in range(5):  # the object may be replaced between reading metadata and content
-            blob = self._bucket.get_blob(self._prefix + key)
-            if blob is None:
-                break
-            try:
-                data: bytes = blob.download_as_bytes(if_generation_match=blob.generation)
-            except PreconditionFailed:
-                continue
-            except NotFound:
-                break
-            return StoredObject(data=data, token=str(blob.generation))
+        with self._errors(key):
+            for _ in range(5):  # the object may be replaced between reading metadata and data
+                blob = self._bucket.get_blob(self._prefix + key)
+                if blob is None:
+                    break
+                try:
+                    data: bytes = blob.download_as_bytes(if_generation_match=blob.generation)
+                except PreconditionFailed:
+                    continue
+                except NotFound:
+                    break
+                return StoredObject(data=data, token=str(blob.generation))
         raise ObjectNotFoundError(key)
 
     def put_if_absent(self, key: str, data: bytes) -> str:
@@ -57,21 +63,38 @@ class GcsStore:
         return self._put(key, data, generation=int(token))
 
     def list(self, prefix: str) -> list[str]:
-        blobs = self._bucket.client.list_blobs(self._bucket, prefix=self._prefix + prefix)
-        return sorted(blob.name[len(self._prefix) :] for blob in blobs)
+        with self._errors(prefix):
+            blobs = self._bucket.client.list_blobs(self._bucket, prefix=self._prefix + prefix)
+            return sorted(blob.name[len(self._prefix) :] for blob in blobs)
 
     def delete(self, key: str) -> None:
         from google.api_core.exceptions import NotFound
 
-        with contextlib.suppress(NotFound):
+        with self._errors(key), contextlib.suppress(NotFound):
             self._bucket.blob(self._prefix + key).delete()
 
     def _put(self, key: str, data: bytes, *, generation: int) -> str:
         from google.api_core.exceptions import PreconditionFailed
 
         blob = self._bucket.blob(self._prefix + key)
-        try:
-            blob.upload_from_string(data, if_generation_match=generation)
-        except PreconditionFailed:
-            raise PreconditionFailedError(key) from None
+        with self._errors(key):
+            try:
+                blob.upload_from_string(data, if_generation_match=generation)
+            except PreconditionFailed:
+                raise PreconditionFailedError(key) from None
         return str(blob.generation)
+
+    @contextlib.contextmanager
+    def _errors(self, key: str) -> Iterator[None]:
+        """Reports a missing bucket, or any other failure of the service, in one line."""
+        from google.api_core.exceptions import GoogleAPIError, NotFound
+        from requests.exceptions import RequestException
+
+        try:
+            yield
+        except NotFound:
+            raise RegistryError(
+                f"bucket {self._bucket.name!r} of registry {self._uri} does not exist"
+            ) from None
+        except (GoogleAPIError, RequestException) as error:
+            raise RegistryError(f"registry {self._uri}: {key!r}: {error}") from None
