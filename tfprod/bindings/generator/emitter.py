@@ -8,6 +8,12 @@ code written against a prebuilt `cdktn_provider_*` package works after swapping 
 
 The output is deterministic (the IR is ordered by name) and is passed through `ruff format`
 (isolated from any configuration, line length 100) so it is ruff- and mypy-clean as committed.
+
+What the prebuilt classes have and these do not: `...Config` structs, `put_x`/`reset_x`
+mutators and `x_input` getters (configuration is given once, to the constructor, and checked
+there), and HCL output (`synthesizeHclAttributes`). Class names are made unique across the
+types generated together, as the cdktn generator does across a whole provider; a type whose
+prebuilt name carries an `A` suffix because of a type outside the snapshot would differ.
 """
 
 from __future__ import annotations
