@@ -310,3 +310,42 @@ def test_register_exports_a_tensorflow_object_first(tmp_path: Path, saved_model_
 
     assert version.signature == SIGNATURE
     assert "saved_model.pb" in [item.path for item in version.files]
+
+
+def test_racing_registrations_of_one_version_publish_exactly_one(
+    registry_uri: str, saved_model_dir: Path, other_saved_model_dir: Path, tmp_path: Path
+) -> None:
+    both_uploading = threading.Barrier(2, timeout=60)
+    outcomes: dict[Path, str] = {}
+
+    def register(source: Path) -> None:
+        def wait_for_the_other(path: str) -> None:
+            if path == "saved_model.pb":
+                both_uploading.wait()
+
+        try:
+            Registry.open(registry_uri).register(
+                source, name="churn", version="v1", on_file_uploaded=wait_for_the_other
+            )
+            outcomes[source] = "published"
+        except VersionExistsError:
+            outcomes[source] = "exists"
+
+    threads = [
+        threading.Thread(target=register, args=(source,))
+        for source in (saved_model_dir, other_saved_model_dir)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes.values()) == ["exists", "published"]
+    (winner,) = [source for source, outcome in outcomes.items() if outcome == "published"]
+    registry = Registry.open(registry_uri)
+    pulled = registry.pull("churn", "v1", tmp_path / "models")
+    assert (pulled / "variables" / "variables.data-00000-of-00001").read_bytes() == (
+        winner / "variables" / "variables.data-00000-of-00001"
+    ).read_bytes()
+    uploads = {key.split("/")[4] for key in open_store(registry_uri).list("models/churn/uploads/")}
+    assert len(uploads) == 1  # the loser removed its upload

@@ -50,6 +50,8 @@ def test_list_returns_sorted_keys_under_the_prefix_only(registry_uri: str) -> No
         store.put_if_absent(key, b"x")
 
     assert store.list("m/a/") == ["m/a/0", "m/a/1"]
+    assert store.list("m/a/1") == ["m/a/1"]
+    assert store.list("") == ["m/a/0", "m/a/1", "m/b/2", "n/a"]
     assert store.list("m/") == ["m/a/0", "m/a/1", "m/b/2"]
     assert store.list("missing/") == []
 

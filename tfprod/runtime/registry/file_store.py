@@ -60,7 +60,7 @@ class FileStore:
         return str(generation + 1)
 
     def list(self, prefix: str) -> list[str]:
-        start = self._root / prefix if prefix.endswith("/") else (self._root / prefix).parent
+        start = self._root / prefix.rpartition("/")[0]  # the deepest directory in `prefix`
         keys: set[str] = set()
         for directory, subdirs, files in os.walk(start):
             if Path(directory) == self._root and _TMP_DIR in subdirs:
