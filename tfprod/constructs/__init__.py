@@ -1,14 +1,38 @@
 """tfprod.constructs: what a team declares about a model's production life (L3 constructs)."""
 
+from tfprod.constructs.app import App
+from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeployment
 from tfprod.constructs.errors import ConstructError, SynthError
+from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
+from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
 from tfprod.constructs.platform import ModelPlatformStack, platform_of
 from tfprod.constructs.registry import ModelRef, ModelRegistry
+from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
+from tfprod.constructs.safety import SafetyNet
+from tfprod.constructs.serving import AutoScaling, ServingResources, ServingVersion
 
 __all__ = [
+    "SERVING_IMAGE",
+    "TFPROD_IMAGE",
+    "ABTest",
+    "App",
+    "AutoScaling",
+    "CanaryDeployment",
     "ConstructError",
+    "DriftDetector",
+    "Gateway",
+    "ModelDebugger",
+    "ModelDeployment",
+    "ModelMonitor",
     "ModelPlatformStack",
     "ModelRef",
     "ModelRegistry",
+    "PolicyConfigMap",
+    "RuntimeController",
+    "SafetyNet",
+    "ServingResources",
+    "ServingVersion",
+    "ShadowTest",
     "SynthError",
     "platform_of",
 ]

@@ -1,0 +1,306 @@
+"""The runtime's workloads in the cluster: `Gateway`, `RuntimeController`, the Policy ConfigMaps.
+
+Ownership split with the controller: Terraform declares each deployment's Policy ConfigMap
+(`<deployment>-policy`, the declared policy only). The controller owns a separate status
+ConfigMap (`<deployment>-status`, never declared in Terraform) holding live weights and rollout
+state, and creates it on first use; the gateway reads weights from it and falls back to the
+declared ones. So a `terraform apply` after a ramp plans no change and resets nothing.
+
+Both workloads run the project image and are added once per stack (`App` adds them at synth
+when the stack has none). RBAC is namespace-scoped and names its ConfigMaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tfprod.bindings._core import Construct
+from tfprod.bindings.kubernetes.config_map_v1 import ConfigMapV1
+from tfprod.bindings.kubernetes.deployment_v1 import DeploymentV1
+from tfprod.bindings.kubernetes.role_binding_v1 import RoleBindingV1
+from tfprod.bindings.kubernetes.role_v1 import RoleV1
+from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
+from tfprod.bindings.kubernetes.service_v1 import ServiceV1
+from tfprod.constructs._names import DEPLOYMENT_LABEL, labels, selector
+from tfprod.constructs.deployment import TFPROD_IMAGE, ModelDeployment
+from tfprod.constructs.errors import construct_error
+from tfprod.constructs.platform import platform_of
+from tfprod.policy import CONFIGMAP_KEY, Policy, configmap_name, policy_json
+
+POLICY_DIR = "/etc/tfprod/policies"
+GATEWAY_PORT = 8080
+CONTROLLER_PORT = 8081
+PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
+_RESOURCES = {
+    "requests": {"cpu": "250m", "memory": "256Mi"},
+    "limits": {"cpu": "1", "memory": "512Mi"},
+}
+_SECURITY = {
+    "allow_privilege_escalation": False,
+    "read_only_root_filesystem": True,
+    "run_as_non_root": True,
+    "run_as_user": "1000",
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+def status_configmap_name(deployment: str) -> str:
+    """Name of the controller-owned ConfigMap with live weights and rollout state."""
+    return f"{deployment}-status"
+
+
+class PolicyConfigMap(Construct):
+    """The declared Policy of one deployment, in ConfigMap `<name>-policy` under `CONFIGMAP_KEY`."""
+
+    def __init__(self, scope: ModelDeployment, id: str, *, policy: Policy) -> None:
+        super().__init__(scope, id)
+        self.text = policy_json(policy)
+        self.config_map = ConfigMapV1(
+            self,
+            "config-map",
+            metadata={
+                "name": configmap_name(policy.name),
+                "namespace": policy.namespace,
+                "labels": {
+                    **labels(name=policy.name, instance=policy.name, component="policy"),
+                    DEPLOYMENT_LABEL: policy.name,
+                },
+            },
+            data={CONFIGMAP_KEY: self.text},
+            provider=scope.platform.kubernetes_provider,
+        )
+
+
+class _RuntimeWorkload(Construct):
+    """A Deployment of the project image reading every deployment's Policy, with its RBAC."""
+
+    component: str
+    """The `app.kubernetes.io/component` label and container name."""
+    port: int
+    """The container's HTTP port."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, image: str, replicas: int, field_owner: str
+    ) -> None:
+        super().__init__(scope, id)
+        self.platform = platform_of(self)
+        if isinstance(replicas, bool) or replicas < 1:
+            raise construct_error(
+                self, "replicas", f"{replicas!r} is below 1", "a whole number from 1 up"
+            )
+        self.image = image
+        self.replicas = replicas
+        self.k8s_name = f"tfprod-{field_owner}"
+        self._attached = False
+
+    def _create(
+        self,
+        names: Sequence[str],
+        *,
+        rules: Sequence[dict[str, Any]],
+        args: Sequence[str],
+    ) -> None:
+        """Create the workload serving the deployments `names`, once."""
+        if self._attached:
+            return
+        self._attached = True
+        namespace = self.platform.namespace
+        provider = self.platform.kubernetes_provider
+        common = labels(name=self.k8s_name, instance=self.k8s_name, component=self.component)
+        metadata = {"name": self.k8s_name, "namespace": namespace, "labels": common}
+        ServiceAccountV1(
+            self,
+            "service-account",
+            metadata={
+                **metadata,
+                "annotations": dict(self.platform.service_account_annotations(self.k8s_name))
+                or None,
+            },
+            provider=provider,
+        )
+        RoleV1(self, "role", metadata=[metadata], rule=list(rules), provider=provider)
+        RoleBindingV1(
+            self,
+            "role-binding",
+            metadata=metadata,
+            role_ref={
+                "api_group": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": self.k8s_name,
+            },
+            subject=[{"kind": "ServiceAccount", "name": self.k8s_name, "namespace": namespace}],
+            provider=provider,
+        )
+        match = selector(self.k8s_name, self.k8s_name)
+        probe = {"tcp_socket": [{"port": "http"}], "period_seconds": 10}
+        self.deployment = DeploymentV1(
+            self,
+            "deployment",
+            metadata=metadata,
+            spec={
+                "replicas": str(self.replicas),
+                "selector": {"match_labels": match},
+                "template": {
+                    "metadata": {"labels": common},
+                    "spec": {
+                        "service_account_name": self.k8s_name,
+                        "security_context": {"run_as_non_root": True, "run_as_user": "1000"},
+                        "container": [
+                            {
+                                "name": self.component,
+                                "image": self.image,
+                                "args": list(args),
+                                "port": [{"name": "http", "container_port": self.port}],
+                                "readiness_probe": probe,
+                                "liveness_probe": {**probe, "initial_delay_seconds": 15},
+                                "resources": _RESOURCES,
+                                "security_context": _SECURITY,
+                                "volume_mount": [
+                                    {
+                                        "name": f"policy-{name}",
+                                        "mount_path": f"{POLICY_DIR}/{name}",
+                                        "read_only": True,
+                                    }
+                                    for name in names
+                                ],
+                            }
+                        ],
+                        "volume": [
+                            {"name": f"policy-{name}", "config_map": {"name": configmap_name(name)}}
+                            for name in names
+                        ],
+                    },
+                },
+            },
+            provider=provider,
+        )
+        ServiceV1(
+            self,
+            "service",
+            metadata=metadata,
+            spec={
+                "selector": match,
+                "port": [{"name": "http", "port": self.port, "target_port": "http"}],
+            },
+            provider=provider,
+        )
+
+
+class Gateway(_RuntimeWorkload):
+    """The gateway: splits, mirrors and captures requests by each deployment's policy.
+
+    Scope: a `ModelPlatformStack`. `App` adds one per stack when none is declared.
+    It reads the Policy ConfigMaps and the controller's status ConfigMaps, nothing else.
+    """
+
+    component = "gateway"
+    port = GATEWAY_PORT
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        image: str = TFPROD_IMAGE,
+        replicas: int = 2,
+    ) -> None:
+        """- `image`: the project image. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        - `replicas`: gateway replicas. Default: 2.
+        """
+        super().__init__(scope, id, image=image, replicas=replicas, field_owner="gateway")
+
+    def attach(self, deployments: Sequence[ModelDeployment]) -> None:
+        """Create the gateway for `deployments` (`App` calls it once at synth)."""
+        names = [deployment.name for deployment in deployments]
+        self._create(names, rules=self._rules(names), args=self._args())
+
+    def _rules(self, deployments: Sequence[str]) -> list[dict[str, Any]]:
+        names = [configmap_name(name) for name in deployments]
+        names += [status_configmap_name(name) for name in deployments]
+        return [
+            {
+                "api_groups": [""],
+                "resources": ["configmaps"],
+                "resource_names": names,
+                "verbs": ["get", "watch"],
+            }
+        ]
+
+    def _args(self) -> list[str]:
+        return [
+            "gateway",
+            "--policies",
+            POLICY_DIR,
+            "--namespace",
+            self.platform.namespace,
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(GATEWAY_PORT),
+        ]
+
+
+class RuntimeController(_RuntimeWorkload):
+    """The controller: ramps, decides and rolls back; the only writer of the status ConfigMaps.
+
+    Scope: a `ModelPlatformStack`. `App` adds one per stack when none is declared. Runs one
+    replica: it is the single writer of rollout state.
+    """
+
+    component = "controller"
+    port = CONTROLLER_PORT
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        image: str = TFPROD_IMAGE,
+        prometheus_url: str = PROMETHEUS_URL,
+    ) -> None:
+        """- `image`: the project image. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        - `prometheus_url`: Prometheus HTTP API the controller reads metrics from. Default:
+          "http://prometheus-operated.monitoring.svc:9090" (the Prometheus Operator's service).
+        """
+        super().__init__(scope, id, image=image, replicas=1, field_owner="controller")
+        self.prometheus_url = prometheus_url
+
+    def attach(self, deployments: Sequence[ModelDeployment]) -> None:
+        """Create the controller for `deployments` (`App` calls it once at synth)."""
+        names = [deployment.name for deployment in deployments]
+        self._create(names, rules=self._rules(names), args=self._args())
+
+    def _rules(self, deployments: Sequence[str]) -> list[dict[str, Any]]:
+        return [
+            {
+                "api_groups": [""],
+                "resources": ["configmaps"],
+                "resource_names": [configmap_name(name) for name in deployments],
+                "verbs": ["get", "watch"],
+            },
+            {
+                "api_groups": [""],
+                "resources": ["configmaps"],
+                "resource_names": [status_configmap_name(name) for name in deployments],
+                "verbs": ["get", "patch", "update"],
+            },
+            # Kubernetes cannot limit `create` by resourceNames (the object has no name when
+            # the request is authorized), so creating the status ConfigMaps needs this rule.
+            {"api_groups": [""], "resources": ["configmaps"], "verbs": ["create"]},
+        ]
+
+    def _args(self) -> list[str]:
+        return [
+            "controller",
+            "--policies",
+            POLICY_DIR,
+            "--namespace",
+            self.platform.namespace,
+            "--prometheus-url",
+            self.prometheus_url,
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(CONTROLLER_PORT),
+        ]
