@@ -119,6 +119,18 @@ def test_email_routes_need_email_settings() -> None:
     )
 
 
+def test_receiver_names_must_not_clash() -> None:
+    paging = AlertRoutes.model_validate({"pagerduty": "ml-on-call"})
+
+    with pytest.raises(AlertingError) as error:
+        alertmanager_config({"fraud": paging, "fraud-page": SLACK_ONLY, "tfprod-null": SLACK_ONLY})
+
+    assert str(error.value) == (
+        "receiver names clash: fraud-page, tfprod-null; a deployment's receivers are named"
+        " <deployment> and <deployment>-page, and tfprod-null is reserved: rename the deployment"
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

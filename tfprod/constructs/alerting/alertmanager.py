@@ -102,10 +102,14 @@ def alertmanager_config(
                 f"deployments {', '.join(mailing)} route alerts to e-mail, but no email settings"
                 " (smarthost, sender) were given"
             )
+    planned = {
+        deployment: _receivers(deployment, alert_routes)
+        for deployment, alert_routes in sorted(routes_by_deployment.items())
+    }
+    _check_unique([NULL_RECEIVER, *(one.name for found in planned.values() for one in found)])
     receivers: list[dict[str, Any]] = [{"name": NULL_RECEIVER}]
     routes: list[dict[str, Any]] = []
-    for deployment, alert_routes in sorted(routes_by_deployment.items()):
-        found = _receivers(deployment, alert_routes)
+    for deployment, found in planned.items():
         receivers.extend(_native_receiver(one, email, secrets_dir) for one in found)
         route: dict[str, Any] = {
             "receiver": deployment,
@@ -132,6 +136,16 @@ def alertmanager_config(
         ],
         "receivers": receivers,
     }
+
+
+def _check_unique(names: list[str]) -> None:
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise AlertingError(
+            f"receiver names clash: {', '.join(clashes)}; a deployment's receivers are named"
+            f" <deployment> and <deployment>-page, and {NULL_RECEIVER} is reserved: rename the"
+            " deployment"
+        )
 
 
 def _native_receiver(

@@ -61,12 +61,11 @@ _BY = "namespace, deployment, version"
 
 def prometheus_rule_groups(policy: Policy) -> list[dict[str, Any]]:
     """Two rule groups for `policy`: `tfprod-<name>.records` then `tfprod-<name>.alerts`."""
-    labels = {"namespace": policy.namespace, "deployment": policy.name}
-    records = list(_records(policy, _metrics_named(policy)))
-    for rule in records:
-        rule["labels"] = dict(labels)
     return [
-        {"name": f"tfprod-{policy.name}.records", "rules": records},
+        {
+            "name": f"tfprod-{policy.name}.records",
+            "rules": list(_records(policy, _metrics_named(policy))),
+        },
         {"name": f"tfprod-{policy.name}.alerts", "rules": list(_alerts(policy))},
     ]
 
@@ -79,17 +78,10 @@ def duration(seconds: float) -> str:
 
 
 def _metrics_named(policy: Policy) -> set[str]:
-    named = {condition.metric for condition in _conditions(policy)}
+    named = {check.condition.metric for check in _checks(policy)}
     if policy.monitor is not None:
         named |= {_MONITOR_ALIASES.get(name, name) for name in policy.monitor.metrics}
     return named
-
-
-def _conditions(policy: Policy) -> Iterator[Condition]:
-    if policy.safety is not None:
-        yield from (trigger.condition for trigger in policy.safety.triggers)
-    if policy.canary is not None:
-        yield from policy.canary.success_criteria
 
 
 def _gateway(policy: Policy, metric: str, extra: str = "") -> str:
@@ -101,8 +93,10 @@ def _by_version(expression: str, label: str = "variant") -> str:
     return f'label_replace({expression}, "version", "$1", "{label}", "(.*)")'
 
 
-def _record(name: str, expression: str) -> dict[str, Any]:
-    return {"record": name, "expr": expression}
+def _record(policy: Policy, name: str, expression: str) -> dict[str, Any]:
+    """A recording rule; its series carry the policy's namespace and deployment as labels."""
+    labels = {"namespace": policy.namespace, "deployment": policy.name}
+    return {"record": name, "expr": expression, "labels": labels}
 
 
 def _mine(policy: Policy, series: str) -> str:
@@ -113,15 +107,18 @@ def _records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
     requests = _gateway(policy, "tfprod_gateway_requests_total")
     errors = _gateway(policy, "tfprod_gateway_requests_total", ', code=~"5.."')
     yield _record(
+        policy,
         "tfprod:requests:rate5m",
         f"sum by (version) ({_by_version(f'rate({requests}[{WINDOW}])')})",
     )
     yield _record(
+        policy,
         "tfprod:errors:rate5m",
         f"sum by (version) ({_by_version(f'rate({errors}[{WINDOW}])')})",
     )
     rate = _mine(policy, "tfprod:requests:rate5m")
     yield _record(
+        policy,
         "tfprod:error_rate:ratio_rate5m",
         f"({_mine(policy, 'tfprod:errors:rate5m')} or {rate} * 0) / {rate}",
     )
@@ -130,6 +127,7 @@ def _records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
         if metric == "latency_p95" or metric in named:
             per_bucket = _by_version(f"rate({buckets}[{WINDOW}])")
             yield _record(
+                policy,
                 f"tfprod:{metric}:seconds5m",
                 f"histogram_quantile({quantile:g}, sum by (version, le) ({per_bucket}))",
             )
@@ -141,19 +139,20 @@ def _records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
         )
     )
     yield _record(
+        policy,
         "tfprod:prediction_confidence:mean5m",
         f"sum by (version) ({confidence_sum}) / sum by (version) ({confidence_count})",
     )
     weight = _by_version(_gateway(policy, "tfprod_gateway_traffic_weight"))
-    yield _record("tfprod:traffic_weight:ratio", f"max by (version) ({weight})")
+    yield _record(policy, "tfprod:traffic_weight:ratio", f"max by (version) ({weight})")
     if policy.shadow is not None:
         yield from _shadow_records(policy)
     if policy.debugger is not None:
         dropped = _gateway(policy, "tfprod_gateway_capture_dropped_total")
-        yield _record("tfprod:capture_dropped:rate5m", f"sum(rate({dropped}[{WINDOW}]))")
+        yield _record(policy, "tfprod:capture_dropped:rate5m", f"sum(rate({dropped}[{WINDOW}]))")
     if policy.drift is not None or "drift_score" in named:
-        score = f'tfprod_drift_score{{namespace="{policy.namespace}", deployment="{policy.name}"}}'
-        yield _record("tfprod:drift_score:max", f"max by (feature) ({score})")
+        score = _mine(policy, "tfprod_drift_score")
+        yield _record(policy, "tfprod:drift_score:max", f"max by (feature) ({score})")
 
 
 def _shadow_records(policy: Policy) -> Iterator[dict[str, Any]]:
@@ -168,6 +167,7 @@ def _shadow_records(policy: Policy) -> Iterator[dict[str, Any]]:
         )
     }
     yield _record(
+        policy,
         "tfprod:shadow_agreement:ratio_rate5m",
         f"sum by (version) ({outcomes['agree']}) / sum by (version) ({outcomes['compared']})",
     )
