@@ -140,6 +140,20 @@ def test_pull_of_a_tampered_version_exits_1_naming_the_file(
             "--metric a='b': the value must be a number",
         ),
         (
+            [
+                "registry",
+                "push",
+                "{model}",
+                "--name",
+                "churn",
+                "--version",
+                "v2",
+                "--metric",
+                "a=nan",
+            ],
+            "metric 'a' must be a finite number, got nan",
+        ),
+        (
             ["registry", "push", "/nonexistent", "--name", "churn", "--version", "v2"],
             "/nonexistent is not a SavedModel directory: it has no saved_model.pb",
         ),

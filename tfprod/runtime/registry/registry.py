@@ -18,8 +18,10 @@ version cannot be published twice. Alias documents change only through compare-a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -136,8 +138,7 @@ class Registry:
         _check(version, _VERSION, "version")
         free_form = dict(metadata or {})
         _check_json(free_form, "metadata")
-        metric_values = {str(key): float(value) for key, value in (metrics or {}).items()}
-        _check_json(metric_values, "metrics")
+        metric_values = _metrics(metrics or {})
         if self._commit_exists(name, version):
             raise VersionExistsError(name, version)
         profile_bytes = None
@@ -145,21 +146,14 @@ class Registry:
             from tfprod.runtime.registry.profile import build_profile
 
             profile_bytes = encode(build_profile(reference_data).to_json())
-        if isinstance(model, Path | str):
+        with contextlib.ExitStack() as cleanup:
+            if isinstance(model, Path | str):
+                source = Path(model)
+            else:
+                source = Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
+                save_model(model, source)
             return self._publish(
-                Path(model),
-                name=name,
-                version=version,
-                free_form=free_form,
-                dataset_version=dataset_version,
-                metrics=metric_values,
-                profile_bytes=profile_bytes,
-                on_file_uploaded=on_file_uploaded,
-            )
-        with tempfile.TemporaryDirectory(prefix="tfprod-export-") as export_dir:
-            save_model(model, Path(export_dir))
-            return self._publish(
-                Path(export_dir),
+                source,
                 name=name,
                 version=version,
                 free_form=free_form,
@@ -200,9 +194,10 @@ class Registry:
             else:
                 version: str = alias["version"]
                 return version
-        if not self._version_names(name):
+        versions = self._version_names(name)
+        if not versions:
             raise NotFoundError(f"model {name!r} in {self.uri}", available=self.models())
-        available = [*self._version_names(name), *self.aliases(name)]
+        available = [*versions, *self.aliases(name)]
         raise NotFoundError(f"version or alias {ref!r} of model {name!r}", available=available)
 
     def aliases(self, name: str) -> dict[str, str]:
@@ -485,6 +480,19 @@ def _sha256(data: bytes) -> str:
 def _check(value: str, pattern: re.Pattern[str], what: str) -> None:
     if not pattern.fullmatch(value):
         raise RegistryError(f"{what} {value!r} is not allowed: it must match {pattern.pattern}")
+
+
+def _metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    for key, value in metrics.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise RegistryError(f"metric {key!r} must be a finite number, got {value!r}")
+        values[str(key)] = float(value)
+    return values
 
 
 def _check_json(value: Any, what: str) -> None:
