@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -349,3 +350,19 @@ def test_racing_registrations_of_one_version_publish_exactly_one(
     ).read_bytes()
     uploads = {key.split("/")[4] for key in open_store(registry_uri).list("models/churn/uploads/")}
     assert len(uploads) == 1  # the loser removed its upload
+
+
+def test_pulling_again_keeps_an_intact_copy_and_refuses_a_modified_one(
+    tmp_path: Path, saved_model_dir: Path
+) -> None:
+    registry = Registry.open(f"file://{tmp_path / 'registry'}")
+    registry.register(saved_model_dir, name="churn", version="v1")
+    first = registry.pull("churn", "v1", tmp_path / "models")
+
+    assert registry.pull("churn", "v1", tmp_path / "models") == first
+    (first / "saved_model.pb").write_bytes(b"edited by hand")
+    with pytest.raises(ChecksumMismatchError) as raised:
+        registry.pull("churn", "v1", tmp_path / "models")
+
+    assert raised.value.path == str(first / "saved_model.pb")
+    assert raised.value.actual == hashlib.sha256(b"edited by hand").hexdigest()
