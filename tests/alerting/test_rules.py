@@ -211,7 +211,8 @@ CANARY_LABELS = {
     "version": "rec-v2.1.0",
 }
 # Ten seconds apart for 20 minutes: the canary answers 10 requests with 200 and 1 with 503 per
-# interval (error rate 1/11); in the second case it has weight 0.05 and answers nothing.
+# interval (error rate 1/11); in the second case it has weight 0.05 and answers nothing; in the
+# third one feature drifts by 0.15, above the detector's 0.1 but below the trigger's 0.2.
 UNIT_TESTS = [
     {
         "interval": "10s",
@@ -239,6 +240,27 @@ UNIT_TESTS = [
                             "description": "error_rate of recommendation-engine version"
                             " rec-v2.1.0 is 0.09090909090909091 (trigger: error_rate > 5%).",
                             "runbook": RUNBOOK.format(action="immediate_rollback"),
+                        },
+                    }
+                ],
+            },
+            {
+                "eval_time": "10m",
+                "alertname": "TfprodCanaryErrorRateHigh",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {
+                            **CANARY_LABELS,
+                            "severity": "warning",
+                            "criterion": "error_rate < 1%",
+                        },
+                        "exp_annotations": {
+                            "summary": "recommendation-engine rec-v2.1.0: error_rate >= 1%",
+                            "description": "error_rate of recommendation-engine version"
+                            " rec-v2.1.0 is 0.09090909090909091 (criterion: error_rate < 1%).",
+                            "runbook": RUNBOOK.format(
+                                action="a failing criterion rolls the canary back"
+                            ),
                         },
                     }
                 ],
@@ -272,6 +294,41 @@ UNIT_TESTS = [
                 ],
             },
             {"eval_time": "15m", "alertname": "TfprodErrorRateHigh", "exp_alerts": []},
+        ],
+    },
+    {
+        "interval": "10s",
+        "input_series": [
+            series(REQUESTS, "rec-v2.0.0", "0+100x120", "200"),
+            series(WEIGHT, "rec-v2.0.0", "1x120"),
+            {
+                "series": 'tfprod_drift_score{namespace="ml", deployment="recommendation-engine",'
+                ' feature="basket_size"}',
+                "values": "0.15x120",
+            },
+        ],
+        "alert_rule_test": [
+            {
+                "eval_time": "5m",
+                "alertname": "TfprodDriftScoreHigh",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {
+                            "severity": "warning",
+                            "namespace": "ml",
+                            "deployment": "recommendation-engine",
+                            "feature": "basket_size",
+                            "threshold": "0.1",
+                        },
+                        "exp_annotations": {
+                            "summary": "recommendation-engine: input drift on basket_size",
+                            "description": "Drift score of feature basket_size is 0.15, above"
+                            " 0.1 (drift detector threshold).",
+                            "runbook": RUNBOOK.format(action="drift detector threshold"),
+                        },
+                    }
+                ],
+            },
         ],
     },
 ]
