@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
 from tfprod.bindings._core import Construct
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
@@ -27,7 +28,7 @@ from tfprod.constructs.serving import (
     VersionWorkload,
 )
 from tfprod.policy import ControllerSettings, Policy, Role, StickyKey, artifact_uri
-from tfprod.policy.versions import WEIGHT_TOLERANCE
+from tfprod.policy.versions import WEIGHT_TOLERANCE, check_version_id
 
 SERVING_IMAGE = "tensorflow/serving:2.19.0"
 TFPROD_IMAGE = "ghcr.io/tfprod/tfprod:0.1.0"
@@ -190,6 +191,10 @@ class ModelDeployment(Construct):
 
         Errors name `field` of `by`, the construct asking.
         """
+        try:
+            check_version_id(version_id, "version id")
+        except PydanticCustomError as error:
+            raise construct_error(by, field, error.message()) from None
         if version_id in self._roles:
             raise construct_error(
                 by,
@@ -301,10 +306,14 @@ def validation_lines(error: ValidationError, rename: dict[str, str] | None = Non
     """`<field path>: <message>` for each problem pydantic found; `rename` maps top-level
     policy field names to the construct's prop names."""
     for detail in error.errors(include_url=False, include_input=False):
-        parts = [str(part) for part in detail["loc"]]
-        if parts and rename is not None:
-            parts[0] = rename.get(parts[0], parts[0])
-        where = ".".join(parts) if parts else "value"
+        where = ""
+        for part in detail["loc"]:
+            if isinstance(part, int):
+                where += f"[{part}]"
+            else:
+                name = rename.get(part, part) if rename is not None and not where else part
+                where += f".{name}" if where else name
+        where = where or "value"
         yield f"{where}: {detail['msg']}"
 
 
