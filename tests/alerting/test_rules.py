@@ -86,6 +86,20 @@ def test_a_minimal_policy_records_the_gateway_basics_and_alerts_on_missing_data(
     ]
 
 
+def test_monitoring_feature_drift_records_the_drift_score() -> None:
+    policy = minimal_policy(monitor={"metrics": ["feature_drift"]})
+
+    records = rules_by_name(prometheus_rule_groups(policy))["tfprod:drift_score:max"]
+
+    assert records == [
+        {
+            "record": "tfprod:drift_score:max",
+            "expr": 'max by (feature) (tfprod_drift_score{namespace="ml", deployment="fraud"})',
+            "labels": {"namespace": "ml", "deployment": "fraud"},
+        }
+    ]
+
+
 def test_safety_trigger_becomes_an_alert_waiting_as_long_as_the_controller() -> None:
     policy = proposal_policy(controller={"check_interval_seconds": 15, "failure_threshold": 4})
 

@@ -7,7 +7,7 @@ carries `namespace`, `deployment` and `version` labels:
 
 - `tfprod:requests:rate5m`, `tfprod:errors:rate5m` (HTTP 5xx) and
   `tfprod:error_rate:ratio_rate5m` (0 when there are requests and no errors);
-- `tfprod:latency_p95:seconds5m` (and p50/p90/p99 when a condition names them);
+- `tfprod:latency_p95:seconds5m` (and p50/p90/p99 when a condition or monitor names them);
 - `tfprod:prediction_confidence:mean5m`, `tfprod:traffic_weight:ratio`;
 - `tfprod:shadow_agreement:ratio_rate5m` with a shadow test,
   `tfprod:capture_dropped:rate5m` with a debugger,
@@ -19,7 +19,9 @@ threshold, a version with traffic weight but no requests, and the gateway's metr
 `for:` is the controller's `failure_threshold * check_interval_seconds` (the time it waits before
 acting), and a condition only counts with at least `min_samples` requests in the window, as for
 the controller. Conditions on custom (business) metrics have no Prometheus series and are left to
-the controller.
+the controller. A monitor metric (the proposal's `prediction_latency` is `latency_p95`,
+`feature_drift` is `drift_score`) makes sure its series is recorded; it alerts where a trigger or
+criterion gives it a threshold, since the Policy holds no other threshold.
 """
 
 from __future__ import annotations
