@@ -48,6 +48,7 @@ def test_adds_rules_routing_and_one_gateway_monitor_per_stack(tmp_path: Path) ->
         "fraud-prometheus-rule",
         "recommendation-engine-alertmanager-config",
         "recommendation-engine-prometheus-rule",
+        "tfprod-controller-monitor",
         "tfprod-gateway-monitor",
     ]
 
@@ -90,7 +91,15 @@ def test_gateway_monitor_scrapes_the_gateway_service_port(tmp_path: Path) -> Non
     assert manifests(stack)["tfprod-gateway-monitor"] == {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": {"name": "tfprod-gateway", "namespace": "ml", "labels": LABELS},
+        "metadata": {
+            "name": "tfprod-gateway",
+            "namespace": "ml",
+            "labels": {
+                **LABELS,
+                "app.kubernetes.io/name": "tfprod-gateway",
+                "app.kubernetes.io/instance": "tfprod-gateway",
+            },
+        },
         "spec": {
             "selector": {
                 "matchLabels": {
@@ -101,6 +110,21 @@ def test_gateway_monitor_scrapes_the_gateway_service_port(tmp_path: Path) -> Non
             "namespaceSelector": {"matchNames": ["ml"]},
             "endpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
         },
+    }
+
+
+def test_controller_is_scraped_only_once_a_policy_watches_drift(tmp_path: Path) -> None:
+    _, without = stack_with(minimal_policy(), outdir=tmp_path / "a")
+    _, with_drift = stack_with(proposal_policy(), outdir=tmp_path / "b")
+
+    monitor = manifests(with_drift)["tfprod-controller-monitor"]
+    assert "tfprod-controller-monitor" not in manifests(without)
+    assert monitor["metadata"]["name"] == "tfprod-controller"
+    assert monitor["spec"]["selector"] == {
+        "matchLabels": {
+            "app.kubernetes.io/component": "controller",
+            "app.kubernetes.io/part-of": "tfprod",
+        }
     }
 
 

@@ -10,11 +10,15 @@ the app's finalization, after the Policy is built):
   - `<name>-alertmanager-config`, only when the policy's monitor names alert routes:
     AlertmanagerConfig `<name>-alerts` (monitoring.coreos.com/v1alpha1) from
     `alertmanager_config_spec`, secrets as Kubernetes Secret key references;
-- adds once per stack (the first call creates it, later calls find it) `tfprod-gateway-monitor`:
-  ServiceMonitor `tfprod-gateway` scraping the gateway Service's port `gateway_port` matched by
-  `gateway_selector`;
+- adds once per stack (the first call creates it, later calls find it) under the stack:
+  `tfprod-gateway-monitor`, ServiceMonitor `tfprod-gateway` scraping port "http" of the Service
+  labelled `app.kubernetes.io/component: gateway` and `app.kubernetes.io/part-of: tfprod` (the
+  `Gateway` construct's); and, once a policy watches drift (whose score the controller exports),
+  `tfprod-controller-monitor` likewise for the `RuntimeController`'s Service;
 - every object is in `namespace` (which must be the policy's) and carries `labels` (use them
-  for the Prometheus and Alertmanager resources' rule/config/monitor selectors);
+  for the Prometheus and Alertmanager resources' rule/config/monitor selectors); a
+  ServiceMonitor, shared by the stack, gets them with `app.kubernetes.io/name` and `instance`
+  naming it instead of the deployment;
 - raises `AlertingError` when `namespace` is not the policy's.
 
 Why an AlertmanagerConfig and not a Secret `alertmanager-<name>` with a whole
@@ -38,15 +42,11 @@ from tfprod.constructs.alerting.alertmanager import (
     alertmanager_config_spec,
 )
 from tfprod.constructs.alerting.monitor import service_monitor
-from tfprod.constructs.alerting.rules import prometheus_rule_groups
+from tfprod.constructs.alerting.rules import prometheus_rule_groups, watches_drift
 from tfprod.policy import Policy
 
-GATEWAY_MONITOR_ID: Final = "tfprod-gateway-monitor"
-GATEWAY_SELECTOR: Final[Mapping[str, str]] = {
-    "app.kubernetes.io/component": "gateway",
-    "app.kubernetes.io/part-of": "tfprod",
-}
-GATEWAY_PORT: Final = "http"
+SCRAPED_PORT: Final = "http"
+"""Port name of the gateway's and the controller's Services, where /metrics is served."""
 
 
 def _metadata(name: str, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
@@ -90,14 +90,11 @@ def add_alerting(
     namespace: str,
     labels: Mapping[str, str],
     email: EmailSettings | None = None,
-    gateway_selector: Mapping[str, str] = GATEWAY_SELECTOR,
-    gateway_port: str = GATEWAY_PORT,
 ) -> None:
     """Add `policy`'s alerting objects under `scope` (the contract is in the module docstring).
 
     `email`: SMTP settings for e-mail receivers. Default: none, e-mail uses the Alertmanager's
-    global SMTP settings. `gateway_selector`: labels of the gateway Service. Default:
-    component gateway, part of tfprod. `gateway_port`: its metrics port name. Default: "http".
+    global SMTP settings.
     """
     if namespace != policy.namespace:
         raise AlertingError(
@@ -110,12 +107,24 @@ def add_alerting(
     if routing is not None:
         Manifest(scope, f"{policy.name}-alertmanager-config", manifest=routing)
     stack = TerraformStack.of(scope)
-    if stack.node.try_find_child(GATEWAY_MONITOR_ID) is None:
-        monitor = service_monitor(
-            name="tfprod-gateway",
-            namespace=namespace,
-            labels=labels,
-            selector=gateway_selector,
-            port=gateway_port,
-        )
-        Manifest(stack, GATEWAY_MONITOR_ID, manifest=monitor)
+    _monitor_once(stack, "gateway", namespace, labels)
+    if watches_drift(policy):
+        _monitor_once(stack, "controller", namespace, labels)
+
+
+def _monitor_once(
+    stack: TerraformStack, component: str, namespace: str, labels: Mapping[str, str]
+) -> None:
+    """The stack's ServiceMonitor for the tfprod `component`, unless an earlier call made it."""
+    construct_id = f"tfprod-{component}-monitor"
+    if stack.node.try_find_child(construct_id) is not None:
+        return
+    name = f"tfprod-{component}"
+    monitor = service_monitor(
+        name=name,
+        namespace=namespace,
+        labels={**labels, "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name},
+        selector={"app.kubernetes.io/component": component, "app.kubernetes.io/part-of": "tfprod"},
+        port=SCRAPED_PORT,
+    )
+    Manifest(stack, construct_id, manifest=monitor)

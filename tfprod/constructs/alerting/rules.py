@@ -79,6 +79,11 @@ def duration(seconds: float) -> str:
     return f"{round(seconds * 1000)}ms"
 
 
+def watches_drift(policy: Policy) -> bool:
+    """Whether the rules read the controller's drift score: a detector, trigger or monitor."""
+    return policy.drift is not None or "drift_score" in _metrics_named(policy)
+
+
 def _metrics_named(policy: Policy) -> set[str]:
     named = {check.condition.metric for check in _checks(policy)}
     if policy.monitor is not None:
@@ -152,7 +157,7 @@ def _records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
     if policy.debugger is not None:
         dropped = _gateway(policy, "tfprod_gateway_capture_dropped_total")
         yield _record(policy, "tfprod:capture_dropped:rate5m", f"sum(rate({dropped}[{WINDOW}]))")
-    if policy.drift is not None or "drift_score" in named:
+    if watches_drift(policy):
         score = _mine(policy, "tfprod_drift_score")
         yield _record(policy, "tfprod:drift_score:max", f"max by (feature) ({score})")
 
