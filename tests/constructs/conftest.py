@@ -33,6 +33,6 @@ def deployment(platform: ClusterModelPlatform) -> ModelDeployment:
         name="rec",
         model="rec",
         version="rec-v1",
-        environment="production",
+        environment="staging",
         scaling=AutoScaling(min_replicas=2, max_replicas=20, target_requests_per_second=1000),
     )

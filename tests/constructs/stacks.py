@@ -118,6 +118,21 @@ def by_name(document: dict[str, Any], tf_type: str) -> dict[str, dict[str, Any]]
     return result
 
 
+def declared_objects(document: dict[str, Any]) -> set[tuple[str, str]]:
+    """(resource type or manifest kind, name) of every Kubernetes object Terraform declares."""
+    result: set[tuple[str, str]] = set()
+    for tf_type, resources in document.get("resource", {}).items():
+        for resource in resources.values():
+            if tf_type == "kubernetes_manifest":
+                manifest = resource["manifest"]
+                result.add((manifest["kind"], manifest["metadata"]["name"]))
+            else:
+                metadata = resource["metadata"]
+                metadata = metadata[0] if isinstance(metadata, list) else metadata
+                result.add((tf_type, metadata["name"]))
+    return result
+
+
 def synth_proposal(outdir: Path) -> dict[str, Any]:
     app = App(outdir=str(outdir))
     proposal(app)

@@ -1,0 +1,230 @@
+"""App's finalization: policies, ConfigMaps, runtime workloads and RBAC, ownership, files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.constructs.stacks import (
+    STACK,
+    by_name,
+    declared_objects,
+    proposal,
+    synth_proposal,
+    synthesized,
+)
+from tfprod.constructs import App, Gateway, ModelDeployment, RuntimeController
+from tfprod.policy import policy_json, read_policy, rollback_timing
+from tfprod.stacks.cluster import ClusterModelPlatform
+
+POLICY_DIR = "/etc/tfprod/policies"
+
+
+@pytest.fixture
+def proposal_tf(outdir: Path) -> dict[str, Any]:
+    return synth_proposal(outdir)
+
+
+def test_proposal_example_synthesizes_to_one_policy_next_to_the_stack(
+    outdir: Path, proposal_tf: dict[str, Any]
+) -> None:
+    policy = read_policy(outdir / "stacks" / STACK / "recommendation-engine.policy.json")
+    assert policy.namespace == "ml"
+    assert [(version.id, version.role) for version in policy.versions] == [
+        ("rec-v2.0.0", "stable"),
+        ("rec-v2.1.0", "challenger"),
+        ("rec-v2.1.1", "canary"),
+        ("rec-v2.2.0", "shadow"),
+    ]
+    assert policy.traffic.weights == {"rec-v2.0.0": 85.0, "rec-v2.1.0": 10.0, "rec-v2.1.1": 5.0}
+    worst = rollback_timing(policy).worst
+    assert worst is not None
+    assert (worst.cause, worst.seconds) == ("no data during the rollout", 315.0)
+    assert sorted(by_name(proposal_tf, "kubernetes_deployment_v1")) == [
+        "recommendation-engine-rec-v2-0-0",
+        "recommendation-engine-rec-v2-1-0",
+        "recommendation-engine-rec-v2-1-1",
+        "recommendation-engine-rec-v2-2-0",
+        "tfprod-controller",
+        "tfprod-gateway",
+    ]
+
+
+def test_policy_configmap_holds_exactly_the_declared_policy_and_equals_the_file(
+    outdir: Path, proposal_tf: dict[str, Any]
+) -> None:
+    config_maps = by_name(proposal_tf, "kubernetes_config_map_v1")
+    assert sorted(config_maps) == ["recommendation-engine-policy"]
+    data = config_maps["recommendation-engine-policy"]["data"]
+    text = (outdir / "stacks" / STACK / "recommendation-engine.policy.json").read_text()
+    assert data == {"policy.json": text}
+    assert text == policy_json(
+        read_policy(outdir / "stacks" / STACK / "recommendation-engine.policy.json")
+    )
+
+
+def test_terraform_never_declares_live_status_so_reapplying_resets_nothing(
+    proposal_tf: dict[str, Any],
+) -> None:
+    declared = declared_objects(proposal_tf)
+    assert [name for _, name in declared if name.endswith("-status")] == []
+    assert ("kubernetes_config_map_v1", "recommendation-engine-policy") in declared
+    # The controller writes only the status ConfigMap, which Terraform does not declare.
+    controller_rules = by_name(proposal_tf, "kubernetes_role_v1")["tfprod-controller"]["rule"]
+    writes = [rule for rule in controller_rules if {"update", "patch"} & set(rule["verbs"])]
+    assert writes == [
+        {
+            "api_groups": [""],
+            "resources": ["configmaps"],
+            "resource_names": ["recommendation-engine-status"],
+            "verbs": ["get", "patch", "update"],
+        }
+    ]
+    # Every Deployment under an HPA leaves replicas to the HPA.
+    autoscaled = set(by_name(proposal_tf, "kubernetes_horizontal_pod_autoscaler_v2"))
+    for name, deployment in by_name(proposal_tf, "kubernetes_deployment_v1").items():
+        expected = {"ignore_changes": ["spec[0].replicas"]} if name in autoscaled else None
+        assert deployment.get("lifecycle") == expected, name
+    assert len(autoscaled) == 4
+
+
+def test_gateway_reads_only_the_named_policy_and_status_configmaps(
+    proposal_tf: dict[str, Any],
+) -> None:
+    role = by_name(proposal_tf, "kubernetes_role_v1")["tfprod-gateway"]
+    assert role["rule"] == [
+        {
+            "api_groups": [""],
+            "resources": ["configmaps"],
+            "resource_names": ["recommendation-engine-policy", "recommendation-engine-status"],
+            "verbs": ["get", "watch"],
+        }
+    ]
+    binding = by_name(proposal_tf, "kubernetes_role_binding_v1")["tfprod-gateway"]
+    assert binding["role_ref"] == {
+        "api_group": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "tfprod-gateway",
+    }
+    assert binding["subject"] == [
+        {"kind": "ServiceAccount", "name": "tfprod-gateway", "namespace": "ml"}
+    ]
+
+
+def test_controller_may_create_configmaps_but_names_every_other_grant(
+    proposal_tf: dict[str, Any],
+) -> None:
+    rules = by_name(proposal_tf, "kubernetes_role_v1")["tfprod-controller"]["rule"]
+    assert rules == [
+        {
+            "api_groups": [""],
+            "resources": ["configmaps"],
+            "resource_names": ["recommendation-engine-policy"],
+            "verbs": ["get", "watch"],
+        },
+        {
+            "api_groups": [""],
+            "resources": ["configmaps"],
+            "resource_names": ["recommendation-engine-status"],
+            "verbs": ["get", "patch", "update"],
+        },
+        {"api_groups": [""], "resources": ["configmaps"], "verbs": ["create"]},
+    ]
+
+
+def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
+    proposal_tf: dict[str, Any],
+) -> None:
+    workloads = by_name(proposal_tf, "kubernetes_deployment_v1")
+    gateway = workloads["tfprod-gateway"]["spec"]
+    controller = workloads["tfprod-controller"]["spec"]
+    assert (gateway["replicas"], controller["replicas"]) == ("2", "1")
+    gateway_pod = gateway["template"]["spec"]
+    (container,) = gateway_pod["container"]
+    assert container["image"] == "ghcr.io/tfprod/tfprod:0.1.0"
+    assert container["args"] == [
+        "gateway",
+        "--policies",
+        POLICY_DIR,
+        "--namespace",
+        "ml",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+    ]
+    assert container["volume_mount"] == [
+        {
+            "mount_path": f"{POLICY_DIR}/recommendation-engine",
+            "name": "policy-recommendation-engine",
+            "read_only": True,
+        }
+    ]
+    assert gateway_pod["volume"] == [
+        {
+            "config_map": {"name": "recommendation-engine-policy"},
+            "name": "policy-recommendation-engine",
+        }
+    ]
+    assert controller["template"]["spec"]["container"][0]["args"] == [
+        "controller",
+        "--policies",
+        POLICY_DIR,
+        "--namespace",
+        "ml",
+        "--prometheus-url",
+        "http://prometheus-operated.monitoring.svc:9090",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8081",
+    ]
+    service = by_name(proposal_tf, "kubernetes_service_v1")["tfprod-gateway"]
+    assert service["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway"
+    assert service["spec"]["port"] == [{"name": "http", "port": 8080, "target_port": "http"}]
+
+
+def test_declared_gateway_and_controller_are_used_instead_of_defaults(
+    app: App, outdir: Path, deployment: ModelDeployment, platform: ClusterModelPlatform
+) -> None:
+    Gateway(platform, "edge", image="registry.example.com/tfprod:0.1.0", replicas=4)
+    RuntimeController(platform, "brain", prometheus_url="http://prometheus.example:9090")
+    app.synth()
+    workloads = by_name(synthesized(outdir, "ml"), "kubernetes_deployment_v1")
+    assert sorted(workloads) == ["rec-rec-v1", "tfprod-controller", "tfprod-gateway"]
+    gateway = workloads["tfprod-gateway"]["spec"]
+    assert gateway["replicas"] == "4"
+    assert gateway["template"]["spec"]["container"][0]["image"] == (
+        "registry.example.com/tfprod:0.1.0"
+    )
+    args = workloads["tfprod-controller"]["spec"]["template"]["spec"]["container"][0]["args"]
+    assert args[6] == "http://prometheus.example:9090"
+
+
+def test_stack_without_deployments_gets_no_runtime(app: App, outdir: Path) -> None:
+    ClusterModelPlatform(app, "empty", registry_uri="file:///srv/registry")
+    app.synth()
+    document = synthesized(outdir, "empty")
+    assert "resource" not in document
+    assert not (outdir / "stacks" / "empty" / "rec.policy.json").exists()
+
+
+def test_synthesis_is_byte_identical_twice(tmp_path: Path) -> None:
+    outputs = []
+    for run in ("first", "second"):
+        app = App(outdir=str(tmp_path / run))
+        proposal(app)
+        app.synth()
+        directory = tmp_path / run / "stacks" / STACK
+        outputs.append({path.name: path.read_bytes() for path in sorted(directory.iterdir())})
+    assert outputs[0] == outputs[1]
+    assert sorted(outputs[0]) == ["cdk.tf.json", "recommendation-engine.policy.json"]
+
+
+def test_synthesized_stack_matches_the_committed_snapshot(proposal_tf: dict[str, Any]) -> None:
+    # Regenerate: python -m tests.constructs.stacks tests/constructs/snapshots/proposal.tf.json
+    snapshot = Path(__file__).parent / "snapshots" / "proposal.tf.json"
+    assert proposal_tf == json.loads(snapshot.read_text(encoding="utf-8"))
