@@ -193,3 +193,18 @@ def test_missing_required_option_exits_2(capsys: pytest.CaptureFixture[str]) -> 
 
     assert raised.value.code == 2
     assert capsys.readouterr().err.endswith("error: the following arguments are required: --out\n")
+
+
+def test_pull_into_an_unwritable_place_exits_2_naming_it(
+    uri: str, saved_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Registry.open(uri).register(saved_model_dir, name="churn", version="v1")
+    (tmp_path / "a-file").write_text("")
+    capsys.readouterr()
+
+    code = main(["registry", "pull", "churn", "v1", "--out", str(tmp_path / "a-file")])
+
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"tfprod registry: error: {tmp_path / 'a-file' / 'churn'}: Not a directory\n"
+    )

@@ -82,8 +82,8 @@ def _add_registry_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Reports registry errors in one line: a failed integrity check exits 1, every other
-    registry error (unknown names, existing versions, bad URIs) is bad input and exits 2."""
+    """Reports errors in one line: a failed integrity check exits 1; every other registry
+    error (unknown names, existing versions, bad URIs) and local file errors exit 2."""
 
     def run(args: argparse.Namespace) -> int:
         from tfprod.runtime.registry import ChecksumMismatchError, RegistryError
@@ -95,6 +95,8 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
             return EXIT_INTEGRITY
         except RegistryError as error:
             raise UsageError(str(error)) from None
+        except OSError as error:  # reading the model or writing the pulled files
+            raise UsageError(f"{error.filename}: {error.strerror}") from None
 
     return run
 
