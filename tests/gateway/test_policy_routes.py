@@ -6,7 +6,7 @@ from tfprod.runtime.gateway.policy_routes import route_from_policy
 
 
 def endpoint(version: str, port: int) -> Endpoint:
-    return Endpoint(name=version, url=f"http://127.0.0.1:{port}")
+    return Endpoint(name=version, url=f"http://127.0.0.1:{port}", model_name="rec")
 
 
 ENDPOINTS = {
@@ -57,7 +57,7 @@ def policy(**sections: object) -> Policy:
 def test_lists_stable_before_canary_so_a_ramp_only_moves_callers_to_the_canary() -> None:
     route = route_from_policy(policy(), ENDPOINTS)
     assert route == Route(
-        model="rec",
+        model="recommendation-engine",
         variants=(
             Variant(endpoint=ENDPOINTS["rec-v2.0.0"], weight=0.95),
             Variant(endpoint=ENDPOINTS["rec-v2.1.0"], weight=0.05),

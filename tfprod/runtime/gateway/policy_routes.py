@@ -1,5 +1,10 @@
 """The gateway's view of a Policy: one `Route` per deployment.
 
+Callers address a deployment by its name (`/v1/models/recommendation-engine:predict`); the
+gateway forwards to each version's model server under the registry's model name, which the
+endpoints carry (`Endpoint.model_name`). Metrics label requests with the deployment name, as
+the alerting rules expect.
+
 Live variants are listed stable first, then canary, then challengers, each with its declared
 weight as a fraction (the Policy's percent / 100; zero weights included, so the controller can
 raise them later without a restart).
@@ -47,7 +52,7 @@ def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Rout
     )
     sticky = policy.traffic.sticky
     return Route(
-        model=policy.model,
+        model=policy.name,
         variants=variants,
         shadows=shadows,
         sticky=None if sticky is None else StickyKey(source=sticky.source, name=sticky.name),
