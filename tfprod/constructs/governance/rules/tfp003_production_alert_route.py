@@ -1,0 +1,27 @@
+"""TFP003: a production deployment routes its alerts to people (Slack, e-mail or PagerDuty)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tfprod.constructs.governance.findings import Hit, Rule
+from tfprod.constructs.governance.view import StackView
+
+
+def _check(view: StackView) -> Iterator[Hit]:
+    for path, policy in view.production():
+        if policy.monitor is None or policy.monitor.alerts is None:
+            yield (
+                path,
+                f"production deployment {policy.name!r} routes no alerts; add"
+                " ModelMonitor(deployment, 'monitor', metrics=[...], alerts={'slack': ...,"
+                " 'email': [...], 'pagerduty': ...})",
+            )
+
+
+RULE = Rule(
+    id="TFP003",
+    level="error",
+    title="production deployments route alerts",
+    check=_check,
+)

@@ -1,0 +1,52 @@
+"""TFP006: every container requests CPU and memory.
+
+Without requests the scheduler reserves nothing, pods land on full nodes, and a CPU-based
+autoscaler has no baseline to compute utilization from. Init containers count too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tfprod.constructs.governance.findings import Hit, Rule
+from tfprod.constructs.governance.view import StackView, blocks, walk
+
+CONTAINER_KEYS = ("container", "init_container", "containers", "initContainers")
+REQUIRED = ("cpu", "memory")
+
+
+def _requests(container: Mapping[str, Any]) -> Mapping[str, Any]:
+    for resources in blocks(container.get("resources")):
+        found = resources.get("requests")
+        if isinstance(found, Mapping):
+            return found
+    return {}
+
+
+def _check(view: StackView) -> Iterator[Hit]:
+    for resource in view.resources:
+        for location, key, value in walk(resource.body):
+            if key not in CONTAINER_KEYS:
+                continue
+            listed = blocks(value)
+            for index, container in enumerate(listed):
+                if "image" not in container:
+                    continue
+                missing = [name for name in REQUIRED if not _requests(container).get(name)]
+                if missing:
+                    where = f"{location}[{index}]" if isinstance(value, list) else location
+                    yield (
+                        resource.path,
+                        f"container {container.get('name', '?')!r} ({where}) requests no"
+                        f" {' and no '.join(missing)}; set resources.requests"
+                        f" {{{', '.join(repr(name) + ': ...' for name in REQUIRED)}}}",
+                    )
+
+
+RULE = Rule(
+    id="TFP006",
+    level="error",
+    title="containers request CPU and memory",
+    check=_check,
+)

@@ -1,0 +1,158 @@
+"""A read-only view of one synthesized stack, shaped for the governance rules.
+
+The input is what `TerraformStack.to_terraform()` returns (the same document as the stack's
+`cdk.tf.json`): every resource carries `"//": {"metadata": {"path": ...}}` with its construct
+path. Suppressions and settings recorded by `suppress` and `configure_governance` travel in
+the stack's own `"//"` block, under `tfprod`, so a review recomputes the same findings from the
+files alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tfprod.constructs.governance.findings import GovernanceError, Suppression
+from tfprod.policy import Policy
+
+DEFAULT_MAX_ROLLBACK_SECONDS = 600.0
+"""Default cap on a policy's worst-case time to rollback (TFP009): ten minutes."""
+TFPROD_KEY = "tfprod"
+"""Key under the stack's `"//"` block holding governance suppressions and settings."""
+COMMENT_KEY = "//"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resource:
+    """One resource block: its Terraform type and name, construct path and attributes."""
+
+    type: str
+    name: str
+    path: str
+    body: Mapping[str, Any]
+
+    @property
+    def address(self) -> str:
+        """The Terraform address, e.g. `kubernetes_deployment_v1.rec_deployment_1A2B3C4D`."""
+        return f"{self.type}.{self.name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackView:
+    """One stack's synthesized JSON, its deployments' policies and the governance settings."""
+
+    name: str
+    """The stack's name (its construct id)."""
+    document: Mapping[str, Any]
+    resources: tuple[Resource, ...]
+    policies: Mapping[str, Policy]
+    """Each ModelDeployment's policy, keyed by its construct path."""
+    sensitive_variables: frozenset[str]
+    max_rollback_seconds: float
+
+    def of_type(self, *types: str) -> Iterator[Resource]:
+        """The resources whose Terraform type is one of `types`, in document order."""
+        return (resource for resource in self.resources if resource.type in types)
+
+    def production(self) -> Iterator[tuple[str, Policy]]:
+        """(construct path, policy) of every deployment whose environment is production."""
+        return (
+            (path, policy)
+            for path, policy in sorted(self.policies.items())
+            if policy.environment == "production"
+        )
+
+
+def stack_view(
+    document: Mapping[str, Any],
+    policies: Mapping[str, Policy],
+    *,
+    max_rollback_seconds: float | None = None,
+) -> StackView:
+    """Build the view; `max_rollback_seconds` overrides the cap recorded in the stack."""
+    metadata = document.get(COMMENT_KEY, {}).get("metadata", {})
+    name = str(metadata.get("stackName", ""))
+    settings = recorded(document).get("governance", {})
+    cap = max_rollback_seconds
+    if cap is None:
+        cap = float(settings.get("max_rollback_seconds", DEFAULT_MAX_ROLLBACK_SECONDS))
+    check_cap(cap)
+    return StackView(
+        name=name,
+        document=document,
+        resources=tuple(_resources(document, name)),
+        policies=dict(policies),
+        sensitive_variables=frozenset(
+            variable
+            for variable, body in document.get("variable", {}).items()
+            if isinstance(body, Mapping) and body.get("sensitive") is True
+        ),
+        max_rollback_seconds=cap,
+    )
+
+
+def check_cap(seconds: float) -> None:
+    """GovernanceError unless `seconds` is a usable cap on the time to rollback."""
+    if isinstance(seconds, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise GovernanceError(
+            f"max_rollback_seconds {seconds!r} is not valid; allowed: a number of seconds above 0"
+        )
+
+
+def recorded(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What `suppress` and `configure_governance` recorded in the stack's `"//"` block."""
+    value = document.get(COMMENT_KEY, {}).get(TFPROD_KEY, {})
+    return value if isinstance(value, Mapping) else {}
+
+
+def recorded_suppressions(document: Mapping[str, Any]) -> tuple[Suppression, ...]:
+    """The suppressions recorded in the stack; GovernanceError if one has no reason."""
+    entries = recorded(document).get("suppressions", [])
+    return tuple(
+        Suppression(
+            path=str(entry.get("path", "")),
+            rule=str(entry.get("rule", "")),
+            reason=str(entry.get("reason", "")),
+        )
+        for entry in entries
+    )
+
+
+def _resources(document: Mapping[str, Any], stack: str) -> Iterator[Resource]:
+    for resource_type, by_name in sorted(document.get("resource", {}).items()):
+        for name, body in sorted(by_name.items()):
+            path = body.get(COMMENT_KEY, {}).get("metadata", {}).get("path", f"{stack}/{name}")
+            yield Resource(type=resource_type, name=name, path=str(path), body=body)
+
+
+def blocks(value: Any) -> list[Mapping[str, Any]]:
+    """A nested block as a list: Terraform JSON writes one block as an object or a list."""
+    if isinstance(value, Mapping):
+        return [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [item for item in value if isinstance(item, Mapping)]
+    return []
+
+
+def walk(value: Any, location: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(location, key, value) of every key in nested objects and lists, `"//"` left out.
+
+    Locations read like Terraform's: `spec[0].template[0].spec[0].container[1].image`.
+    """
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == COMMENT_KEY:
+                continue
+            where = f"{location}.{key}" if location else str(key)
+            yield where, str(key), item
+            yield from walk(item, where)
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{location}[{index}]")
+
+
+def is_reference(value: str) -> bool:
+    """True when `value` is wholly a Terraform expression such as `${var.token}`."""
+    return value.startswith("${") and value.endswith("}")
