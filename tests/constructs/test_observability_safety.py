@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -137,7 +137,10 @@ def test_safety_net_keeps_another_fallback_version_warm_without_traffic(
         ),
         (
             lambda d: SafetyNet(
-                d, "safety", fallback_model="rec-v1", triggers={"error_rate > 5%": "explode"}
+                d,
+                "safety",
+                fallback_model="rec-v1",
+                triggers=cast(Any, {"error_rate > 5%": "explode"}),
             ),
             "ml/rec/safety: triggers[0].action: Input should be 'immediate_rollback',"
             " 'gradual_rollback', 'alert_and_monitor' or 'pause'",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
@@ -32,15 +32,7 @@ from tfprod.policy.versions import WEIGHT_TOLERANCE, check_version_id
 
 SERVING_IMAGE = "tensorflow/serving:2.19.0"
 TFPROD_IMAGE = "ghcr.io/tfprod/tfprod:0.1.0"
-SECTIONS: tuple[str, ...] = (
-    "canary",
-    "ab_test",
-    "shadow",
-    "monitor",
-    "drift",
-    "safety",
-    "debugger",
-)
+Section = Literal["canary", "ab_test", "shadow", "monitor", "drift", "safety", "debugger"]
 """Policy sections a construct under the deployment may set, at most once each."""
 
 ScalingRule = tuple[str, Callable[[AutoScaling], bool], Callable[[AutoScaling], str], str]
@@ -152,7 +144,7 @@ class ModelDeployment(Construct):
         self.service_account_name = f"{name}-model-server"
         self._roles: dict[str, Role] = {}
         self._weights: dict[str, float] = {}
-        self._sections: dict[str, tuple[Construct, BaseModel]] = {}
+        self._sections: dict[Section, tuple[Construct, BaseModel]] = {}
         self.versions: dict[str, ServingVersion] = {}
         ServiceAccountV1(
             self,
@@ -254,8 +246,8 @@ class ModelDeployment(Construct):
         self.versions[version_id] = serving
         return serving
 
-    def set_section(self, section: str, value: BaseModel, *, by: Construct) -> None:
-        """Set a policy section (one of `SECTIONS`); each may be set by one construct only."""
+    def set_section(self, section: Section, value: BaseModel, *, by: Construct) -> None:
+        """Set a policy section; each may be set by one construct only."""
         if section in self._sections:
             owner = self._sections[section][0]
             raise construct_error(
@@ -266,7 +258,7 @@ class ModelDeployment(Construct):
             )
         self._sections[section] = (by, value)
 
-    def section(self, section: str) -> BaseModel | None:
+    def section(self, section: Section) -> BaseModel | None:
         """The value of a policy section, None if no construct set it."""
         entry = self._sections.get(section)
         return entry[1] if entry is not None else None
