@@ -289,6 +289,11 @@ DNS_RULE = (
         ({"name": "Rec"}, f"ml/rec: name: 'Rec' is not valid; allowed: {DNS_RULE}"),
         ({"model": "rec_model"}, f"ml/rec: model: 'rec_model' is not valid; allowed: {DNS_RULE}"),
         (
+            {"environment": "Production"},
+            "ml/rec: environment: 'Production' is not a DNS-1123 label; allowed: 1 to 63"
+            " lower-case letters, digits or '-', starting and ending with a letter or digit",
+        ),
+        (
             {"replicas": 0},
             "ml/rec: replicas: 0 is below 1; allowed: a whole number from 1 up",
         ),

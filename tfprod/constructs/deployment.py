@@ -19,7 +19,7 @@ from tfprod.bindings._core import Construct
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
 from tfprod.constructs._names import DNS_1035, DNS_1035_RULE, MAX_NAME, labels, slug
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
-from tfprod.constructs.platform import platform_of
+from tfprod.constructs.platform import DNS_LABEL, DNS_LABEL_RULE, platform_of
 from tfprod.constructs.registry import ModelRef
 from tfprod.constructs.serving import (
     AutoScaling,
@@ -116,6 +116,10 @@ class ModelDeployment(Construct):
         self.platform = platform_of(self)
         if not DNS_1035.fullmatch(name):
             raise construct_error(self, "name", f"{name!r} is not valid", DNS_1035_RULE)
+        if not DNS_LABEL.fullmatch(environment):
+            raise construct_error(
+                self, "environment", f"{environment!r} is not a DNS-1123 label", DNS_LABEL_RULE
+            )
         if isinstance(model, ModelRef):
             self.registry = model.registry.uri
             self.model = model.name

@@ -16,7 +16,7 @@ from tfprod.bindings.kubernetes.provider import KubernetesProvider
 from tfprod.constructs.errors import ConstructError, construct_error
 from tfprod.constructs.registry import ModelRegistry
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 DNS_LABEL_RULE = (
     "1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit"
 )
@@ -31,7 +31,7 @@ class ModelPlatformStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, namespace: str = "default") -> None:
         """`namespace`: the Kubernetes namespace every workload goes into. Default: "default"."""
         super().__init__(scope, id)
-        if not _DNS_LABEL.fullmatch(namespace):
+        if not DNS_LABEL.fullmatch(namespace):
             raise construct_error(
                 self, "namespace", f"{namespace!r} is not a DNS-1123 label", DNS_LABEL_RULE
             )
