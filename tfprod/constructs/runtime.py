@@ -18,6 +18,7 @@ from typing import Any
 from tfprod.bindings._core import Construct
 from tfprod.bindings.kubernetes.config_map_v1 import ConfigMapV1
 from tfprod.bindings.kubernetes.deployment_v1 import DeploymentV1
+from tfprod.bindings.kubernetes.pod_disruption_budget_v1 import PodDisruptionBudgetV1
 from tfprod.bindings.kubernetes.role_binding_v1 import RoleBindingV1
 from tfprod.bindings.kubernetes.role_v1 import RoleV1
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
@@ -175,6 +176,14 @@ class _RuntimeWorkload(Construct):
             },
             provider=provider,
         )
+        if self.replicas >= 2:
+            PodDisruptionBudgetV1(
+                self,
+                "disruption-budget",
+                metadata=metadata,
+                spec={"min_available": "1", "selector": {"match_labels": match}},
+                provider=provider,
+            )
         ServiceV1(
             self,
             "service",
