@@ -11,6 +11,7 @@ from tfprod.runtime.registry.errors import (
     RegistryError,
     VersionExistsError,
 )
+from tfprod.runtime.registry.local import SERVING_MAP_FILE
 from tfprod.runtime.registry.profile import (
     CategoricalFeature,
     NumericFeature,
@@ -18,7 +19,6 @@ from tfprod.runtime.registry.profile import (
     build_profile,
 )
 from tfprod.runtime.registry.registry import (
-    SERVING_MAP_FILE,
     AliasChange,
     FileEntry,
     ModelVersion,

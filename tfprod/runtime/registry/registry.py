@@ -1,14 +1,5 @@
-"""The model registry: immutable, checksummed model versions and aliases in an object store.
-
-Layout under the registry root (all JSON is UTF-8):
-
-    models/<name>/uploads/<version>/<upload id>/artifact/<file>   the SavedModel's files
-    models/<name>/uploads/<version>/<upload id>/metadata.json
-    models/<name>/uploads/<version>/<upload id>/profile.json      reference profile, if given
-    models/<name>/uploads/<version>/<upload id>/manifest.json     sha256 and size of each
-    models/<name>/serving-versions.json     version string -> TF Serving version number
-    models/<name>/commits/<version>.json    commit record: publishes the version
-    models/<name>/aliases/<alias>.json      current version and history of one alias
+"""The model registry: immutable, checksummed model versions and aliases in an object store
+(the layout is in `layout`).
 
 Every upload goes to a fresh upload id, and the commit record, written last and create-only,
 names the one upload that became the version. Readers only follow commit records, so an upload
@@ -19,12 +10,8 @@ version cannot be published twice. Alias documents change only through compare-a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
-import os
-import re
-import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping
@@ -42,6 +29,25 @@ from tfprod.runtime.registry.errors import (
     RegistryError,
     VersionExistsError,
 )
+from tfprod.runtime.registry.layout import (
+    ALIAS,
+    FORMAT,
+    NAME,
+    VERSION,
+    alias_key,
+    aliases_prefix,
+    check,
+    commit_key,
+    commits_prefix,
+    serving_versions_key,
+    sha256,
+    upload_key,
+)
+from tfprod.runtime.registry.local import (
+    install_atomically,
+    record_serving_version,
+    verify_local,
+)
 from tfprod.runtime.registry.savedmodel import check_saved_model_dir, read_signatures, save_model
 from tfprod.runtime.registry.store import ObjectStore
 from tfprod.runtime.registry.uri import open_store
@@ -49,15 +55,7 @@ from tfprod.runtime.registry.uri import open_store
 if TYPE_CHECKING:
     from tfprod.runtime.registry.profile import ReferenceProfile
 
-FORMAT = 1
 ALIAS_HISTORY_LIMIT = 1000
-SERVING_MAP_FILE = "tfprod-versions.json"
-"""Written next to the numeric version directories that `pull` creates: maps each TF Serving
-version number back to the registry's version string (TF Serving ignores the file)."""
-
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
-_ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,8 +132,8 @@ class Registry:
         profiled and stored for drift detection; leaving it out stores no profile.
         `on_file_uploaded` is called with each artifact file's path once it is stored, for
         progress reporting. Raises `VersionExistsError` if the version is already published."""
-        _check(name, _NAME, "model name")
-        _check(version, _VERSION, "version")
+        check(name, NAME, "model name")
+        check(version, VERSION, "version")
         free_form = dict(metadata or {})
         _check_json(free_form, "metadata")
         metric_values = _metrics(metrics or {})
@@ -173,7 +171,7 @@ class Registry:
 
     def versions(self, name: str) -> list[ModelVersion]:
         """Published versions of `name`, oldest first; empty if it has none."""
-        _check(name, _NAME, "model name")
+        check(name, NAME, "model name")
         found = [self._load(name, version) for version in self._version_names(name)]
         return sorted(found, key=lambda item: item.serving_version)
 
@@ -183,12 +181,12 @@ class Registry:
 
     def resolve(self, name: str, ref: str) -> str:
         """The version string `ref` stands for: itself if it is a version, else its alias."""
-        _check(name, _NAME, "model name")
-        if _VERSION.fullmatch(ref) and self._commit_exists(name, ref):
+        check(name, NAME, "model name")
+        if VERSION.fullmatch(ref) and self._commit_exists(name, ref):
             return ref
-        if _ALIAS.fullmatch(ref):
+        if ALIAS.fullmatch(ref):
             try:
-                alias = json.loads(self._store.get(_alias_key(name, ref)).data)
+                alias = json.loads(self._store.get(alias_key(name, ref)).data)
             except ObjectNotFoundError:
                 pass
             else:
@@ -202,18 +200,18 @@ class Registry:
 
     def aliases(self, name: str) -> dict[str, str]:
         """Alias -> version for every alias of `name`."""
-        _check(name, _NAME, "model name")
+        check(name, NAME, "model name")
         found: dict[str, str] = {}
-        for key in self._store.list(f"models/{name}/aliases/"):
+        for key in self._store.list(aliases_prefix(name)):
             document = json.loads(self._store.get(key).data)
             found[document["alias"]] = document["version"]
         return dict(sorted(found.items()))
 
     def alias_history(self, name: str, alias: str) -> list[AliasChange]:
         """Every change of `alias`, oldest first (the last `ALIAS_HISTORY_LIMIT`)."""
-        _check(name, _NAME, "model name")
+        check(name, NAME, "model name")
         try:
-            document = json.loads(self._store.get(_alias_key(name, alias)).data)
+            document = json.loads(self._store.get(alias_key(name, alias)).data)
         except ObjectNotFoundError:
             raise NotFoundError(
                 f"alias {alias!r} of model {name!r}", available=self.aliases(name)
@@ -223,8 +221,8 @@ class Registry:
     def set_alias(self, name: str, alias: str, version: str, *, reason: str = "") -> None:
         """Points `alias` (e.g. `stable`, `canary`) at a published `version`. Concurrent
         updates are serialized by compare-and-swap; each is recorded in the alias history."""
-        _check(name, _NAME, "model name")
-        _check(alias, _ALIAS, "alias")
+        check(name, NAME, "model name")
+        check(alias, ALIAS, "alias")
         if not self._commit_exists(name, version):
             raise NotFoundError(
                 f"version {version!r} of model {name!r}", available=self._version_names(name)
@@ -239,7 +237,7 @@ class Registry:
                 "history": [*history, change][-ALIAS_HISTORY_LIMIT:],
             }
 
-        update_json(self._store, _alias_key(name, alias), apply)
+        update_json(self._store, alias_key(name, alias), apply)
 
     def reference_profile(self, name: str, ref: str) -> ReferenceProfile:
         """The reference profile stored with a version; `NotFoundError` if it has none."""
@@ -250,7 +248,7 @@ class Registry:
         if manifest["profile_sha256"] is None:
             raise NotFoundError(f"reference profile of model {name!r} version {version!r}")
         data = self._verified(
-            _upload_key(name, version, commit["upload_id"], "profile.json"),
+            upload_key(name, version, commit["upload_id"], "profile.json"),
             manifest["profile_sha256"],
             label=f"profile.json of model {name!r} version {version!r}",
         )
@@ -265,21 +263,9 @@ class Registry:
         version = self._load(name, self.resolve(name, ref))
         model_dir = base_dir / name
         target = model_dir / str(version.serving_version)
-        if not target.exists():
-            model_dir.mkdir(parents=True, exist_ok=True)
-            staging = Path(
-                tempfile.mkdtemp(prefix=f".tmp-{version.serving_version}-", dir=model_dir)
-            )
-            try:
-                self._download(version, staging)
-                os.rename(staging, target)
-            except OSError:
-                if not target.exists():
-                    raise
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-        _verify_local(version, target)
-        _record_serving_version(model_dir, version)
+        install_atomically(target, lambda staging: self._download(version, staging))
+        verify_local(version, target)
+        record_serving_version(model_dir, version)
         return target
 
     def _publish(
@@ -301,9 +287,9 @@ class Registry:
         for path in sorted(item for item in source.rglob("*") if item.is_file()):
             relative = path.relative_to(source).as_posix()
             data = path.read_bytes()
-            key = _upload_key(name, version, upload_id, f"artifact/{relative}")
+            key = upload_key(name, version, upload_id, f"artifact/{relative}")
             self._store.put_if_absent(key, data)
-            files.append(FileEntry(path=relative, sha256=_sha256(data), size=len(data)))
+            files.append(FileEntry(path=relative, sha256=sha256(data), size=len(data)))
             if on_file_uploaded is not None:
                 on_file_uploaded(relative)
         created_at = self._clock()
@@ -319,11 +305,11 @@ class Registry:
             }
         )
         self._store.put_if_absent(
-            _upload_key(name, version, upload_id, "metadata.json"), metadata_bytes
+            upload_key(name, version, upload_id, "metadata.json"), metadata_bytes
         )
         if profile_bytes is not None:
             self._store.put_if_absent(
-                _upload_key(name, version, upload_id, "profile.json"), profile_bytes
+                upload_key(name, version, upload_id, "profile.json"), profile_bytes
             )
         manifest_bytes = encode(
             {
@@ -331,12 +317,12 @@ class Registry:
                 "files": [
                     {"path": item.path, "sha256": item.sha256, "size": item.size} for item in files
                 ],
-                "metadata_sha256": _sha256(metadata_bytes),
-                "profile_sha256": None if profile_bytes is None else _sha256(profile_bytes),
+                "metadata_sha256": sha256(metadata_bytes),
+                "profile_sha256": None if profile_bytes is None else sha256(profile_bytes),
             }
         )
         self._store.put_if_absent(
-            _upload_key(name, version, upload_id, "manifest.json"), manifest_bytes
+            upload_key(name, version, upload_id, "manifest.json"), manifest_bytes
         )
         serving_version = self._allocate_serving_version(name, version)
         commit = {
@@ -344,12 +330,12 @@ class Registry:
             "name": name,
             "version": version,
             "upload_id": upload_id,
-            "manifest_sha256": _sha256(manifest_bytes),
+            "manifest_sha256": sha256(manifest_bytes),
             "serving_version": serving_version,
             "created_at": created_at,
         }
         try:
-            self._store.put_if_absent(_commit_key(name, version), encode(commit))
+            self._store.put_if_absent(commit_key(name, version), encode(commit))
         except PreconditionFailedError:
             self._delete_upload(name, version, upload_id)
             raise VersionExistsError(name, version) from None
@@ -365,36 +351,36 @@ class Registry:
                 return {"versions": numbers}
             return {"versions": {**numbers, version: max(numbers.values(), default=0) + 1}}
 
-        document = update_json(self._store, f"models/{name}/serving-versions.json", apply)
+        document = update_json(self._store, serving_versions_key(name), apply)
         number: int = document["versions"][version]
         return number
 
     def _delete_upload(self, name: str, version: str, upload_id: str) -> None:
-        for key in self._store.list(_upload_key(name, version, upload_id, "")):
+        for key in self._store.list(upload_key(name, version, upload_id, "")):
             self._store.delete(key)
 
     def _commit_exists(self, name: str, version: str) -> bool:
         try:
-            self._store.get(_commit_key(name, version))
+            self._store.get(commit_key(name, version))
         except ObjectNotFoundError:
             return False
         return True
 
     def _version_names(self, name: str) -> list[str]:
-        prefix = f"models/{name}/commits/"
+        prefix = commits_prefix(name)
         return [key[len(prefix) : -len(".json")] for key in self._store.list(prefix)]
 
     def _commit_and_manifest(
         self, name: str, version: str
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         try:
-            commit = json.loads(self._store.get(_commit_key(name, version)).data)
+            commit = json.loads(self._store.get(commit_key(name, version)).data)
         except ObjectNotFoundError:
             raise NotFoundError(
                 f"version {version!r} of model {name!r}", available=self._version_names(name)
             ) from None
         manifest_bytes = self._verified(
-            _upload_key(name, version, commit["upload_id"], "manifest.json"),
+            upload_key(name, version, commit["upload_id"], "manifest.json"),
             commit["manifest_sha256"],
             label=f"manifest.json of model {name!r} version {version!r}",
         )
@@ -404,7 +390,7 @@ class Registry:
         commit, manifest = self._commit_and_manifest(name, version)
         metadata = json.loads(
             self._verified(
-                _upload_key(name, version, commit["upload_id"], "metadata.json"),
+                upload_key(name, version, commit["upload_id"], "metadata.json"),
                 manifest["metadata_sha256"],
                 label=f"metadata.json of model {name!r} version {version!r}",
             )
@@ -424,62 +410,24 @@ class Registry:
 
     def _verified(self, key: str, expected: str, *, label: str) -> bytes:
         data = self._store.get(key).data
-        actual = _sha256(data)
+        actual = sha256(data)
         if actual != expected:
             raise ChecksumMismatchError(label, expected=expected, actual=actual)
         return data
 
     def _download(self, version: ModelVersion, staging: Path) -> None:
-        upload_id = json.loads(self._store.get(_commit_key(version.name, version.version)).data)[
+        upload_id = json.loads(self._store.get(commit_key(version.name, version.version)).data)[
             "upload_id"
         ]
         for item in version.files:
             data = self._verified(
-                _upload_key(version.name, version.version, upload_id, f"artifact/{item.path}"),
+                upload_key(version.name, version.version, upload_id, f"artifact/{item.path}"),
                 item.sha256,
                 label=f"{item.path} of model {version.name!r} version {version.version!r}",
             )
             destination = staging / item.path
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(data)
-
-
-def _verify_local(version: ModelVersion, target: Path) -> None:
-    for item in version.files:
-        path = target / item.path
-        actual = _sha256(path.read_bytes()) if path.is_file() else "a missing file"
-        if actual != item.sha256:
-            raise ChecksumMismatchError(str(path), expected=item.sha256, actual=actual)
-
-
-def _record_serving_version(model_dir: Path, version: ModelVersion) -> None:
-    path = model_dir / SERVING_MAP_FILE
-    mapping = json.loads(path.read_text()) if path.exists() else {}
-    mapping[str(version.serving_version)] = version.version
-    tmp = path.with_name(f".{SERVING_MAP_FILE}.{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps(mapping, sort_keys=True, indent=1))
-    os.replace(tmp, path)
-
-
-def _upload_key(name: str, version: str, upload_id: str, path: str) -> str:
-    return f"models/{name}/uploads/{version}/{upload_id}/{path}"
-
-
-def _commit_key(name: str, version: str) -> str:
-    return f"models/{name}/commits/{version}.json"
-
-
-def _alias_key(name: str, alias: str) -> str:
-    return f"models/{name}/aliases/{alias}.json"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _check(value: str, pattern: re.Pattern[str], what: str) -> None:
-    if not pattern.fullmatch(value):
-        raise RegistryError(f"{what} {value!r} is not allowed: it must match {pattern.pattern}")
 
 
 def _metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
