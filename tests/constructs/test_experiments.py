@@ -224,6 +224,14 @@ def _ab(deployment: ModelDeployment, **props: Any) -> None:
             " e.g. conversion_rate",
         ),
         (
+            lambda d: _ab(d, significance_level=1.5),
+            "ml/rec/ab: significance_level: Input should be less than 1 (got 1.5)",
+        ),
+        (
+            lambda d: _ab(d, min_sample_size=0),
+            "ml/rec/ab: min_sample_size: Input should be greater than or equal to 1 (got 0)",
+        ),
+        (
             lambda d: _ab(d, duration_days=0),
             "ml/rec/ab: duration_days: 0 is not above 0; allowed: a number of days above 0",
         ),

@@ -174,7 +174,7 @@ def test_safety_net_keeps_another_fallback_version_warm_without_traffic(
         ),
         (
             lambda d: ModelDebugger(d, "debugger", capture_rate=2, features=["lime"]),
-            "ml/rec/debugger: capture_rate: Input should be less than or equal to 1",
+            "ml/rec/debugger: capture_rate: Input should be less than or equal to 1 (got 2)",
         ),
         (
             lambda d: ModelMonitor(d, "monitor", metrics=["error rate"]),

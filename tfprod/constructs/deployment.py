@@ -300,8 +300,12 @@ class ModelDeployment(Construct):
 
 def validation_lines(error: ValidationError, rename: dict[str, str] | None = None) -> Iterator[str]:
     """`<field path>: <message>` for each problem pydantic found; `rename` maps top-level
-    policy field names to the construct's prop names."""
-    for detail in error.errors(include_url=False, include_input=False):
+    policy field names to the construct's prop names.
+
+    pydantic's own messages ("Input should be ...") get the bad value appended when it is a
+    number; text is never repeated, as a value in the wrong field may be a secret.
+    """
+    for detail in error.errors(include_url=False):
         where = ""
         for part in detail["loc"]:
             if isinstance(part, int):
@@ -310,7 +314,13 @@ def validation_lines(error: ValidationError, rename: dict[str, str] | None = Non
                 name = rename.get(part, part) if rename is not None and not where else part
                 where += f".{name}" if where else name
         where = where or "value"
-        yield f"{where}: {detail['msg']}"
+        value = detail.get("input")
+        shown = (
+            f" (got {value!r})"
+            if detail["type"] != "invalid_policy" and isinstance(value, int | float)
+            else ""
+        )
+        yield f"{where}: {detail['msg']}{shown}"
 
 
 def section_error(
