@@ -166,16 +166,6 @@ class ModelDeployment(Construct):
         )
         self.add_version(version, "stable", 0.0, by=self, field="version")
 
-    @property
-    def max_replicas(self) -> int:
-        """Most replicas a version may reach: `scaling.max_replicas`, or `replicas`."""
-        return self.scaling.max_replicas if self.scaling is not None else self.replicas
-
-    @property
-    def min_replicas(self) -> int:
-        """Fewest replicas a version runs: `scaling.min_replicas`, or `replicas`."""
-        return self.scaling.min_replicas if self.scaling is not None else self.replicas
-
     def role_of(self, version_id: str) -> Role | None:
         """The role of a declared version, None if it is not declared."""
         return self._roles.get(version_id)
@@ -261,11 +251,6 @@ class ModelDeployment(Construct):
                 f"one {type(by).__name__} per ModelDeployment",
             )
         self._sections[section] = (by, value)
-
-    def section(self, section: Section) -> BaseModel | None:
-        """The value of a policy section, None if no construct set it."""
-        entry = self._sections.get(section)
-        return entry[1] if entry is not None else None
 
     def policy(self) -> Policy:
         """The deployment's declared Policy; SynthError naming this path if it is invalid."""
