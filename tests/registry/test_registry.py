@@ -19,8 +19,10 @@ from tfprod.runtime.registry import (
     ChecksumMismatchError,
     NotFoundError,
     Registry,
+    RegistryError,
     VersionExistsError,
     open_store,
+    pull_artifact,
 )
 
 SAVED_MODEL_FILES = [
@@ -366,3 +368,22 @@ def test_pulling_again_keeps_an_intact_copy_and_refuses_a_modified_one(
 
     assert raised.value.path == str(first / "saved_model.pb")
     assert raised.value.actual == hashlib.sha256(b"edited by hand").hexdigest()
+
+
+def test_pull_artifact_follows_the_policy_artifact_uri(
+    tmp_path: Path, saved_model_dir: Path
+) -> None:
+    from tfprod.policy import artifact_uri
+
+    root = f"file://{tmp_path / 'registry'}"
+    Registry.open(root).register(saved_model_dir, name="churn", version="v1.2")
+
+    pulled = pull_artifact(artifact_uri(root, "churn", "v1.2"), tmp_path / "models")
+
+    assert pulled == tmp_path / "models" / "churn" / "1"
+    with pytest.raises(RegistryError) as raised:
+        pull_artifact(f"{root}/churn/v1.2", tmp_path / "models")
+    assert str(raised.value) == (
+        f"artifact '{root}/churn/v1.2' is not of the form "
+        "<registry>/models/<model>/versions/<version>"
+    )

@@ -23,6 +23,7 @@ from tfprod.runtime.registry.registry import (
     FileEntry,
     ModelVersion,
     Registry,
+    pull_artifact,
 )
 from tfprod.runtime.registry.store import ObjectStore, StoredObject
 from tfprod.runtime.registry.uri import open_store
@@ -47,5 +48,6 @@ __all__ = [
     "VersionExistsError",
     "build_profile",
     "open_store",
+    "pull_artifact",
     "update_json",
 ]

@@ -20,7 +20,7 @@ from tfprod.runtime.registry.errors import RegistryError
 
 FORMAT = 1
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
-VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")  # as tfprod.policy's version ids
 ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 
 

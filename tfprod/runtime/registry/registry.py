@@ -430,6 +430,19 @@ class Registry:
             destination.write_bytes(data)
 
 
+def pull_artifact(artifact: str, base_dir: Path) -> Path:
+    """Pulls the version a Policy names by its artifact URI
+    (`<registry>/models/<model>/versions/<version>`, see `tfprod.policy.artifact_uri`) into
+    `base_dir`, as `Registry.pull` does; this is what a model server's init container runs."""
+    from tfprod.policy import PolicyError, split_artifact_uri
+
+    try:
+        root, model, version = split_artifact_uri(artifact)
+    except PolicyError as error:
+        raise RegistryError(str(error)) from None
+    return Registry.open(root).pull(model, version, base_dir)
+
+
 def _metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     values: dict[str, float] = {}
     for key, value in metrics.items():
