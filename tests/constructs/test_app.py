@@ -16,7 +16,14 @@ from tests.constructs.stacks import (
     synth_proposal,
     synthesized,
 )
-from tfprod.constructs import App, Gateway, ModelDeployment, RuntimeController
+from tfprod.constructs import (
+    App,
+    CanaryDeployment,
+    Gateway,
+    ModelDeployment,
+    RuntimeController,
+    SynthError,
+)
 from tfprod.policy import policy_json, read_policy, rollback_timing
 from tfprod.stacks.cluster import ClusterModelPlatform
 
@@ -228,3 +235,48 @@ def test_synthesized_stack_matches_the_committed_snapshot(proposal_tf: dict[str,
     # Regenerate: python -m tests.constructs.stacks tests/constructs/snapshots/proposal.tf.json
     snapshot = Path(__file__).parent / "snapshots" / "proposal.tf.json"
     assert proposal_tf == json.loads(snapshot.read_text(encoding="utf-8"))
+
+
+def test_governance_errors_fail_synth_with_every_finding_and_write_nothing(
+    app: App, outdir: Path, platform: ClusterModelPlatform
+) -> None:
+    ModelDeployment(
+        platform,
+        "rec",
+        name="rec",
+        model="rec",
+        version="v1",
+        environment="production",
+        serving_image="tensorflow/serving:latest",
+    )
+    with pytest.raises(SynthError) as error:
+        app.synth()
+    assert str(error.value).splitlines() == [
+        "ERROR TFP001 ml/rec: production deployment 'rec' has no SafetyNet; add"
+        " SafetyNet(deployment, 'safety', fallback_model=..., triggers={...})",
+        "ERROR TFP003 ml/rec: production deployment 'rec' routes no alerts; add"
+        " ModelMonitor(deployment, 'monitor', metrics=[...], alerts={'slack': ..., 'email':"
+        " [...], 'pagerduty': ...})",
+        "ERROR TFP005 ml/rec/version-v1/deployment: spec.template.spec.container[0].image"
+        " 'tensorflow/serving:latest' uses the :latest tag; pin a version tag (e.g."
+        " 'tensorflow/serving:2.19.0') or a digest ('...@sha256:<digest>')",
+    ]
+    assert not (outdir / "stacks").exists()
+
+
+def test_governance_warnings_print_and_synth_goes_on(
+    app: App,
+    outdir: Path,
+    deployment: ModelDeployment,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    CanaryDeployment(
+        deployment, "canary", new_model="rec-v2", traffic_percentage=5, ramp_up_schedule=[(5, 60)]
+    )
+    app.synth()
+    assert capsys.readouterr().err == (
+        "WARNING TFP007 ml/rec: canary 'rec-v2' of 'rec' has no success criteria; give"
+        " CanaryDeployment(..., success_criteria={'error_rate': '< 1%', 'latency_p95':"
+        " '< 100ms'})\n"
+    )
+    assert (outdir / "stacks" / "ml" / "rec.policy.json").exists()

@@ -18,8 +18,6 @@ local runs and `tfprod review`.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,11 +29,11 @@ from tfprod.constructs._names import labels
 from tfprod.constructs.alerting import add_alerting
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
+from tfprod.constructs.governance import check_stack
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
 from tfprod.policy import Policy, policy_file_name, policy_json
 
-GOVERNANCE_MODULE = "tfprod.constructs.governance"
 _T = TypeVar("_T")
 
 
@@ -109,10 +107,7 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
 
 
 def _govern(stack: TerraformStack, policies: Mapping[str, Policy]) -> list[str]:
-    """Run the governance rules, if installed: error lines back, warnings to stderr."""
-    if importlib.util.find_spec(GOVERNANCE_MODULE) is None:
-        return []
-    check_stack = importlib.import_module(GOVERNANCE_MODULE).check_stack
+    """Run the governance rules: error lines back, warnings to stderr."""
     findings = check_stack(stack.to_terraform(), policies)
     for finding in findings:
         if finding.level != "error":
