@@ -23,7 +23,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gateway",
     "policy",
     "registry",
+    "review",
     "serve",
+    "synth",
     "validate",
 )
 
