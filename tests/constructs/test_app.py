@@ -64,13 +64,28 @@ def test_policy_configmap_holds_exactly_the_declared_policy_and_equals_the_file(
     outdir: Path, proposal_tf: dict[str, Any]
 ) -> None:
     config_maps = by_name(proposal_tf, "kubernetes_config_map_v1")
-    assert sorted(config_maps) == ["recommendation-engine-policy"]
+    assert sorted(config_maps) == [
+        "recommendation-engine-endpoints",
+        "recommendation-engine-policy",
+    ]
     data = config_maps["recommendation-engine-policy"]["data"]
     text = (outdir / "stacks" / STACK / "recommendation-engine.policy.json").read_text()
     assert data == {"policy.json": text}
     assert text == policy_json(
         read_policy(outdir / "stacks" / STACK / "recommendation-engine.policy.json")
     )
+
+
+def test_endpoints_configmap_maps_every_version_to_its_service(
+    proposal_tf: dict[str, Any],
+) -> None:
+    data = by_name(proposal_tf, "kubernetes_config_map_v1")["recommendation-engine-endpoints"]
+    assert json.loads(data["data"]["endpoints.json"]) == {
+        "rec-v2.0.0": "http://recommendation-engine-rec-v2-0-0.ml.svc:8501",
+        "rec-v2.1.0": "http://recommendation-engine-rec-v2-1-0.ml.svc:8501",
+        "rec-v2.1.1": "http://recommendation-engine-rec-v2-1-1.ml.svc:8501",
+        "rec-v2.2.0": "http://recommendation-engine-rec-v2-2-0.ml.svc:8501",
+    }
 
 
 def test_terraform_never_declares_live_status_so_reapplying_resets_nothing(
@@ -172,8 +187,19 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
     ]
     assert gateway_pod["volume"] == [
         {
-            "config_map": {"name": "recommendation-engine-policy"},
             "name": "policy-recommendation-engine",
+            "projected": [
+                {
+                    "sources": [
+                        {
+                            "config_map": [
+                                {"name": "recommendation-engine-policy"},
+                                {"name": "recommendation-engine-endpoints"},
+                            ]
+                        }
+                    ]
+                }
+            ],
         }
     ]
     assert controller["template"]["spec"]["container"][0]["args"] == [

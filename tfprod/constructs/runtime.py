@@ -1,7 +1,8 @@
 """The runtime's workloads in the cluster: `Gateway`, `RuntimeController`, the Policy ConfigMaps.
 
 Ownership split with the controller: Terraform declares each deployment's Policy ConfigMap
-(`<deployment>-policy`, the declared policy only). The controller owns a separate status
+(`<deployment>-policy`, the declared policy only) and its endpoints ConfigMap
+(`<deployment>-endpoints`, where each version is served). The controller owns a separate status
 ConfigMap (`<deployment>-status`, never declared in Terraform) holding live weights and rollout
 state, and creates it on first use; the gateway reads weights from it and falls back to the
 declared ones. So a `terraform apply` after a ramp plans no change and resets nothing.
@@ -12,6 +13,7 @@ when the stack has none). RBAC is namespace-scoped and names its ConfigMaps.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +34,7 @@ from tfprod.policy import CONFIGMAP_KEY, Policy, configmap_name, policy_json
 POLICY_DIR = "/etc/tfprod/policies"
 GATEWAY_PORT = 8080
 CONTROLLER_PORT = 8081
+ENDPOINTS_KEY = "endpoints.json"
 PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
 _RESOURCES = {
     "requests": {"cpu": "250m", "memory": "256Mi"},
@@ -46,30 +49,52 @@ _SECURITY = {
 }
 
 
+def endpoints_configmap_name(deployment: str) -> str:
+    """Name of the ConfigMap mapping each version of `deployment` to its serving URL."""
+    return f"{deployment}-endpoints"
+
+
 def status_configmap_name(deployment: str) -> str:
     """Name of the controller-owned ConfigMap with live weights and rollout state."""
     return f"{deployment}-status"
 
 
 class PolicyConfigMap(Construct):
-    """The declared Policy of one deployment, in ConfigMap `<name>-policy` under `CONFIGMAP_KEY`."""
+    """The declared Policy of one deployment, in ConfigMap `<name>-policy` under `CONFIGMAP_KEY`,
+    and where each of its versions is served, in ConfigMap `<name>-endpoints` under
+    `ENDPOINTS_KEY` (JSON: version id -> REST base URL), so the runtime never has to rebuild
+    Kubernetes names. Both are mounted into one directory of the gateway and the controller."""
 
     def __init__(self, scope: ModelDeployment, id: str, *, policy: Policy) -> None:
         super().__init__(scope, id)
         self.text = policy_json(policy)
+        self.endpoints = {version.id: scope.versions[version.id].url for version in policy.versions}
+        common = {
+            **labels(name=policy.name, instance=policy.name, component="policy"),
+            DEPLOYMENT_LABEL: policy.name,
+        }
+        provider = scope.platform.kubernetes_provider
         self.config_map = ConfigMapV1(
             self,
             "config-map",
             metadata={
                 "name": configmap_name(policy.name),
                 "namespace": policy.namespace,
-                "labels": {
-                    **labels(name=policy.name, instance=policy.name, component="policy"),
-                    DEPLOYMENT_LABEL: policy.name,
-                },
+                "labels": common,
             },
             data={CONFIGMAP_KEY: self.text},
-            provider=scope.platform.kubernetes_provider,
+            provider=provider,
+        )
+        ConfigMapV1(
+            self,
+            "endpoints",
+            metadata={
+                "name": endpoints_configmap_name(policy.name),
+                "namespace": policy.namespace,
+                "labels": common,
+            },
+            data={ENDPOINTS_KEY: json.dumps(self.endpoints, indent=2) + "\n"},
+            provider=provider,
         )
 
 
@@ -168,7 +193,21 @@ class _RuntimeWorkload(Construct):
                             }
                         ],
                         "volume": [
-                            {"name": f"policy-{name}", "config_map": {"name": configmap_name(name)}}
+                            {
+                                "name": f"policy-{name}",
+                                "projected": [
+                                    {
+                                        "sources": [
+                                            {
+                                                "config_map": [
+                                                    {"name": configmap_name(name)},
+                                                    {"name": endpoints_configmap_name(name)},
+                                                ]
+                                            }
+                                        ]
+                                    }
+                                ],
+                            }
                             for name in names
                         ],
                     },
