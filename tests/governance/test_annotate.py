@@ -12,6 +12,7 @@ from tfprod.bindings._core import App, Construct, TerraformStack
 from tfprod.constructs.errors import ConstructError
 from tfprod.constructs.governance import (
     SUPPRESS_METADATA,
+    GovernanceError,
     audit_stack,
     check_stack,
     configure_governance,
@@ -100,4 +101,14 @@ def test_configure_governance_refuses_a_cap_of_zero(tmp_path: Path) -> None:
         configure_governance(stack, max_rollback_seconds=0)
     assert str(excinfo.value) == (
         "shop: max_rollback_seconds 0 is not valid; allowed: a number of seconds above 0"
+    )
+
+
+def test_a_cap_recorded_as_text_is_refused(tmp_path: Path) -> None:
+    document = build_stack(tmp_path)
+    document["//"]["tfprod"] = {"governance": {"max_rollback_seconds": "ten"}}
+    with pytest.raises(GovernanceError) as excinfo:
+        check_stack(document, policies())
+    assert str(excinfo.value) == (
+        "max_rollback_seconds 'ten' is not valid; allowed: a number of seconds above 0"
     )

@@ -75,10 +75,11 @@ def stack_view(
     metadata = document.get(COMMENT_KEY, {}).get("metadata", {})
     name = str(metadata.get("stackName", ""))
     settings = recorded(document).get("governance", {})
-    cap = max_rollback_seconds
-    if cap is None:
-        cap = float(settings.get("max_rollback_seconds", DEFAULT_MAX_ROLLBACK_SECONDS))
-    check_cap(cap)
+    cap = check_cap(
+        max_rollback_seconds
+        if max_rollback_seconds is not None
+        else settings.get("max_rollback_seconds", DEFAULT_MAX_ROLLBACK_SECONDS)
+    )
     return StackView(
         name=name,
         document=document,
@@ -93,12 +94,18 @@ def stack_view(
     )
 
 
-def check_cap(seconds: float) -> None:
-    """GovernanceError unless `seconds` is a usable cap on the time to rollback."""
-    if isinstance(seconds, bool) or not math.isfinite(seconds) or seconds <= 0:
+def check_cap(seconds: object) -> float:
+    """`seconds` as a cap on the time to rollback; GovernanceError unless it is usable."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+        or seconds <= 0
+    ):
         raise GovernanceError(
             f"max_rollback_seconds {seconds!r} is not valid; allowed: a number of seconds above 0"
         )
+    return float(seconds)
 
 
 def recorded(document: Mapping[str, Any]) -> Mapping[str, Any]:
