@@ -1,0 +1,1 @@
+"""tfprod's example apps: three teams' model platforms, each synthesized for AWS, GCP and Azure."""
