@@ -61,7 +61,7 @@ def test_review_lists_versions_roles_traffic_and_images(
     page = _review(capsys, "--output", str(synthesized))
     images = "`ghcr.io/tfprod/tfprod:0.1.0`, `tensorflow/serving:2.19.0`"
     artifacts = "s3://ml-models/registry/models/rec/versions"
-    assert _section(page, "## Deployment `recommendation-engine`") == [
+    assert _section(page, "## Deployment `recommendation-engine`")[:2] == [
         "- Construct: `shop/recommender`",
         "- Environment: production; namespace `models`; model `rec`",
     ]
@@ -202,3 +202,29 @@ def test_duration_reads_like_a_person_writes_it() -> None:
         "14d",
         "1d 2h 3m 4s",
     ]
+
+
+def test_review_shows_workloads_and_what_terraform_leaves_to_the_cluster(
+    synthesized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = _review(capsys, "--output", str(synthesized))
+    tfprod = "`ghcr.io/tfprod/tfprod:0.1.0`"
+    both = f"{tfprod}, `tensorflow/serving:2.19.0`"
+    rows = _section(page, "## Workloads")
+    assert rows[:5] == [
+        "| Deployment | Construct | Replicas | Images |",
+        "|---|---|---|---|",
+        f"| `tfprod-controller` | `shop/controller/deployment` | 1 | {tfprod} |",
+        f"| `tfprod-gateway` | `shop/gateway/deployment` | 2 | {tfprod} |",
+        "| `recommendation-engine-rec-v2-0-0` | `shop/recommender/version-rec-v2-0-0/deployment`"
+        f" | HPA 2-20; Terraform ignores spec[0].replicas | {both} |",
+    ]
+    assert rows[-1] == (
+        f"| `search-ranker-rk-3` | `shop/search/version-rk-3/deployment` | 2 | {both} |"
+    )
+    assert (
+        "- Ownership: Terraform declares the policy (ConfigMap `recommendation-engine-policy`);"
+        " the controller keeps live weights and rollout state in"
+        " `recommendation-engine-status`, outside Terraform, so an apply after a ramp changes"
+        " and resets nothing"
+    ) in page.splitlines()

@@ -15,11 +15,21 @@ from typing import Any
 
 from tfprod.constructs._names import DEPLOYMENT_LABEL
 from tfprod.constructs.governance import Audit, audit_stack
-from tfprod.constructs.governance.view import Resource, StackView, blocks, stack_view, walk
+from tfprod.constructs.governance.view import (
+    AUTOSCALER_TYPES,
+    DEPLOYMENT_TYPES,
+    Resource,
+    StackView,
+    autoscaler_of,
+    blocks,
+    first_block,
+    stack_view,
+    walk,
+)
+from tfprod.constructs.runtime import status_configmap_name
 from tfprod.policy import CanaryRamp, Policy, configmap_name, rollback_timing
 
 VERSION_LABEL = "app.kubernetes.io/version"
-WORKLOAD_TYPES = ("kubernetes_deployment", "kubernetes_deployment_v1")
 CONFIG_MAP_TYPES = ("kubernetes_config_map", "kubernetes_config_map_v1")
 
 
@@ -34,11 +44,23 @@ class DeploymentReview:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Workload:
+    """One Kubernetes Deployment of the stack, as Terraform declares it."""
+
+    name: str
+    path: str
+    replicas: str
+    """E.g. "2", "HPA 2-20"; says which fields Terraform leaves to the cluster."""
+    images: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class StackReview:
     """What a stack's review page shows."""
 
     stack: str
     deployments: tuple[DeploymentReview, ...]
+    workloads: tuple[Workload, ...]
     audit: Audit
     max_rollback_seconds: float
 
@@ -65,6 +87,7 @@ def review_stack(
     return StackReview(
         stack=stack,
         deployments=deployments,
+        workloads=tuple(_workloads(view)),
         audit=audit_stack(document, by_path),
         max_rollback_seconds=view.max_rollback_seconds,
     )
@@ -87,7 +110,7 @@ def _deployment_path(view: StackView, policy: Policy) -> str:
     policy ConfigMap and its model-server Deployments (all labelled with its name)."""
     paths = [
         resource.path.split("/")
-        for resource in view.of_type(*CONFIG_MAP_TYPES, *WORKLOAD_TYPES)
+        for resource in view.of_type(*CONFIG_MAP_TYPES, *DEPLOYMENT_TYPES)
         if _labels(resource).get(DEPLOYMENT_LABEL) == policy.name
         or (resource.type in CONFIG_MAP_TYPES and _name(resource) == configmap_name(policy.name))
     ]
@@ -99,9 +122,34 @@ def _deployment_path(view: StackView, policy: Policy) -> str:
     return "/".join(parts[0] for parts in shared)
 
 
+def _image_set(resource: Resource) -> tuple[str, ...]:
+    return tuple(sorted({str(value) for _, key, value in walk(resource.body) if key == "image"}))
+
+
+def _workloads(view: StackView) -> Iterator[Workload]:
+    autoscalers = list(view.of_type(*AUTOSCALER_TYPES))
+    for resource in sorted(view.of_type(*DEPLOYMENT_TYPES), key=lambda item: item.path):
+        scaler = autoscaler_of(resource, autoscalers)
+        if scaler is not None:
+            spec = first_block(scaler.body, "spec")
+            replicas = f"HPA {spec.get('min_replicas', 1)}-{spec.get('max_replicas', '?')}"
+        else:
+            replicas = str(first_block(resource.body, "spec").get("replicas", "1 (default)"))
+        ignored = first_block(resource.body, "lifecycle").get("ignore_changes")
+        if ignored:
+            shown = ignored if isinstance(ignored, str) else ", ".join(map(str, ignored))
+            replicas += f"; Terraform ignores {shown}"
+        yield Workload(
+            name=str(_name(resource) or resource.name),
+            path=resource.path,
+            replicas=replicas,
+            images=_image_set(resource),
+        )
+
+
 def _images(view: StackView, policy: Policy) -> dict[str, tuple[str, ...]]:
     result: dict[str, tuple[str, ...]] = {}
-    for resource in view.of_type(*WORKLOAD_TYPES):
+    for resource in view.of_type(*DEPLOYMENT_TYPES):
         labels = _labels(resource)
         if labels.get(DEPLOYMENT_LABEL) != policy.name or VERSION_LABEL not in labels:
             continue
@@ -281,6 +329,21 @@ def _alerts(policy: Policy) -> Iterator[str]:
     yield from _table(("Receiver", "Destination"), rows)
 
 
+def _workload_rows(review: StackReview) -> Iterator[str]:
+    yield "## Workloads"
+    yield ""
+    rows = [
+        (
+            f"`{item.name}`",
+            f"`{item.path}`",
+            item.replicas,
+            ", ".join(f"`{image}`" for image in item.images),
+        )
+        for item in review.workloads
+    ]
+    yield from _table(("Deployment", "Construct", "Replicas", "Images"), rows)
+
+
 def _findings(review: StackReview) -> Iterator[str]:
     audit = review.audit
     yield "## Governance findings"
@@ -317,6 +380,10 @@ def render_review(review: StackReview) -> str:
             f"- Construct: `{item.path}`",
             f"- Environment: {policy.environment}; namespace `{policy.namespace}`;"
             f" model `{policy.model}`",
+            f"- Ownership: Terraform declares the policy (ConfigMap"
+            f" `{configmap_name(policy.name)}`); the controller keeps live weights and rollout"
+            f" state in `{status_configmap_name(policy.name)}`, outside Terraform, so an apply"
+            " after a ramp changes and resets nothing",
             "",
             *_versions(item),
             *_traffic(policy),
@@ -324,6 +391,7 @@ def render_review(review: StackReview) -> str:
             *_rollback(policy, review.max_rollback_seconds),
             *_alerts(policy),
         ]
+    lines.extend(_workload_rows(review))
     lines.extend(_findings(review))
     while lines and not lines[-1]:
         lines.pop()

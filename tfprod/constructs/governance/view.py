@@ -10,7 +10,7 @@ files alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,13 @@ DEFAULT_MAX_ROLLBACK_SECONDS = 600.0
 TFPROD_KEY = "tfprod"
 """Key under the stack's `"//"` block holding governance suppressions and settings."""
 COMMENT_KEY = "//"
+DEPLOYMENT_TYPES = ("kubernetes_deployment", "kubernetes_deployment_v1")
+AUTOSCALER_TYPES = (
+    "kubernetes_horizontal_pod_autoscaler",
+    "kubernetes_horizontal_pod_autoscaler_v1",
+    "kubernetes_horizontal_pod_autoscaler_v2",
+    "kubernetes_horizontal_pod_autoscaler_v2beta2",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,3 +170,29 @@ def walk(value: Any, location: str = "") -> Iterator[tuple[str, str, Any]]:
 def is_reference(value: str) -> bool:
     """True when `value` is wholly a Terraform expression such as `${var.token}`."""
     return value.startswith("${") and value.endswith("}")
+
+
+def first_block(body: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    """The first block down `keys` (e.g. "spec", "scale_target_ref"), {} when one is missing."""
+    current: Mapping[str, Any] = body
+    for key in keys:
+        found = blocks(current.get(key))
+        if not found:
+            return {}
+        current = found[0]
+    return current
+
+
+def autoscaler_of(deployment: Resource, autoscalers: Iterable[Resource]) -> Resource | None:
+    """The first HPA whose scale target is `deployment` (by reference or by name), if any."""
+    for autoscaler in autoscalers:
+        target = first_block(autoscaler.body, "spec", "scale_target_ref")
+        if target.get("kind", "Deployment") != "Deployment":
+            continue
+        name = str(target.get("name", ""))
+        if is_reference(name):
+            if f"{deployment.address}." in name:
+                return autoscaler
+        elif name == first_block(deployment.body, "metadata").get("name"):
+            return autoscaler
+    return None
