@@ -208,13 +208,23 @@ class _IdentityPlatform(ClusterModelPlatform):
     def service_account_annotations(self, service_account_name: str) -> Mapping[str, str]:
         return {"example.com/identity": f"{self.namespace}/{service_account_name}"}
 
+    def pod_identity_labels(self, service_account_name: str) -> Mapping[str, str]:
+        return {"example.com/use-identity": service_account_name}
 
-def test_service_account_carries_the_platforms_workload_identity(app: App) -> None:
+
+def test_service_account_and_pods_carry_the_platforms_workload_identity(app: App) -> None:
     platform = _IdentityPlatform(app, "ml", registry_uri="gs://models/registry", namespace="ml")
     ModelDeployment(platform, "rec", name="rec", model="rec", version="rec-v1", environment="dev")
-    account = by_name(platform.to_terraform(), "kubernetes_service_account_v1")["rec-model-server"]
+    document = platform.to_terraform()
+    account = by_name(document, "kubernetes_service_account_v1")["rec-model-server"]
     assert account["metadata"]["annotations"] == {"example.com/identity": "ml/rec-model-server"}
     assert account["metadata"]["namespace"] == "ml"
+    spec = by_name(document, "kubernetes_deployment_v1")["rec-rec-v1"]["spec"]
+    assert spec["template"]["metadata"]["labels"] == {
+        **LABELS,
+        "example.com/use-identity": "rec-model-server",
+    }
+    assert spec["selector"] == {"match_labels": SELECTOR}
 
 
 def test_model_reference_from_another_registry_sets_the_pull_source(

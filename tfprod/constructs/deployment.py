@@ -234,6 +234,7 @@ class ModelDeployment(Construct):
                 resources=self.resources,
                 scaling=self.scaling,
                 replicas=self.replicas,
+                identity_labels=self.platform.pod_identity_labels(self.service_account_name),
             ),
             provider=self.platform.kubernetes_provider,
         )

@@ -3,7 +3,8 @@
 Cloud stacks (`tfprod.stacks`) subclass `ModelPlatformStack`: in their constructor they create
 or reference the registry storage and call `use_registry`, create the Kubernetes provider for
 the cluster they are given and call `use_kubernetes`, and override
-`service_account_annotations` with their workload identity annotation.
+`service_account_annotations` (and, where the cloud needs it, `pod_identity_labels`) for their
+workload identity.
 """
 
 from __future__ import annotations
@@ -73,6 +74,15 @@ class ModelPlatformStack(TerraformStack):
         """Annotations that give `service_account_name` the cloud's workload identity.
 
         Default: none (a cluster-only stack reaches its registry without one).
+        """
+        del service_account_name
+        return {}
+
+    def pod_identity_labels(self, service_account_name: str) -> Mapping[str, str]:
+        """Labels the pods running as `service_account_name` need for workload identity
+        (Azure's webhook, for one, only acts on pods labelled `azure.workload.identity/use`).
+
+        Default: none.
         """
         del service_account_name
         return {}

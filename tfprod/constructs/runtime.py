@@ -168,7 +168,12 @@ class _RuntimeWorkload(Construct):
                 "replicas": str(self.replicas),
                 "selector": {"match_labels": match},
                 "template": {
-                    "metadata": {"labels": common},
+                    "metadata": {
+                        "labels": {
+                            **common,
+                            **self.platform.pod_identity_labels(self.k8s_name),
+                        }
+                    },
                     "spec": {
                         "service_account_name": self.k8s_name,
                         "security_context": {"run_as_non_root": True, "run_as_user": "1000"},

@@ -10,6 +10,7 @@ when at least two replicas run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,8 @@ class VersionWorkload:
     scaling: AutoScaling | None
     replicas: int
     """Replicas when `scaling` is None."""
+    identity_labels: Mapping[str, str]
+    """Extra pod labels the platform's workload identity needs."""
 
 
 _INIT_RESOURCES = {
@@ -128,7 +131,7 @@ class ServingVersion(Construct):
                 "replicas": str(minimum),
                 "selector": {"match_labels": match},
                 "template": {
-                    "metadata": {"labels": pod_labels},
+                    "metadata": {"labels": {**pod_labels, **w.identity_labels}},
                     "spec": _pod_spec(w),
                 },
             },
