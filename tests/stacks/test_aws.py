@@ -265,6 +265,12 @@ def test_kubernetes_provider_reads_the_eks_cluster_and_gets_tokens_from_the_aws_
             " lower-case letters, digits or '-', starting and ending with a letter or digit",
         ),
         (
+            "registry_writers",
+            "trainer",
+            "aws: registry_writers: 'trainer' is one string, not a list of names; allowed: a"
+            " list of service account names, e.g. ['trainer']",
+        ),
+        (
             "namespace",
             "ML",
             "aws: namespace: 'ML' is not a DNS-1123 label; allowed: 1 to 63 lower-case letters,"

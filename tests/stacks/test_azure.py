@@ -162,6 +162,12 @@ def test_kubernetes_provider_reads_the_aks_cluster_and_logs_in_with_kubelogin(
             " '_', '-', '.', '(' or ')', not ending with '.'",
         ),
         (
+            "cluster_name",
+            "prod.cluster",
+            "azure: cluster_name: 'prod.cluster' is not valid; allowed: 1 to 63 letters,"
+            " digits, '_' or '-', starting and ending with a letter or digit",
+        ),
+        (
             "location",
             "West Europe",
             "azure: location: 'West Europe' is not valid; allowed: an Azure location name such"

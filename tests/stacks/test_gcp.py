@@ -98,6 +98,18 @@ def test_long_account_ids_are_cut_to_30_characters_with_a_stable_hash(synth: Syn
     )
 
 
+def test_account_ids_too_short_or_not_starting_with_a_letter_get_a_k8s_prefix(
+    synth: Synth,
+) -> None:
+    tf = synth(lambda app: gcp(app, registry_writers=["ab", "0job"]))
+    accounts = resources(tf, "google_service_account")
+    assert {name: body["account_id"] for name, body in accounts.items()} == {
+        "0job-google-service-account": "k8s-0job-ml",
+        "ab-google-service-account": "k8s-ab-ml",
+        "rec-model-server-google-service-account": "rec-model-server-ml",
+    }
+
+
 def test_kubernetes_provider_reads_the_gke_cluster_and_uses_the_gcloud_auth_plugin(
     synth: Synth,
 ) -> None:

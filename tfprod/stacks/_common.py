@@ -43,7 +43,14 @@ def check_name(
 
 
 def check_writers(construct: Construct, writers: Sequence[str]) -> frozenset[str]:
-    """The `registry_writers` service account names, each a DNS-1123 subdomain label."""
+    """The `registry_writers` service account names, each a DNS-1123 label."""
+    if isinstance(writers, str):
+        raise construct_error(
+            construct,
+            "registry_writers",
+            f"{writers!r} is one string, not a list of names",
+            f"a list of service account names, e.g. [{writers!r}]",
+        )
     for name in writers:
         if isinstance(name, str) and _SERVICE_ACCOUNT.fullmatch(name):
             continue

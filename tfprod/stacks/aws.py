@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from tfprod.bindings._core import Construct, Fn, Token
 from tfprod.bindings.aws.data_aws_eks_cluster import DataAwsEksCluster
@@ -51,6 +52,7 @@ _REGION_RULE = "an AWS region code such as 'eu-west-1'"
 _ROLE_NAME_LIMIT = 64
 _POLICY_NAME_LIMIT = 128
 _EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+_Access = Literal["read", "write"]
 
 
 class AwsModelPlatform(ModelPlatformStack):
@@ -173,7 +175,7 @@ class AwsModelPlatform(ModelPlatformStack):
         )
         return bucket
 
-    def _registry_policy(self, access: str, kms_key_arn: str | None) -> IamPolicy:
+    def _registry_policy(self, access: _Access, kms_key_arn: str | None) -> IamPolicy:
         """The IAM policy to `read` or `write` objects under the registry prefix."""
         objects = f"{self.bucket.arn}/{REGISTRY_PREFIX}/*"
         if access == "read":
@@ -259,7 +261,7 @@ class AwsModelPlatform(ModelPlatformStack):
             ),
             assume_role_policy=trust.json,
         )
-        policies = [("read", self._read_policy)]
+        policies: list[tuple[_Access, IamPolicy]] = [("read", self._read_policy)]
         if self._write_policy is not None and service_account in self._writers:
             policies.append(("write", self._write_policy))
         for access, policy in policies:

@@ -53,6 +53,10 @@ _CONTAINER_NAME_RULE = (
 )
 _RESOURCE_GROUP = re.compile(r"[-\w.()]{0,89}[-\w()]")
 _RESOURCE_GROUP_RULE = "1 to 90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'"
+_CLUSTER_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?")
+_CLUSTER_NAME_RULE = (
+    "1 to 63 letters, digits, '_' or '-', starting and ending with a letter or digit"
+)
 _LOCATION = re.compile(r"[a-z0-9]+")
 _LOCATION_RULE = "an Azure location name such as 'westeurope'"
 _SUBSCRIPTION = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -104,7 +108,7 @@ class AzureModelPlatform(ModelPlatformStack):
         ):
             check_name(self, field, value, _RESOURCE_GROUP, _RESOURCE_GROUP_RULE)
         check_name(self, "location", location, _LOCATION, _LOCATION_RULE)
-        check_name(self, "cluster_name", cluster_name, _RESOURCE_GROUP, _RESOURCE_GROUP_RULE)
+        check_name(self, "cluster_name", cluster_name, _CLUSTER_NAME, _CLUSTER_NAME_RULE)
         check_name(
             self, "storage_account_name", storage_account_name, _ACCOUNT_NAME, _ACCOUNT_NAME_RULE
         )

@@ -43,6 +43,7 @@ _CLUSTER_NAME = re.compile(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?")
 _CLUSTER_NAME_RULE = (
     "1 to 40 lower-case letters, digits or '-', starting with a letter, not ending with '-'"
 )
+_ACCOUNT_ID_MIN = 6
 _ACCOUNT_ID_LIMIT = 30
 _EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 
@@ -133,7 +134,7 @@ class GcpModelPlatform(ModelPlatformStack):
         account = ServiceAccount(
             self,
             f"{service_account}-google-service-account",
-            account_id=bounded_name(f"{service_account}-{self.namespace}", _ACCOUNT_ID_LIMIT),
+            account_id=_account_id(service_account, self.namespace),
             project=self.project,
             display_name=f"tfprod {self.namespace}/{service_account}",
         )
@@ -156,6 +157,15 @@ class GcpModelPlatform(ModelPlatformStack):
             member=f"serviceAccount:{self.project}.svc.id.goog[{self.namespace}/{service_account}]",
         )
         return account
+
+
+def _account_id(service_account: str, namespace: str) -> str:
+    """A Google service account id for `namespace/service_account`: 6 to 30 characters,
+    starting with a letter (prefixed "k8s-" when it would not)."""
+    text = f"{service_account}-{namespace}"
+    if len(text) < _ACCOUNT_ID_MIN or not text[0].isalpha():
+        text = f"k8s-{text}"
+    return bounded_name(text, _ACCOUNT_ID_LIMIT)
 
 
 def _region(location: str) -> str:
