@@ -27,7 +27,9 @@ REST_PORT = 8501
 MODELS_DIR = "/models"
 RUN_AS_USER = "1000"
 REQUESTS_PER_SECOND_METRIC = "tfprod_requests_per_second"
-"""Pods metric the HPA scales on; the gateway exports it per upstream pod (via an adapter)."""
+"""Pods metric the HPA scales on when `target_requests_per_second` is set. The cluster's custom
+metrics API must serve it for the model server pods (e.g. prometheus-adapter over the model
+servers' request counters); without it the HPA scales on CPU alone."""
 REPLICAS_PATH = "spec[0].replicas"
 
 
