@@ -29,7 +29,8 @@ RUN_AS_USER = "1000"
 REQUESTS_PER_SECOND_METRIC = "tfprod_requests_per_second"
 """Pods metric the HPA scales on when `target_requests_per_second` is set. The cluster's custom
 metrics API must serve it for the model server pods (e.g. prometheus-adapter over the model
-servers' request counters); without it the HPA scales on CPU alone."""
+servers' request counters). Without it the HPA still scales up on CPU but never scales down:
+Kubernetes skips scale-down while any metric cannot be read."""
 REPLICAS_PATH = "spec[0].replicas"
 
 
