@@ -311,7 +311,7 @@ def _alerts(policy: Policy) -> Iterator[str]:
     if policy.debugger is not None:
         debugger = policy.debugger
         yield (
-            f"- Debugger: captures {debugger.capture_rate:g} of requests, explains with"
+            f"- Debugger: captures {debugger.capture_rate * 100:g}% of requests, explains with"
             f" {', '.join(debugger.explainers)}"
         )
     routes = monitor.alerts if monitor is not None else None
