@@ -9,6 +9,8 @@ from cdktn import TerraformVariable
 from tests.governance.stacks import DEPLOYMENT_PATH, Extra, build_stack, container, policies
 from tfprod.bindings._core import Construct, TerraformStack
 from tfprod.bindings.kubernetes.config_map_v1 import ConfigMapV1
+from tfprod.bindings.kubernetes.manifest import Manifest
+from tfprod.bindings.kubernetes.provider import KubernetesProvider
 from tfprod.bindings.kubernetes.secret_v1 import SecretV1
 from tfprod.constructs.governance import Finding, Suppression, check_stack
 
@@ -171,3 +173,57 @@ def test_requests_rule_suppressed(tmp_path: Path) -> None:
     waiver = Suppression(path=DEPLOYMENT_PATH, rule="TFP006", reason="best-effort batch pods")
     stack = build_stack(tmp_path, containers=[container(requests=None)])
     assert check_stack(stack, policies(), [waiver]) == []
+
+
+def test_literal_provider_token_is_reported_on_the_stack(tmp_path: Path) -> None:
+    def extra(stack: TerraformStack, rec: Construct) -> None:
+        del rec
+        KubernetesProvider(stack, "cluster", alias="cluster", host="https://k8s", token="abc")
+
+    assert _messages(check_stack(build_stack(tmp_path, extra=extra), policies())) == [
+        ("TFP004", "shop", f"provider.kubernetes[1].token holds a literal value; {ADVICE}")
+    ]
+
+
+def test_camel_case_routing_key_in_a_manifest_is_an_error(tmp_path: Path) -> None:
+    def extra(stack: TerraformStack, rec: Construct) -> None:
+        del stack
+        Manifest(
+            rec,
+            "alertmanager",
+            manifest={
+                "apiVersion": "monitoring.coreos.com/v1alpha1",
+                "kind": "AlertmanagerConfig",
+                "metadata": {"name": "rec", "namespace": "ml"},
+                "spec": {"receivers": [{"name": "pd", "pagerdutyConfigs": [{"routingKey": "k"}]}]},
+            },
+        )
+
+    assert _messages(check_stack(build_stack(tmp_path, extra=extra), policies())) == [
+        (
+            "TFP004",
+            "shop/rec/alertmanager",
+            "manifest.spec.receivers[0].pagerdutyConfigs[0].routingKey holds a literal value;"
+            f" {ADVICE}",
+        )
+    ]
+
+
+def test_routing_key_as_a_secret_reference_passes(tmp_path: Path) -> None:
+    def extra(stack: TerraformStack, rec: Construct) -> None:
+        del stack
+        reference = {"name": "tfprod-alerts", "key": "pagerduty-routing-key"}
+        Manifest(
+            rec,
+            "alertmanager",
+            manifest={
+                "apiVersion": "monitoring.coreos.com/v1alpha1",
+                "kind": "AlertmanagerConfig",
+                "metadata": {"name": "rec", "namespace": "ml"},
+                "spec": {
+                    "receivers": [{"name": "pd", "pagerdutyConfigs": [{"routingKey": reference}]}]
+                },
+            },
+        )
+
+    assert check_stack(build_stack(tmp_path, extra=extra), policies()) == []
