@@ -32,9 +32,7 @@ def test_reads_a_route_with_defaults() -> None:
     assert (read.max_body_bytes, read.capture_queue_size, read.breaker.failure_threshold) == (
         1 << 20, 10_000, 5,
     )  # fmt: skip
-    assert route.variants[0].endpoint.predict_url("clf", "predict") == (
-        "http://127.0.0.1:8501/v1/models/clf/versions/1:predict"
-    )
+    assert route.variants[0].endpoint.model_path("clf") == "/v1/models/clf/versions/1"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import uvloop
 from aiohttp import web
 
 FEATURES = 4
@@ -88,7 +89,7 @@ class ServerThread:
     """Serves aiohttp apps on 127.0.0.1 from a background thread with its own event loop."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = uvloop.new_event_loop()  # as the gateway runs in production
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.runners: list[web.AppRunner] = []

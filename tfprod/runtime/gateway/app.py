@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from tfprod.runtime.gateway.admin import AdminApi
@@ -26,13 +25,13 @@ from tfprod.runtime.gateway.feedback import FeedbackError, FeedbackJoin, parse_f
 from tfprod.runtime.gateway.metrics import GatewayMetrics
 from tfprod.runtime.gateway.routing import RoutingTable, key_point
 from tfprod.runtime.gateway.shadow import ShadowMirror, prediction_rows
+from tfprod.runtime.gateway.upstream import Origin, UpstreamClient, UpstreamError
 
 VERBS = ("predict", "classify", "regress")
 REQUEST_ID_HEADER = "X-Request-Id"
 VARIANT_HEADER = "X-Tfprod-Variant"
 _MAX_REQUEST_ID = 128
 _JSON = "application/json"
-_JSON_HEADERS = {"Content-Type": _JSON}
 
 
 def error_response(
@@ -119,8 +118,22 @@ class Gateway:
         self.admin = AdminApi(self, admin_token)
         self._id_prefix = os.urandom(6).hex() + "-"
         self._id_counter = 0
-        self.session: aiohttp.ClientSession | None = None
-        self.shadows: ShadowMirror | None = None
+        self.client = UpstreamClient(
+            limit=config.upstream_connections, timeout_seconds=config.upstream_timeout_seconds
+        )
+        self.origins: dict[str, Origin] = {}
+        for route in config.routes:
+            endpoints = [v.endpoint for v in route.variants] + [s.endpoint for s in route.shadows]
+            for endpoint in endpoints + ([route.fallback] if route.fallback else []):
+                self.origins[endpoint.url] = Origin.of(endpoint.url)
+        self.shadows = ShadowMirror(
+            client=self.client,
+            origins=self.origins,
+            metrics=self.metrics,
+            timeout_seconds=config.shadow_timeout_seconds,
+            max_in_flight=config.shadow_max_in_flight,
+            random=self.random,
+        )
 
     # -- state ------------------------------------------------------------------------------
 
@@ -148,37 +161,15 @@ class Gateway:
         app.router.add_get("/metrics", self.handle_metrics)
         self.admin.register(app.router)
         app.router.add_route("*", "/{tail:.*}", self.handle_unknown)
-        app.on_startup.append(self._start)
         app.on_shutdown.append(self._stop_shadows)
         app.on_cleanup.append(self._close)
         return app
 
-    async def _start(self, _app: web.Application) -> None:
-        connector = aiohttp.TCPConnector(
-            limit=self.config.upstream_connections, keepalive_timeout=30.0, ttl_dns_cache=None
-        )
-        self.session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(total=self.config.upstream_timeout_seconds),
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),  # a proxy must not keep upstream cookies
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-        )
-        self.shadows = ShadowMirror(
-            session=self.session,
-            metrics=self.metrics,
-            timeout_seconds=self.config.shadow_timeout_seconds,
-            max_in_flight=self.config.shadow_max_in_flight,
-            random=self.random,
-        )
-
     async def _stop_shadows(self, _app: web.Application) -> None:
-        if self.shadows is not None:
-            await self.shadows.close(self.config.shadow_timeout_seconds)
+        await self.shadows.close(self.config.shadow_timeout_seconds)
 
     async def _close(self, _app: web.Application) -> None:
-        if self.session is not None:
-            await self.session.close()
+        self.client.close()
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -203,14 +194,12 @@ class Gateway:
         endpoint = self._pinned(route, target) if target.pinned else route.variants[0].endpoint
         if isinstance(endpoint, web.Response):
             return endpoint
-        assert self.session is not None
+        path = endpoint.model_path(route.model) + target.suffix
         try:
-            async with self.session.get(endpoint.status_url(route.model, target.suffix)) as answer:
-                return web.Response(
-                    status=answer.status, body=await answer.read(), content_type=_JSON
-                )
-        except (aiohttp.ClientError, TimeoutError):
+            status, answer = await self.client.request(self.origins[endpoint.url], "GET", path)
+        except (UpstreamError, TimeoutError):
             return error_response(503, f"upstream {endpoint.name!r} is unavailable")
+        return web.Response(status=status, body=answer, content_type=_JSON)
 
     def _pinned(self, route: Route, target: _Target) -> Endpoint | web.Response:
         """The variant a `/versions/V` or `/labels/L` path names (a label is a variant name)."""
@@ -301,7 +290,7 @@ class Gateway:
         self.metrics.duration.observe((model, variant), elapsed)
         self.feedback.remember(request_id, model, variant)
         if status == 200:
-            if route.shadows and self.shadows is not None:
+            if route.shadows:
                 self.shadows.mirror(
                     model=model, shadows=route.shadows, verb=verb, body=body,
                     primary=answer, primary_seconds=elapsed,
@@ -321,16 +310,15 @@ class Gateway:
         breaker = self.breakers[(model, endpoint.name)]
         if not breaker.allow():
             raise _UpstreamError(f"upstream {endpoint.name!r} is unavailable (circuit open)")
-        assert self.session is not None
+        path = f"{endpoint.model_path(model)}:{verb}"
         try:
-            async with self.session.post(
-                endpoint.predict_url(model, verb), data=body, headers=_JSON_HEADERS
-            ) as response:
-                status, answer = response.status, await response.read()
+            status, answer = await self.client.request(
+                self.origins[endpoint.url], "POST", path, body
+            )
         except TimeoutError:
             breaker.failure()
             raise _UpstreamError(f"upstream {endpoint.name!r} timed out") from None
-        except aiohttp.ClientError:
+        except UpstreamError:
             breaker.failure()
             raise _UpstreamError(f"upstream {endpoint.name!r} is unavailable") from None
         if status >= 500:

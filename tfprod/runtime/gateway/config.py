@@ -36,17 +36,10 @@ class Endpoint:
     model_name: str | None = None
     version: str | None = None
 
-    def predict_url(self, model: str, verb: str) -> str:
-        path = f"{self.url}/v1/models/{self.model_name or model}"
-        if self.version is not None:
-            path += f"/versions/{self.version}"
-        return f"{path}:{verb}"
-
-    def status_url(self, model: str, suffix: str) -> str:
-        path = f"{self.url}/v1/models/{self.model_name or model}"
-        if self.version is not None:
-            path += f"/versions/{self.version}"
-        return path + suffix
+    def model_path(self, model: str) -> str:
+        """`/v1/models/NAME[/versions/V]` on this endpoint, for the route's `model`."""
+        path = f"/v1/models/{self.model_name or model}"
+        return path if self.version is None else f"{path}/versions/{self.version}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,12 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiohttp
-
 from tfprod.runtime.gateway.config import Shadow
 from tfprod.runtime.gateway.metrics import GatewayMetrics
-
-_JSON_HEADERS = {"Content-Type": "application/json"}
+from tfprod.runtime.gateway.upstream import Origin, UpstreamClient, UpstreamError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,15 +95,17 @@ class ShadowMirror:
     def __init__(
         self,
         *,
-        session: aiohttp.ClientSession,
+        client: UpstreamClient,
+        origins: dict[str, Origin],
         metrics: GatewayMetrics,
         timeout_seconds: float,
         max_in_flight: int,
         random: Callable[[], float],
     ) -> None:
-        self.session = session
+        self.client = client
+        self.origins = origins
         self.metrics = metrics
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.timeout = timeout_seconds
         self.max_in_flight = max_in_flight
         self.random = random
         self.tasks: set[asyncio.Task[None]] = set()
@@ -155,18 +154,17 @@ class ShadowMirror:
         name = shadow.endpoint.name
         started = time.perf_counter()
         try:
-            async with self.session.post(
-                shadow.endpoint.predict_url(model, verb),
-                data=body,
-                headers=_JSON_HEADERS,
+            status, answer = await self.client.request(
+                self.origins[shadow.endpoint.url],
+                "POST",
+                f"{shadow.endpoint.model_path(model)}:{verb}",
+                body,
                 timeout=self.timeout,
-            ) as response:
-                answer = await response.read()
-                status = response.status
+            )
         except TimeoutError:
             self.metrics.shadow.inc((model, name, "timeout"))
             return
-        except aiohttp.ClientError:
+        except UpstreamError:
             self.metrics.shadow.inc((model, name, "error"))
             return
         elapsed = time.perf_counter() - started
