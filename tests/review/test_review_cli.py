@@ -228,3 +228,20 @@ def test_review_shows_workloads_and_what_terraform_leaves_to_the_cluster(
         " `recommendation-engine-status`, outside Terraform, so an apply after a ramp changes"
         " and resets nothing"
     ) in page.splitlines()
+
+
+def test_unknown_rule_in_a_recorded_suppression_exits_2(
+    synthesized: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "out"
+    shutil.copytree(synthesized, copy)
+    stack_path = copy / "stacks" / "shop" / "cdk.tf.json"
+    document = json.loads(stack_path.read_text(encoding="utf-8"))
+    document["//"]["tfprod"]["suppressions"][0]["rule"] = "TFP999"
+    stack_path.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["review", "--output", str(copy)]) == 2
+    assert capsys.readouterr().err == (
+        f"tfprod review: error: {stack_path}: shop/search: suppression names rule 'TFP999',"
+        " which does not exist; allowed: TFP001, TFP002, TFP003, TFP004, TFP005, TFP006,"
+        " TFP007, TFP008, TFP009\n"
+    )
