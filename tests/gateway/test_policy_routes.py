@@ -1,7 +1,16 @@
+import json
+
 import pytest
 
 from tfprod.policy import Policy
-from tfprod.runtime.gateway.config import Endpoint, Route, Shadow, StickyKey, Variant
+from tfprod.runtime.gateway.config import (
+    Endpoint,
+    GatewayConfig,
+    Route,
+    Shadow,
+    StickyKey,
+    Variant,
+)
 from tfprod.runtime.gateway.policy_routes import route_from_policy
 
 
@@ -87,3 +96,15 @@ def test_names_the_version_that_has_no_serving_endpoint() -> None:
         error.value.args[0]
         == "no serving endpoint for version 'rec-v2.1.0' of 'recommendation-engine'"
     )
+
+
+def test_a_config_built_from_a_policy_survives_the_json_round_trip() -> None:
+    route = route_from_policy(
+        policy(
+            shadow={"version": "rec-v2.2.0", "mirror_percent": 25},
+            safety={"fallback_version": "rec-v1.9.0", "triggers": {"error_rate > 5%": "pause"}},
+        ),
+        ENDPOINTS,
+    )
+    config = GatewayConfig(routes=(route,), admin_token_file="/run/token", seed=7)
+    assert GatewayConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
