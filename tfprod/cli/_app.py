@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "review",
     "serve",
     "synth",
+    "up",
     "validate",
 )
 

@@ -1,0 +1,164 @@
+"""`tfprod up` end to end: real registry, real model servers, real gateway, real processes.
+
+The synthesized output is written by hand here (manifest + policy file, as synthesis lays them
+out), so these tests exercise the runtime side alone.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.tfmodels import export_tiny_classifier
+from tfprod.policy import Policy, artifact_uri, policy_file_name, policy_json
+from tfprod.runtime.local.platform import PlatformError
+from tfprod.runtime.local.synthesized import stack_policies
+from tfprod.runtime.registry import Registry
+
+
+def write_synthesized(outdir: Path, stacks: dict[str, list[Policy]]) -> None:
+    entries = {}
+    for stack, policies in stacks.items():
+        directory = outdir / "stacks" / stack
+        directory.mkdir(parents=True)
+        (directory / "cdk.tf.json").write_text("{}\n")
+        for policy in policies:
+            (directory / policy_file_name(policy.name)).write_text(policy_json(policy))
+        entries[stack] = {
+            "name": stack,
+            "workingDirectory": f"stacks/{stack}",
+            "synthesizedStackPath": f"stacks/{stack}/cdk.tf.json",
+        }
+    (outdir / "manifest.json").write_text(json.dumps({"version": "0.24.0", "stacks": entries}))
+
+
+def rec_policy(registry: str, *, canary_percent: float = 50) -> Policy:
+    return Policy.model_validate(
+        {
+            "name": "recommendation-engine",
+            "environment": "staging",
+            "model": "rec",
+            "versions": [
+                {"id": "v1", "artifact": artifact_uri(registry, "rec", "v1"), "role": "stable"},
+                {"id": "v2", "artifact": artifact_uri(registry, "rec", "v2"), "role": "canary"},
+            ],
+            "traffic": {
+                "weights": {"v1": 100 - canary_percent, "v2": canary_percent},
+                "sticky": {"source": "header", "name": "X-User-Id"},
+            },
+        }
+    )
+
+
+def test_finds_the_only_stack_with_deployments(tmp_path: Path) -> None:
+    policy = rec_policy("file:///registry")
+    write_synthesized(tmp_path, {"rec": [policy], "network": []})
+    assert stack_policies(tmp_path, None) == [policy]
+
+
+def test_asks_for_a_stack_name_when_several_have_deployments(tmp_path: Path) -> None:
+    policy = rec_policy("file:///registry")
+    write_synthesized(tmp_path, {"rec-aws": [policy], "rec-gcp": [policy]})
+    with pytest.raises(PlatformError) as error:
+        stack_policies(tmp_path, None)
+    assert str(error.value) == (
+        f"name the stack to run; stacks with model deployments in {tmp_path}: rec-aws, rec-gcp"
+    )
+
+
+def test_names_the_stacks_there_are_when_the_stack_is_unknown(tmp_path: Path) -> None:
+    write_synthesized(tmp_path, {"rec": [rec_policy("file:///registry")]})
+    with pytest.raises(PlatformError) as error:
+        stack_policies(tmp_path, "recs")
+    assert str(error.value) == f"no stack 'recs' in {tmp_path}; stacks: rec"
+
+
+def test_says_to_synthesize_first_when_there_is_no_manifest(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tfprod", "up", "--outdir", str(tmp_path / "cdktf.out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"tfprod up: error: no synthesized stacks in {tmp_path / 'cdktf.out'}:"
+        f" {tmp_path / 'cdktf.out' / 'manifest.json'} is missing; run `tfprod synth`\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def registry_with_two_versions(tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("up")
+    uri = (root / "registry").as_uri()
+    registry = Registry.open(uri)
+    for seed, version in ((1, "v1"), (2, "v2")):
+        registry.register(
+            export_tiny_classifier(root / version, seed=seed), name="rec", version=version
+        )
+    return uri
+
+
+@pytest.fixture
+def platform(
+    registry_with_two_versions: str, tmp_path: Path
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    outdir = tmp_path / "cdktf.out"
+    write_synthesized(outdir, {"rec": [rec_policy(registry_with_two_versions)]})
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "tfprod", "up", "--outdir", str(outdir),
+            "--port", "0", "--workdir", str(tmp_path / "work"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first_line = process.stdout.readline()
+    assert first_line.startswith("gateway: http://127.0.0.1:"), first_line
+    try:
+        yield first_line.split()[1], process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+
+
+def predict(gateway: str, user: str) -> tuple[str, list[list[float]]]:
+    request = urllib.request.Request(
+        f"{gateway}/v1/models/recommendation-engine:predict",
+        data=json.dumps({"instances": [[0.5, -1.0, 2.0, 0.0]]}).encode(),
+        headers={"Content-Type": "application/json", "X-User-Id": user},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers["X-Tfprod-Variant"], json.loads(response.read())["predictions"]
+
+
+@pytest.mark.slow
+def test_serves_both_versions_through_the_gateway_and_stops_everything_on_ctrl_c(
+    platform: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    gateway, process = platform
+    answers = {predict(gateway, f"user-{n}")[0] for n in range(40)}
+    assert answers == {"v1", "v2"}
+    for user in ("user-1", "user-2", "user-3"):
+        assert len({predict(gateway, user)[0] for _ in range(5)}) == 1
+    server_logs = sorted(path.name for path in (tmp_path / "work" / "logs").iterdir())
+    assert server_logs == [
+        "gateway.log",
+        "recommendation-engine-v1.log",
+        "recommendation-engine-v2.log",
+    ]
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{gateway}/metrics", timeout=2)
