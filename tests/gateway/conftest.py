@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gateway.upstream import FakeModelServer, ServerThread
 from tfprod.runtime.gateway import Gateway, GatewayConfig
@@ -68,3 +70,21 @@ def admin_headers() -> dict[str, str]:
 
 
 BODY = b'{"instances": [[1.0, 2.0, 3.0, 4.0]]}'
+
+
+def metric(client: httpx.Client, name: str, **labels: str) -> float:
+    """One sample's value from the gateway's /metrics (0 when absent)."""
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Polls `condition()` for up to 10 s (ordering, not timing: nothing asserts a duration)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.01)

@@ -5,34 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import aiohttp
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.gateway.conftest import ADMIN_TOKEN, BODY, Stack, admin_headers, route
+from tests.gateway.conftest import ADMIN_TOKEN, BODY, Stack, admin_headers, metric, route, wait_for
 
 PREDICT = "/v1/models/clf:predict"
-
-
-def metric(client: httpx.Client, name: str, **labels: str) -> float:
-    """One sample's value from the gateway's /metrics (0 when absent)."""
-    for family in text_string_to_metric_families(client.get("/metrics").text):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return float(sample.value)
-    return 0.0
-
-
-def wait_for(condition: object, what: str) -> None:
-    """Polls `condition()` for up to 10 s (ordering, not timing: nothing asserts a duration)."""
-    deadline = time.monotonic() + 10
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.01)
 
 
 def test_forwards_the_upstream_answer_byte_for_byte(stack: Stack) -> None:
