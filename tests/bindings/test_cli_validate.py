@@ -255,7 +255,9 @@ REPO = Path(__file__).resolve().parents[2]
         pytest.param(
             "examples/app.py",
             [],
-            "1 stack (models) valid against kubernetes 3.4.0",
+            "9 stacks (ecommerce-aws, ecommerce-azure, ecommerce-gcp, fraud-aws, fraud-azure,"
+            " fraud-gcp, recommendation-aws, recommendation-azure, recommendation-gcp) valid"
+            " against aws 6.69.1, azurerm 5.10.0, google 8.7.0, kubernetes 3.4.0",
             id="example app (make demo)",
         ),
         pytest.param(
