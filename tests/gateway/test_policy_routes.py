@@ -108,3 +108,13 @@ def test_a_config_built_from_a_policy_survives_the_json_round_trip() -> None:
     )
     config = GatewayConfig(routes=(route,), admin_token_file="/run/token", seed=7)
     assert GatewayConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_renames_a_fallback_that_is_also_the_stable_version() -> None:
+    route = route_from_policy(
+        policy(safety={"fallback_version": "rec-v2.0.0", "triggers": {"error_rate > 5%": "pause"}}),
+        ENDPOINTS,
+    )
+    assert route.fallback == Endpoint(
+        name="rec-v2.0.0-fallback", url="http://127.0.0.1:9001", model_name="rec"
+    )

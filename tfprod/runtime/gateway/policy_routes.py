@@ -17,6 +17,7 @@ the breaker's fallback, and the debugger's capture rate becomes the route's capt
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from tfprod.policy import Policy, Role
 from tfprod.runtime.gateway.config import Endpoint, Route, Shadow, StickyKey, Variant
@@ -56,6 +57,16 @@ def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Rout
         variants=variants,
         shadows=shadows,
         sticky=None if sticky is None else StickyKey(source=sticky.source, name=sticky.name),
-        fallback=None if policy.safety is None else endpoint(policy.safety.fallback_version),
+        fallback=None
+        if policy.safety is None
+        else _fallback(endpoint(policy.safety.fallback_version), variants),
         capture_rate=0.0 if policy.debugger is None else policy.debugger.capture_rate,
     )
+
+
+def _fallback(endpoint: Endpoint, variants: tuple[Variant, ...]) -> Endpoint:
+    """The fallback endpoint, renamed `<version>-fallback` when it is also a live variant (a
+    safety net may fall back to the stable version), since endpoint names must be unique."""
+    if any(variant.endpoint.name == endpoint.name for variant in variants):
+        return replace(endpoint, name=f"{endpoint.name}-fallback")
+    return endpoint
