@@ -34,9 +34,12 @@ test: lint
 test-fast: install
 	$(BIN)/pytest -m "not slow"
 
+# Synthesize every example for every cloud and check it offline, then run the recommendation
+# example end to end on the local platform (examples/demo.py says what it shows).
 demo: install
 	$(BIN)/python examples/app.py
 	$(BIN)/tfprod validate cdktf.out
+	$(BIN)/python examples/demo.py
 
 # Regenerates the typed bindings from the committed provider schema snapshots.
 BINDINGS := kubernetes aws google azurerm

@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from tests.tfmodels import export_tiny_classifier
+    from examples.toy_models import export_tiny_classifier
 
     with tempfile.TemporaryDirectory() as tmp:
         base_path = Path(tmp) / "tiny"

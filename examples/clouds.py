@@ -11,9 +11,18 @@ from dataclasses import dataclass
 
 from tfprod.bindings._core import Construct
 from tfprod.constructs import ModelPlatformStack
-from tfprod.stacks import AwsModelPlatform, AzureModelPlatform, GcpModelPlatform
+from tfprod.stacks import (
+    AwsModelPlatform,
+    AzureModelPlatform,
+    ClusterModelPlatform,
+    GcpModelPlatform,
+)
 
 CLOUDS = ("aws", "gcp", "azure")
+LOCAL = "local"
+"""Not a cloud: the local platform of `make demo`, with the registry URI given in the app's
+context under `LOCAL_REGISTRY_CONTEXT`."""
+LOCAL_REGISTRY_CONTEXT = "tfprod:local-registry"
 AZURE_SUBSCRIPTION = "3f2b8c1e-5d4a-4e6f-9a7b-0c1d2e3f4a5b"
 
 
@@ -32,8 +41,15 @@ class Team:
 
 
 def platform(scope: Construct, team: Team, cloud: str) -> ModelPlatformStack:
-    """`team`'s platform stack on `cloud` ("aws", "gcp" or "azure")."""
+    """`team`'s platform stack on `cloud` ("aws", "gcp", "azure" or "local")."""
     stack_id = f"{team.stack}-{cloud}"
+    if cloud == LOCAL:
+        registry = scope.node.try_get_context(LOCAL_REGISTRY_CONTEXT)
+        if not isinstance(registry, str):
+            raise ValueError(f"cloud 'local' needs the app context {LOCAL_REGISTRY_CONTEXT!r}")
+        return ClusterModelPlatform(
+            scope, stack_id, registry_uri=registry, namespace=team.namespace
+        )
     if cloud == "aws":
         return AwsModelPlatform(
             scope,
@@ -65,5 +81,5 @@ def platform(scope: Construct, team: Team, cloud: str) -> ModelPlatformStack:
             container_name=team.bucket,
             namespace=team.namespace,
         )
-    allowed = ", ".join(CLOUDS)
+    allowed = ", ".join((*CLOUDS, LOCAL))
     raise ValueError(f"cloud: {cloud!r} is not supported; allowed: {allowed}")

@@ -1,6 +1,6 @@
-"""Tiny real TensorFlow models for tests: trained in about a second, exported as SavedModels.
+"""Tiny real TensorFlow models for the demo and the tests: trained in about a second each.
 
-Every test that needs a model uses these, so the suite trains them the same way everywhere.
+The demo and every test that needs a model use these, so all train them the same way.
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from examples.toy_models import export_tiny_classifier
 from tests.gateway.conftest import BODY, Stack, admin_headers, metric, wait_for
 from tests.gateway.test_fuzz import bodies
 from tests.gateway.upstream import ServerThread
 from tests.services import free_port, skip_or_fail
-from tests.tfmodels import export_tiny_classifier
 
 pytestmark = pytest.mark.slow
 MAX_BODY = 64 * 1024

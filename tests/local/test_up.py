@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tfmodels import export_tiny_classifier
+from examples.toy_models import export_tiny_classifier
 from tfprod.policy import Policy, artifact_uri, policy_file_name, policy_json
 from tfprod.runtime.local.platform import PlatformError
 from tfprod.runtime.local.synthesized import stack_policies

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from examples.toy_models import export_tiny_classifier
 from tests.services import free_port, skip_or_fail
-from tests.tfmodels import export_tiny_classifier
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "tfprod-registry-test"

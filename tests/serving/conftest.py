@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from examples.toy_models import export_tiny_classifier
 from tests.services import free_port
 from tests.serving.example_models import export_example_model
-from tests.tfmodels import export_tiny_classifier
 from tfprod.runtime.serving import (
     ModelServerHandle,
     ServerConfig,
