@@ -225,16 +225,26 @@ def test_capture_drops_and_counts_records_when_its_queue_is_full(stack: Stack) -
     ids = [client.post(PREDICT, content=BODY).headers["X-Request-Id"] for _ in range(5)]
     assert metric(client, "tfprod_gateway_capture_dropped_total", model="clf") == 2
     assert metric(client, "tfprod_gateway_capture_records_total", model="clf") == 3
-    assert (
-        metric(client, "tfprod_gateway_prediction_confidence_count", model="clf", variant="stable")
-        == 3
-    )
     drained = client.post("/admin/v1/capture/drain?limit=10", headers=admin_headers()).json()
     records = drained["records"]
     assert [r["request_id"] for r in records] == ids[:3]
     assert records[0]["request"] == {"instances": [[1.0, 2.0, 3.0, 4.0]]}
     assert records[0]["variant"] == "stable"
     assert client.post("/admin/v1/capture/drain", headers=admin_headers()).json() == {"records": []}
+
+
+@pytest.mark.parametrize(("rate", "observed"), [(1.0, 4), (0.0, 0)])
+def test_prediction_confidence_is_observed_for_the_configured_share(
+    stack: Stack, rate: float, observed: int
+) -> None:
+    stack.upstream("stable")
+    client = stack.start(route(stack, {"stable": 1.0}, confidence_rate=rate))
+    for _ in range(4):
+        assert client.post(PREDICT, content=BODY).status_code == 200
+    labels = {"model": "clf", "variant": "stable"}
+    count = metric(client, "tfprod_gateway_prediction_confidence_count", **labels)
+    total = metric(client, "tfprod_gateway_prediction_confidence_sum", **labels)
+    assert (count, total) == (observed, pytest.approx(observed * 0.6791787, abs=1e-6))
 
 
 def test_feedback_is_joined_to_the_request_id_and_variant(stack: Stack) -> None:

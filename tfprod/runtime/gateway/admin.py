@@ -70,6 +70,7 @@ class AdminApi:
                 "shadows": {s.endpoint.name: s.fraction for s in route.shadows},
                 "fallback": None if route.fallback is None else route.fallback.name,
                 "capture_rate": route.capture_rate,
+                "confidence_rate": route.confidence_rate,
                 "breakers": {
                     name: breaker.state
                     for (owner, name), breaker in gateway.breakers.items()

@@ -8,6 +8,7 @@ field. Shadows, capture and confidence happen after the answer is in hand.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -295,6 +296,12 @@ class Gateway:
                     model=model, shadows=route.shadows, verb=verb, body=body,
                     primary=answer, primary_seconds=elapsed,
                 )  # fmt: skip
+            rate = route.confidence_rate
+            if rate >= 1.0 or (rate and self.random() < rate):
+                # Parsed on the next loop turn, once this answer has been written.
+                asyncio.get_running_loop().call_soon(
+                    self._observe_confidence, model, variant, answer
+                )
             if route.capture_rate and self.random() < route.capture_rate:
                 self._capture(request_id, model, variant, status=status, body=body, answer=answer)
         return web.Response(
@@ -352,10 +359,12 @@ class Gateway:
         )
         if self.capture.offer(record):
             self.metrics.captured.inc((model,))
-            for confidence in _confidences(answer):
-                self.metrics.confidence.observe((model, variant), confidence)
         else:
             self.metrics.capture_dropped.inc((model,))
+
+    def _observe_confidence(self, model: str, variant: str, answer: bytes) -> None:
+        for confidence in _confidences(answer):
+            self.metrics.confidence.observe((model, variant), confidence)
 
     async def handle_feedback(self, request: web.Request) -> web.Response:
         try:

@@ -77,7 +77,9 @@ class Route:
     the stable version, holds the top, the second sits just below), so growing the second
     variant's share at the expense of the first only moves users from the first to it: list
     the variant being ramped (the canary) second. `sticky` left out: weighted random per
-    request. `fallback` left out: an open breaker answers 503. `capture_rate` 0: no capture."""
+    request. `fallback` left out: an open breaker answers 503. `capture_rate` 0: no capture.
+    `confidence_rate` (default 1: every answer) is the share of 200 answers parsed, after they
+    are sent, for the prediction confidence histogram; lower it for large batch answers."""
 
     model: str
     variants: tuple[Variant, ...]
@@ -85,6 +87,7 @@ class Route:
     sticky: StickyKey | None = None
     fallback: Endpoint | None = None
     capture_rate: float = 0.0
+    confidence_rate: float = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,6 +187,7 @@ def _route_document(route: Route) -> dict[str, Any]:
         "variants": [_endpoint_document(v.endpoint, weight=v.weight) for v in route.variants],
         "shadows": [_endpoint_document(s.endpoint, fraction=s.fraction) for s in route.shadows],
         "capture_rate": route.capture_rate,
+        "confidence_rate": route.confidence_rate,
     }
     if route.sticky is not None:
         document["sticky"] = {"source": route.sticky.source, "name": route.sticky.name}
@@ -290,7 +294,17 @@ class _Reader:
         )
 
     def route(self) -> Route:
-        self.only({"model", "variants", "shadows", "sticky", "fallback", "capture_rate"})
+        self.only(
+            {
+                "model",
+                "variants",
+                "shadows",
+                "sticky",
+                "fallback",
+                "capture_rate",
+                "confidence_rate",
+            }
+        )
         model = self.text("model", required=True)
         variants = tuple(
             Variant(endpoint=item.endpoint({"weight"}), weight=item.number("weight", 0.0, 0, 1))
@@ -330,6 +344,7 @@ class _Reader:
             sticky=sticky,
             fallback=fallback,
             capture_rate=self.number("capture_rate", 0.0, 0, 1),
+            confidence_rate=self.number("confidence_rate", 1.0, 0, 1),
         )
 
     def gateway(self) -> GatewayConfig:

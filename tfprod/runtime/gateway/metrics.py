@@ -133,7 +133,7 @@ class GatewayMetrics:
         )
         self.confidence = Histogram(
             "tfprod_gateway_prediction_confidence",
-            "Top-class probability of captured predictions (the sampled requests).",
+            "Top-class probability of predictions (the route's confidence_rate share).",
             ("model", "variant"),
             CONFIDENCE_BUCKETS,
         )

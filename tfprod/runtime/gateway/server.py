@@ -30,7 +30,7 @@ async def run_gateway(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        site = web.TCPSite(runner, host, port, shutdown_timeout=drain_seconds, backlog=1024)
+        site = web.TCPSite(runner, host, port, backlog=1024)
         await site.start()
         _log.info("tfprod gateway listening on http://%s:%d", host, port)
         await stop.wait()
