@@ -34,6 +34,13 @@ TEAM = Team(
 def build(scope: Construct, cloud: str) -> ModelPlatformStack:
     """The recommendation platform on `cloud`."""
     stack = platform(scope, TEAM, cloud)
+    declare_engine(stack, reference_data=f"{stack.registry.uri}/reference/rec/features.parquet")
+    return stack
+
+
+def declare_engine(stack: ModelPlatformStack, *, reference_data: str) -> ModelDeployment:
+    """The proposal's recommendation engine, as written there, in `stack`; `reference_data`
+    is the drift detector's training-data reference."""
     engine = ModelDeployment(
         stack,
         "recommendation-engine",
@@ -82,7 +89,7 @@ def build(scope: Construct, cloud: str) -> ModelPlatformStack:
     DriftDetector(
         engine,
         "drift",
-        reference_data=f"{stack.registry.uri}/reference/rec/features.parquet",
+        reference_data=reference_data,
         alert_threshold=0.1,
         detection_window="1h",
     )
@@ -97,4 +104,4 @@ def build(scope: Construct, cloud: str) -> ModelPlatformStack:
         },
     )
     ModelDebugger(engine, "debugger", capture_rate=0.01, features=["lime", "shap", "gradients"])
-    return stack
+    return engine
