@@ -115,7 +115,7 @@ def upstream(kind: str, workdir: Path) -> Iterator[str]:
         base = workdir / "clf"
         if not (base / "1").exists():  # train and export in a child: TensorFlow logs stay there
             code = (
-                "import sys; from pathlib import Path; from tests.tfmodels import "
+                "import sys; from pathlib import Path; from examples.toy_models import "
                 "export_tiny_classifier as e; e(Path(sys.argv[1]))"
             )
             subprocess.run(
@@ -334,6 +334,7 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
                 f" | {med[('gateway', 'p99_ms')]:.3f} | {p99_added:.3f} | {failures} |"
             )
         rps: dict[str, list[float]] = {"direct": [], "gateway": []}
+        non_200 = 0
         cpu_per_request: list[float] = []
         for _ in range(repeats):
             for name, url in targets.items():
@@ -349,6 +350,7 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
                     str(seconds),
                 )
                 rps[name].append(result["rps"])
+                non_200 += result["failures"]
                 if name == "gateway":
                     requests = result["rps"] * seconds
                     cpu_per_request.append((cpu_seconds(pid) - cpu_before) / requests)
@@ -358,7 +360,8 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
         print(
             f"\nmax throughput (32 concurrent): direct {max_direct:.0f} rps,"
             f" gateway {max_gateway:.0f} rps ({max_gateway / max_direct:.0%} of direct);"
-            f" gateway CPU {cpu_us:.0f} us per request (one core: {1e6 / cpu_us:.0f} rps)"
+            f" gateway CPU {cpu_us:.0f} us per request (one core: {1e6 / cpu_us:.0f} rps);"
+            f" {non_200} non-200 answers"
         )
         flips = weight_flips(through, 500, token)
         print(
