@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import aiohttp
 import httpx
@@ -171,6 +172,26 @@ def test_100_weight_changes_under_load_lose_no_request(stack: Stack) -> None:
     assert set(variants) == {"stable", "canary"}
 
 
+def test_a_request_in_flight_during_a_weight_change_finishes_on_its_upstream(
+    stack: Stack,
+) -> None:
+    stack.upstream("stable")
+    stack.upstream("canary")
+    stack.upstreams["stable"].delay_seconds = 1.0
+    client = stack.start(route(stack, {"stable": 1.0, "canary": 0.0}))
+    answers: list[httpx.Response] = []
+    worker = threading.Thread(target=lambda: answers.append(client.post(PREDICT, content=BODY)))
+    worker.start()
+    wait_for(lambda: stack.upstreams["stable"].in_flight == 1, "the request to reach stable")
+    weights = {"weights": {"stable": 0.0, "canary": 1.0}}
+    assert client.put("/admin/v1/models/clf/weights", json=weights,
+                      headers=admin_headers()).status_code == 200  # fmt: skip
+    after = client.post(PREDICT, content=BODY)
+    worker.join(30)
+    assert [(a.status_code, a.headers["X-Tfprod-Variant"]) for a in answers] == [(200, "stable")]
+    assert (after.status_code, after.headers["X-Tfprod-Variant"]) == (200, "canary")
+
+
 def test_a_slow_shadow_neither_delays_nor_changes_the_primary_answer(stack: Stack) -> None:
     stack.upstream("stable")
     stack.upstream("shadow", bias=-5.0)
@@ -263,6 +284,22 @@ def test_feedback_is_joined_to_the_request_id_and_variant(stack: Stack) -> None:
     assert metric(client, "tfprod_gateway_feedback_events_total", event="revenue", **labels) == 1
     assert metric(client, "tfprod_gateway_feedback_value_total", event="revenue", **labels) == 12.5
     assert metric(client, "tfprod_gateway_feedback_events_total", event="click", **labels) == 1
+
+
+def test_feedback_for_a_request_older_than_the_join_window_is_counted_unmatched(
+    stack: Stack,
+) -> None:
+    stack.upstream("stable")
+    config = route(stack, {"stable": 1.0})
+    config["feedback_window"] = 2
+    client = stack.start(config)
+    ids = [client.post(PREDICT, content=BODY).headers["X-Request-Id"] for _ in range(3)]
+    statuses = [
+        client.post("/v1/feedback", json={"request_id": i, "event": "click"}).status_code
+        for i in ids
+    ]
+    assert statuses == [404, 200, 200]
+    assert metric(client, "tfprod_gateway_feedback_unmatched_total") == 1
 
 
 @pytest.mark.parametrize(
