@@ -64,9 +64,6 @@ class Counter(_Metric):
         values = self.values
         values[labels] = values.get(labels, 0.0) + amount
 
-    def get(self, labels: tuple[str, ...] = ()) -> float:
-        return self.values.get(labels, 0.0)
-
     def samples(self) -> Iterator[str]:
         for key, value in sorted(self.values.items()):
             yield f"{self.name}{_labels(self.label_names, key)} {_number(value)}"
@@ -100,10 +97,6 @@ class Histogram(_Metric):
             series = self.series[labels] = [0.0] * (len(self.buckets) + 2)
         series[bisect_left(self.buckets, value)] += 1
         series[-1] += value
-
-    def count(self, labels: tuple[str, ...]) -> int:
-        series = self.series.get(labels)
-        return 0 if series is None else int(sum(series[:-1]))
 
     def samples(self) -> Iterator[str]:
         for key, series in sorted(self.series.items()):
