@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.services import skip_or_fail
 from tfprod.runtime.gateway.metrics import Counter, GatewayMetrics, Histogram
 
 
@@ -27,7 +31,8 @@ def test_label_values_are_escaped() -> None:
     assert [sample.labels for sample in family.samples] == [{"model": 'a"b\\c\nd'}]
 
 
-def test_every_gateway_metric_parses_with_its_declared_type() -> None:
+def populated() -> GatewayMetrics:
+    """Gateway metrics with one sample in every family."""
     metrics = GatewayMetrics()
     metrics.requests.inc(("clf", "stable", "200"))
     metrics.duration.observe(("clf", "stable"), 0.002)
@@ -43,7 +48,11 @@ def test_every_gateway_metric_parses_with_its_declared_type() -> None:
     metrics.capture_dropped.inc(("clf",))
     metrics.breaker_open.set(("clf/stable",), 0)
     metrics.fallbacks.inc(("clf", "stable"))
-    families = {f.name: f.type for f in text_string_to_metric_families(metrics.render())}
+    return metrics
+
+
+def test_every_gateway_metric_parses_with_its_declared_type() -> None:
+    families = {f.name: f.type for f in text_string_to_metric_families(populated().render())}
     assert families == {
         "tfprod_gateway_requests": "counter",
         "tfprod_gateway_request_duration_seconds": "histogram",
@@ -60,3 +69,18 @@ def test_every_gateway_metric_parses_with_its_declared_type() -> None:
         "tfprod_gateway_breaker_open": "gauge",
         "tfprod_gateway_fallback_requests": "counter",
     }
+
+
+def test_promtool_finds_no_naming_problem() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        skip_or_fail("promtool (Debian package prometheus) is not installed")
+        return
+    checked = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=populated().render(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")
