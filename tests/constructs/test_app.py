@@ -171,8 +171,6 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "gateway",
         "--policies",
         POLICY_DIR,
-        "--namespace",
-        "ml",
         "--host",
         "0.0.0.0",
         "--port",

@@ -1,9 +1,11 @@
 import json
+from pathlib import Path
 
 import pytest
 
-from tfprod.policy import Policy
+from tfprod.policy import Policy, policy_json
 from tfprod.runtime.gateway.config import (
+    ConfigError,
     Endpoint,
     GatewayConfig,
     Route,
@@ -11,7 +13,7 @@ from tfprod.runtime.gateway.config import (
     StickyKey,
     Variant,
 )
-from tfprod.runtime.gateway.policy_routes import route_from_policy
+from tfprod.runtime.gateway.policy_routes import config_from_mounted_policies, route_from_policy
 
 
 def endpoint(version: str, port: int) -> Endpoint:
@@ -98,18 +100,6 @@ def test_names_the_version_that_has_no_serving_endpoint() -> None:
     )
 
 
-def test_a_config_built_from_a_policy_survives_the_json_round_trip() -> None:
-    route = route_from_policy(
-        policy(
-            shadow={"version": "rec-v2.2.0", "mirror_percent": 25},
-            safety={"fallback_version": "rec-v1.9.0", "triggers": {"error_rate > 5%": "pause"}},
-        ),
-        ENDPOINTS,
-    )
-    config = GatewayConfig(routes=(route,), admin_token_file="/run/token", seed=7)
-    assert GatewayConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
-
-
 def test_renames_a_fallback_that_is_also_the_stable_version() -> None:
     route = route_from_policy(
         policy(safety={"fallback_version": "rec-v2.0.0", "triggers": {"error_rate > 5%": "pause"}}),
@@ -118,3 +108,54 @@ def test_renames_a_fallback_that_is_also_the_stable_version() -> None:
     assert route.fallback == Endpoint(
         name="rec-v2.0.0-fallback", url="http://127.0.0.1:9001", model_name="rec"
     )
+
+
+def mount(root: Path, deployment: Policy, endpoints: object) -> Path:
+    directory = root / deployment.name
+    directory.mkdir(parents=True)
+    (directory / "policy.json").write_text(policy_json(deployment))
+    (directory / "endpoints.json").write_text(json.dumps(endpoints))
+    return directory
+
+
+def test_reads_each_mounted_policy_with_its_endpoints(tmp_path: Path) -> None:
+    urls = {version: endpoint.url for version, endpoint in ENDPOINTS.items()}
+    mount(tmp_path, policy(), urls)
+    config = config_from_mounted_policies(tmp_path, admin_token_file="/run/token")
+    assert config == GatewayConfig(
+        routes=(route_from_policy(policy(), ENDPOINTS),), admin_token_file="/run/token"
+    )
+
+
+def test_names_the_endpoints_file_that_lacks_a_version(tmp_path: Path) -> None:
+    directory = mount(tmp_path, policy(), {"rec-v2.0.0": "http://127.0.0.1:9001"})
+    with pytest.raises(ConfigError) as error:
+        config_from_mounted_policies(tmp_path)
+    assert str(error.value) == (
+        f"{directory / 'endpoints.json'}: no serving endpoint for version 'rec-v2.1.0'"
+        " of 'recommendation-engine'"
+    )
+
+
+def test_rejects_an_endpoints_file_of_the_wrong_shape(tmp_path: Path) -> None:
+    directory = mount(tmp_path, policy(), ["http://127.0.0.1:9001"])
+    with pytest.raises(ConfigError) as error:
+        config_from_mounted_policies(tmp_path)
+    assert str(error.value) == (
+        f'{directory / "endpoints.json"}: must be {{"<version id>": "http://host:port", ...}}'
+    )
+
+
+def test_names_the_field_of_an_invalid_mounted_policy(tmp_path: Path) -> None:
+    directory = tmp_path / "broken"
+    directory.mkdir()
+    (directory / "policy.json").write_text(json.dumps({"name": "broken"}))
+    with pytest.raises(ConfigError) as error:
+        config_from_mounted_policies(tmp_path)
+    assert str(error.value) == f"{directory / 'policy.json'}: environment: Field required"
+
+
+def test_refuses_a_directory_without_deployments(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        config_from_mounted_policies(tmp_path)
+    assert str(error.value) == f"{tmp_path}: no deployment directories with policy.json"

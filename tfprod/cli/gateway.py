@@ -6,9 +6,12 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfprod.cli._app import UsageError
+
+if TYPE_CHECKING:
+    from tfprod.runtime.gateway.config import GatewayConfig
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +23,20 @@ def register(subparsers: Any) -> None:
             " The admin token comes from the environment variable or file the config names."
         ),
     )
-    parser.add_argument("--config", required=True, type=Path, help="GatewayConfig as JSON")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, help="GatewayConfig as JSON")
+    source.add_argument(
+        "--policies",
+        type=Path,
+        help=(
+            "directory of <deployment>/policy.json and endpoints.json, as mounted from the"
+            " policy and endpoints ConfigMaps"
+        ),
+    )
+    parser.add_argument(
+        "--admin-token-file",
+        help="with --policies: file holding the admin API token (default: admin API disabled)",
+    )
     parser.add_argument("--port", required=True, type=int, help="port to listen on")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -33,24 +49,35 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tfprod.runtime.gateway.config import ConfigError, GatewayConfig
+    from tfprod.runtime.gateway.config import ConfigError
     from tfprod.runtime.gateway.server import serve
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in [0, 65535], got {args.port}")
+    if args.config is not None and args.admin_token_file is not None:
+        raise UsageError("--admin-token-file goes with --policies; a --config names its own")
+    try:
+        config = _config(args)
+        config.admin_token()  # fail now, before binding, if the token source is missing
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        serve(config, host=args.host, port=args.port, drain_seconds=args.drain_seconds)
+    except ConfigError as error:
+        raise UsageError(f"{args.config}: {error}" if args.config else str(error)) from None
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    return 0
+
+
+def _config(args: argparse.Namespace) -> GatewayConfig:
+    from tfprod.runtime.gateway.config import GatewayConfig
+    from tfprod.runtime.gateway.policy_routes import config_from_mounted_policies
+
+    if args.policies is not None:
+        return config_from_mounted_policies(args.policies, admin_token_file=args.admin_token_file)
     try:
         document = json.loads(args.config.read_text(encoding="utf-8"))
     except OSError as error:
         raise UsageError(f"--config: cannot read {args.config}: {error.strerror}") from None
     except ValueError as error:
         raise UsageError(f"--config: {args.config} is not valid JSON: {error}") from None
-    try:
-        config = GatewayConfig.from_dict(document)
-        config.admin_token()  # fail now, before binding, if the token source is missing
-        logging.basicConfig(level=logging.INFO, format="%(message)s")
-        serve(config, host=args.host, port=args.port, drain_seconds=args.drain_seconds)
-    except ConfigError as error:
-        raise UsageError(f"{args.config}: {error}") from None
-    except OSError as error:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
-    return 0
+    return GatewayConfig.from_dict(document)

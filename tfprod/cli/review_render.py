@@ -26,8 +26,13 @@ from tfprod.constructs.governance.view import (
     stack_view,
     walk,
 )
-from tfprod.constructs.runtime import status_configmap_name
-from tfprod.policy import CanaryRamp, Policy, configmap_name, rollback_timing
+from tfprod.policy import (
+    CanaryRamp,
+    Policy,
+    configmap_name,
+    rollback_timing,
+    status_configmap_name,
+)
 
 VERSION_LABEL = "app.kubernetes.io/version"
 CONFIG_MAP_TYPES = ("kubernetes_config_map", "kubernetes_config_map_v1")

@@ -29,12 +29,19 @@ from tfprod.constructs._names import DEPLOYMENT_LABEL, labels, selector
 from tfprod.constructs.deployment import TFPROD_IMAGE, ModelDeployment
 from tfprod.constructs.errors import construct_error
 from tfprod.constructs.platform import platform_of
-from tfprod.policy import CONFIGMAP_KEY, Policy, configmap_name, policy_json
+from tfprod.policy import (
+    CONFIGMAP_KEY,
+    ENDPOINTS_KEY,
+    POLICY_MOUNT_DIR,
+    Policy,
+    configmap_name,
+    endpoints_configmap_name,
+    policy_json,
+    status_configmap_name,
+)
 
-POLICY_DIR = "/etc/tfprod/policies"
 GATEWAY_PORT = 8080
 CONTROLLER_PORT = 8081
-ENDPOINTS_KEY = "endpoints.json"
 PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
 _RESOURCES = {
     "requests": {"cpu": "250m", "memory": "256Mi"},
@@ -47,16 +54,6 @@ _SECURITY = {
     "run_as_user": "1000",
     "capabilities": {"drop": ["ALL"]},
 }
-
-
-def endpoints_configmap_name(deployment: str) -> str:
-    """Name of the ConfigMap mapping each version of `deployment` to its serving URL."""
-    return f"{deployment}-endpoints"
-
-
-def status_configmap_name(deployment: str) -> str:
-    """Name of the controller-owned ConfigMap with live weights and rollout state."""
-    return f"{deployment}-status"
 
 
 class PolicyConfigMap(Construct):
@@ -190,7 +187,7 @@ class _RuntimeWorkload(Construct):
                                 "volume_mount": [
                                     {
                                         "name": f"policy-{name}",
-                                        "mount_path": f"{POLICY_DIR}/{name}",
+                                        "mount_path": f"{POLICY_MOUNT_DIR}/{name}",
                                         "read_only": True,
                                     }
                                     for name in names
@@ -284,9 +281,7 @@ class Gateway(_RuntimeWorkload):
         return [
             "gateway",
             "--policies",
-            POLICY_DIR,
-            "--namespace",
-            self.platform.namespace,
+            POLICY_MOUNT_DIR,
             "--host",
             "0.0.0.0",
             "--port",
@@ -347,7 +342,7 @@ class RuntimeController(_RuntimeWorkload):
         return [
             "controller",
             "--policies",
-            POLICY_DIR,
+            POLICY_MOUNT_DIR,
             "--namespace",
             self.platform.namespace,
             "--prometheus-url",

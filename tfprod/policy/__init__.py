@@ -12,10 +12,14 @@ from tfprod.policy.expressions import (
 )
 from tfprod.policy.files import (
     CONFIGMAP_KEY,
+    ENDPOINTS_KEY,
+    POLICY_MOUNT_DIR,
     configmap_name,
+    endpoints_configmap_name,
     policy_file_name,
     policy_json,
     read_policy,
+    status_configmap_name,
 )
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
@@ -32,6 +36,8 @@ from tfprod.policy.versions import (
 
 __all__ = [
     "CONFIGMAP_KEY",
+    "ENDPOINTS_KEY",
+    "POLICY_MOUNT_DIR",
     "SCHEMA_VERSION",
     "ABTest",
     "Action",
@@ -58,6 +64,7 @@ __all__ = [
     "Trigger",
     "artifact_uri",
     "configmap_name",
+    "endpoints_configmap_name",
     "parse_condition",
     "parse_criterion",
     "parse_duration",
@@ -67,4 +74,5 @@ __all__ = [
     "read_policy",
     "rollback_timing",
     "split_artifact_uri",
+    "status_configmap_name",
 ]

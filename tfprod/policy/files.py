@@ -15,11 +15,26 @@ from tfprod.policy._base import PolicyError
 from tfprod.policy.document import Policy
 
 CONFIGMAP_KEY = "policy.json"
+ENDPOINTS_KEY = "endpoints.json"
+"""Key of the endpoints ConfigMap: JSON mapping each version id to its REST base URL."""
+POLICY_MOUNT_DIR = "/etc/tfprod/policies"
+"""Where the gateway and controller find `<deployment>/policy.json` and `endpoints.json`."""
 
 
 def configmap_name(deployment: str) -> str:
     """Name of the ConfigMap holding the policy of `deployment`."""
     return f"{deployment}-policy"
+
+
+def endpoints_configmap_name(deployment: str) -> str:
+    """Name of the ConfigMap mapping each version of `deployment` to its serving URL."""
+    return f"{deployment}-endpoints"
+
+
+def status_configmap_name(deployment: str) -> str:
+    """Name of the controller-owned ConfigMap with live weights and rollout state; Terraform
+    never declares it, so re-applying a stack never resets what the controller changed."""
+    return f"{deployment}-status"
 
 
 def policy_file_name(deployment: str) -> str:

@@ -150,51 +150,6 @@ class GatewayConfig:
         """Builds a config from parsed JSON, naming the exact field of any error."""
         return _Reader(data, "").gateway()
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document `from_dict` reads back into an equal config."""
-        document: dict[str, Any] = {
-            "routes": [_route_document(route) for route in self.routes],
-            "breaker": {
-                "failure_threshold": self.breaker.failure_threshold,
-                "open_seconds": self.breaker.open_seconds,
-            },
-            "max_body_bytes": self.max_body_bytes,
-            "upstream_timeout_seconds": self.upstream_timeout_seconds,
-            "upstream_connections": self.upstream_connections,
-            "shadow_timeout_seconds": self.shadow_timeout_seconds,
-            "shadow_max_in_flight": self.shadow_max_in_flight,
-            "capture_queue_size": self.capture_queue_size,
-            "feedback_window": self.feedback_window,
-            "admin_token_env": self.admin_token_env,
-            "admin_token_file": self.admin_token_file,
-            "seed": self.seed,
-        }
-        return {key: value for key, value in document.items() if value is not None}
-
-
-def _endpoint_document(endpoint: Endpoint, **extra: float) -> dict[str, Any]:
-    document: dict[str, Any] = {"name": endpoint.name, "url": endpoint.url}
-    if endpoint.model_name is not None:
-        document["model_name"] = endpoint.model_name
-    if endpoint.version is not None:
-        document["version"] = endpoint.version
-    return {**document, **extra}
-
-
-def _route_document(route: Route) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "model": route.model,
-        "variants": [_endpoint_document(v.endpoint, weight=v.weight) for v in route.variants],
-        "shadows": [_endpoint_document(s.endpoint, fraction=s.fraction) for s in route.shadows],
-        "capture_rate": route.capture_rate,
-        "confidence_rate": route.confidence_rate,
-    }
-    if route.sticky is not None:
-        document["sticky"] = {"source": route.sticky.source, "name": route.sticky.name}
-    if route.fallback is not None:
-        document["fallback"] = _endpoint_document(route.fallback)
-    return document
-
 
 _GATEWAY_KEYS = {
     "routes",

@@ -16,11 +16,23 @@ the breaker's fallback, and the debugger's capture rate becomes the route's capt
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
-from tfprod.policy import Policy, Role
-from tfprod.runtime.gateway.config import Endpoint, Route, Shadow, StickyKey, Variant
+from pydantic import ValidationError
+
+from tfprod.policy import CONFIGMAP_KEY, ENDPOINTS_KEY, Policy, PolicyError, Role, read_policy
+from tfprod.runtime.gateway.config import (
+    ConfigError,
+    Endpoint,
+    GatewayConfig,
+    Route,
+    Shadow,
+    StickyKey,
+    Variant,
+)
 
 LIVE_ROLE_ORDER: tuple[Role, ...] = ("stable", "canary", "challenger")
 
@@ -70,3 +82,58 @@ def _fallback(endpoint: Endpoint, variants: tuple[Variant, ...]) -> Endpoint:
     if any(variant.endpoint.name == endpoint.name for variant in variants):
         return replace(endpoint, name=f"{endpoint.name}-fallback")
     return endpoint
+
+
+def config_from_mounted_policies(
+    directory: Path, *, admin_token_file: str | None = None
+) -> GatewayConfig:
+    """The gateway's configuration from `<directory>/<deployment>/policy.json` and
+    `endpoints.json` (version id -> REST base URL), the files a cluster mounts from each
+    deployment's policy and endpoints ConfigMaps and the local platform writes alike.
+
+    Raises ConfigError naming the file and what is wrong with it."""
+    deployments = sorted(path for path in directory.glob("*") if path.is_dir())
+    if not deployments:
+        raise ConfigError(f"{directory}: no deployment directories with {CONFIGMAP_KEY}")
+    routes = []
+    for deployment in deployments:
+        policy = _mounted_policy(deployment / CONFIGMAP_KEY)
+        endpoints = _mounted_endpoints(deployment / ENDPOINTS_KEY)
+        try:
+            routes.append(
+                route_from_policy(
+                    policy,
+                    {
+                        version: Endpoint(name=version, url=url, model_name=policy.model)
+                        for version, url in endpoints.items()
+                    },
+                )
+            )
+        except KeyError as error:
+            raise ConfigError(f"{deployment / ENDPOINTS_KEY}: {error.args[0]}") from None
+    return GatewayConfig(routes=tuple(routes), admin_token_file=admin_token_file)
+
+
+def _mounted_policy(path: Path) -> Policy:
+    try:
+        return read_policy(path)
+    except PolicyError as error:
+        raise ConfigError(str(error)) from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+
+
+def _mounted_endpoints(path: Path) -> dict[str, str]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise ConfigError(f"{path} is not JSON: {error}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(key, str) and isinstance(url, str) for key, url in document.items()
+    ):
+        raise ConfigError(f'{path}: must be {{"<version id>": "http://host:port", ...}}')
+    return document

@@ -3,8 +3,9 @@
 Each version of each deployment is pulled from its registry (checksums verified) and served by
 its own `tfprod serve` process, as a cluster runs one Deployment per version; one gateway
 process routes between them with the Policy's weights, shadows, sticky key, fallback and
-capture rate. The admin token is a fresh random secret in a 0600 file under the work
-directory, never printed or passed on a command line.
+capture rate. The gateway reads the same files as in a cluster: each deployment's policy and
+endpoints, laid out as the cluster mounts their ConfigMaps. The admin token is a fresh random
+secret in a 0600 file under the work directory, never printed or passed on a command line.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfprod.policy import Policy, split_artifact_uri
-from tfprod.runtime.gateway.config import Endpoint, GatewayConfig
-from tfprod.runtime.gateway.policy_routes import route_from_policy
+from tfprod.policy import CONFIGMAP_KEY, ENDPOINTS_KEY, Policy, policy_json, split_artifact_uri
 from tfprod.runtime.local.ports import free_port
 from tfprod.runtime.local.processes import ProcessGroup, ServiceSpec
 from tfprod.runtime.registry import Registry
@@ -59,20 +59,21 @@ def start_platform(
     Returns once the gateway answers; stopping `group` stops everything started here."""
     workdir = options.workdir.resolve()
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
+    mounted = workdir / "policies"
+    shutil.rmtree(mounted, ignore_errors=True)  # only this run's deployments
     servers: dict[str, str] = {}
-    routes = []
     for policy in policies:
-        endpoints = {}
-        for version in policy.versions:
-            key = f"{policy.name}/{version.id}"
-            url = _start_model_server(policy, version.id, version.artifact, options, group)
-            servers[key] = url
-            endpoints[version.id] = Endpoint(name=version.id, url=url, model_name=policy.model)
-        routes.append(route_from_policy(policy, endpoints))
+        endpoints = {
+            version.id: _start_model_server(policy, version.id, version.artifact, options, group)
+            for version in policy.versions
+        }
+        servers.update({f"{policy.name}/{key}": url for key, url in endpoints.items()})
+        # Laid out as the cluster mounts the policy and endpoints ConfigMaps.
+        directory = mounted / policy.name
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIGMAP_KEY).write_text(policy_json(policy), encoding="utf-8")
+        (directory / ENDPOINTS_KEY).write_text(json.dumps(endpoints, indent=2), encoding="utf-8")
     token_file = _write_admin_token(workdir)
-    config = GatewayConfig(routes=tuple(routes), admin_token_file=str(token_file))
-    config_file = workdir / "gateway.json"
-    config_file.write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
     port = options.gateway_port or free_port(options.host)
     gateway_url = f"http://{options.host}:{port}"
     group.start(
@@ -81,8 +82,10 @@ def start_platform(
             argv=[
                 *_tfprod(),
                 "gateway",
-                "--config",
-                str(config_file),
+                "--policies",
+                str(mounted),
+                "--admin-token-file",
+                str(token_file),
                 "--host",
                 options.host,
                 "--port",
