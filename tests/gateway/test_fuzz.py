@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.gateway.conftest import BODY, Stack
@@ -94,6 +94,7 @@ def test_fuzzed_bodies_get_an_answer_or_a_400_in_tf_serving_shape(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(path=st.text(alphabet="abc:/.%-_019", max_size=30))
+@example(path="%0a")  # a decoded newline once slipped past every route: aiohttp's plain 404
 def test_fuzzed_paths_never_get_a_5xx(fuzz_stack: tuple[Stack, httpx.Client], path: str) -> None:
     _, client = fuzz_stack
     answer = client.post(f"/v1/models/{path}", content=BODY)

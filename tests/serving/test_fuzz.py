@@ -94,6 +94,11 @@ def assert_clean(response: httpx.Response) -> None:
         assert isinstance(body["error"], str)
 
 
+@pytest.mark.parametrize("path", ["/v1/models/%0a", "/v1/models/rec%0A:predict"])
+def test_paths_with_a_newline_get_the_error_body_too(client: httpx.Client, path: str) -> None:
+    assert_clean(client.post(path, content=b"{}"))
+
+
 FUZZ = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

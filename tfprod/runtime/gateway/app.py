@@ -157,11 +157,11 @@ class Gateway:
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=self.config.max_body_bytes)
         app.router.add_post("/v1/feedback", self.handle_feedback)
-        app.router.add_post("/v1/models/{tail:.+}", self.handle_predict)
-        app.router.add_get("/v1/models/{tail:.+}", self.handle_status)
+        app.router.add_post("/v1/models/{tail:[\\s\\S]+}", self.handle_predict)
+        app.router.add_get("/v1/models/{tail:[\\s\\S]+}", self.handle_status)
         app.router.add_get("/metrics", self.handle_metrics)
         self.admin.register(app.router)
-        app.router.add_route("*", "/{tail:.*}", self.handle_unknown)
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle_unknown)
         app.on_shutdown.append(self._stop_shadows)
         app.on_cleanup.append(self._close)
         return app

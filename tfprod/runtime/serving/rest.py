@@ -39,7 +39,7 @@ _JSON = "application/json"
 def make_app(manager: ModelManager, *, max_request_bytes: int) -> web.Application:
     api = _RestApi(manager, max_request_bytes)
     app = web.Application(client_max_size=max_request_bytes)
-    app.router.add_route("*", "/{tail:.*}", api.handle)
+    app.router.add_route("*", "/{tail:[\\s\\S]*}", api.handle)
     return app
 
 
