@@ -7,6 +7,7 @@ Regenerate the whole-stack snapshot after an intended change with:
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import tempfile
@@ -60,6 +61,16 @@ def declared_objects(document: dict[str, Any]) -> set[tuple[str, str]]:
     return result
 
 
+def portable(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` without what depends on the machine: cdktn's default local backend records
+    the state file's absolute path, under the directory synthesis ran in."""
+    document = copy.deepcopy(document)
+    local = document.get("terraform", {}).get("backend", {}).get("local", {})
+    if "path" in local:
+        local["path"] = Path(local["path"]).name
+    return document
+
+
 def synth_proposal(outdir: Path) -> dict[str, Any]:
     app = App(outdir=str(outdir))
     proposal(app)
@@ -69,5 +80,6 @@ def synth_proposal(outdir: Path) -> dict[str, Any]:
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as directory:
-        text = json.dumps(synth_proposal(Path(directory)), indent=2, sort_keys=True) + "\n"
+        document = portable(synth_proposal(Path(directory)))
+        text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     Path(sys.argv[1]).write_text(text, encoding="utf-8")
