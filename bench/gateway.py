@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,18 +34,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tfprod.runtime.local.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 BODY = b'{"instances": [[1.0, 2.0, 3.0, 4.0]]}'
 PREDICT = "/v1/models/clf:predict"
 TOKEN_ENV = "TFPROD_BENCH_GATEWAY_TOKEN"
 TARGETS = {"p50_added_ms_500": 0.7, "p99_added_ms_500": 2.0, "max_rps_gateway": 2000.0}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:

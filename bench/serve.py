@@ -26,14 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tfprod.runtime.local.ports import free_port  # noqa: E402 - after the path is set
+
 ROW = [0.5, -1.0, 2.0, 0.25]
 BODY = json.dumps({"instances": [ROW]}).encode()
-
-
-def free_port() -> int:
-    from tests.services import free_port as pick
-
-    return pick()
 
 
 def start_server(base_path: Path, grpc_port: int, rest_port: int) -> subprocess.Popen[str]:

@@ -7,9 +7,12 @@ CI sets it to 1, and there a missing service fails the test.
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
+
+from tfprod.runtime.local.ports import free_port
+
+__all__ = ["free_port", "services_required", "skip_or_fail"]
 
 
 def services_required() -> bool:
@@ -21,11 +24,3 @@ def skip_or_fail(reason: str) -> None:
     if services_required():
         pytest.fail(f"required service unavailable: {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

@@ -43,12 +43,10 @@ class PlatformOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class RunningPlatform:
-    """What `start_platform` started: URLs to call and the admin token's file."""
+    """What `start_platform` started: the URL to call and the admin token's file."""
 
     gateway_url: str
     admin_token_file: Path
-    servers: dict[str, str]
-    """Model server REST URL per `<deployment>/<version id>`."""
 
 
 def start_platform(
@@ -61,13 +59,11 @@ def start_platform(
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     mounted = workdir / "policies"
     shutil.rmtree(mounted, ignore_errors=True)  # only this run's deployments
-    servers: dict[str, str] = {}
     for policy in policies:
         endpoints = {
             version.id: _start_model_server(policy, version.id, version.artifact, options, group)
             for version in policy.versions
         }
-        servers.update({f"{policy.name}/{key}": url for key, url in endpoints.items()})
         # Laid out as the cluster mounts the policy and endpoints ConfigMaps.
         directory = mounted / policy.name
         directory.mkdir(parents=True, exist_ok=True)
@@ -97,7 +93,7 @@ def start_platform(
             log=workdir / "logs" / "gateway.log",
         )
     )
-    return RunningPlatform(gateway_url=gateway_url, admin_token_file=token_file, servers=servers)
+    return RunningPlatform(gateway_url=gateway_url, admin_token_file=token_file)
 
 
 def _start_model_server(
