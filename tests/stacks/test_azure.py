@@ -193,3 +193,12 @@ def test_bad_props_fail_naming_the_field_and_what_is_allowed(
     with pytest.raises(ConstructError) as caught:
         azure(App(), **{field: value})
     assert str(caught.value) == message
+
+
+def test_every_pod_is_labelled_for_the_workload_identity_webhook(synth: Synth) -> None:
+    tf = synth(azure)
+    labels = {
+        name: body["spec"]["template"]["metadata"]["labels"].get("azure.workload.identity/use")
+        for name, body in resources(tf, "kubernetes_deployment_v1").items()
+    }
+    assert labels and set(labels.values()) == {"true"}, labels

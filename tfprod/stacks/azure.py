@@ -38,6 +38,7 @@ from tfprod.stacks._common import (
 )
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+USE_WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 USE_LABEL = "azure.workload.identity/use"
 """The pod label that makes AKS inject the workload identity token ("true")."""
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
@@ -191,6 +192,12 @@ class AzureModelPlatform(ModelPlatformStack):
             identity = self._identity(service_account_name)
             self._annotations[service_account_name] = {CLIENT_ID_ANNOTATION: identity.client_id}
         return self._annotations[service_account_name]
+
+    def pod_identity_labels(self, service_account_name: str) -> Mapping[str, str]:
+        """`azure.workload.identity/use: "true"`: Azure's webhook only injects the federated
+        token into pods that carry it."""
+        del service_account_name
+        return {USE_WORKLOAD_IDENTITY_LABEL: "true"}
 
     def _identity(self, service_account: str) -> UserAssignedIdentity:
         identity = UserAssignedIdentity(
