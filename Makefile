@@ -52,6 +52,7 @@ bindings: $(STAMP)
 bench: install
 	$(BIN)/python bench/synth.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/gateway.py
 
 clean:
 	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache
