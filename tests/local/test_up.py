@@ -18,8 +18,7 @@ import pytest
 
 from examples.toy_models import export_tiny_classifier
 from tfprod.policy import Policy, artifact_uri, policy_file_name, policy_json
-from tfprod.runtime.local.platform import PlatformError
-from tfprod.runtime.local.synthesized import stack_policies
+from tfprod.runtime.local.synthesized import SynthesizedError, stack_policies
 from tfprod.runtime.registry import Registry
 
 
@@ -66,7 +65,7 @@ def test_finds_the_only_stack_with_deployments(tmp_path: Path) -> None:
 def test_asks_for_a_stack_name_when_several_have_deployments(tmp_path: Path) -> None:
     policy = rec_policy("file:///registry")
     write_synthesized(tmp_path, {"rec-aws": [policy], "rec-gcp": [policy]})
-    with pytest.raises(PlatformError) as error:
+    with pytest.raises(SynthesizedError) as error:
         stack_policies(tmp_path, None)
     assert str(error.value) == (
         f"name the stack to run; stacks with model deployments in {tmp_path}: rec-aws, rec-gcp"
@@ -75,7 +74,7 @@ def test_asks_for_a_stack_name_when_several_have_deployments(tmp_path: Path) -> 
 
 def test_names_the_stacks_there_are_when_the_stack_is_unknown(tmp_path: Path) -> None:
     write_synthesized(tmp_path, {"rec": [rec_policy("file:///registry")]})
-    with pytest.raises(PlatformError) as error:
+    with pytest.raises(SynthesizedError) as error:
         stack_policies(tmp_path, "recs")
     assert str(error.value) == f"no stack 'recs' in {tmp_path}; stacks: rec"
 
@@ -162,3 +161,42 @@ def test_serves_both_versions_through_the_gateway_and_stops_everything_on_ctrl_c
     assert process.wait(timeout=30) == 130
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{gateway}/metrics", timeout=2)
+
+
+def run_up(outdir: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable, "-m", "tfprod", "up", "--outdir", str(outdir),
+            "--port", "0", "--workdir", str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_names_the_field_of_an_invalid_policy_file_and_exits_2(tmp_path: Path) -> None:
+    write_synthesized(tmp_path / "out", {"rec": [rec_policy("file:///registry")]})
+    policy_file = tmp_path / "out" / "stacks" / "rec" / "recommendation-engine.policy.json"
+    document = json.loads(policy_file.read_text())
+    document["traffic"]["weights"] = {"v1": 70, "v2": 20}
+    policy_file.write_text(json.dumps(document))
+    result = run_up(tmp_path / "out", tmp_path / "work")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "tfprod up: error: invalid policy: traffic.weights: traffic weights"
+        " must sum to 100 (percent); got 90 (v1: 70, v2: 20)\n",
+    )
+
+
+def test_a_version_missing_from_the_registry_stops_up_with_one_line_and_exit_1(
+    tmp_path: Path,
+) -> None:
+    registry = (tmp_path / "empty-registry").as_uri()
+    write_synthesized(tmp_path / "out", {"rec": [rec_policy(registry)]})
+    result = run_up(tmp_path / "out", tmp_path / "work")
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"tfprod up: model 'rec' in {registry} not found; available: none\n",
+    )

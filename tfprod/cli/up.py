@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -43,26 +44,32 @@ def _run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from tfprod.policy import PolicyError
-    from tfprod.runtime.local.platform import PlatformError, PlatformOptions, start_platform
+    from tfprod.runtime.local.platform import PlatformOptions, start_platform
     from tfprod.runtime.local.processes import ProcessGroup, StartError
-    from tfprod.runtime.local.synthesized import stack_policies
+    from tfprod.runtime.local.synthesized import SynthesizedError, stack_policies
     from tfprod.runtime.registry import RegistryError
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in [0, 65535], got {args.port}")
     try:
         policies = stack_policies(args.outdir, args.stack)
-    except (PlatformError, PolicyError) as error:
+    except (SynthesizedError, PolicyError) as error:
         raise UsageError(str(error)) from None
     except ValidationError as error:
-        raise UsageError(f"invalid policy: {error.errors()[0]['msg']}") from None
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UsageError(f"invalid policy: {where}: {first['msg']}") from None
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with ProcessGroup() as group:
         try:
             options = PlatformOptions(workdir=args.workdir, gateway_port=args.port)
             running = start_platform(policies, options, group)
-        except (PlatformError, PolicyError, RegistryError, StartError) as error:
+        except PolicyError as error:
             raise UsageError(str(error)) from None
+        except (RegistryError, StartError) as error:
+            # Not the user's input: a version could not be pulled or a process did not start.
+            print(f"tfprod up: {error}", file=sys.stderr)
+            return 1
         print(f"gateway: {running.gateway_url}", flush=True)
         print(f"admin token file: {running.admin_token_file}", flush=True)
         print("press Ctrl-C to stop", flush=True)

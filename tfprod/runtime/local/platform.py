@@ -25,10 +25,6 @@ from tfprod.runtime.local.processes import ProcessGroup, ServiceSpec
 from tfprod.runtime.registry import Registry
 
 
-class PlatformError(Exception):
-    """The policies cannot run together on this machine; the message says why."""
-
-
 @dataclass(frozen=True, kw_only=True)
 class PlatformOptions:
     """Where and how the local platform runs.

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 from tfprod.policy import Policy, read_policy
-from tfprod.runtime.local.platform import PlatformError
 
 POLICY_GLOB = "*.policy.json"
+
+
+class SynthesizedError(Exception):
+    """The synthesized output holds no runnable stack by that name; the message says why."""
 
 
 def stack_policies(outdir: Path, stack: str | None) -> list[Policy]:
@@ -20,11 +23,11 @@ def stack_policies(outdir: Path, stack: str | None) -> list[Policy]:
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except OSError:
-        raise PlatformError(
+        raise SynthesizedError(
             f"no synthesized stacks in {outdir}: {manifest_path} is missing; run `tfprod synth`"
         ) from None
     except ValueError as error:
-        raise PlatformError(f"{manifest_path} is not JSON: {error}") from None
+        raise SynthesizedError(f"{manifest_path} is not JSON: {error}") from None
     directories = {
         name: outdir / entry["workingDirectory"]
         for name, entry in sorted(manifest.get("stacks", {}).items())
@@ -37,14 +40,14 @@ def stack_policies(outdir: Path, stack: str | None) -> list[Policy]:
     if stack is None:
         if len(with_policies) != 1:
             found = ", ".join(with_policies) or "none"
-            raise PlatformError(
+            raise SynthesizedError(
                 f"name the stack to run; stacks with model deployments in {outdir}: {found}"
             )
         stack = next(iter(with_policies))
     if stack not in directories:
-        raise PlatformError(
+        raise SynthesizedError(
             f"no stack {stack!r} in {outdir}; stacks: {', '.join(directories) or 'none'}"
         )
     if stack not in with_policies:
-        raise PlatformError(f"stack {stack!r} declares no model deployment")
+        raise SynthesizedError(f"stack {stack!r} declares no model deployment")
     return [read_policy(path) for path in with_policies[stack]]
