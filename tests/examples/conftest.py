@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from examples.app import build
+from tests.constructs.stacks import synth_proposal
 from tfprod.constructs import App
 from tfprod.policy import Policy, read_policy
 
@@ -27,6 +28,12 @@ def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("examples") / "cdktf.out"
     synth_examples(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def proposal(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The synthesized JSON of the constructs' proposal stack (tests.constructs.stacks)."""
+    return synth_proposal(tmp_path_factory.mktemp("proposal"))
 
 
 def stack_json(outdir: Path, stack: str) -> dict[str, Any]:

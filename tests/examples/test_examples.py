@@ -10,12 +10,14 @@ import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
 
 from tests.examples.conftest import manifests, policies, stack_json, stacks, synth_examples
+from tests.kubernetes_objects import KUBERNETES_VERSION, kubernetes_objects
 from tests.services import skip_or_fail
 from tfprod.cli._app import main
 from tfprod.constructs.alerting import EmailSettings, alertmanager_config
@@ -39,6 +41,17 @@ OPERATOR_KINDS = {
     ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"),
+}
+# What the stacks' typed kubernetes_* resources create.
+CORE_KINDS = {
+    ("apps/v1", "Deployment"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("v1", "ConfigMap"),
+    ("v1", "Service"),
+    ("v1", "ServiceAccount"),
 }
 SECRET_LOOKALIKES = {
     "Slack webhook URL": re.compile(r"hooks\.slack\.com/"),
@@ -134,18 +147,40 @@ def test_clouds_differ_only_in_registry_storage_and_identity(outdir: Path, examp
     assert kubernetes["aws"] == kubernetes["gcp"] == kubernetes["azure"]
 
 
-def test_manifests_of_core_kinds_pass_kubernetes_validate(outdir: Path) -> None:
-    checked = 0
-    kinds = set()
-    for _stack, manifest in manifests(outdir):
-        kind = (manifest["apiVersion"], manifest["kind"])
-        kinds.add(kind)
-        if kind in OPERATOR_KINDS:
-            continue
-        kubernetes_validate.validate(manifest, kubernetes_validate.latest_version(), strict=True)
-        checked += 1
-    # Today every manifest is a Prometheus Operator object; core objects are typed resources.
-    assert (kinds, checked) == (OPERATOR_KINDS, 0)
+def test_every_kubernetes_object_of_every_stack_passes_kubernetes_validate(
+    outdir: Path, proposal: dict[str, Any]
+) -> None:
+    """Typed resources are converted to the objects the provider creates; `kubernetes_manifest`
+    objects are checked as written, except Prometheus Operator kinds. An object declared alike
+    in several stacks is checked once."""
+    documents = {stack: stack_json(outdir, stack) for stack in stacks(outdir)}
+    documents["proposal"] = proposal
+    declared: dict[str, list[str]] = {}
+    skipped = set()
+    for stack, document in documents.items():
+        for address, manifest in kubernetes_objects(document):
+            if (manifest["apiVersion"], manifest["kind"]) in OPERATOR_KINDS:
+                skipped.add((manifest["apiVersion"], manifest["kind"]))
+            else:
+                declared.setdefault(json.dumps(manifest, sort_keys=True), []).append(
+                    f"{stack} {address}"
+                )
+
+    checked: Counter[tuple[str, str]] = Counter()
+    invalid = []
+    for text, where in declared.items():
+        manifest = json.loads(text)
+        try:
+            kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            path = ".".join(str(part) for part in error.absolute_path)
+            invalid.append(f"{', '.join(where)}: {path}: {error.message}")
+        checked[(manifest["apiVersion"], manifest["kind"])] += len(where)
+
+    assert invalid == []
+    # A Counter holds only kinds counted at least once: each expected kind was checked.
+    assert set(checked) == CORE_KINDS
+    assert skipped == OPERATOR_KINDS
 
 
 def test_no_synthesized_file_holds_a_secret(outdir: Path) -> None:
