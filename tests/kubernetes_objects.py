@@ -18,9 +18,10 @@ ships alongside the Terraform JSON, so the schemas, not a hand-written field lis
 - a map the schema declares with `additionalProperties` (labels, annotations, data, resource
   limits and requests, match_labels, a Service's selector) keeps its keys verbatim.
 
-`RENAMES`, `OCTAL_MODES`, `PLAIN_TEXT_MAPS` and `SPLIT_BLOCKS` hold the few places where the
-provider departs from those rules. A key that nothing places raises `UnplaceableError`, naming
-the resource and the key's path: a new construct field fails loudly instead of going unchecked.
+`PROVIDER_ONLY`, `RENAMES`, `OCTAL_MODES`, `PLAIN_TEXT_MAPS` and `SPLIT_BLOCKS` hold the few
+places where the provider departs from those rules. A key that nothing places raises
+`UnplaceableError`, naming the resource and the key's path: a new construct field fails loudly
+instead of going unchecked.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ PROVIDER_ONLY: dict[str, frozenset[str]] = {
 }
 
 # (schema definition, Terraform key) -> Kubernetes property, where the provider's name is not
-# the property's camelCase form or plural. Found by walking the provider's schema
-# (tfprod/bindings/snapshots/kubernetes.json) for these resource types against Kubernetes'.
+# the property's camelCase form or plural. Complete for these resource types: the test
+# `test_every_argument_of_the_providers_resources_has_a_kubernetes_field_but_these` walks the
+# provider's schema (tfprod/bindings/snapshots/kubernetes.json) against Kubernetes'.
 RENAMES: dict[tuple[str, str], str] = {
     ("io.k8s.api.core.v1.AzureDiskVolumeSource", "data_disk_uri"): "diskURI",
     ("io.k8s.api.core.v1.GlusterfsVolumeSource", "endpoints_name"): "endpoints",
@@ -82,10 +84,11 @@ RENAMES: dict[tuple[str, str], str] = {
     ("io.k8s.api.core.v1.RBDVolumeSource", "rbd_pool"): "pool",
 }
 
-# File modes the provider takes as octal strings ("0644") and sends as the integer they denote.
+# File modes the provider takes as octal strings ("0644") and sends as the integer they denote
+# (where Kubernetes wants an integer: a gRPC probe's `mode` is a string).
 OCTAL_MODES = frozenset({"default_mode", "mode"})
 
-# Maps the provider takes as plain text and sends base64-encoded (binary_data is base64 already).
+# Maps the provider takes as plain text and sends base64-encoded.
 PLAIN_TEXT_MAPS = frozenset({("kubernetes_secret_v1", "data")})
 
 # Array items whose Terraform element may hold several blocks of each kind: the provider sends
@@ -264,7 +267,8 @@ class _Walker:
                     f"no field of {definition} matches it"
                     f" (tried {', '.join(_candidates(key))}, ignoring case)",
                 )
-            if key in OCTAL_MODES and isinstance(item, str) and "${" not in item:
+            octal = key in OCTAL_MODES and types(properties[name]) == {"integer"}
+            if octal and isinstance(item, str) and "${" not in item:
                 if not OCTAL.fullmatch(item):
                     raise self.fail(where, f"wants an octal file mode like '0644', got {item!r}")
                 result[name] = int(item, 8)
