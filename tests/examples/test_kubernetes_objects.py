@@ -95,6 +95,62 @@ def test_names_become_camel_case_or_plural_and_one_element_blocks_become_objects
     kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
 
 
+@pytest.mark.parametrize(
+    ("tf_type", "resource", "body"),
+    [
+        (
+            "kubernetes_namespace_v1",
+            {"metadata": [{"name": "ml"}], "wait_for_default_service_account": True},
+            {"metadata": {"name": "ml"}},
+        ),
+        (
+            "kubernetes_role_binding_v1",
+            {
+                "metadata": {"name": "gateway", "namespace": "ml"},
+                "role_ref": [
+                    {"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": "g"}
+                ],
+                "subject": [{"kind": "ServiceAccount", "name": "gateway", "namespace": "ml"}],
+            },
+            {
+                "metadata": {"name": "gateway", "namespace": "ml"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "g"},
+                "subjects": [{"kind": "ServiceAccount", "name": "gateway", "namespace": "ml"}],
+            },
+        ),
+        (
+            "kubernetes_role_v1",
+            {
+                "metadata": [{"name": "gateway", "namespace": "ml"}],
+                "rule": [{"api_groups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+            },
+            {
+                "metadata": {"name": "gateway", "namespace": "ml"},
+                "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+            },
+        ),
+    ],
+)
+def test_each_resource_type_becomes_its_kind_with_api_version(
+    tf_type: str, resource: dict[str, Any], body: dict[str, Any]
+) -> None:
+    manifest = to_manifest(tf_type, resource)
+
+    api_version, kind = KINDS[tf_type]
+    assert manifest == {"apiVersion": api_version, "kind": kind, **body}
+    kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("tf_type", sorted(KINDS))
+def test_each_resource_type_has_the_schema_kubernetes_validate_checks_its_kind_against(
+    tf_type: str,
+) -> None:
+    api_version, kind = KINDS[tf_type]
+    properties = kind_schema(tf_type)["properties"]
+
+    assert (properties["apiVersion"]["enum"], properties["kind"]["enum"]) == ([api_version], [kind])
+
+
 def test_maps_keep_their_keys_verbatim() -> None:
     manifest = to_manifest(
         "kubernetes_config_map_v1",
