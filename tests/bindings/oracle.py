@@ -63,13 +63,3 @@ def assert_same_type(
     mine, prebuilt = both
     assert len(prebuilt[section][tf_type]) >= 2, "each type needs several configurations"
     assert mine[section][tf_type] == prebuilt[section][tf_type]
-
-
-def required_providers(document: dict[str, Any]) -> dict[str, Any]:
-    """`required_providers` with short sources spelled out: Terraform reads `azurerm` (as the
-    prebuilt azurerm package writes it) as `hashicorp/azurerm`, which tfprod writes."""
-    result = {}
-    for name, entry in document["terraform"]["required_providers"].items():
-        source = entry["source"]
-        result[name] = {**entry, "source": source if "/" in source else f"hashicorp/{source}"}
-    return result

@@ -45,7 +45,11 @@ def test_snapshot_writes_only_the_named_types_with_provider_version(
     assert [name for name, _ in schema.data_sources] == ["kubernetes_namespace_v1"]
     assert json.loads(out.read_text())["tfprod"] == {
         "providers": {
-            K8S: {"cdktn_package": "cdktn-provider-kubernetes==17.1.0", "version": "3.4.0"}
+            K8S: {
+                "cdktn_package": "cdktn-provider-kubernetes==17.1.0",
+                "terraform_source": "hashicorp/kubernetes",
+                "version": "3.4.0",
+            }
         }
     }
 

@@ -11,7 +11,7 @@ import cdktn
 import pytest
 
 import tfprod.bindings.aws as ours
-from tests.bindings.oracle import assert_same_type, generated_types, required_providers, synth
+from tests.bindings.oracle import assert_same_type, generated_types, synth
 
 pytest.importorskip(
     "cdktn_provider_aws", reason="cdktn-provider-aws (the oracle) is optional and not installed"
@@ -151,4 +151,4 @@ def test_synthesizes_the_same_json_as_the_prebuilt_provider(
 def test_provider_blocks_match(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
     mine, prebuilt = both
     assert mine["provider"] == prebuilt["provider"]
-    assert required_providers(mine) == required_providers(prebuilt)
+    assert mine["terraform"]["required_providers"] == prebuilt["terraform"]["required_providers"]

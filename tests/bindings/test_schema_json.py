@@ -332,3 +332,12 @@ def test_select_rejects_unknown_data_source_type_without_close_matches() -> None
     with pytest.raises(SchemaError) as error:
         select(_toy(), data_sources=["aws_s3_bucket"])
     assert str(error.value) == "unknown data source type 'aws_s3_bucket' in toy 1.2.3"
+
+
+def test_the_prebuilt_packages_provider_source_survives_the_round_trip_into_the_bindings() -> None:
+    (schema,) = load_schema_json(SNAPSHOTS / "azurerm.json")
+    assert (schema.source, schema.terraform_source) == (
+        "registry.terraform.io/hashicorp/azurerm",
+        "azurerm",
+    )
+    assert load_schema_json(dump_schema_json([schema])) == [schema]

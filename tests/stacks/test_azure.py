@@ -141,7 +141,7 @@ def test_kubernetes_provider_reads_the_aks_cluster_and_logs_in_with_kubelogin(
         ],
     }
     assert tf["terraform"]["required_providers"] == {
-        "azurerm": {"source": "hashicorp/azurerm", "version": "5.10.0"},
+        "azurerm": {"source": "azurerm", "version": "5.10.0"},
         "kubernetes": {"source": "hashicorp/kubernetes", "version": "3.4.0"},
     }
 

@@ -11,7 +11,7 @@ from tfprod.bindings._core import Construct, IResolvable
 from tfprod.bindings._runtime import Provider, ProviderInfo
 from tfprod.bindings._values import BOOL, STRING, Field, ListOf, Struct, StructOf
 
-PROVIDER = ProviderInfo(name="azurerm", source="hashicorp/azurerm", version="5.10.0")
+PROVIDER = ProviderInfo(name="azurerm", source="azurerm", version="5.10.0")
 
 
 class AzurermProviderFeaturesApiManagement(Struct):

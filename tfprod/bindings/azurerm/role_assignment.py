@@ -27,7 +27,7 @@ from tfprod.bindings._runtime import (
 )
 from tfprod.bindings._values import BOOL, STRING, Field, Struct, StructOf
 
-PROVIDER = ProviderInfo(name="azurerm", source="hashicorp/azurerm", version="5.10.0")
+PROVIDER = ProviderInfo(name="azurerm", source="azurerm", version="5.10.0")
 
 
 class RoleAssignmentTimeouts(Struct):

@@ -28,7 +28,7 @@ from tfprod.bindings._runtime import (
 )
 from tfprod.bindings._values import BOOL, NUMBER, STRING, Field, ListOf, MapOf, Struct, StructOf
 
-PROVIDER = ProviderInfo(name="azurerm", source="hashicorp/azurerm", version="5.10.0")
+PROVIDER = ProviderInfo(name="azurerm", source="azurerm", version="5.10.0")
 
 
 class StorageAccountAzureFilesAuthenticationActiveDirectory(Struct):

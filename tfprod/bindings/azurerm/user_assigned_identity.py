@@ -26,7 +26,7 @@ from tfprod.bindings._runtime import (
 )
 from tfprod.bindings._values import STRING, Field, MapOf, Struct, StructOf
 
-PROVIDER = ProviderInfo(name="azurerm", source="hashicorp/azurerm", version="5.10.0")
+PROVIDER = ProviderInfo(name="azurerm", source="azurerm", version="5.10.0")
 
 
 class UserAssignedIdentityTimeouts(Struct):

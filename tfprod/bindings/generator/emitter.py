@@ -462,7 +462,7 @@ class _Emitter:
         module.need("tfprod.bindings._runtime", "ProviderInfo")
         provider = (
             f"PROVIDER = ProviderInfo(name={self.provider.name!r}, "
-            f"source={_short_source(self.provider.source)!r}, "
+            f"source={self.provider.terraform_source or _short_source(self.provider.source)!r}, "
             f"version={self.provider.version!r})"
         ).replace("'", '"')
         code = "\n".join([provider, *structs, body])

@@ -131,6 +131,10 @@ class ProviderSchema:
     provider: Schema
     resources: tuple[tuple[str, Schema], ...] = ()
     data_sources: tuple[tuple[str, Schema], ...] = ()
+    terraform_source: str | None = None
+    """The source as the prebuilt cdktn package writes it into `required_providers` (e.g.
+    `azurerm`, where others write `hashicorp/aws`), so generated bindings write the same.
+    `None`: `source` without its registry host."""
 
     @property
     def name(self) -> str:

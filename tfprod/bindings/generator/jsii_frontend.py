@@ -61,6 +61,7 @@ _BASES = {
 }
 _LINK = re.compile(r"\{@link \S+ ([\w-]+)\}")
 _PROVIDER_URL = re.compile(r"registry\.terraform\.io/providers/([\w-]+/[\w-]+)/([^/]+)/docs")
+_PROVIDER_SOURCE = re.compile(r"terraformProviderSource: ['\"]([^'\"]+)['\"]")
 _DOCS_AT = re.compile(r"\s*Docs at Terraform Registry: \{@link [^}]*\}\.?\s*")
 _ID_BOILERPLATE = re.compile(
     r"\s*Please be aware that the id field is automatically added to all resources.*", re.S
@@ -515,10 +516,18 @@ class PrebuiltProvider:
         wanted = [self._lookup("resource", name) for name in sorted(set(resources))]
         wanted += [self._lookup("data", name) for name in sorted(set(data_sources))]
         modules = self._read_modules([self._provider, *wanted])
+        provider_module = modules[self._provider.directory]
+        found = _PROVIDER_SOURCE.search(provider_module.class_body(self._provider.class_name))
+        if found is None:
+            raise SchemaError(
+                f"{self.package.pin}: {self._provider.class_name} passes no"
+                " terraformProviderSource to cdktn"
+            )
         return ir.ProviderSchema(
             source=self.source,
             version=self.version,
-            provider=self._read(self._provider, modules[self._provider.directory]),
+            terraform_source=found[1],
+            provider=self._read(self._provider, provider_module),
             resources=tuple(
                 (t.tf_type, self._read(t, modules[t.directory]))
                 for t in wanted

@@ -22,6 +22,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -288,19 +289,19 @@ def _provider(source: str, value: object, path: str, version: str | None) -> ir.
     )
 
 
-def _versions(value: object) -> dict[str, str]:
+def _metadata(value: object) -> dict[str, dict[str, str]]:
+    """Per source, the `version` and `terraform_source` the metadata key records."""
     path = f"$.{METADATA_KEY}"
     meta = _object(value, path, allowed={"providers"})
     providers = _mapping(meta.get("providers", {}), f"{path}.providers")
-    versions = {}
+    result = {}
     for source, entry in providers.items():
         entry_path = _path_key(f"{path}.providers", source)
-        info = _object(entry, entry_path, allowed={"version", "cdktn_package"})
+        info = _object(entry, entry_path, allowed={"version", "cdktn_package", "terraform_source"})
         _str(info, "cdktn_package", entry_path)
-        version = _str(info, "version", entry_path)
-        if version:
-            versions[source] = version
-    return versions
+        recorded = {key: _str(info, key, entry_path) for key in ("version", "terraform_source")}
+        result[source] = {key: text for key, text in recorded.items() if text}
+    return result
 
 
 def load_schema_json(text_or_path: str | Path) -> list[ir.ProviderSchema]:
@@ -317,11 +318,17 @@ def load_schema_json(text_or_path: str | Path) -> list[ir.ProviderSchema]:
     version = obj.get("format_version")
     if not isinstance(version, str) or version.split(".")[0] != "1":
         raise _fail("$.format_version", '"1.x"', version)
-    versions = _versions(obj.get(METADATA_KEY, {}))
+    metadata = _metadata(obj.get(METADATA_KEY, {}))
     providers = _mapping(obj.get("provider_schemas", {}), "$.provider_schemas")
     return [
-        _provider(
-            source, providers[source], _path_key("$.provider_schemas", source), versions.get(source)
+        replace(
+            _provider(
+                source,
+                providers[source],
+                _path_key("$.provider_schemas", source),
+                metadata.get(source, {}).get("version"),
+            ),
+            terraform_source=metadata.get(source, {}).get("terraform_source"),
         )
         for source in sorted(providers)
     ]
@@ -412,6 +419,8 @@ def dump_schema_json(
             "data_source_schemas": {name: _schema_json(s) for name, s in schema.data_sources},
         }
         info = {"version": schema.version} if schema.version else {}
+        if schema.terraform_source:
+            info["terraform_source"] = schema.terraform_source
         if packages and schema.source in packages:
             info["cdktn_package"] = packages[schema.source]
         if info:
@@ -446,10 +455,8 @@ def select(
 ) -> ir.ProviderSchema:
     """`schema` cut down to the named resource and data source types (and the provider block).
     An unknown name raises `SchemaError` suggesting close matches."""
-    return ir.ProviderSchema(
-        source=schema.source,
-        version=schema.version,
-        provider=schema.provider,
+    return replace(
+        schema,
         resources=_pick(schema, schema.resources, resources, "resource type"),
         data_sources=_pick(schema, schema.data_sources, data_sources, "data source type"),
     )
