@@ -10,10 +10,12 @@ as plain; any other key is an error, so a typo such as `atributes` cannot empty 
 `dump_schema_json` writes the same format deterministically (sorted keys, 1-space indent,
 trailing newline), omitting false flags and zero item counts as Terraform does.
 
-The standard format has no place for a provider's version. tfprod records it in an extra
-top-level key that Terraform's own consumers ignore:
-`"tfprod": {"providers": {SOURCE: {"version": "3.4.0", "cdktn_package": "cdktn-provider-
-kubernetes==17.1.0"}}}`. `load_schema_json` reads the version from there (absent: `None`).
+The standard format has no place for a provider's version, nor for the source spelling the
+prebuilt package writes into `required_providers`. tfprod records both in an extra top-level
+key that Terraform's own consumers ignore:
+`"tfprod": {"providers": {SOURCE: {"version": "5.10.0", "terraform_source": "azurerm",
+"cdktn_package": "cdktn-provider-azurerm==18.9.0"}}}`. `load_schema_json` reads them from
+there (absent: `None`).
 """
 
 from __future__ import annotations
