@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from examples import recommendation_system
 from examples.clouds import LOCAL, LOCAL_REGISTRY_CONTEXT
-from examples.toy_models import FEATURES, export_tiny_classifier
+from examples.toy_models import export_tiny_classifier
 from tfprod.constructs import App
 from tfprod.policy import Policy
 from tfprod.runtime.local.platform import PlatformOptions, RunningPlatform, start_platform
@@ -86,10 +86,12 @@ class Traffic:
     latencies_ms: list[float] = field(default_factory=list)
     failed: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards the tallies, which the driver thread counts into and `window` swaps out."""
 
     def run(self) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        body = json.dumps({"instances": [[0.5, -1.0, 2.0, 0.0][:FEATURES]]})
+        body = json.dumps({"instances": [[0.5, -1.0, 2.0, 0.0]]})
         interval = 1 / REQUESTS_PER_SECOND
         next_at = time.perf_counter()
         user = 0
@@ -105,12 +107,9 @@ class Traffic:
                 )
                 response = connection.getresponse()
                 response.read()
-                self.statuses[response.status] += 1
-                self.failed += response.status != 200
-                self.variants[response.getheader("X-Tfprod-Variant", "none")] += 1
+                self._count(response.status, response.getheader("X-Tfprod-Variant", "none"))
             except (OSError, http.client.HTTPException):
-                self.statuses[0] += 1
-                self.failed += 1
+                self._count(0, "none")
                 connection.close()
                 connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
             self.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -118,10 +117,19 @@ class Traffic:
             time.sleep(max(0.0, next_at - time.perf_counter()))
         connection.close()
 
+    def _count(self, status: int, variant: str) -> None:
+        """Tallies one answer; status 0 is a request that got no HTTP answer at all."""
+        with self._lock:
+            self.statuses[status] += 1
+            self.failed += status != 200
+            if status:
+                self.variants[variant] += 1
+
     def window(self) -> tuple[Counter[str], Counter[int]]:
         """The tallies since the last call, resetting them."""
-        variants, statuses = self.variants, self.statuses
-        self.variants, self.statuses = Counter(), Counter()
+        with self._lock:
+            variants, statuses = self.variants, self.statuses
+            self.variants, self.statuses = Counter(), Counter()
         return variants, statuses
 
     def stop(self) -> None:
