@@ -7,6 +7,7 @@ value types once lived in `registry.py`, which `local.py` imported back). Import
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import grimp
@@ -40,9 +41,13 @@ def test_a_cycle_through_a_type_checking_import_is_reported_once(
     (package / "__init__.py").write_text("")
     (package / "store.py").write_text("from cyclic.records import Version\n")
     (package / "records.py").write_text(
-        "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n"
-        "    from cyclic.store import Store\n"
+        textwrap.dedent(
+            """\
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from cyclic.store import Store
+            """
+        )
     )
     (package / "leaf.py").write_text("import cyclic.store\n")
     monkeypatch.syspath_prepend(str(tmp_path))
