@@ -6,6 +6,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from tests.bindings.oracle import require_prebuilt
+
 ROOT = Path(__file__).parents[2]
 SNAPSHOTS = ROOT / "tfprod" / "bindings" / "snapshots"
 PROVIDER_PINS = "constraints-providers.txt"
@@ -52,3 +56,20 @@ def test_make_demo_does_not_install_the_prebuilt_providers(tmp_path: Path) -> No
     dry_run = make_dry_run("demo", tmp_path / "venv")
     assert "pip install" in dry_run
     assert PROVIDER_PINS not in dry_run
+
+
+def test_a_missing_prebuilt_package_skips_outside_ci_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reason = (
+        "cdktn-provider-nosuchcloud is not installed (`make providers` installs the pinned one)"
+    )
+    monkeypatch.delenv("TFPROD_REQUIRE_SERVICES", raising=False)
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        require_prebuilt("cdktn-provider-nosuchcloud")
+    assert str(skipped.value) == reason
+    monkeypatch.setenv("TFPROD_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        require_prebuilt("cdktn-provider-nosuchcloud")
+    assert str(failed.value) == f"required service unavailable: {reason}"
+    require_prebuilt("cdktn-provider-kubernetes")  # installed: neither skips nor fails
