@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -31,9 +32,12 @@ def pins(name: str) -> set[str]:
 
 
 def make_dry_run(target: str, venv: Path) -> str:
-    """What `make <target>` would run on a machine with nothing installed yet."""
+    """What `make <target>` would run on a machine with nothing installed yet (the flags of a
+    `make test` running this suite are not passed on)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
         ["make", "--dry-run", "-C", str(ROOT), f"VENV={venv}", target],
+        env=env,
         capture_output=True,
         text=True,
         check=True,
