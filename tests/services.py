@@ -20,7 +20,8 @@ def services_required() -> bool:
 
 
 def skip_or_fail(reason: str) -> None:
-    """Skip the calling test with `reason`, or fail it when services are required."""
+    """Skip the calling test (or, called at module level, the whole module) with `reason`, or
+    fail it when services are required."""
     if services_required():
         pytest.fail(f"required service unavailable: {reason}")
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)

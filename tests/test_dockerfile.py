@@ -4,9 +4,14 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dockerfile
+import pytest
+
+from tests.examples.conftest import stack_json, stacks, synth_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = dockerfile.parse_file(str(ROOT / "Dockerfile"))
@@ -81,3 +86,56 @@ def test_entry_commands_named_in_the_image_exist_in_the_cli() -> None:
         )
         assert result.returncode == 0, (command, result.stderr)
         assert result.stdout.startswith(f"usage: tfprod {command}")
+
+
+def image_user() -> tuple[str, str]:
+    """(user, group) of the final stage's `USER user:group`."""
+    (user,) = [command.value[0] for command in final_stage() if command.cmd == "USER"]
+    uid, _, gid = user.partition(":")
+    return uid, gid
+
+
+def pod_specs(value: Any) -> Iterator[dict[str, Any]]:
+    """Every pod spec (a mapping with containers) anywhere in synthesized Terraform JSON."""
+    if isinstance(value, dict):
+        if "container" in value or "containers" in value:
+            yield value
+        for child in value.values():
+            yield from pod_specs(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from pod_specs(child)
+
+
+def security_contexts(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pod's own security context followed by each of its containers' that set one."""
+    containers = [
+        *pod.get("init_container", []),
+        *pod.get("container", []),
+        *pod.get("initContainers", []),
+        *pod.get("containers", []),
+    ]
+    found = [pod.get("security_context") or pod.get("securityContext")]
+    found += [c.get("security_context") or c.get("securityContext") for c in containers]
+    return [context for context in found if context]
+
+
+@pytest.mark.slow
+def test_every_synthesized_pod_runs_as_the_images_user(tmp_path: Path) -> None:
+    uid, gid = image_user()
+    outdir = tmp_path / "cdktf.out"
+    synth_examples(outdir)
+    checked = deployments = 0
+    for stack in stacks(outdir):
+        document = stack_json(outdir, stack)
+        deployments += len(document["resource"]["kubernetes_deployment_v1"])
+        for pod in pod_specs(document):
+            pod_context, *container_contexts = security_contexts(pod)
+            assert pod_context["run_as_non_root"] is True, stack
+            assert (pod_context["run_as_user"], pod_context["run_as_group"]) == (uid, gid), stack
+            for context in container_contexts:
+                assert context.get("run_as_user", uid) == uid, stack
+                assert context.get("run_as_group", gid) == gid, stack
+            checked += 1
+    # The pods are those of the Deployments (model servers, gateway, controller), none missed.
+    assert checked == deployments > 0

@@ -4,11 +4,15 @@ An oracle test builds its resources with `build(k, stack)`, where `k.<module>` i
 of that name either under `tfprod.bindings.<provider>` or under `cdktn_provider_<provider>`,
 so the same code runs against both. The result is the synthesized Terraform JSON without the
 `//` metadata keys cdktn adds (construct paths, which differ by nothing but are noise).
+
+The prebuilt packages are pinned in `constraints-providers.txt`, which `make test` (so CI)
+installs; `require_prebuilt` skips a test without them, or fails it in CI.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,7 +21,16 @@ from typing import Any
 
 import cdktn
 
+from tests.services import skip_or_fail
+
 Build = Callable[[SimpleNamespace, cdktn.TerraformStack], None]
+
+
+def require_prebuilt(package: str) -> None:
+    """Skips the caller (a test, or the module calling it at import) unless the prebuilt
+    `package` is installed; with TFPROD_REQUIRE_SERVICES=1 (CI) its absence fails instead."""
+    if importlib.util.find_spec(package.replace("-", "_")) is None:
+        skip_or_fail(f"{package} is not installed (`make providers` installs the pinned one)")
 
 
 def modules(package: str, names: Iterable[str]) -> SimpleNamespace:

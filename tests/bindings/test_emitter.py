@@ -4,6 +4,7 @@ working modules for a small hand-made schema covering every type and nesting mod
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import subprocess
 import sys
@@ -21,8 +22,10 @@ S = ir.Primitive.STRING
 N = ir.Primitive.NUMBER
 
 
-def _attr(name: str, type_: ir.TypeExpr = S, **flags: bool) -> ir.Attribute:
-    return ir.Attribute(name=name, type=type_, **flags)
+def _attr(
+    name: str, type_: ir.TypeExpr = S, *, description: str = "", **flags: bool
+) -> ir.Attribute:
+    return ir.Attribute(name=name, type=type_, description=description, **flags)
 
 
 def _block(*attributes: ir.Attribute, blocks: tuple[ir.BlockType, ...] = ()) -> ir.Block:
@@ -32,8 +35,8 @@ def _block(*attributes: ir.Attribute, blocks: tuple[ir.BlockType, ...] = ()) -> 
 THING = ir.Schema(
     block=_block(
         _attr("id", optional=True, computed=True),
-        _attr("name", required=True),
-        _attr("arn", computed=True),
+        _attr("name", required=True, description='Caf\u00e9 name: quoted """x""" or C:\\tmp'),
+        _attr("arn", computed=True, description="The ARN, known after apply."),
         _attr("enabled", ir.Primitive.BOOL, optional=True),
         _attr("ports", ir.Collection(kind=ir.CollectionKind.LIST, element=N), optional=True),
         _attr("tags", ir.Collection(kind=ir.CollectionKind.MAP, element=S), optional=True),
@@ -59,7 +62,10 @@ THING = ir.Schema(
                 name="rule",
                 nesting=ir.Nesting.LIST,
                 min_items=1,
-                block=_block(_attr("action", required=True), _attr("priority", N, optional=True)),
+                block=_block(
+                    _attr("action", required=True, description="allow or deny"),
+                    _attr("priority", N, optional=True),
+                ),
             ),
             ir.BlockType(
                 name="limit",
@@ -84,7 +90,13 @@ THING = ir.Schema(
 SCHEMA = ir.ProviderSchema(
     source="registry.terraform.io/acme/example",
     version="1.2.3",
-    provider=ir.Schema(block=_block(_attr("region", optional=True), _attr("token", optional=True))),
+    provider=ir.Schema(
+        block=_block(
+            # "Any" in a description must not import typing.Any (ruff would find it unused).
+            _attr("region", optional=True, description="Any region; see https://example.com/r"),
+            _attr("token", optional=True),
+        )
+    ),
     resources=(
         ("example_string", ir.Schema(block=_block(_attr("value", required=True)))),
         ("example_thing", THING),
@@ -223,6 +235,43 @@ def test_generated_module_synthesizes_every_type_and_nesting_mode(
         "source": "acme/example",
         "version": "1.2.3",
     }
+
+
+def test_init_docstrings_document_each_described_keyword_argument(
+    emitted: dict[str, str],
+) -> None:
+    assert (
+        "    ) -> None:\n"
+        '        """Adds the provider to `scope` as `id`; an argument left as None is left out.\n'
+        "\n"
+        "        :param region: Any region; see https://example.com/r\n"
+        '        """\n'
+        "        super().__init__("
+    ) in emitted["provider.py"]
+    assert (
+        '        """An argument left as None is left out of the block.\n'
+        "\n"
+        "        :param action: allow or deny\n"
+        '        """\n'
+    ) in emitted["thing.py"]
+
+
+def test_described_attributes_document_their_token_properties_and_nothing_else_does(
+    emitted: dict[str, str], tmp_path: Path
+) -> None:
+    thing = _load(emitted["thing.py"], "thing", tmp_path).Thing
+    assert thing.arn.__doc__ == "The ARN, known after apply."
+    assert thing.name.__doc__ == 'Cafe name: quoted """x""" or C:\\tmp'
+    assert thing.ports.__doc__ is None
+    init = inspect.getdoc(thing.__init__)
+    assert init is not None
+    assert init.splitlines() == [
+        "Adds the resource to `scope` as `id_`; an argument left as None is left out.",
+        "",
+        ':param name: Cafe name: quoted """x""" or C:\\tmp',
+    ]
+    undocumented = _load(emitted["string_resource.py"], "string_resource", tmp_path)
+    assert undocumented.StringResource.__init__.__doc__ is None
 
 
 def test_an_attribute_named_like_a_cdktn_member_is_refused() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import tarfile
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.bindings.oracle import require_prebuilt
+from tests.services import skip_or_fail
 from tfprod.bindings.generator import ir
 from tfprod.bindings.generator.jsii_frontend import PrebuiltProvider, locate_package
 from tfprod.bindings.generator.schema_json import SchemaError, dump_schema_json, load_schema_json
@@ -21,8 +22,7 @@ SNAPSHOTS = Path(__file__).parents[2] / "tfprod" / "bindings" / "snapshots"
 
 @cache
 def _provider(package: str) -> PrebuiltProvider:
-    if importlib.util.find_spec(package.replace("-", "_")) is None:
-        pytest.skip(f"{package} is not installed (optional: pip install {package})")
+    require_prebuilt(package)
     return PrebuiltProvider(locate_package(package))
 
 
@@ -49,7 +49,7 @@ def _attr(block: ir.Block, name: str) -> ir.Attribute:
     "provider",
     [
         "kubernetes",
-        # The other prebuilt packages are optional and large (6-9 s each to read).
+        # The other prebuilt packages are large (6-9 s each to read).
         pytest.param("aws", marks=pytest.mark.slow),
         pytest.param("google", marks=pytest.mark.slow),
         pytest.param("azurerm", marks=pytest.mark.slow),
@@ -63,7 +63,7 @@ def test_committed_snapshot_equals_a_fresh_one_from_the_installed_package(provid
     package, version = info["cdktn_package"].split("==")
     prebuilt = _provider(package)
     if prebuilt.package.version != version:
-        pytest.skip(f"{package} {prebuilt.package.version} is installed, snapshot is of {version}")
+        skip_or_fail(f"{package} {prebuilt.package.version} is installed, snapshot is of {version}")
     fresh = prebuilt.schema(
         resources=[name for name, _ in committed.resources],
         data_sources=[name for name, _ in committed.data_sources],

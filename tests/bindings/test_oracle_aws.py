@@ -1,5 +1,5 @@
 """Oracle: tfprod's aws bindings synthesize the same Terraform JSON as the prebuilt
-`cdktn-provider-aws` (an optional, 1 GB package: skipped when it is not installed)."""
+`cdktn-provider-aws` (installed by `make test`)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ import cdktn
 import pytest
 
 import tfprod.bindings.aws as ours
-from tests.bindings.oracle import assert_same_type, generated_types, synth
+from tests.bindings.oracle import assert_same_type, generated_types, require_prebuilt, synth
 
-pytest.importorskip(
-    "cdktn_provider_aws", reason="cdktn-provider-aws (the oracle) is optional and not installed"
-)
+require_prebuilt("cdktn-provider-aws")
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,5 @@
 """Oracle: tfprod's azurerm bindings synthesize the same Terraform JSON as the prebuilt
-`cdktn-provider-azurerm` (optional and large: skipped when it is not installed)."""
+`cdktn-provider-azurerm` (installed by `make test`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ import cdktn
 import pytest
 
 import tfprod.bindings.azurerm as ours
-from tests.bindings.oracle import assert_same_type, generated_types, synth
+from tests.bindings.oracle import assert_same_type, generated_types, require_prebuilt, synth
 
-pytest.importorskip(
-    "cdktn_provider_azurerm",
-    reason="cdktn-provider-azurerm (the oracle) is optional and not installed",
-)
+require_prebuilt("cdktn-provider-azurerm")
 
 pytestmark = pytest.mark.slow
 

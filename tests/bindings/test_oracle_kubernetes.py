@@ -10,11 +10,9 @@ import cdktn
 import pytest
 
 import tfprod.bindings.kubernetes as ours
-from tests.bindings.oracle import assert_same_type, generated_types, synth
+from tests.bindings.oracle import assert_same_type, generated_types, require_prebuilt, synth
 
-pytest.importorskip(
-    "cdktn_provider_kubernetes", reason="the prebuilt kubernetes provider is the oracle"
-)
+require_prebuilt("cdktn-provider-kubernetes")
 
 pytestmark = pytest.mark.slow
 

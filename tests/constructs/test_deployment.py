@@ -51,9 +51,10 @@ def test_stable_version_runs_tensorflow_serving_fed_by_a_registry_pull(
     pod = spec["template"]["spec"]
     assert pod["service_account_name"] == "rec-model-server"
     assert pod["security_context"] == {
-        "fs_group": "1000",
+        "fs_group": "10001",
+        "run_as_group": "10001",
         "run_as_non_root": True,
-        "run_as_user": "1000",
+        "run_as_user": "10001",
     }
     assert pod["volume"] == [{"empty_dir": {}, "name": "models"}]
     (pull,) = pod["init_container"]
@@ -93,7 +94,7 @@ def test_stable_version_runs_tensorflow_serving_fed_by_a_registry_pull(
             "allow_privilege_escalation": False,
             "capabilities": {"drop": ["ALL"]},
             "run_as_non_root": True,
-            "run_as_user": "1000",
+            "run_as_user": "10001",
         }
     assert serving["volume_mount"] == [
         {"mount_path": "/models", "name": "models", "read_only": True}

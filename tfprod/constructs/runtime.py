@@ -29,6 +29,7 @@ from tfprod.constructs._names import DEPLOYMENT_LABEL, labels, selector
 from tfprod.constructs.deployment import TFPROD_IMAGE, ModelDeployment
 from tfprod.constructs.errors import construct_error
 from tfprod.constructs.platform import platform_of
+from tfprod.constructs.serving import RUN_AS_GROUP, RUN_AS_USER
 from tfprod.policy import (
     CONFIGMAP_KEY,
     ENDPOINTS_KEY,
@@ -51,7 +52,7 @@ _SECURITY = {
     "allow_privilege_escalation": False,
     "read_only_root_filesystem": True,
     "run_as_non_root": True,
-    "run_as_user": "1000",
+    "run_as_user": RUN_AS_USER,
     "capabilities": {"drop": ["ALL"]},
 }
 
@@ -173,7 +174,11 @@ class _RuntimeWorkload(Construct):
                     },
                     "spec": {
                         "service_account_name": self.k8s_name,
-                        "security_context": {"run_as_non_root": True, "run_as_user": "1000"},
+                        "security_context": {
+                            "run_as_non_root": True,
+                            "run_as_user": RUN_AS_USER,
+                            "run_as_group": RUN_AS_GROUP,
+                        },
                         "container": [
                             {
                                 "name": self.component,

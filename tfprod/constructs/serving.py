@@ -25,7 +25,13 @@ from tfprod.constructs._names import DEPLOYMENT_LABEL, ROLE_LABEL, labels, selec
 GRPC_PORT = 8500
 REST_PORT = 8501
 MODELS_DIR = "/models"
-RUN_AS_USER = "1000"
+RUN_AS_USER = "10001"
+RUN_AS_GROUP = "10001"
+"""Every tfprod pod runs as the project image's user and group (the Dockerfile's `USER
+10001:10001`; tests/test_dockerfile.py ties the two). The stock tensorflow/serving image declares
+no user (it would run as root) and needs none: it only reads the model directory and listens on
+8500/8501, so its container runs as this user too, in the group (`fs_group`) that owns the
+emptyDir the init container fills."""
 REQUESTS_PER_SECOND_METRIC = "tfprod_requests_per_second"
 """Pods metric the HPA scales on when `target_requests_per_second` is set. The cluster's custom
 metrics API must serve it for the model server pods (e.g. prometheus-adapter over the model
@@ -196,7 +202,8 @@ def _pod_spec(w: VersionWorkload) -> dict[str, Any]:
         "security_context": {
             "run_as_non_root": True,
             "run_as_user": RUN_AS_USER,
-            "fs_group": RUN_AS_USER,
+            "run_as_group": RUN_AS_GROUP,
+            "fs_group": RUN_AS_GROUP,
         },
         "init_container": [
             {

@@ -42,6 +42,24 @@ class AwsProviderAssumeRole(Struct):
         tags: Mapping[str, str] | None = None,
         transitive_tag_keys: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param duration: The duration, between 15 minutes and 12 hours, of the role session.
+            Valid time units are ns, us (or s), ms, s, h, or m.
+        :param external_id: A unique identifier that might be required when you assume a role
+            in another account.
+        :param policy: IAM Policy JSON describing further restricting permissions for the IAM
+            Role being assumed.
+        :param policy_arns: Amazon Resource Names (ARNs) of IAM Policies describing further
+            restricting permissions for the IAM Role being assumed.
+        :param role_arn: Amazon Resource Name (ARN) of an IAM Role to assume prior to making
+            API calls.
+        :param session_name: An identifier for the assumed role session.
+        :param source_identity: Source identity specified by the principal assuming the role.
+        :param tags: Assume role session tags.
+        :param transitive_tag_keys: Assume role session tag keys to pass to any subsequent
+            sessions.
+        """
         super().__init__(
             duration=duration,
             external_id=external_id,
@@ -79,6 +97,18 @@ class AwsProviderAssumeRoleWithWebIdentity(Struct):
         web_identity_token: str | None = None,
         web_identity_token_file: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param duration: The duration, between 15 minutes and 12 hours, of the role session.
+            Valid time units are ns, us (or s), ms, s, h, or m.
+        :param policy: IAM Policy JSON describing further restricting permissions for the IAM
+            Role being assumed.
+        :param policy_arns: Amazon Resource Names (ARNs) of IAM Policies describing further
+            restricting permissions for the IAM Role being assumed.
+        :param role_arn: Amazon Resource Name (ARN) of an IAM Role to assume prior to making
+            API calls.
+        :param session_name: An identifier for the assumed role session.
+        """
         super().__init__(
             duration=duration,
             policy=policy,
@@ -100,6 +130,11 @@ class AwsProviderDefaultTags(Struct):
         *,
         tags: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param tags: Resource tags to default across all resources. Can also be configured
+            with environment variables like `TF_AWS_DEFAULT_TAGS_<tag_name>`.
+        """
         super().__init__(tags=tags)
 
 
@@ -765,6 +800,343 @@ class AwsProviderEndpoints(Struct):
         workspacesweb: str | None = None,
         xray: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param accessanalyzer: Use this to override the default service endpoint URL.
+        :param account: Use this to override the default service endpoint URL.
+        :param accountaccess: Use this to override the default service endpoint URL.
+        :param acm: Use this to override the default service endpoint URL.
+        :param acmpca: Use this to override the default service endpoint URL.
+        :param agentregistry: Use this to override the default service endpoint URL.
+        :param amg: Use this to override the default service endpoint URL.
+        :param amp: Use this to override the default service endpoint URL.
+        :param amplify: Use this to override the default service endpoint URL.
+        :param apigateway: Use this to override the default service endpoint URL.
+        :param apigatewayv2: Use this to override the default service endpoint URL.
+        :param appautoscaling: Use this to override the default service endpoint URL.
+        :param appconfig: Use this to override the default service endpoint URL.
+        :param appfabric: Use this to override the default service endpoint URL.
+        :param appflow: Use this to override the default service endpoint URL.
+        :param appintegrations: Use this to override the default service endpoint URL.
+        :param appintegrationsservice: Use this to override the default service endpoint URL.
+        :param applicationautoscaling: Use this to override the default service endpoint URL.
+        :param applicationinsights: Use this to override the default service endpoint URL.
+        :param applicationsignals: Use this to override the default service endpoint URL.
+        :param appmesh: Use this to override the default service endpoint URL.
+        :param appregistry: Use this to override the default service endpoint URL.
+        :param apprunner: Use this to override the default service endpoint URL.
+        :param appstream: Use this to override the default service endpoint URL.
+        :param appsync: Use this to override the default service endpoint URL.
+        :param arcregionswitch: Use this to override the default service endpoint URL.
+        :param arczonalshift: Use this to override the default service endpoint URL.
+        :param athena: Use this to override the default service endpoint URL.
+        :param auditmanager: Use this to override the default service endpoint URL.
+        :param autoscaling: Use this to override the default service endpoint URL.
+        :param autoscalingplans: Use this to override the default service endpoint URL.
+        :param backup: Use this to override the default service endpoint URL.
+        :param batch: Use this to override the default service endpoint URL.
+        :param bcmdataexports: Use this to override the default service endpoint URL.
+        :param beanstalk: Use this to override the default service endpoint URL.
+        :param bedrock: Use this to override the default service endpoint URL.
+        :param bedrockagent: Use this to override the default service endpoint URL.
+        :param bedrockagentcore: Use this to override the default service endpoint URL.
+        :param bedrockruntime: Use this to override the default service endpoint URL.
+        :param billing: Use this to override the default service endpoint URL.
+        :param budgets: Use this to override the default service endpoint URL.
+        :param ce: Use this to override the default service endpoint URL.
+        :param chatbot: Use this to override the default service endpoint URL.
+        :param chime: Use this to override the default service endpoint URL.
+        :param chimesdkmediapipelines: Use this to override the default service endpoint URL.
+        :param chimesdkvoice: Use this to override the default service endpoint URL.
+        :param cleanrooms: Use this to override the default service endpoint URL.
+        :param cloud9: Use this to override the default service endpoint URL.
+        :param cloudcontrol: Use this to override the default service endpoint URL.
+        :param cloudcontrolapi: Use this to override the default service endpoint URL.
+        :param cloudformation: Use this to override the default service endpoint URL.
+        :param cloudfront: Use this to override the default service endpoint URL.
+        :param cloudfrontkeyvaluestore: Use this to override the default service endpoint URL.
+        :param cloudhsm: Use this to override the default service endpoint URL.
+        :param cloudhsmv2: Use this to override the default service endpoint URL.
+        :param cloudsearch: Use this to override the default service endpoint URL.
+        :param cloudtrail: Use this to override the default service endpoint URL.
+        :param cloudwatch: Use this to override the default service endpoint URL.
+        :param cloudwatchevents: Use this to override the default service endpoint URL.
+        :param cloudwatchevidently: Use this to override the default service endpoint URL.
+        :param cloudwatchlog: Use this to override the default service endpoint URL.
+        :param cloudwatchlogs: Use this to override the default service endpoint URL.
+        :param cloudwatchobservabilityaccessmanager: Use this to override the default service
+            endpoint URL.
+        :param cloudwatchomni: Use this to override the default service endpoint URL.
+        :param cloudwatchrum: Use this to override the default service endpoint URL.
+        :param codeartifact: Use this to override the default service endpoint URL.
+        :param codebuild: Use this to override the default service endpoint URL.
+        :param codecatalyst: Use this to override the default service endpoint URL.
+        :param codecommit: Use this to override the default service endpoint URL.
+        :param codeconnections: Use this to override the default service endpoint URL.
+        :param codedeploy: Use this to override the default service endpoint URL.
+        :param codeguruprofiler: Use this to override the default service endpoint URL.
+        :param codegurureviewer: Use this to override the default service endpoint URL.
+        :param codepipeline: Use this to override the default service endpoint URL.
+        :param codestarconnections: Use this to override the default service endpoint URL.
+        :param codestarnotifications: Use this to override the default service endpoint URL.
+        :param cognitoidentity: Use this to override the default service endpoint URL.
+        :param cognitoidentityprovider: Use this to override the default service endpoint URL.
+        :param cognitoidp: Use this to override the default service endpoint URL.
+        :param comprehend: Use this to override the default service endpoint URL.
+        :param computeoptimizer: Use this to override the default service endpoint URL.
+        :param config: Use this to override the default service endpoint URL.
+        :param configservice: Use this to override the default service endpoint URL.
+        :param connect: Use this to override the default service endpoint URL.
+        :param connectcases: Use this to override the default service endpoint URL.
+        :param controltower: Use this to override the default service endpoint URL.
+        :param costandusagereportservice: Use this to override the default service endpoint
+            URL.
+        :param costexplorer: Use this to override the default service endpoint URL.
+        :param costoptimizationhub: Use this to override the default service endpoint URL.
+        :param cur: Use this to override the default service endpoint URL.
+        :param customerprofiles: Use this to override the default service endpoint URL.
+        :param databasemigration: Use this to override the default service endpoint URL.
+        :param databasemigrationservice: Use this to override the default service endpoint
+            URL.
+        :param databrew: Use this to override the default service endpoint URL.
+        :param dataexchange: Use this to override the default service endpoint URL.
+        :param datapipeline: Use this to override the default service endpoint URL.
+        :param datasync: Use this to override the default service endpoint URL.
+        :param datazone: Use this to override the default service endpoint URL.
+        :param dax: Use this to override the default service endpoint URL.
+        :param deploy: Use this to override the default service endpoint URL.
+        :param detective: Use this to override the default service endpoint URL.
+        :param devicefarm: Use this to override the default service endpoint URL.
+        :param devopsagent: Use this to override the default service endpoint URL.
+        :param devopsguru: Use this to override the default service endpoint URL.
+        :param directconnect: Use this to override the default service endpoint URL.
+        :param directoryservice: Use this to override the default service endpoint URL.
+        :param directoryservicedata: Use this to override the default service endpoint URL.
+        :param dlm: Use this to override the default service endpoint URL.
+        :param dms: Use this to override the default service endpoint URL.
+        :param docdb: Use this to override the default service endpoint URL.
+        :param docdbelastic: Use this to override the default service endpoint URL.
+        :param drs: Use this to override the default service endpoint URL.
+        :param ds: Use this to override the default service endpoint URL.
+        :param dsql: Use this to override the default service endpoint URL.
+        :param dynamodb: Use this to override the default service endpoint URL.
+        :param ec2: Use this to override the default service endpoint URL.
+        :param ecr: Use this to override the default service endpoint URL.
+        :param ecrpublic: Use this to override the default service endpoint URL.
+        :param ecs: Use this to override the default service endpoint URL.
+        :param efs: Use this to override the default service endpoint URL.
+        :param eks: Use this to override the default service endpoint URL.
+        :param elasticache: Use this to override the default service endpoint URL.
+        :param elasticbeanstalk: Use this to override the default service endpoint URL.
+        :param elasticloadbalancing: Use this to override the default service endpoint URL.
+        :param elasticloadbalancingv2: Use this to override the default service endpoint URL.
+        :param elasticsearch: Use this to override the default service endpoint URL.
+        :param elasticsearchservice: Use this to override the default service endpoint URL.
+        :param elastictranscoder: Use this to override the default service endpoint URL.
+        :param elb: Use this to override the default service endpoint URL.
+        :param elbv2: Use this to override the default service endpoint URL.
+        :param emr: Use this to override the default service endpoint URL.
+        :param emrcontainers: Use this to override the default service endpoint URL.
+        :param emrserverless: Use this to override the default service endpoint URL.
+        :param es: Use this to override the default service endpoint URL.
+        :param eventbridge: Use this to override the default service endpoint URL.
+        :param eventbridgev2: Use this to override the default service endpoint URL.
+        :param events: Use this to override the default service endpoint URL.
+        :param evidently: Use this to override the default service endpoint URL.
+        :param evs: Use this to override the default service endpoint URL.
+        :param finspace: Use this to override the default service endpoint URL.
+        :param firehose: Use this to override the default service endpoint URL.
+        :param fis: Use this to override the default service endpoint URL.
+        :param fms: Use this to override the default service endpoint URL.
+        :param fsx: Use this to override the default service endpoint URL.
+        :param gamelift: Use this to override the default service endpoint URL.
+        :param glacier: Use this to override the default service endpoint URL.
+        :param globalaccelerator: Use this to override the default service endpoint URL.
+        :param glue: Use this to override the default service endpoint URL.
+        :param gluedatabrew: Use this to override the default service endpoint URL.
+        :param grafana: Use this to override the default service endpoint URL.
+        :param greengrass: Use this to override the default service endpoint URL.
+        :param groundstation: Use this to override the default service endpoint URL.
+        :param guardduty: Use this to override the default service endpoint URL.
+        :param healthlake: Use this to override the default service endpoint URL.
+        :param iam: Use this to override the default service endpoint URL.
+        :param identitystore: Use this to override the default service endpoint URL.
+        :param imagebuilder: Use this to override the default service endpoint URL.
+        :param inspector: Use this to override the default service endpoint URL.
+        :param inspector2: Use this to override the default service endpoint URL.
+        :param inspectorv2: Use this to override the default service endpoint URL.
+        :param interconnect: Use this to override the default service endpoint URL.
+        :param internetmonitor: Use this to override the default service endpoint URL.
+        :param invoicing: Use this to override the default service endpoint URL.
+        :param iot: Use this to override the default service endpoint URL.
+        :param ivs: Use this to override the default service endpoint URL.
+        :param ivschat: Use this to override the default service endpoint URL.
+        :param kafka: Use this to override the default service endpoint URL.
+        :param kafkaconnect: Use this to override the default service endpoint URL.
+        :param kendra: Use this to override the default service endpoint URL.
+        :param keyspaces: Use this to override the default service endpoint URL.
+        :param kinesis: Use this to override the default service endpoint URL.
+        :param kinesisanalytics: Use this to override the default service endpoint URL.
+        :param kinesisanalyticsv2: Use this to override the default service endpoint URL.
+        :param kinesisvideo: Use this to override the default service endpoint URL.
+        :param kms: Use this to override the default service endpoint URL.
+        :param lakeformation: Use this to override the default service endpoint URL.
+        :param lambda_: Use this to override the default service endpoint URL.
+        :param lambdacore: Use this to override the default service endpoint URL.
+        :param lambdamicrovms: Use this to override the default service endpoint URL.
+        :param lambdaweb: Use this to override the default service endpoint URL.
+        :param launchwizard: Use this to override the default service endpoint URL.
+        :param lex: Use this to override the default service endpoint URL.
+        :param lexmodelbuilding: Use this to override the default service endpoint URL.
+        :param lexmodelbuildingservice: Use this to override the default service endpoint URL.
+        :param lexmodels: Use this to override the default service endpoint URL.
+        :param lexmodelsv2: Use this to override the default service endpoint URL.
+        :param lexv2_models: Use this to override the default service endpoint URL.
+        :param licensemanager: Use this to override the default service endpoint URL.
+        :param lightsail: Use this to override the default service endpoint URL.
+        :param location: Use this to override the default service endpoint URL.
+        :param locationservice: Use this to override the default service endpoint URL.
+        :param logs: Use this to override the default service endpoint URL.
+        :param m2: Use this to override the default service endpoint URL.
+        :param macie2: Use this to override the default service endpoint URL.
+        :param mailmanager: Use this to override the default service endpoint URL.
+        :param managedgrafana: Use this to override the default service endpoint URL.
+        :param mediaconnect: Use this to override the default service endpoint URL.
+        :param mediaconvert: Use this to override the default service endpoint URL.
+        :param medialive: Use this to override the default service endpoint URL.
+        :param mediapackage: Use this to override the default service endpoint URL.
+        :param mediapackagev2: Use this to override the default service endpoint URL.
+        :param mediapackagevod: Use this to override the default service endpoint URL.
+        :param mediastore: Use this to override the default service endpoint URL.
+        :param memorydb: Use this to override the default service endpoint URL.
+        :param mgn: Use this to override the default service endpoint URL.
+        :param mpa: Use this to override the default service endpoint URL.
+        :param mq: Use this to override the default service endpoint URL.
+        :param msk: Use this to override the default service endpoint URL.
+        :param mwaa: Use this to override the default service endpoint URL.
+        :param mwaaserverless: Use this to override the default service endpoint URL.
+        :param neptune: Use this to override the default service endpoint URL.
+        :param neptunegraph: Use this to override the default service endpoint URL.
+        :param networkfirewall: Use this to override the default service endpoint URL.
+        :param networkflowmonitor: Use this to override the default service endpoint URL.
+        :param networkmanager: Use this to override the default service endpoint URL.
+        :param networkmonitor: Use this to override the default service endpoint URL.
+        :param networksecuritymanager: Use this to override the default service endpoint URL.
+        :param notifications: Use this to override the default service endpoint URL.
+        :param notificationscontacts: Use this to override the default service endpoint URL.
+        :param oam: Use this to override the default service endpoint URL.
+        :param observabilityadmin: Use this to override the default service endpoint URL.
+        :param odb: Use this to override the default service endpoint URL.
+        :param opensearch: Use this to override the default service endpoint URL.
+        :param opensearchingestion: Use this to override the default service endpoint URL.
+        :param opensearchserverless: Use this to override the default service endpoint URL.
+        :param opensearchservice: Use this to override the default service endpoint URL.
+        :param organizations: Use this to override the default service endpoint URL.
+        :param osis: Use this to override the default service endpoint URL.
+        :param outposts: Use this to override the default service endpoint URL.
+        :param paymentcryptography: Use this to override the default service endpoint URL.
+        :param pcaconnectorad: Use this to override the default service endpoint URL.
+        :param pcs: Use this to override the default service endpoint URL.
+        :param pinpoint: Use this to override the default service endpoint URL.
+        :param pinpointsmsvoicev2: Use this to override the default service endpoint URL.
+        :param pipes: Use this to override the default service endpoint URL.
+        :param polly: Use this to override the default service endpoint URL.
+        :param pricing: Use this to override the default service endpoint URL.
+        :param pricingplanmanager: Use this to override the default service endpoint URL.
+        :param prometheus: Use this to override the default service endpoint URL.
+        :param prometheusservice: Use this to override the default service endpoint URL.
+        :param qbusiness: Use this to override the default service endpoint URL.
+        :param qldb: Use this to override the default service endpoint URL.
+        :param quicksight: Use this to override the default service endpoint URL.
+        :param ram: Use this to override the default service endpoint URL.
+        :param rbin: Use this to override the default service endpoint URL.
+        :param rds: Use this to override the default service endpoint URL.
+        :param rdsdata: Use this to override the default service endpoint URL.
+        :param rdsdataservice: Use this to override the default service endpoint URL.
+        :param recyclebin: Use this to override the default service endpoint URL.
+        :param redshift: Use this to override the default service endpoint URL.
+        :param redshiftdata: Use this to override the default service endpoint URL.
+        :param redshiftdataapiservice: Use this to override the default service endpoint URL.
+        :param redshiftserverless: Use this to override the default service endpoint URL.
+        :param rekognition: Use this to override the default service endpoint URL.
+        :param resiliencehub: Use this to override the default service endpoint URL.
+        :param resiliencehubv2: Use this to override the default service endpoint URL.
+        :param resourceexplorer2: Use this to override the default service endpoint URL.
+        :param resourcegroups: Use this to override the default service endpoint URL.
+        :param resourcegroupstagging: Use this to override the default service endpoint URL.
+        :param resourcegroupstaggingapi: Use this to override the default service endpoint
+            URL.
+        :param rolesanywhere: Use this to override the default service endpoint URL.
+        :param route53: Use this to override the default service endpoint URL.
+        :param route53_domains: Use this to override the default service endpoint URL.
+        :param route53_profiles: Use this to override the default service endpoint URL.
+        :param route53_recoverycontrolconfig: Use this to override the default service
+            endpoint URL.
+        :param route53_recoveryreadiness: Use this to override the default service endpoint
+            URL.
+        :param route53_resolver: Use this to override the default service endpoint URL.
+        :param rum: Use this to override the default service endpoint URL.
+        :param s3: Use this to override the default service endpoint URL.
+        :param s3_api: Use this to override the default service endpoint URL.
+        :param s3_control: Use this to override the default service endpoint URL.
+        :param s3_files: Use this to override the default service endpoint URL.
+        :param s3_outposts: Use this to override the default service endpoint URL.
+        :param s3_tables: Use this to override the default service endpoint URL.
+        :param s3_vectors: Use this to override the default service endpoint URL.
+        :param sagemaker: Use this to override the default service endpoint URL.
+        :param savingsplans: Use this to override the default service endpoint URL.
+        :param scheduler: Use this to override the default service endpoint URL.
+        :param schemas: Use this to override the default service endpoint URL.
+        :param secretsmanager: Use this to override the default service endpoint URL.
+        :param securityhub: Use this to override the default service endpoint URL.
+        :param securitylake: Use this to override the default service endpoint URL.
+        :param serverlessapplicationrepository: Use this to override the default service
+            endpoint URL.
+        :param serverlessapprepo: Use this to override the default service endpoint URL.
+        :param serverlessrepo: Use this to override the default service endpoint URL.
+        :param servicecatalog: Use this to override the default service endpoint URL.
+        :param servicecatalogappregistry: Use this to override the default service endpoint
+            URL.
+        :param servicediscovery: Use this to override the default service endpoint URL.
+        :param servicequotas: Use this to override the default service endpoint URL.
+        :param ses: Use this to override the default service endpoint URL.
+        :param sesv2: Use this to override the default service endpoint URL.
+        :param sfn: Use this to override the default service endpoint URL.
+        :param shield: Use this to override the default service endpoint URL.
+        :param signer: Use this to override the default service endpoint URL.
+        :param sns: Use this to override the default service endpoint URL.
+        :param sqs: Use this to override the default service endpoint URL.
+        :param ssm: Use this to override the default service endpoint URL.
+        :param ssmcontacts: Use this to override the default service endpoint URL.
+        :param ssmincidents: Use this to override the default service endpoint URL.
+        :param ssmquicksetup: Use this to override the default service endpoint URL.
+        :param ssmsap: Use this to override the default service endpoint URL.
+        :param sso: Use this to override the default service endpoint URL.
+        :param ssoadmin: Use this to override the default service endpoint URL.
+        :param stepfunctions: Use this to override the default service endpoint URL.
+        :param storagegateway: Use this to override the default service endpoint URL.
+        :param sts: Use this to override the default service endpoint URL.
+        :param swf: Use this to override the default service endpoint URL.
+        :param synthetics: Use this to override the default service endpoint URL.
+        :param taxsettings: Use this to override the default service endpoint URL.
+        :param timestreaminfluxdb: Use this to override the default service endpoint URL.
+        :param timestreamquery: Use this to override the default service endpoint URL.
+        :param timestreamwrite: Use this to override the default service endpoint URL.
+        :param transcribe: Use this to override the default service endpoint URL.
+        :param transcribeservice: Use this to override the default service endpoint URL.
+        :param transfer: Use this to override the default service endpoint URL.
+        :param uxc: Use this to override the default service endpoint URL.
+        :param verifiedpermissions: Use this to override the default service endpoint URL.
+        :param vpclattice: Use this to override the default service endpoint URL.
+        :param waf: Use this to override the default service endpoint URL.
+        :param wafregional: Use this to override the default service endpoint URL.
+        :param wafv2: Use this to override the default service endpoint URL.
+        :param wellarchitected: Use this to override the default service endpoint URL.
+        :param workmail: Use this to override the default service endpoint URL.
+        :param workspaces: Use this to override the default service endpoint URL.
+        :param workspacesweb: Use this to override the default service endpoint URL.
+        :param xray: Use this to override the default service endpoint URL.
+        """
         super().__init__(
             accessanalyzer=accessanalyzer,
             account=account,
@@ -1109,6 +1481,13 @@ class AwsProviderIgnoreTags(Struct):
         key_prefixes: Sequence[str] | None = None,
         keys: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key_prefixes: Resource tag key prefixes to ignore across all resources. Can
+            also be configured with the TF_AWS_IGNORE_TAGS_KEY_PREFIXES environment variable.
+        :param keys: Resource tag keys to ignore across all resources. Can also be configured
+            with the TF_AWS_IGNORE_TAGS_KEYS environment variable.
+        """
         super().__init__(key_prefixes=key_prefixes, keys=keys)
 
 
@@ -1209,6 +1588,77 @@ class AwsProvider(Provider):
         user_agent: Sequence[str] | None = None,
         alias: str | None = None,
     ) -> None:
+        """Adds the provider to `scope` as `id`; an argument left as None is left out.
+
+        :param access_key: The access key for API operations. You can retrieve this from the
+            'Security & Credentials' section of the AWS console.
+        :param custom_ca_bundle: File containing custom root and intermediate certificates.
+            Can also be configured using the `AWS_CA_BUNDLE` environment variable. (Setting
+            `ca_bundle` in the shared config file is not supported.)
+        :param ec2_metadata_service_endpoint: Address of the EC2 metadata service endpoint to
+            use. Can also be configured using the `AWS_EC2_METADATA_SERVICE_ENDPOINT`
+            environment variable.
+        :param ec2_metadata_service_endpoint_mode: Protocol to use with EC2 metadata service
+            endpoint.Valid values are `IPv4` and `IPv6`. Can also be configured using the
+            `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE` environment variable.
+        :param http_proxy: URL of a proxy to use for HTTP requests when accessing the AWS API.
+            Can also be set using the `HTTP_PROXY` or `http_proxy` environment variables.
+        :param https_proxy: URL of a proxy to use for HTTPS requests when accessing the AWS
+            API. Can also be set using the `HTTPS_PROXY` or `https_proxy` environment
+            variables.
+        :param insecure: Explicitly allow the provider to perform "insecure" SSL requests. If
+            omitted, default value is `false`.
+        :param max_retries: The maximum number of times an AWS API request is being executed.
+            If the API request still fails, an error is thrown.
+        :param no_proxy: Comma-separated list of hosts that should not use HTTP or HTTPS
+            proxies. Can also be set using the `NO_PROXY` or `no_proxy` environment variables.
+        :param profile: The profile for API operations. If not set, the default profile
+            created with `aws configure` will be used.
+        :param region: The region where AWS operations will take place. Examples are
+            us-east-1, us-west-2, etc.
+        :param retry_mode: Specifies how retries are attempted. Valid values are `standard`
+            and `adaptive`. Can also be configured using the `AWS_RETRY_MODE` environment
+            variable.
+        :param s3_us_east1_regional_endpoint: Specifies whether S3 API calls in the
+            `us-east-1` region use the legacy global endpoint or a regional endpoint. Valid
+            values are `legacy` or `regional`. Can also be configured using the
+            `AWS_S3_US_EAST_1_REGIONAL_ENDPOINT` environment variable or the
+            `s3_us_east_1_regional_endpoint` shared config file parameter
+        :param s3_use_path_style: Set this to true to enable the request to use path-style
+            addressing, i.e., https://s3.amazonaws.com/BUCKET/KEY. By default, the S3 client
+            will use virtual hosted bucket addressing when possible
+            (https://BUCKET.s3.amazonaws.com/KEY). Specific to the Amazon S3 service.
+        :param secret_key: The secret key for API operations. You can retrieve this from the
+            'Security & Credentials' section of the AWS console.
+        :param shared_config_files: List of paths to shared config files. If not set, defaults
+            to [~/.aws/config].
+        :param shared_credentials_files: List of paths to shared credentials files. If not
+            set, defaults to [~/.aws/credentials].
+        :param skip_credentials_validation: Skip the credentials validation via STS API. Used
+            for AWS API implementations that do not have STS available/implemented.
+        :param skip_metadata_api_check: Skip the AWS Metadata API check. Used for AWS API
+            implementations that do not have a metadata api endpoint.
+        :param skip_region_validation: Skip static validation of region name. Used by users of
+            alternative AWS-like APIs or users w/ access to regions that are not public (yet).
+        :param skip_requesting_account_id: Skip requesting the account ID. Used for AWS API
+            implementations that do not have IAM/STS API and/or metadata API.
+        :param sts_region: The region where AWS STS operations will take place. Examples are
+            us-east-1 and us-west-2.
+        :param tag_policy_compliance: The severity with which to enforce organizational
+            tagging policies on resources managed by this provider instance. At this time this
+            only includes compliance with required tag keys by resource type. Valid values are
+            "error", "warning", and "disabled". When unset or "disabled", tag policy
+            compliance will not be enforced by the provider. Can also be configured with the
+            TF_AWS_TAG_POLICY_COMPLIANCE environment variable.
+        :param token: session token. A session token is only required if you are using
+            temporary security credentials.
+        :param token_bucket_rate_limiter_capacity: The capacity of the AWS SDK's token bucket
+            rate limiter.
+        :param use_dualstack_endpoint: Resolve an endpoint with DualStack capability.
+        :param use_fips_endpoint: Resolve an endpoint with FIPS capability.
+        :param user_agent: Product details to append to the User-Agent string sent in all AWS
+            API calls.
+        """
         super().__init__(
             scope,
             id,

@@ -82,6 +82,13 @@ class S3BucketVersioningA(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param region: Region where this resource will be
+            [managed](https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints).
+            Defaults to the Region set in the [provider
+            configuration](https://registry.terraform.io/providers/hashicorp/aws/latest/docs#aws-configuration-reference).
+        """
         super().__init__(
             scope,
             id_,
@@ -120,6 +127,11 @@ class S3BucketVersioningA(Resource):
 
     @property
     def region(self) -> str:
+        """Region where this resource will be
+        [managed](https://docs.aws.amazon.com/general/latest/gr/rande.html#regional-endpoints).
+        Defaults to the Region set in the [provider
+        configuration](https://registry.terraform.io/providers/hashicorp/aws/latest/docs#aws-configuration-reference).
+        """
         return string_attr(self, "region")
 
     @property

@@ -90,6 +90,12 @@ class AzurermProviderFeaturesDatabricksWorkspace(Struct):
         *,
         force_delete: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param force_delete: When enabled, the managed resource group that contains the Unity
+            Catalog data will be forcibly deleted when the workspace is destroyed, regardless
+            of contents.
+        """
         super().__init__(force_delete=force_delete)
 
 
@@ -111,6 +117,24 @@ class AzurermProviderFeaturesEnhancedValidation(Struct):
         preflight_location_fallback: str | None = None,
         resource_providers: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param locations: Should the AzureRM Provider validate location arguments against the
+            list of supported Azure Locations? When enabled, invalid locations are caught at
+            plan time; when disabled, they are caught at apply time.
+        :param preflight_enabled: Should the AzureRM Provider call the Azure Preflight
+            Validation API at plan time to check the request payload for each
+            Preflight-supported resource is valid. Note: requires valid credentials and
+            external Azure API access at plan-time.
+        :param preflight_location_fallback: The Azure location to use as a fallback when
+            Preflight Validation is enabled and a resource does not specify a location. This
+            is typically used for resources that derive their location from a dependency that
+            has not yet been created.
+        :param resource_providers: Should the AzureRM Provider validate Resource Provider
+            arguments against the list of supported Resource Providers? When enabled, invalid
+            resource providers are caught at plan time; when disabled, they are caught at
+            apply time.
+        """
         super().__init__(
             locations=locations,
             preflight_enabled=preflight_enabled,
@@ -153,6 +177,39 @@ class AzurermProviderFeaturesKeyVault(Struct):
         recover_soft_deleted_keys: bool | IResolvable | None = None,
         recover_soft_deleted_secrets: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param purge_soft_delete_on_destroy: When enabled soft-deleted `azurerm_key_vault`
+            resources will be permanently deleted (e.g purged), when destroyed.
+        :param purge_soft_deleted_certificates_on_destroy: When enabled soft-deleted
+            `azurerm_key_vault_certificate` resources will be permanently deleted (e.g
+            purged), when destroyed.
+        :param purge_soft_deleted_hardware_security_module_keys_on_destroy: When enabled
+            soft-deleted `azurerm_key_vault_managed_hardware_security_module_key` resources
+            will be permanently deleted (e.g purged), when destroyed.
+        :param purge_soft_deleted_hardware_security_modules_on_destroy: When enabled
+            soft-deleted `azurerm_key_vault_managed_hardware_security_module` resources will
+            be permanently deleted (e.g purged), when destroyed.
+        :param purge_soft_deleted_keys_on_destroy: When enabled soft-deleted
+            `azurerm_key_vault_key` resources will be permanently deleted (e.g purged), when
+            destroyed.
+        :param purge_soft_deleted_secrets_on_destroy: When enabled soft-deleted
+            `azurerm_key_vault_secret` resources will be permanently deleted (e.g purged),
+            when destroyed.
+        :param recover_soft_deleted_certificates: When enabled soft-deleted
+            `azurerm_key_vault_certificate` resources will be restored, instead of creating
+            new ones.
+        :param recover_soft_deleted_hardware_security_module_keys: When enabled soft-deleted
+            `azurerm_key_vault_managed_hardware_security_module_key` resources will be
+            restored, instead of creating new ones.
+        :param recover_soft_deleted_key_vaults: When enabled soft-deleted `azurerm_key_vault`
+            resources will be restored, instead of creating new ones.
+        :param recover_soft_deleted_keys: When enabled soft-deleted `azurerm_key_vault_key`
+            resources will be restored, instead of creating new ones.
+        :param recover_soft_deleted_secrets: When enabled soft-deleted
+            `azurerm_key_vault_secret` resources will be restored, instead of creating new
+            ones.
+        """
         super().__init__(
             purge_soft_delete_on_destroy=purge_soft_delete_on_destroy,
             purge_soft_deleted_certificates_on_destroy=purge_soft_deleted_certificates_on_destroy,
@@ -223,6 +280,13 @@ class AzurermProviderFeaturesNetapp(Struct):
         delete_backups_on_backup_vault_destroy: bool | IResolvable | None = None,
         prevent_volume_destruction: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param delete_backups_on_backup_vault_destroy: When enabled, backups will be deleted
+            when the `azurerm_netapp_backup_vault` resource is destroyed.
+        :param prevent_volume_destruction: When enabled, the volume will not be destroyed,
+            safeguarding from severe data loss.
+        """
         super().__init__(
             delete_backups_on_backup_vault_destroy=delete_backups_on_backup_vault_destroy,
             prevent_volume_destruction=prevent_volume_destruction,
@@ -307,6 +371,12 @@ class AzurermProviderFeaturesServicebus(Struct):
         *,
         auto_delete_subscription_default_rule: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param auto_delete_subscription_default_rule: When enabled, the $Default rule is
+            automatically deleted after creating a Service Bus subscription, preventing
+            unfiltered message delivery.
+        """
         super().__init__(
             auto_delete_subscription_default_rule=auto_delete_subscription_default_rule
         )
@@ -555,6 +625,15 @@ class AzurermProviderFeatures(Struct):
         | Sequence[AzurermProviderFeaturesVirtualMachineScaleSet | Mapping[str, Any]]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param persist_id_on_create_before_polling_for_completion: Whether to set the resource
+            ID into state before polling asynchronous operations for completion. Defaults to
+            `false`.
+        :param skip_import_check_on_create_and_allow_overwriting_existing_resources: Whether
+            to skip the import check and allow the provider to overwrite existing remote
+            resources if present. Defaults to `false`.
+        """
         super().__init__(
             api_management=api_management,
             app_configuration=app_configuration,
@@ -656,6 +735,65 @@ class AzurermProvider(Provider):
         use_oidc: bool | IResolvable | None = None,
         alias: str | None = None,
     ) -> None:
+        """Adds the provider to `scope` as `id`; an argument left as None is left out.
+
+        :param ado_pipeline_service_connection_id: The Azure DevOps Pipeline Service
+            Connection ID.
+        :param client_certificate: Base64 encoded PKCS#12 certificate bundle to use when
+            authenticating as a Service Principal using a Client Certificate.
+        :param client_certificate_password: The password associated with the Client
+            Certificate. For use when authenticating as a Service Principal using a Client
+            Certificate.
+        :param client_certificate_path: The path to the Client Certificate associated with the
+            Service Principal for use when authenticating as a Service Principal using a
+            Client Certificate.
+        :param client_id: The Client ID which should be used.
+        :param client_id_file_path: The path to a file containing the Client ID which should
+            be used.
+        :param client_secret: The Client Secret which should be used. For use When
+            authenticating as a Service Principal using a Client Secret.
+        :param client_secret_file_path: The path to a file containing the Client Secret which
+            should be used. For use When authenticating as a Service Principal using a Client
+            Secret.
+        :param disable_correlation_request_id: This will disable the
+            x-ms-correlation-request-id header.
+        :param disable_terraform_partner_id: This will disable the Terraform Partner ID which
+            is used if a custom `partner_id` isn't specified.
+        :param environment: The Cloud Environment which should be used. Possible values are
+            public, usgovernment, and china. Defaults to public. Not used and should not be
+            specified when `metadata_host` is specified.
+        :param metadata_host: The Hostname which should be used for the Azure Metadata
+            Service.
+        :param msi_api_version: The API version to use for Managed Service Identity (IMDS) -
+            for cases where the default API version is not supported by the endpoint. e.g. for
+            Azure Container Apps.
+        :param msi_endpoint: The path to a custom endpoint for Managed Service Identity - in
+            most circumstances this should be detected automatically.
+        :param oidc_request_token: The bearer token for the request to the OIDC provider. For
+            use when authenticating as a Service Principal using OpenID Connect.
+        :param oidc_request_url: The URL for the OIDC provider from which to request an ID
+            token. For use when authenticating as a Service Principal using OpenID Connect.
+        :param oidc_token: The OIDC ID token for use when authenticating as a Service
+            Principal using OpenID Connect.
+        :param oidc_token_file_path: The path to a file containing an OIDC ID token for use
+            when authenticating as a Service Principal using OpenID Connect.
+        :param partner_id: A GUID/UUID that is registered with Microsoft to facilitate partner
+            resource usage attribution.
+        :param resource_provider_registrations: The set of Resource Providers which should be
+            automatically registered for the subscription.
+        :param resource_providers_to_register: A list of Resource Providers to explicitly
+            register for the subscription, in addition to those specified by the
+            `resource_provider_registrations` property.
+        :param storage_use_azuread: Should the AzureRM Provider use Azure AD Authentication
+            when accessing the Storage Data Plane APIs?
+        :param subscription_id: The Subscription ID which should be used.
+        :param tenant_id: The Tenant ID which should be used.
+        :param use_aks_workload_identity: Allow Azure AKS Workload Identity to be used for
+            Authentication.
+        :param use_cli: Allow Azure CLI to be used for Authentication.
+        :param use_msi: Allow Managed Service Identity to be used for Authentication.
+        :param use_oidc: Allow OpenID Connect to be used for authentication.
+        """
         super().__init__(
             scope,
             id,

@@ -6,6 +6,10 @@ same plus token properties for its attributes. `tfprod.bindings._runtime` does t
 and the Terraform JSON. Names follow the CDK Terrain provider generator (see `naming`), so
 code written against a prebuilt `cdktn_provider_*` package works after swapping the import.
 
+Descriptions the IR carries become docstrings, as in the prebuilt packages: each `__init__`
+documents its keyword arguments (`:param name: ...`) and each token property its attribute.
+A description is kept as the provider wrote it, made ASCII and safe inside a docstring.
+
 The output is deterministic (the IR is ordered by name) and is passed through `ruff format`
 (isolated from any configuration, line length 100) so it is ruff- and mypy-clean as committed.
 
@@ -80,6 +84,8 @@ class _Field:
     required: bool
     settable: bool
     sensitive: bool
+    description: str = ""
+    """The provider's documentation of the attribute or block (empty when it has none)."""
     block: str | None = None  # struct class of a nested block, for references
     single: bool = False
     result: str = "IResolvable"
@@ -116,18 +122,57 @@ def _ascii(text: str) -> str:
     return normalized.encode("ascii", "ignore").decode("ascii")
 
 
-def _docstring(text: str, indent: int) -> list[str]:
-    """A docstring wrapped to the line length; backslashes and quotes made safe."""
+def _clean(text: str) -> str:
+    """`text` on one line, ASCII and safe inside a docstring (backslashes doubled, no quote
+    that could close it)."""
     clean = _ascii(" ".join(text.split())).replace("\\", "\\\\").replace('"""', r"\"\"\"")
-    clean = clean.rstrip('"\\ ') or "Generated binding."
-    if not clean.endswith("."):
-        clean += "."
+    return clean.rstrip('"\\ ')
+
+
+def _sentence(text: str) -> str:
+    clean = _clean(text) or "Generated binding."
+    return clean if clean.endswith(".") else clean + "."
+
+
+def _wrap(text: str, indent: int, *, hanging: int = 0) -> list[str]:
+    """`text` wrapped to the line length at `indent`, continuation lines `hanging` deeper."""
     pad = " " * indent
-    width = LINE_LENGTH - indent - 6
-    lines = textwrap.wrap(clean, width=width, break_long_words=False, break_on_hyphens=False)
+    return textwrap.wrap(
+        text,
+        width=LINE_LENGTH - 6,
+        initial_indent=pad,
+        subsequent_indent=pad + " " * hanging,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _quoted(lines: list[str], indent: int) -> list[str]:
+    """Wrapped, indented `lines` as one docstring."""
+    pad = " " * indent
     if len(lines) == 1:
-        return [f'{pad}"""{lines[0]}"""']
-    return [f'{pad}"""{lines[0]}', *(f"{pad}{line}" for line in lines[1:]), f'{pad}"""']
+        return [f'{pad}"""{lines[0].lstrip()}"""']
+    return [f'{pad}"""{lines[0].lstrip()}', *lines[1:], f'{pad}"""']
+
+
+def _docstring(text: str, indent: int, *, params: Iterable[_Field] = ()) -> list[str]:
+    """A docstring wrapped to the line length: `text` as a sentence, then a `:param name:`
+    line with the description of each of `params` that has one, as the prebuilt packages
+    document their keyword arguments. Descriptions are kept as the provider wrote them (no
+    full stop added: many end in a URL)."""
+    lines = _wrap(_sentence(text), indent)
+    documented = [(f.py, _clean(f.description)) for f in params if _clean(f.description)]
+    if documented:
+        lines.append("")
+        for name, description in documented:
+            lines += _wrap(f":param {name}: {description}", indent, hanging=4)
+    return _quoted(lines, indent)
+
+
+def _description(f: _Field, indent: int) -> list[str]:
+    """The docstring of a field's token property: its description, if it has one."""
+    description = _clean(f.description)
+    return _quoted(_wrap(description, indent), indent) if description else []
 
 
 class _Emitter:
@@ -224,6 +269,7 @@ class _Emitter:
             required=attr.required,
             settable=settable,
             sensitive=attr.sensitive,
+            description=attr.description,
             result=result,
             getter=getter,
         )
@@ -277,6 +323,7 @@ class _Emitter:
             required=required,
             settable=True,
             sensitive=False,
+            description=bt.block.description,
             block=struct,
             single=single,
         )
@@ -360,7 +407,7 @@ class _Emitter:
         lines += _docstring(f"The {self.provider.name} provider configuration.", 4)
         lines += ["", *self._class_tables(module, fields, None), ""]
         params = [*self._params(fields), "alias: str | None = None"]
-        lines += self._init(fields, params, ("scope", "id"), ["alias=alias"])
+        lines += self._init(fields, params, ("scope", "id"), ["alias=alias"], what="provider")
         body = "\n".join(lines)
         return self._render(module, header, "Typed binding of the provider configuration.", body)
 
@@ -386,15 +433,20 @@ class _Emitter:
         params: list[str],
         names: tuple[str, str],
         extra: list[str],
+        *,
+        what: str,
     ) -> list[str]:
         """`__init__` passing the config (keyed by Python name) to the runtime base class;
-        `names` are the positional scope and id parameters."""
+        `names` are the positional scope and id parameters, `what` the kind of element."""
         scope, id_name = names
         config = ", ".join(f'"{f.py}": {f.py}' for f in fields if f.settable)
         args = ", ".join([scope, id_name, "{" + config + "}", *extra])
         signature = ", ".join(["self", f"{scope}: Construct", f"{id_name}: str", "*", *params])
+        summary = f"Adds the {what} to `{scope}` as `{id_name}`; an argument left as None is "
+        summary += "left out."
         return [
             f"    def __init__({signature},) -> None:",
+            *_params_docstring(summary, fields),
             f"        super().__init__({args})",
         ]
 
@@ -416,7 +468,8 @@ class _Emitter:
         scope_name = "scope_" if "scope" in settable_names else "scope"
         params = self._params(fields) + [f"{name}: {t} = None" for name, t in _META_PARAMETERS]
         extra = [f"{name}={name}" for name, _ in _META_PARAMETERS]
-        lines += self._init(fields, params, (scope_name, id_name), extra)
+        kind = "data source" if base_class == "DataSource" else "resource"
+        lines += self._init(fields, params, (scope_name, id_name), extra, what=kind)
         for f in fields:
             lines.append("")
             lines += self._property(module, f)
@@ -437,6 +490,7 @@ class _Emitter:
         return [
             "    @property",
             f"    def {f.py}(self) -> {result}:",
+            *_description(f, 8),
             f"        return {expr}".replace("'", '"'),
         ]
 
@@ -449,8 +503,10 @@ class _Emitter:
         if params:
             signature = ", ".join(["self", "*", *params])
             values = ", ".join(f"{f.py}={f.py}" for f in struct.fields if f.settable)
+            summary = "An argument left as None is left out of the block."
             lines += [
                 f"    def __init__({signature},) -> None:",
+                *_params_docstring(summary, struct.fields),
                 f"        super().__init__({values})",
             ]
         else:
@@ -465,7 +521,7 @@ class _Emitter:
             f"source={self.provider.terraform_source or _short_source(self.provider.source)!r}, "
             f"version={self.provider.version!r})"
         ).replace("'", '"')
-        code = "\n".join([provider, *structs, body])
+        code = _DOCSTRING.sub("", "\n".join([provider, *structs, body]))
         used = {
             source: {name for name in names if re.search(rf"\b{name}\b", code)}
             for source, names in module.imports.items()
@@ -479,6 +535,19 @@ class _Emitter:
             body,
         ]
         return "\n\n\n".join(parts) + "\n"
+
+
+# Docstrings are left out when looking for the names a module uses: a description may say "Any".
+_DOCSTRING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""')
+
+
+def _params_docstring(summary: str, fields: Iterable[_Field]) -> list[str]:
+    """The docstring of an `__init__` whose settable `fields` have descriptions; none if
+    none has one (the class docstring says what the class is)."""
+    settable = [f for f in fields if f.settable]
+    if not any(_clean(f.description) for f in settable):
+        return []
+    return _docstring(summary, 8, params=settable)
 
 
 def _fields_table(module: _Module, fields: Iterable[_Field]) -> str:

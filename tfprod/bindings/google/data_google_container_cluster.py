@@ -154,6 +154,24 @@ class DataGoogleContainerCluster(DataSource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the data source to `scope` as `id_`; an argument left as None is left out.
+
+        :param location: The location (region or zone) in which the cluster master will be
+            created, as well as the default node location. If you specify a zone (such as
+            us-central1-a), the cluster will be a zonal cluster with a single cluster master.
+            If you specify a region (such as us-west1), the cluster will be a regional cluster
+            with multiple masters spread across zones in the region, and with default node
+            locations in those zones as well.
+        :param name: The name of the cluster, unique within the project and location.
+        :param project: The ID of the project in which the resource belongs. If it is not
+            provided, the provider project is used.
+        :param skip_node_pool_refresh: If true, the provider will not refresh the inline
+            node_pool state from the API during cluster reads. Set this to true only when all
+            node pools are managed via separate google_container_node_pool resources; it
+            substantially improves plan/apply performance on clusters with a high node pool
+            count. Must not be set to true when inline node_pool blocks are defined on this
+            resource.
+        """
         super().__init__(
             scope,
             id_,
@@ -367,6 +385,12 @@ class DataGoogleContainerCluster(DataSource):
 
     @property
     def location(self) -> str:
+        """The location (region or zone) in which the cluster master will be created, as well as
+        the default node location. If you specify a zone (such as us-central1-a), the cluster
+        will be a zonal cluster with a single cluster master. If you specify a region (such as
+        us-west1), the cluster will be a regional cluster with multiple masters spread across
+        zones in the region, and with default node locations in those zones as well.
+        """
         return string_attr(self, "location")
 
     @property
@@ -411,6 +435,7 @@ class DataGoogleContainerCluster(DataSource):
 
     @property
     def name(self) -> str:
+        """The name of the cluster, unique within the project and location."""
         return string_attr(self, "name")
 
     @property
@@ -479,6 +504,9 @@ class DataGoogleContainerCluster(DataSource):
 
     @property
     def project(self) -> str:
+        """The ID of the project in which the resource belongs. If it is not provided, the
+        provider project is used.
+        """
         return string_attr(self, "project")
 
     @property
@@ -531,6 +559,12 @@ class DataGoogleContainerCluster(DataSource):
 
     @property
     def skip_node_pool_refresh(self) -> IResolvable:
+        """If true, the provider will not refresh the inline node_pool state from the API during
+        cluster reads. Set this to true only when all node pools are managed via separate
+        google_container_node_pool resources; it substantially improves plan/apply performance
+        on clusters with a high node pool count. Must not be set to true when inline node_pool
+        blocks are defined on this resource.
+        """
         return bool_attr(self, "skip_node_pool_refresh")
 
     @property

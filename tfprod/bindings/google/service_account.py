@@ -86,6 +86,28 @@ class ServiceAccount(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param account_id: The account id that is used to generate the service account email
+            address and a stable unique id. It is unique within a project, must be 6-30
+            characters long, and match the regular expression [a-z]([-a-z0-9]*[a-z0-9]) to
+            comply with RFC1035. Changing this forces a new service account to be created.
+        :param create_ignore_already_exists: If set to true, skip service account creation if
+            a service account with the same email already exists.
+        :param deletion_policy: Whether Terraform will be prevented from destroying the
+            instance. Defaults to "DELETE". When a 'terraform destroy' or 'terraform apply'
+            would delete the instance, the command will fail if this field is set to "PREVENT"
+            in Terraform state. When set to "ABANDON", the command will remove the resource
+            from Terraform management without updating or deleting the resource in the API.
+            When set to "DELETE", deleting the resource is allowed.
+        :param description: A text description of the service account. Must be less than or
+            equal to 256 UTF-8 bytes.
+        :param disabled: Whether the service account is disabled. Defaults to false.
+        :param display_name: The display name for the service account. Can be updated without
+            creating a new resource.
+        :param project: The ID of the project that the service account will be created in.
+            Defaults to the provider project configuration.
+        """
         super().__init__(
             scope,
             id_,
@@ -111,26 +133,48 @@ class ServiceAccount(Resource):
 
     @property
     def account_id(self) -> str:
+        """The account id that is used to generate the service account email address and a stable
+        unique id. It is unique within a project, must be 6-30 characters long, and match the
+        regular expression [a-z]([-a-z0-9]*[a-z0-9]) to comply with RFC1035. Changing this
+        forces a new service account to be created.
+        """
         return string_attr(self, "account_id")
 
     @property
     def create_ignore_already_exists(self) -> IResolvable:
+        """If set to true, skip service account creation if a service account with the same email
+        already exists.
+        """
         return bool_attr(self, "create_ignore_already_exists")
 
     @property
     def deletion_policy(self) -> str:
+        """Whether Terraform will be prevented from destroying the instance. Defaults to
+        "DELETE". When a 'terraform destroy' or 'terraform apply' would delete the instance,
+        the command will fail if this field is set to "PREVENT" in Terraform state. When set
+        to "ABANDON", the command will remove the resource from Terraform management without
+        updating or deleting the resource in the API. When set to "DELETE", deleting the
+        resource is allowed.
+        """
         return string_attr(self, "deletion_policy")
 
     @property
     def description(self) -> str:
+        """A text description of the service account. Must be less than or equal to 256 UTF-8
+        bytes.
+        """
         return string_attr(self, "description")
 
     @property
     def disabled(self) -> IResolvable:
+        """Whether the service account is disabled. Defaults to false."""
         return bool_attr(self, "disabled")
 
     @property
     def display_name(self) -> str:
+        """The display name for the service account. Can be updated without creating a new
+        resource.
+        """
         return string_attr(self, "display_name")
 
     @property
@@ -151,6 +195,9 @@ class ServiceAccount(Resource):
 
     @property
     def project(self) -> str:
+        """The ID of the project that the service account will be created in. Defaults to the
+        provider project configuration.
+        """
         return string_attr(self, "project")
 
     @property

@@ -46,6 +46,14 @@ class StorageBucketAutoclass(Struct):
         enabled: bool | IResolvable,
         terminal_storage_class: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param enabled: While set to true, autoclass automatically transitions objects in your
+            bucket to appropriate storage classes based on each object's access pattern.
+        :param terminal_storage_class: The storage class that objects in the bucket eventually
+            transition to if they are not read for a certain length of time. Supported values
+            include: NEARLINE, ARCHIVE.
+        """
         super().__init__(enabled=enabled, terminal_storage_class=terminal_storage_class)
 
 
@@ -67,6 +75,18 @@ class StorageBucketCors(Struct):
         origin: Sequence[str] | None = None,
         response_header: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param max_age_seconds: The value, in seconds, to return in the Access-Control-Max-Age
+            header used in preflight responses.
+        :param method: The list of HTTP methods on which to include CORS response headers,
+            (GET, OPTIONS, POST, etc) Note: "*" is permitted in the list of methods, and means
+            "any method".
+        :param origin: The list of Origins eligible to receive CORS response headers. Note:
+            "*" is permitted in the list of origins, and means "any Origin".
+        :param response_header: The list of HTTP headers other than the simple response
+            headers to give permission for the user-agent to share across domains.
+        """
         super().__init__(
             max_age_seconds=max_age_seconds,
             method=method,
@@ -87,6 +107,12 @@ class StorageBucketCustomPlacementConfig(Struct):
         *,
         data_locations: Sequence[str],
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param data_locations: The list of individual regions that comprise a dual-region
+            bucket. See the docs for a list of acceptable regions. Note: If any of the
+            data_locations changes, it will recreate the bucket.
+        """
         super().__init__(data_locations=data_locations)
 
 
@@ -103,6 +129,12 @@ class StorageBucketEncryptionCustomerManagedEncryptionEnforcementConfig(Struct):
         *,
         restriction_mode: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param restriction_mode: Whether CMEK is restricted for new objects within the bucket.
+            If FullyRestricted, new objects can't be created using CMEK encryption. If
+            NotRestricted or unset, creation of new objects with CMEK encryption is allowed.
+        """
         super().__init__(restriction_mode=restriction_mode)
 
 
@@ -119,6 +151,12 @@ class StorageBucketEncryptionCustomerSuppliedEncryptionEnforcementConfig(Struct)
         *,
         restriction_mode: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param restriction_mode: Whether CSEK is restricted for new objects within the bucket.
+            If FullyRestricted, new objects can't be created using CSEK encryption. If
+            NotRestricted or unset, creation of new objects with CSEK encryption is allowed.
+        """
         super().__init__(restriction_mode=restriction_mode)
 
 
@@ -135,6 +173,12 @@ class StorageBucketEncryptionGoogleManagedEncryptionEnforcementConfig(Struct):
         *,
         restriction_mode: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param restriction_mode: Whether GMEK is restricted for new objects within the bucket.
+            If FullyRestricted, new objects can't be created using GMEK encryption. If
+            NotRestricted or unset, creation of new objects with GMEK encryption is allowed.
+        """
         super().__init__(restriction_mode=restriction_mode)
 
 
@@ -173,6 +217,13 @@ class StorageBucketEncryption(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param default_kms_key_name: A Cloud KMS key that will be used to encrypt objects
+            inserted into this bucket, if no encryption method is specified. You must pay
+            attention to whether the crypto key is available in the location that this bucket
+            is created in. See the docs for more details.
+        """
         super().__init__(
             customer_managed_encryption_enforcement_config=customer_managed_encryption_enforcement_config,
             customer_supplied_encryption_enforcement_config=customer_supplied_encryption_enforcement_config,
@@ -191,6 +242,11 @@ class StorageBucketHierarchicalNamespace(Struct):
         *,
         enabled: bool | IResolvable,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param enabled: Set this field true to organize bucket with logical file system
+            structure.
+        """
         super().__init__(enabled=enabled)
 
 
@@ -204,6 +260,11 @@ class StorageBucketIpFilterPublicNetworkSource(Struct):
         *,
         allowed_ip_cidr_ranges: Sequence[str],
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param allowed_ip_cidr_ranges: The list of public IPv4, IPv6 cidr ranges that are
+            allowed to access the bucket.
+        """
         super().__init__(allowed_ip_cidr_ranges=allowed_ip_cidr_ranges)
 
 
@@ -221,6 +282,13 @@ class StorageBucketIpFilterVpcNetworkSources(Struct):
         allowed_ip_cidr_ranges: Sequence[str],
         network: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param allowed_ip_cidr_ranges: The list of public or private IPv4 and IPv6 CIDR ranges
+            that can access the bucket.
+        :param network: Name of the network. Format:
+            projects/{PROJECT_ID}/global/networks/{NETWORK_NAME}.
+        """
         super().__init__(allowed_ip_cidr_ranges=allowed_ip_cidr_ranges, network=network)
 
 
@@ -254,6 +322,14 @@ class StorageBucketIpFilter(Struct):
         | Sequence[StorageBucketIpFilterVpcNetworkSources | Mapping[str, Any]]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param allow_all_service_agent_access: Whether to allow all service agents to access
+            the bucket regardless of the IP filter configuration.
+        :param allow_cross_org_vpcs: Whether to allow cross-org VPCs in the bucket's IP filter
+            configuration.
+        :param mode: The mode of the IP filter. Valid values are 'Enabled' and 'Disabled'.
+        """
         super().__init__(
             allow_all_service_agent_access=allow_all_service_agent_access,
             allow_cross_org_vpcs=allow_cross_org_vpcs,
@@ -277,6 +353,14 @@ class StorageBucketLifecycleRuleAction(Struct):
         type: str,
         storage_class: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param storage_class: The target Storage Class of objects affected by this Lifecycle
+            Rule. Supported values include: MULTI_REGIONAL, REGIONAL, NEARLINE, COLDLINE,
+            ARCHIVE.
+        :param type: The type of the action of this Lifecycle Rule. Supported values include:
+            Delete, SetStorageClass and AbortIncompleteMultipartUpload.
+        """
         super().__init__(storage_class=storage_class, type=type)
 
 
@@ -324,6 +408,49 @@ class StorageBucketLifecycleRuleCondition(Struct):
         size_below_bytes: float | None = None,
         with_state: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param age: Minimum age of an object in days to satisfy this condition.
+        :param created_before: Creation date of an object in RFC 3339 (e.g. 2017-06-13) to
+            satisfy this condition.
+        :param custom_time_before: Creation date of an object in RFC 3339 (e.g. 2017-06-13) to
+            satisfy this condition.
+        :param days_since_custom_time: Number of days elapsed since the user-specified
+            timestamp set on an object.
+        :param days_since_noncurrent_time: Number of days elapsed since the noncurrent
+            timestamp of an object. This condition is relevant only for versioned objects.
+        :param matches_prefix: One or more matching name prefixes to satisfy this condition.
+        :param matches_storage_class: Storage Class of objects to satisfy this condition.
+            Supported values include: MULTI_REGIONAL, REGIONAL, NEARLINE, COLDLINE, ARCHIVE,
+            STANDARD, DURABLE_REDUCED_AVAILABILITY.
+        :param matches_suffix: One or more matching name suffixes to satisfy this condition.
+        :param noncurrent_time_before: Creation date of an object in RFC 3339 (e.g.
+            2017-06-13) to satisfy this condition.
+        :param num_newer_versions: Relevant only for versioned objects. The number of newer
+            versions of an object to satisfy this condition.
+        :param send_age_if_zero: While set true, age value will be sent in the request even
+            for zero value of the field. This field is only useful for setting 0 value to the
+            age field. It can be used alone or together with age.
+        :param send_days_since_custom_time_if_zero: While set true, days_since_custom_time
+            value will be sent in the request even for zero value of the field. This field is
+            only useful for setting 0 value to the days_since_custom_time field. It can be
+            used alone or together with days_since_custom_time.
+        :param send_days_since_noncurrent_time_if_zero: While set true,
+            days_since_noncurrent_time value will be sent in the request even for zero value
+            of the field. This field is only useful for setting 0 value to the
+            days_since_noncurrent_time field. It can be used alone or together with
+            days_since_noncurrent_time.
+        :param send_num_newer_versions_if_zero: While set true, num_newer_versions value will
+            be sent in the request even for zero value of the field. This field is only useful
+            for setting 0 value to the num_newer_versions field. It can be used alone or
+            together with num_newer_versions.
+        :param size_above_bytes: Objects having a size greater than this value in bytes will
+            be matched.
+        :param size_below_bytes: Objects having a size less than this value in bytes will be
+            matched.
+        :param with_state: Match to live and/or archived objects. Unversioned buckets have
+            only live objects. Supported values include: "LIVE", "ARCHIVED", "ANY".
+        """
         super().__init__(
             age=age,
             created_before=created_before,
@@ -378,6 +505,12 @@ class StorageBucketLogging(Struct):
         log_bucket: str,
         log_object_prefix: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param log_bucket: The bucket that will receive log objects.
+        :param log_object_prefix: The object prefix for log objects. If it's not provided, by
+            default Google Cloud Storage sets this to this bucket's name.
+        """
         super().__init__(log_bucket=log_bucket, log_object_prefix=log_object_prefix)
 
 
@@ -395,6 +528,15 @@ class StorageBucketRetentionPolicy(Struct):
         retention_period: str,
         is_locked: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param is_locked: If set to true, the bucket will be locked and permanently restrict
+            edits to the bucket's retention policy. Caution: Locking a bucket is an
+            irreversible action.
+        :param retention_period: The period of time, in seconds, that objects in the bucket
+            must be retained and cannot be deleted, overwritten, or archived. The value must
+            be less than 3,155,760,000 seconds.
+        """
         super().__init__(is_locked=is_locked, retention_period=retention_period)
 
 
@@ -411,6 +553,12 @@ class StorageBucketSoftDeletePolicy(Struct):
         *,
         retention_duration_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param retention_duration_seconds: The duration in seconds that soft-deleted objects
+            in the bucket will be retained and cannot be permanently deleted. Default value is
+            604800.
+        """
         super().__init__(retention_duration_seconds=retention_duration_seconds)
 
 
@@ -443,6 +591,10 @@ class StorageBucketVersioning(Struct):
         *,
         enabled: bool | IResolvable,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param enabled: While set to true, versioning is fully enabled for this bucket.
+        """
         super().__init__(enabled=enabled)
 
 
@@ -460,6 +612,13 @@ class StorageBucketWebsite(Struct):
         main_page_suffix: str | None = None,
         not_found_page: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param main_page_suffix: Behaves as the bucket's directory index where missing objects
+            are treated as potential directories.
+        :param not_found_page: The custom object to return when a requested resource is not
+            found.
+        """
         super().__init__(main_page_suffix=main_page_suffix, not_found_page=not_found_page)
 
 
@@ -557,6 +716,42 @@ class StorageBucket(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param default_event_based_hold: Whether or not to automatically apply an
+            eventBasedHold to new objects added to the bucket.
+        :param deletion_policy: Whether Terraform will be prevented from destroying the
+            instance. Defaults to "DELETE". When a 'terraform destroy' or 'terraform apply'
+            would delete the instance, the command will fail if this field is set to "PREVENT"
+            in Terraform state. When set to "ABANDON", the command will remove the resource
+            from Terraform management without updating or deleting the resource in the API.
+            When set to "DELETE", deleting the resource is allowed.
+        :param enable_object_retention: Enables each object in the bucket to have its own
+            retention policy, which prevents deletion until stored for a specific length of
+            time.
+        :param force_destroy: When true, before deleting a bucket, delete all objects within
+            the bucket, or Anywhere Caches caching data for that bucket. Otherwise, buckets
+            with objects/caches will fail. Anywhere Cache requires additional permissions to
+            interact with and will be ignored when those are not present, attempting to delete
+            anyways. This may result in the objects in the bucket getting destroyed but not
+            the bucket itself if there is a cache in use with the bucket. Force deletion may
+            take a long time to delete buckets with lots of objects or with any Anywhere
+            Caches (80m+).
+        :param labels: A set of key/value label pairs to assign to the bucket.
+        :param location: The Google Cloud Storage location or region.
+        :param name: The name of the bucket.
+        :param project: The ID of the project in which the resource belongs. If it is not
+            provided, the provider project is used.
+        :param public_access_prevention: Prevents public access to a bucket.
+        :param requester_pays: Enables Requester Pays on a storage bucket.
+        :param rpo: Specifies the RPO setting of bucket. If set 'ASYNC_TURBO', The Turbo
+            Replication will be enabled for the dual-region bucket. Value 'DEFAULT' will set
+            RPO setting to default. Turbo Replication is only for buckets in dual-regions.See
+            the docs for more details.
+        :param storage_class: The Storage Class of the new bucket. Supported values include:
+            STANDARD, MULTI_REGIONAL, REGIONAL, NEARLINE, COLDLINE, ARCHIVE.
+        :param uniform_bucket_level_access: Enables uniform bucket-level access on a bucket.
+        """
         super().__init__(
             scope,
             id_,
@@ -614,10 +809,20 @@ class StorageBucket(Resource):
 
     @property
     def default_event_based_hold(self) -> IResolvable:
+        """Whether or not to automatically apply an eventBasedHold to new objects added to the
+        bucket.
+        """
         return bool_attr(self, "default_event_based_hold")
 
     @property
     def deletion_policy(self) -> str:
+        """Whether Terraform will be prevented from destroying the instance. Defaults to
+        "DELETE". When a 'terraform destroy' or 'terraform apply' would delete the instance,
+        the command will fail if this field is set to "PREVENT" in Terraform state. When set
+        to "ABANDON", the command will remove the resource from Terraform management without
+        updating or deleting the resource in the API. When set to "DELETE", deleting the
+        resource is allowed.
+        """
         return string_attr(self, "deletion_policy")
 
     @property
@@ -626,6 +831,9 @@ class StorageBucket(Resource):
 
     @property
     def enable_object_retention(self) -> IResolvable:
+        """Enables each object in the bucket to have its own retention policy, which prevents
+        deletion until stored for a specific length of time.
+        """
         return bool_attr(self, "enable_object_retention")
 
     @property
@@ -634,6 +842,14 @@ class StorageBucket(Resource):
 
     @property
     def force_destroy(self) -> IResolvable:
+        """When true, before deleting a bucket, delete all objects within the bucket, or Anywhere
+        Caches caching data for that bucket. Otherwise, buckets with objects/caches will fail.
+        Anywhere Cache requires additional permissions to interact with and will be ignored
+        when those are not present, attempting to delete anyways. This may result in the
+        objects in the bucket getting destroyed but not the bucket itself if there is a cache
+        in use with the bucket. Force deletion may take a long time to delete buckets with
+        lots of objects or with any Anywhere Caches (80m+).
+        """
         return bool_attr(self, "force_destroy")
 
     @property
@@ -652,6 +868,7 @@ class StorageBucket(Resource):
 
     @property
     def labels(self) -> dict[str, str]:
+        """A set of key/value label pairs to assign to the bucket."""
         return string_map_attr(self, "labels")
 
     @property
@@ -660,6 +877,7 @@ class StorageBucket(Resource):
 
     @property
     def location(self) -> str:
+        """The Google Cloud Storage location or region."""
         return string_attr(self, "location")
 
     @property
@@ -668,10 +886,14 @@ class StorageBucket(Resource):
 
     @property
     def name(self) -> str:
+        """The name of the bucket."""
         return string_attr(self, "name")
 
     @property
     def project(self) -> str:
+        """The ID of the project in which the resource belongs. If it is not provided, the
+        provider project is used.
+        """
         return string_attr(self, "project")
 
     @property
@@ -680,10 +902,12 @@ class StorageBucket(Resource):
 
     @property
     def public_access_prevention(self) -> str:
+        """Prevents public access to a bucket."""
         return string_attr(self, "public_access_prevention")
 
     @property
     def requester_pays(self) -> IResolvable:
+        """Enables Requester Pays on a storage bucket."""
         return bool_attr(self, "requester_pays")
 
     @property
@@ -692,6 +916,11 @@ class StorageBucket(Resource):
 
     @property
     def rpo(self) -> str:
+        """Specifies the RPO setting of bucket. If set 'ASYNC_TURBO', The Turbo Replication will
+        be enabled for the dual-region bucket. Value 'DEFAULT' will set RPO setting to
+        default. Turbo Replication is only for buckets in dual-regions.See the docs for more
+        details.
+        """
         return string_attr(self, "rpo")
 
     @property
@@ -704,6 +933,9 @@ class StorageBucket(Resource):
 
     @property
     def storage_class(self) -> str:
+        """The Storage Class of the new bucket. Supported values include: STANDARD,
+        MULTI_REGIONAL, REGIONAL, NEARLINE, COLDLINE, ARCHIVE.
+        """
         return string_attr(self, "storage_class")
 
     @property
@@ -720,6 +952,7 @@ class StorageBucket(Resource):
 
     @property
     def uniform_bucket_level_access(self) -> IResolvable:
+        """Enables uniform bucket-level access on a bucket."""
         return bool_attr(self, "uniform_bucket_level_access")
 
     @property

@@ -54,6 +54,24 @@ class ConfigMapV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the config map that may
+            be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the config map. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the config map, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the config map must
+            be unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -94,6 +112,23 @@ class ConfigMapV1(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param binary_data: BinaryData contains the binary data. Each key must consist of
+            alphanumeric characters, '-', '_' or '.'. BinaryData can contain byte sequences
+            that are not in the UTF-8 range. The keys stored in BinaryData must not overlap
+            with the ones in the Data field, this is enforced during validation process. Using
+            this field will require 1.10+ apiserver and kubelet. This field only accepts
+            base64-encoded payloads that will be decoded/encoded before being sent/received
+            to/from the apiserver.
+        :param data: Data contains the configuration data. Each key must consist of
+            alphanumeric characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences
+            must use the BinaryData field. The keys stored in Data must not overlap with the
+            keys in the BinaryData field, this is enforced during validation process.
+        :param immutable: Immutable, if set to true, ensures that data stored in the ConfigMap
+            cannot be updated (only object metadata can be modified). If not set to true, the
+            field can be modified at any time. Defaulted to nil.
+        """
         super().__init__(
             scope,
             id_,
@@ -115,10 +150,22 @@ class ConfigMapV1(Resource):
 
     @property
     def binary_data(self) -> dict[str, str]:
+        """BinaryData contains the binary data. Each key must consist of alphanumeric characters,
+        '-', '_' or '.'. BinaryData can contain byte sequences that are not in the UTF-8
+        range. The keys stored in BinaryData must not overlap with the ones in the Data field,
+        this is enforced during validation process. Using this field will require 1.10+
+        apiserver and kubelet. This field only accepts base64-encoded payloads that will be
+        decoded/encoded before being sent/received to/from the apiserver.
+        """
         return string_map_attr(self, "binary_data")
 
     @property
     def data(self) -> dict[str, str]:
+        """Data contains the configuration data. Each key must consist of alphanumeric
+        characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the
+        BinaryData field. The keys stored in Data must not overlap with the keys in the
+        BinaryData field, this is enforced during validation process.
+        """
         return string_map_attr(self, "data")
 
     @property
@@ -127,6 +174,10 @@ class ConfigMapV1(Resource):
 
     @property
     def immutable(self) -> IResolvable:
+        """Immutable, if set to true, ensures that data stored in the ConfigMap cannot be updated
+        (only object metadata can be modified). If not set to true, the field can be modified
+        at any time. Defaulted to nil.
+        """
         return bool_attr(self, "immutable")
 
     @property

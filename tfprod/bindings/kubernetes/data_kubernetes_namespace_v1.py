@@ -49,6 +49,18 @@ class DataKubernetesNamespaceV1Metadata(Struct):
         annotations: Mapping[str, str] | None = None,
         labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the namespace that may
+            be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the namespace. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the namespace, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(annotations=annotations, labels=labels, name=name)
 
 

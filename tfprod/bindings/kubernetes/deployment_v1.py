@@ -53,6 +53,24 @@ class DeploymentV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the deployment that may
+            be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the deployment. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the deployment, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the deployment must
+            be unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -78,6 +96,15 @@ class DeploymentV1SpecSelectorMatchExpressions(Struct):
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -100,6 +127,13 @@ class DeploymentV1SpecSelector(Struct):
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -117,6 +151,26 @@ class DeploymentV1SpecStrategyRollingUpdate(Struct):
         max_surge: str | None = None,
         max_unavailable: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param max_surge: The maximum number of pods that can be scheduled above the desired
+            number of pods. Value can be an absolute number (ex: 5) or a percentage of desired
+            pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is
+            calculated from percentage by rounding up. Defaults to 25%. Example: when this is
+            set to 30%, the new RC can be scaled up immediately when the rolling update
+            starts, such that the total number of old and new pods do not exceed 130% of
+            desired pods. Once old pods have been killed, new RC can be scaled up further,
+            ensuring that total number of pods running at any time during the update is atmost
+            130% of desired pods.
+        :param max_unavailable: The maximum number of pods that can be unavailable during the
+            update. Value can be an absolute number (ex: 5) or a percentage of desired pods
+            (ex: 10%). Absolute number is calculated from percentage by rounding down. This
+            can not be 0 if MaxSurge is 0. Defaults to 25%. Example: when this is set to 30%,
+            the old RC can be scaled down to 70% of desired pods immediately when the rolling
+            update starts. Once new pods are ready, old RC can be scaled down further,
+            followed by scaling up the new RC, ensuring that the total number of pods
+            available at all times during the update is at least 70% of desired pods.
+        """
         super().__init__(max_surge=max_surge, max_unavailable=max_unavailable)
 
 
@@ -134,6 +188,11 @@ class DeploymentV1SpecStrategy(Struct):
         rolling_update: DeploymentV1SpecStrategyRollingUpdate | Mapping[str, Any] | None = None,
         type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param type: Type of deployment. Can be 'Recreate' or 'RollingUpdate'. Default is
+            RollingUpdate.
+        """
         super().__init__(rolling_update=rolling_update, type=type)
 
 
@@ -160,6 +219,24 @@ class DeploymentV1SpecTemplateMetadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the pod that may be used
+            to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the pod. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the pod, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the pod must be
+            unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -187,6 +264,17 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: Operator represents a key's relationship to a set of values. Valid
+            operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.
+        :param values: Values is an array of string values. If the operator is In or NotIn,
+            the values array must be non-empty. If the operator is Exists or DoesNotExist, the
+            values array must be empty. If the operator is Gt or Lt, the values array must
+            have a single element, which will be interpreted as an integer. This array is
+            replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -208,6 +296,15 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
         operator: str,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists`, `DoesNotExist`, `Gt`, and `Lt`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -277,6 +374,10 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityPreferredDuringSchedulingI
         | Mapping[str, Any],
         weight: float,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param weight: weight is in the range 1-100.
+        """
         super().__init__(preference=preference, weight=weight)
 
 
@@ -298,6 +399,17 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIg
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: Operator represents a key's relationship to a set of values. Valid
+            operators are In, NotIn, Exists, DoesNotExist. Gt, and Lt.
+        :param values: Values is an array of string values. If the operator is In or NotIn,
+            the values array must be non-empty. If the operator is Exists or DoesNotExist, the
+            values array must be empty. If the operator is Gt or Lt, the values array must
+            have a single element, which will be interpreted as an integer. This array is
+            replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -319,6 +431,15 @@ class DeploymentV1SpecTemplateSpecAffinityNodeAffinityRequiredDuringSchedulingIg
         operator: str,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists`, `DoesNotExist`, `Gt`, and `Lt`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -451,6 +572,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -482,6 +612,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -503,6 +640,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -534,6 +680,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -581,6 +734,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
         | None = None,
         namespaces: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param namespaces: namespaces specifies which namespaces the labelSelector applies to
+            (matches against); null or empty list means 'this pod's namespace'.
+        :param topology_key: empty topology key is interpreted by the scheduler as 'all
+            topologies'.
+        """
         super().__init__(
             label_selector=label_selector,
             namespace_selector=namespace_selector,
@@ -612,6 +772,11 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityPreferredDuringSchedulingIg
         | Mapping[str, Any],
         weight: float,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param weight: weight associated with matching the corresponding podAffinityTerm, in
+            the range 1-100.
+        """
         super().__init__(pod_affinity_term=pod_affinity_term, weight=weight)
 
 
@@ -633,6 +798,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -664,6 +838,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -685,6 +866,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -716,6 +906,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -763,6 +960,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAffinityRequiredDuringSchedulingIgn
         | None = None,
         namespaces: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param namespaces: namespaces specifies which namespaces the labelSelector applies to
+            (matches against); null or empty list means 'this pod's namespace'.
+        :param topology_key: empty topology key is interpreted by the scheduler as 'all
+            topologies'.
+        """
         super().__init__(
             label_selector=label_selector,
             namespace_selector=namespace_selector,
@@ -833,6 +1037,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -864,6 +1077,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -885,6 +1105,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -916,6 +1145,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -963,6 +1199,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
         | None = None,
         namespaces: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param namespaces: namespaces specifies which namespaces the labelSelector applies to
+            (matches against); null or empty list means 'this pod's namespace'.
+        :param topology_key: empty topology key is interpreted by the scheduler as 'all
+            topologies'.
+        """
         super().__init__(
             label_selector=label_selector,
             namespace_selector=namespace_selector,
@@ -994,6 +1237,11 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityPreferredDuringScheduli
         | Mapping[str, Any],
         weight: float,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param weight: weight associated with matching the corresponding podAffinityTerm, in
+            the range 1-100.
+        """
         super().__init__(pod_affinity_term=pod_affinity_term, weight=weight)
 
 
@@ -1015,6 +1263,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -1046,6 +1303,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -1067,6 +1331,15 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -1098,6 +1371,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -1145,6 +1425,13 @@ class DeploymentV1SpecTemplateSpecAffinityPodAntiAffinityRequiredDuringSchedulin
         | None = None,
         namespaces: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param namespaces: namespaces specifies which namespaces the labelSelector applies to
+            (matches against); null or empty list means 'this pod's namespace'.
+        :param topology_key: empty topology key is interpreted by the scheduler as 'all
+            topologies'.
+        """
         super().__init__(
             label_selector=label_selector,
             namespace_selector=namespace_selector,
@@ -1250,6 +1537,13 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromConfigMapKeyRef(Struct):
         name: str | None = None,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key to select.
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the ConfigMap or its key must be defined.
+        """
         super().__init__(key=key, name=name, optional=optional)
 
 
@@ -1267,6 +1561,12 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromFieldRef(Struct):
         api_version: str | None = None,
         field_path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_version: Version of the schema the FieldPath is written in terms of,
+            defaults to "v1".
+        :param field_path: Path of the field to select in the specified API version.
+        """
         super().__init__(api_version=api_version, field_path=field_path)
 
 
@@ -1286,6 +1586,10 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromResourceFieldRef(Struct):
         container_name: str | None = None,
         divisor: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param resource: Resource to select.
+        """
         super().__init__(container_name=container_name, divisor=divisor, resource=resource)
 
 
@@ -1305,6 +1609,13 @@ class DeploymentV1SpecTemplateSpecContainerEnvValueFromSecretKeyRef(Struct):
         name: str | None = None,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key of the secret to select from. Must be a valid secret key.
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the Secret or its key must be defined.
+        """
         super().__init__(key=key, name=name, optional=optional)
 
 
@@ -1374,6 +1685,16 @@ class DeploymentV1SpecTemplateSpecContainerEnv(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the environment variable. Must be a C_IDENTIFIER.
+        :param value: Variable references $(VAR_NAME) are expanded using the previous defined
+            environment variables in the container and any service environment variables. If a
+            variable cannot be resolved, the reference in the input string will be unchanged.
+            The $(VAR_NAME) syntax can be escaped with a double $$, ie: $$(VAR_NAME). Escaped
+            references will never be expanded, regardless of whether the variable exists or
+            not. Defaults to "".
+        """
         super().__init__(name=name, value=value, value_from=value_from)
 
 
@@ -1391,6 +1712,12 @@ class DeploymentV1SpecTemplateSpecContainerEnvFromConfigMapRef(Struct):
         name: str,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the ConfigMap must be defined.
+        """
         super().__init__(name=name, optional=optional)
 
 
@@ -1408,6 +1735,12 @@ class DeploymentV1SpecTemplateSpecContainerEnvFromSecretRef(Struct):
         name: str,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the Secret must be defined.
+        """
         super().__init__(name=name, optional=optional)
 
 
@@ -1437,6 +1770,11 @@ class DeploymentV1SpecTemplateSpecContainerEnvFrom(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param prefix: An optional identifer to prepend to each key in the ConfigMap. Must be
+            a C_IDENTIFIER.
+        """
         super().__init__(config_map_ref=config_map_ref, prefix=prefix, secret_ref=secret_ref)
 
 
@@ -1450,6 +1788,14 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -1467,6 +1813,11 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartHttpGetHttpHeader(S
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -1502,6 +1853,15 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -1515,6 +1875,11 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePostStartTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -1568,6 +1933,14 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -1585,6 +1958,11 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopHttpGetHttpHeader(Str
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -1620,6 +1998,15 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -1633,6 +2020,11 @@ class DeploymentV1SpecTemplateSpecContainerLifecyclePreStopTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -1717,6 +2109,14 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -1734,6 +2134,14 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeGrpc(Struct):
         port: float,
         service: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number of the port to access on the container. Number must be in the
+            range 1 to 65535.
+        :param service: Name of the service to place in the gRPC HealthCheckRequest (see
+            https://github.com/grpc/grpc/blob/master/doc/health-checking.md). If this is not
+            specified, the default behavior is defined by gRPC.
+        """
         super().__init__(port=port, service=service)
 
 
@@ -1751,6 +2159,11 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGetHttpHeader(Struct
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -1785,6 +2198,15 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -1798,6 +2220,11 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbeTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -1852,6 +2279,19 @@ class DeploymentV1SpecTemplateSpecContainerLivenessProbe(Struct):
         | None = None,
         timeout_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param failure_threshold: Minimum consecutive failures for the probe to be considered
+            failed after having succeeded.
+        :param initial_delay_seconds: Number of seconds after the container has started before
+            liveness probes are initiated. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        :param period_seconds: How often (in seconds) to perform the probe.
+        :param success_threshold: Minimum consecutive successes for the probe to be considered
+            successful after having failed.
+        :param timeout_seconds: Number of seconds after which the probe times out. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        """
         super().__init__(
             exec=exec,
             failure_threshold=failure_threshold,
@@ -1885,6 +2325,19 @@ class DeploymentV1SpecTemplateSpecContainerPort(Struct):
         name: str | None = None,
         protocol: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param container_port: Number of port to expose on the pod's IP address. This must be
+            a valid port number, 0 < x < 65536.
+        :param host_ip: What host IP to bind the external port to.
+        :param host_port: Number of port to expose on the host. If specified, this must be a
+            valid port number, 0 < x < 65536. If HostNetwork is specified, this must match
+            ContainerPort. Most containers do not need this.
+        :param name: If specified, this must be an IANA_SVC_NAME and unique within the pod.
+            Each named port in a pod must have a unique name. Name for the port that can be
+            referred to by services
+        :param protocol: Protocol for port. Must be UDP or TCP. Defaults to "TCP".
+        """
         super().__init__(
             container_port=container_port,
             host_ip=host_ip,
@@ -1904,6 +2357,14 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -1921,6 +2382,14 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeGrpc(Struct):
         port: float,
         service: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number of the port to access on the container. Number must be in the
+            range 1 to 65535.
+        :param service: Name of the service to place in the gRPC HealthCheckRequest (see
+            https://github.com/grpc/grpc/blob/master/doc/health-checking.md). If this is not
+            specified, the default behavior is defined by gRPC.
+        """
         super().__init__(port=port, service=service)
 
 
@@ -1938,6 +2407,11 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGetHttpHeader(Struc
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -1972,6 +2446,15 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -1985,6 +2468,11 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbeTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -2041,6 +2529,19 @@ class DeploymentV1SpecTemplateSpecContainerReadinessProbe(Struct):
         | None = None,
         timeout_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param failure_threshold: Minimum consecutive failures for the probe to be considered
+            failed after having succeeded.
+        :param initial_delay_seconds: Number of seconds after the container has started before
+            liveness probes are initiated. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        :param period_seconds: How often (in seconds) to perform the probe.
+        :param success_threshold: Minimum consecutive successes for the probe to be considered
+            successful after having failed.
+        :param timeout_seconds: Number of seconds after which the probe times out. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        """
         super().__init__(
             exec=exec,
             failure_threshold=failure_threshold,
@@ -2068,6 +2569,15 @@ class DeploymentV1SpecTemplateSpecContainerResources(Struct):
         limits: Mapping[str, str] | None = None,
         requests: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param limits: Describes the maximum amount of compute resources allowed. More info:
+            https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/.
+        :param requests: Requests describes the minimum amount of compute resources required.
+            If Requests is omitted for a container, it defaults to Limits if that is
+            explicitly specified, otherwise to an implementation-defined value. More info:
+            https://kubernetes.io/docs/concepts/configuration/manage-compute-resources-container/
+        """
         super().__init__(limits=limits, requests=requests)
 
 
@@ -2085,6 +2595,11 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities(Struct):
         add: Sequence[str] | None = None,
         drop: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param add: Added capabilities.
+        :param drop: Removed capabilities.
+        """
         super().__init__(add=add, drop=drop)
 
 
@@ -2106,6 +2621,13 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContextSeLinuxOptions(Struct)
         type: str | None = None,
         user: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param level: Level is SELinux level label that applies to the container.
+        :param role: Role is a SELinux role label that applies to the container.
+        :param type: Type is a SELinux type label that applies to the container.
+        :param user: User is a SELinux user label that applies to the container.
+        """
         super().__init__(level=level, role=role, type=type, user=user)
 
 
@@ -2123,6 +2645,13 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContextSeccompProfile(Struct)
         localhost_profile: str | None = None,
         type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param localhost_profile: Localhost Profile indicates a profile defined in a file on
+            the node should be used. The profile must be preconfigured on the node to work.
+        :param type: Type indicates which kind of seccomp profile will be applied. Valid
+            options are: Localhost, RuntimeDefault, Unconfined.
+        """
         super().__init__(localhost_profile=localhost_profile, type=type)
 
 
@@ -2173,6 +2702,32 @@ class DeploymentV1SpecTemplateSpecContainerSecurityContext(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param allow_privilege_escalation: AllowPrivilegeEscalation controls whether a process
+            can gain more privileges than its parent process. This bool directly controls if
+            the no_new_privs flag will be set on the container process.
+            AllowPrivilegeEscalation is true always when the container is: 1) run as
+            Privileged 2) has CAP_SYS_ADMIN
+        :param privileged: Run container in privileged mode. Processes in privileged
+            containers are essentially equivalent to root on the host. Defaults to false.
+        :param read_only_root_filesystem: Whether this container has a read-only root
+            filesystem. Default is false.
+        :param run_as_group: The GID to run the entrypoint of the container process. Uses
+            runtime default if unset. May also be set in PodSecurityContext. If set in both
+            SecurityContext and PodSecurityContext, the value specified in SecurityContext
+            takes precedence.
+        :param run_as_non_root: Indicates that the container must run as a non-root user. If
+            true, the Kubelet will validate the image at runtime to ensure that it does not
+            run as UID 0 (root) and fail to start the container if it does. If unset or false,
+            no such validation will be performed. May also be set in PodSecurityContext. If
+            set in both SecurityContext and PodSecurityContext, the value specified in
+            SecurityContext takes precedence.
+        :param run_as_user: The UID to run the entrypoint of the container process. Defaults
+            to user specified in image metadata if unspecified. May also be set in
+            PodSecurityContext. If set in both SecurityContext and PodSecurityContext, the
+            value specified in SecurityContext takes precedence.
+        """
         super().__init__(
             allow_privilege_escalation=allow_privilege_escalation,
             capabilities=capabilities,
@@ -2196,6 +2751,14 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -2213,6 +2776,14 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeGrpc(Struct):
         port: float,
         service: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number of the port to access on the container. Number must be in the
+            range 1 to 65535.
+        :param service: Name of the service to place in the gRPC HealthCheckRequest (see
+            https://github.com/grpc/grpc/blob/master/doc/health-checking.md). If this is not
+            specified, the default behavior is defined by gRPC.
+        """
         super().__init__(port=port, service=service)
 
 
@@ -2230,6 +2801,11 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeHttpGetHttpHeader(Struct)
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -2264,6 +2840,15 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -2277,6 +2862,11 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbeTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -2331,6 +2921,19 @@ class DeploymentV1SpecTemplateSpecContainerStartupProbe(Struct):
         | None = None,
         timeout_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param failure_threshold: Minimum consecutive failures for the probe to be considered
+            failed after having succeeded.
+        :param initial_delay_seconds: Number of seconds after the container has started before
+            liveness probes are initiated. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        :param period_seconds: How often (in seconds) to perform the probe.
+        :param success_threshold: Minimum consecutive successes for the probe to be considered
+            successful after having failed.
+        :param timeout_seconds: Number of seconds after which the probe times out. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        """
         super().__init__(
             exec=exec,
             failure_threshold=failure_threshold,
@@ -2358,6 +2961,12 @@ class DeploymentV1SpecTemplateSpecContainerVolumeDevice(Struct):
         device_path: str,
         name: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param device_path: Path within the container at which the volume device should be
+            attached. For example '/dev/xvda'.
+        :param name: This must match the Name of a PersistentVolumeClaim.
+        """
         super().__init__(device_path=device_path, name=name)
 
 
@@ -2383,6 +2992,21 @@ class DeploymentV1SpecTemplateSpecContainerVolumeMount(Struct):
         sub_path: str | None = None,
         sub_path_expr: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param mount_path: Path within the container at which the volume should be mounted.
+            Must not contain ':'.
+        :param mount_propagation: Mount propagation mode. mount_propagation determines how
+            mounts are propagated from the host to container and the other way around. Valid
+            values are None (default), HostToContainer and Bidirectional.
+        :param name: This must match the Name of a Volume.
+        :param read_only: Mounted read-only if true, read-write otherwise (false or
+            unspecified). Defaults to false.
+        :param sub_path: Path within the volume from which the container's volume should be
+            mounted. Defaults to "" (volume's root).
+        :param sub_path_expr: Dynamic path within the volume from which the container's volume
+            should be mounted. Defaults to "" (volume's root).
+        """
         super().__init__(
             mount_path=mount_path,
             mount_propagation=mount_propagation,
@@ -2493,6 +3117,60 @@ class DeploymentV1SpecTemplateSpecContainer(Struct):
         | None = None,
         working_dir: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param args: Arguments to the entrypoint. The docker image's CMD is used if this is
+            not provided. Variable references $(VAR_NAME) are expanded using the container's
+            environment. If a variable cannot be resolved, the reference in the input string
+            will be unchanged. The $(VAR_NAME) syntax can be escaped with a double $$, ie:
+            $$(VAR_NAME). Escaped references will never be expanded, regardless of whether the
+            variable exists or not. Cannot be updated. More info:
+            https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
+        :param command: Entrypoint array. Not executed within a shell. The docker image's
+            ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are
+            expanded using the container's environment. If a variable cannot be resolved, the
+            reference in the input string will be unchanged. The $(VAR_NAME) syntax can be
+            escaped with a double $$, ie: $$(VAR_NAME). Escaped references will never be
+            expanded, regardless of whether the variable exists or not. Cannot be updated.
+            More info:
+            https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
+        :param image: Docker image name. More info:
+            https://kubernetes.io/docs/concepts/containers/images/.
+        :param image_pull_policy: Image pull policy. One of Always, Never, IfNotPresent.
+            Defaults to Always if :latest tag is specified, or IfNotPresent otherwise. Cannot
+            be updated. More info:
+            https://kubernetes.io/docs/concepts/containers/images/#updating-images
+        :param name: Name of the container specified as a DNS_LABEL. Each container in a pod
+            must have a unique name (DNS_LABEL). Cannot be updated.
+        :param restart_policy: Restart policy for designating init container as a sidecar. Can
+            only be `Always`. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/#pod-sidecar-containers.
+        :param stdin: Whether this container should allocate a buffer for stdin in the
+            container runtime. If this is not set, reads from stdin in the container will
+            always result in EOF.
+        :param stdin_once: Whether the container runtime should close the stdin channel after
+            it has been opened by a single attach. When stdin is true the stdin stream will
+            remain open across multiple attach sessions. If stdinOnce is set to true, stdin is
+            opened on container start, is empty until the first client attaches to stdin, and
+            then remains open and accepts data until the client disconnects, at which time
+            stdin is closed and remains closed until the container is restarted. If this flag
+            is false, a container processes that reads from stdin will never receive an EOF.
+        :param termination_message_path: Optional: Path at which the file to which the
+            container's termination message will be written is mounted into the container's
+            filesystem. Message written is intended to be brief final status, such as an
+            assertion failure message. Defaults to /dev/termination-log. Cannot be updated.
+        :param termination_message_policy: Optional: Indicate how the termination message
+            should be populated. File will use the contents of terminationMessagePath to
+            populate the container status message on both success and failure.
+            FallbackToLogsOnError will use the last chunk of container log output if the
+            termination message file is empty and the container exited with an error. The log
+            output is limited to 2048 bytes or 80 lines, whichever is smaller. Defaults to
+            File. Cannot be updated.
+        :param tty: Whether this container should allocate a TTY for itself.
+        :param working_dir: Container's working directory. If not specified, the container
+            runtime's default will be used, which might be configured in the container image.
+            Cannot be updated.
+        """
         super().__init__(
             args=args,
             command=command,
@@ -2534,6 +3212,11 @@ class DeploymentV1SpecTemplateSpecDnsConfigOption(Struct):
         name: str,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the option.
+        :param value: Value of the option. Optional: Defaults to empty.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -2558,6 +3241,15 @@ class DeploymentV1SpecTemplateSpecDnsConfig(Struct):
         | None = None,
         searches: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param nameservers: A list of DNS name server IP addresses. This will be appended to
+            the base nameservers generated from DNSPolicy. Duplicated nameservers will be
+            removed.
+        :param searches: A list of DNS search domains for host-name lookup. This will be
+            appended to the base search paths generated from DNSPolicy. Duplicated search
+            paths will be removed.
+        """
         super().__init__(nameservers=nameservers, option=option, searches=searches)
 
 
@@ -2575,6 +3267,11 @@ class DeploymentV1SpecTemplateSpecHostAliases(Struct):
         hostnames: Sequence[str],
         ip: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param hostnames: Hostnames for the IP address.
+        :param ip: IP address of the host file entry.
+        """
         super().__init__(hostnames=hostnames, ip=ip)
 
 
@@ -2588,6 +3285,11 @@ class DeploymentV1SpecTemplateSpecImagePullSecrets(Struct):
         *,
         name: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(name=name)
 
 
@@ -2607,6 +3309,13 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromConfigMapKeyRef(Struc
         name: str | None = None,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key to select.
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the ConfigMap or its key must be defined.
+        """
         super().__init__(key=key, name=name, optional=optional)
 
 
@@ -2624,6 +3333,12 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromFieldRef(Struct):
         api_version: str | None = None,
         field_path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_version: Version of the schema the FieldPath is written in terms of,
+            defaults to "v1".
+        :param field_path: Path of the field to select in the specified API version.
+        """
         super().__init__(api_version=api_version, field_path=field_path)
 
 
@@ -2643,6 +3358,10 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromResourceFieldRef(Stru
         container_name: str | None = None,
         divisor: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param resource: Resource to select.
+        """
         super().__init__(container_name=container_name, divisor=divisor, resource=resource)
 
 
@@ -2662,6 +3381,13 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvValueFromSecretKeyRef(Struct):
         name: str | None = None,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key of the secret to select from. Must be a valid secret key.
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the Secret or its key must be defined.
+        """
         super().__init__(key=key, name=name, optional=optional)
 
 
@@ -2736,6 +3462,16 @@ class DeploymentV1SpecTemplateSpecInitContainerEnv(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the environment variable. Must be a C_IDENTIFIER.
+        :param value: Variable references $(VAR_NAME) are expanded using the previous defined
+            environment variables in the container and any service environment variables. If a
+            variable cannot be resolved, the reference in the input string will be unchanged.
+            The $(VAR_NAME) syntax can be escaped with a double $$, ie: $$(VAR_NAME). Escaped
+            references will never be expanded, regardless of whether the variable exists or
+            not. Defaults to "".
+        """
         super().__init__(name=name, value=value, value_from=value_from)
 
 
@@ -2753,6 +3489,12 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvFromConfigMapRef(Struct):
         name: str,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the ConfigMap must be defined.
+        """
         super().__init__(name=name, optional=optional)
 
 
@@ -2770,6 +3512,12 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvFromSecretRef(Struct):
         name: str,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Specify whether the Secret must be defined.
+        """
         super().__init__(name=name, optional=optional)
 
 
@@ -2799,6 +3547,11 @@ class DeploymentV1SpecTemplateSpecInitContainerEnvFrom(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param prefix: An optional identifer to prepend to each key in the ConfigMap. Must be
+            a C_IDENTIFIER.
+        """
         super().__init__(config_map_ref=config_map_ref, prefix=prefix, secret_ref=secret_ref)
 
 
@@ -2812,6 +3565,14 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -2829,6 +3590,11 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartHttpGetHttpHead
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -2864,6 +3630,15 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartHttpGet(Struct)
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -2877,6 +3652,11 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePostStartTcpSocket(Struc
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -2932,6 +3712,14 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -2949,6 +3737,11 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopHttpGetHttpHeader
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -2984,6 +3777,15 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -2997,6 +3799,11 @@ class DeploymentV1SpecTemplateSpecInitContainerLifecyclePreStopTcpSocket(Struct)
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -3081,6 +3888,14 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -3098,6 +3913,14 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeGrpc(Struct):
         port: float,
         service: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number of the port to access on the container. Number must be in the
+            range 1 to 65535.
+        :param service: Name of the service to place in the gRPC HealthCheckRequest (see
+            https://github.com/grpc/grpc/blob/master/doc/health-checking.md). If this is not
+            specified, the default behavior is defined by gRPC.
+        """
         super().__init__(port=port, service=service)
 
 
@@ -3115,6 +3938,11 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeHttpGetHttpHeader(St
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -3150,6 +3978,15 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -3163,6 +4000,11 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbeTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -3222,6 +4064,19 @@ class DeploymentV1SpecTemplateSpecInitContainerLivenessProbe(Struct):
         | None = None,
         timeout_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param failure_threshold: Minimum consecutive failures for the probe to be considered
+            failed after having succeeded.
+        :param initial_delay_seconds: Number of seconds after the container has started before
+            liveness probes are initiated. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        :param period_seconds: How often (in seconds) to perform the probe.
+        :param success_threshold: Minimum consecutive successes for the probe to be considered
+            successful after having failed.
+        :param timeout_seconds: Number of seconds after which the probe times out. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        """
         super().__init__(
             exec=exec,
             failure_threshold=failure_threshold,
@@ -3255,6 +4110,19 @@ class DeploymentV1SpecTemplateSpecInitContainerPort(Struct):
         name: str | None = None,
         protocol: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param container_port: Number of port to expose on the pod's IP address. This must be
+            a valid port number, 0 < x < 65536.
+        :param host_ip: What host IP to bind the external port to.
+        :param host_port: Number of port to expose on the host. If specified, this must be a
+            valid port number, 0 < x < 65536. If HostNetwork is specified, this must match
+            ContainerPort. Most containers do not need this.
+        :param name: If specified, this must be an IANA_SVC_NAME and unique within the pod.
+            Each named port in a pod must have a unique name. Name for the port that can be
+            referred to by services
+        :param protocol: Protocol for port. Must be UDP or TCP. Defaults to "TCP".
+        """
         super().__init__(
             container_port=container_port,
             host_ip=host_ip,
@@ -3274,6 +4142,14 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -3291,6 +4167,14 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeGrpc(Struct):
         port: float,
         service: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number of the port to access on the container. Number must be in the
+            range 1 to 65535.
+        :param service: Name of the service to place in the gRPC HealthCheckRequest (see
+            https://github.com/grpc/grpc/blob/master/doc/health-checking.md). If this is not
+            specified, the default behavior is defined by gRPC.
+        """
         super().__init__(port=port, service=service)
 
 
@@ -3308,6 +4192,11 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeHttpGetHttpHeader(S
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -3343,6 +4232,15 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -3356,6 +4254,11 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbeTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -3415,6 +4318,19 @@ class DeploymentV1SpecTemplateSpecInitContainerReadinessProbe(Struct):
         | None = None,
         timeout_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param failure_threshold: Minimum consecutive failures for the probe to be considered
+            failed after having succeeded.
+        :param initial_delay_seconds: Number of seconds after the container has started before
+            liveness probes are initiated. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        :param period_seconds: How often (in seconds) to perform the probe.
+        :param success_threshold: Minimum consecutive successes for the probe to be considered
+            successful after having failed.
+        :param timeout_seconds: Number of seconds after which the probe times out. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        """
         super().__init__(
             exec=exec,
             failure_threshold=failure_threshold,
@@ -3442,6 +4358,15 @@ class DeploymentV1SpecTemplateSpecInitContainerResources(Struct):
         limits: Mapping[str, str] | None = None,
         requests: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param limits: Describes the maximum amount of compute resources allowed. More info:
+            https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/.
+        :param requests: Requests describes the minimum amount of compute resources required.
+            If Requests is omitted for a container, it defaults to Limits if that is
+            explicitly specified, otherwise to an implementation-defined value. More info:
+            https://kubernetes.io/docs/concepts/configuration/manage-compute-resources-container/
+        """
         super().__init__(limits=limits, requests=requests)
 
 
@@ -3459,6 +4384,11 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContextCapabilities(Struc
         add: Sequence[str] | None = None,
         drop: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param add: Added capabilities.
+        :param drop: Removed capabilities.
+        """
         super().__init__(add=add, drop=drop)
 
 
@@ -3480,6 +4410,13 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContextSeLinuxOptions(Str
         type: str | None = None,
         user: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param level: Level is SELinux level label that applies to the container.
+        :param role: Role is a SELinux role label that applies to the container.
+        :param type: Type is a SELinux type label that applies to the container.
+        :param user: User is a SELinux user label that applies to the container.
+        """
         super().__init__(level=level, role=role, type=type, user=user)
 
 
@@ -3497,6 +4434,13 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContextSeccompProfile(Str
         localhost_profile: str | None = None,
         type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param localhost_profile: Localhost Profile indicates a profile defined in a file on
+            the node should be used. The profile must be preconfigured on the node to work.
+        :param type: Type indicates which kind of seccomp profile will be applied. Valid
+            options are: Localhost, RuntimeDefault, Unconfined.
+        """
         super().__init__(localhost_profile=localhost_profile, type=type)
 
 
@@ -3549,6 +4493,32 @@ class DeploymentV1SpecTemplateSpecInitContainerSecurityContext(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param allow_privilege_escalation: AllowPrivilegeEscalation controls whether a process
+            can gain more privileges than its parent process. This bool directly controls if
+            the no_new_privs flag will be set on the container process.
+            AllowPrivilegeEscalation is true always when the container is: 1) run as
+            Privileged 2) has CAP_SYS_ADMIN
+        :param privileged: Run container in privileged mode. Processes in privileged
+            containers are essentially equivalent to root on the host. Defaults to false.
+        :param read_only_root_filesystem: Whether this container has a read-only root
+            filesystem. Default is false.
+        :param run_as_group: The GID to run the entrypoint of the container process. Uses
+            runtime default if unset. May also be set in PodSecurityContext. If set in both
+            SecurityContext and PodSecurityContext, the value specified in SecurityContext
+            takes precedence.
+        :param run_as_non_root: Indicates that the container must run as a non-root user. If
+            true, the Kubelet will validate the image at runtime to ensure that it does not
+            run as UID 0 (root) and fail to start the container if it does. If unset or false,
+            no such validation will be performed. May also be set in PodSecurityContext. If
+            set in both SecurityContext and PodSecurityContext, the value specified in
+            SecurityContext takes precedence.
+        :param run_as_user: The UID to run the entrypoint of the container process. Defaults
+            to user specified in image metadata if unspecified. May also be set in
+            PodSecurityContext. If set in both SecurityContext and PodSecurityContext, the
+            value specified in SecurityContext takes precedence.
+        """
         super().__init__(
             allow_privilege_escalation=allow_privilege_escalation,
             capabilities=capabilities,
@@ -3572,6 +4542,14 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeExec(Struct):
         *,
         command: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param command: Command is the command line to execute inside the container, the
+            working directory for the command is root ('/') in the container's filesystem. The
+            command is simply exec'd, it is not run inside a shell, so traditional shell
+            instructions. To use a shell, you need to explicitly call out to that shell. Exit
+            status of 0 is treated as live/healthy and non-zero is unhealthy.
+        """
         super().__init__(command=command)
 
 
@@ -3589,6 +4567,14 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeGrpc(Struct):
         port: float,
         service: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number of the port to access on the container. Number must be in the
+            range 1 to 65535.
+        :param service: Name of the service to place in the gRPC HealthCheckRequest (see
+            https://github.com/grpc/grpc/blob/master/doc/health-checking.md). If this is not
+            specified, the default behavior is defined by gRPC.
+        """
         super().__init__(port=port, service=service)
 
 
@@ -3606,6 +4592,11 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeHttpGetHttpHeader(Str
         name: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: The header field name.
+        :param value: The header field value.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -3641,6 +4632,15 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeHttpGet(Struct):
         port: str | None = None,
         scheme: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param host: Host name to connect to, defaults to the pod IP. You probably want to set
+            "Host" in httpHeaders instead.
+        :param path: Path to access on the HTTP server.
+        :param port: Name or number of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        :param scheme: Scheme to use for connecting to the host.
+        """
         super().__init__(host=host, http_header=http_header, path=path, port=port, scheme=scheme)
 
 
@@ -3654,6 +4654,11 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbeTcpSocket(Struct):
         *,
         port: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param port: Number or name of the port to access on the container. Number must be in
+            the range 1 to 65535. Name must be an IANA_SVC_NAME.
+        """
         super().__init__(port=port)
 
 
@@ -3713,6 +4718,19 @@ class DeploymentV1SpecTemplateSpecInitContainerStartupProbe(Struct):
         | None = None,
         timeout_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param failure_threshold: Minimum consecutive failures for the probe to be considered
+            failed after having succeeded.
+        :param initial_delay_seconds: Number of seconds after the container has started before
+            liveness probes are initiated. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        :param period_seconds: How often (in seconds) to perform the probe.
+        :param success_threshold: Minimum consecutive successes for the probe to be considered
+            successful after having failed.
+        :param timeout_seconds: Number of seconds after which the probe times out. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes.
+        """
         super().__init__(
             exec=exec,
             failure_threshold=failure_threshold,
@@ -3740,6 +4758,12 @@ class DeploymentV1SpecTemplateSpecInitContainerVolumeDevice(Struct):
         device_path: str,
         name: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param device_path: Path within the container at which the volume device should be
+            attached. For example '/dev/xvda'.
+        :param name: This must match the Name of a PersistentVolumeClaim.
+        """
         super().__init__(device_path=device_path, name=name)
 
 
@@ -3765,6 +4789,21 @@ class DeploymentV1SpecTemplateSpecInitContainerVolumeMount(Struct):
         sub_path: str | None = None,
         sub_path_expr: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param mount_path: Path within the container at which the volume should be mounted.
+            Must not contain ':'.
+        :param mount_propagation: Mount propagation mode. mount_propagation determines how
+            mounts are propagated from the host to container and the other way around. Valid
+            values are None (default), HostToContainer and Bidirectional.
+        :param name: This must match the Name of a Volume.
+        :param read_only: Mounted read-only if true, read-write otherwise (false or
+            unspecified). Defaults to false.
+        :param sub_path: Path within the volume from which the container's volume should be
+            mounted. Defaults to "" (volume's root).
+        :param sub_path_expr: Dynamic path within the volume from which the container's volume
+            should be mounted. Defaults to "" (volume's root).
+        """
         super().__init__(
             mount_path=mount_path,
             mount_propagation=mount_propagation,
@@ -3888,6 +4927,60 @@ class DeploymentV1SpecTemplateSpecInitContainer(Struct):
         | None = None,
         working_dir: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param args: Arguments to the entrypoint. The docker image's CMD is used if this is
+            not provided. Variable references $(VAR_NAME) are expanded using the container's
+            environment. If a variable cannot be resolved, the reference in the input string
+            will be unchanged. The $(VAR_NAME) syntax can be escaped with a double $$, ie:
+            $$(VAR_NAME). Escaped references will never be expanded, regardless of whether the
+            variable exists or not. Cannot be updated. More info:
+            https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
+        :param command: Entrypoint array. Not executed within a shell. The docker image's
+            ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are
+            expanded using the container's environment. If a variable cannot be resolved, the
+            reference in the input string will be unchanged. The $(VAR_NAME) syntax can be
+            escaped with a double $$, ie: $$(VAR_NAME). Escaped references will never be
+            expanded, regardless of whether the variable exists or not. Cannot be updated.
+            More info:
+            https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell
+        :param image: Docker image name. More info:
+            https://kubernetes.io/docs/concepts/containers/images/.
+        :param image_pull_policy: Image pull policy. One of Always, Never, IfNotPresent.
+            Defaults to Always if :latest tag is specified, or IfNotPresent otherwise. Cannot
+            be updated. More info:
+            https://kubernetes.io/docs/concepts/containers/images/#updating-images
+        :param name: Name of the container specified as a DNS_LABEL. Each container in a pod
+            must have a unique name (DNS_LABEL). Cannot be updated.
+        :param restart_policy: Restart policy for designating init container as a sidecar. Can
+            only be `Always`. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/#pod-sidecar-containers.
+        :param stdin: Whether this container should allocate a buffer for stdin in the
+            container runtime. If this is not set, reads from stdin in the container will
+            always result in EOF.
+        :param stdin_once: Whether the container runtime should close the stdin channel after
+            it has been opened by a single attach. When stdin is true the stdin stream will
+            remain open across multiple attach sessions. If stdinOnce is set to true, stdin is
+            opened on container start, is empty until the first client attaches to stdin, and
+            then remains open and accepts data until the client disconnects, at which time
+            stdin is closed and remains closed until the container is restarted. If this flag
+            is false, a container processes that reads from stdin will never receive an EOF.
+        :param termination_message_path: Optional: Path at which the file to which the
+            container's termination message will be written is mounted into the container's
+            filesystem. Message written is intended to be brief final status, such as an
+            assertion failure message. Defaults to /dev/termination-log. Cannot be updated.
+        :param termination_message_policy: Optional: Indicate how the termination message
+            should be populated. File will use the contents of terminationMessagePath to
+            populate the container status message on both success and failure.
+            FallbackToLogsOnError will use the last chunk of container log output if the
+            termination message file is empty and the container exited with an error. The log
+            output is limited to 2048 bytes or 80 lines, whichever is smaller. Defaults to
+            File. Cannot be updated.
+        :param tty: Whether this container should allocate a TTY for itself.
+        :param working_dir: Container's working directory. If not specified, the container
+            runtime's default will be used, which might be configured in the container image.
+            Cannot be updated.
+        """
         super().__init__(
             args=args,
             command=command,
@@ -3925,6 +5018,11 @@ class DeploymentV1SpecTemplateSpecOs(Struct):
         *,
         name: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name is the name of the operating system. The currently supported values
+            are linux and windows.
+        """
         super().__init__(name=name)
 
 
@@ -3938,6 +5036,11 @@ class DeploymentV1SpecTemplateSpecReadinessGate(Struct):
         *,
         condition_type: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param condition_type: refers to a condition in the pod's condition list with matching
+            type.
+        """
         super().__init__(condition_type=condition_type)
 
 
@@ -3959,6 +5062,13 @@ class DeploymentV1SpecTemplateSpecSecurityContextSeLinuxOptions(Struct):
         type: str | None = None,
         user: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param level: Level is SELinux level label that applies to the container.
+        :param role: Role is a SELinux role label that applies to the container.
+        :param type: Type is a SELinux type label that applies to the container.
+        :param user: User is a SELinux user label that applies to the container.
+        """
         super().__init__(level=level, role=role, type=type, user=user)
 
 
@@ -3976,6 +5086,13 @@ class DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile(Struct):
         localhost_profile: str | None = None,
         type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param localhost_profile: Localhost Profile indicates a profile defined in a file on
+            the node should be used. The profile must be preconfigured on the node to work.
+        :param type: Type indicates which kind of seccomp profile will be applied. Valid
+            options are: Localhost, RuntimeDefault, Unconfined.
+        """
         super().__init__(localhost_profile=localhost_profile, type=type)
 
 
@@ -3993,6 +5110,11 @@ class DeploymentV1SpecTemplateSpecSecurityContextSysctl(Struct):
         name: str,
         value: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of a property to set.
+        :param value: Value of a property to set.
+        """
         super().__init__(name=name, value=value)
 
 
@@ -4014,6 +5136,20 @@ class DeploymentV1SpecTemplateSpecSecurityContextWindowsOptions(Struct):
         host_process: bool | IResolvable | None = None,
         run_as_username: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param gmsa_credential_spec: GMSACredentialSpec is where the GMSA admission webhook
+            inlines the contents of the GMSA credential spec named by the
+            GMSACredentialSpecName field.
+        :param gmsa_credential_spec_name: GMSACredentialSpecName is the name of the GMSA
+            credential spec to use.
+        :param host_process: HostProcess determines if a container should be run as a 'Host
+            Process' container. Default value is false.
+        :param run_as_username: The UserName in Windows to run the entrypoint of the container
+            process. Defaults to the user specified in image metadata if unspecified. May also
+            be set in PodSecurityContext. If set in both SecurityContext and
+            PodSecurityContext, the value specified in SecurityContext takes precedence.
+        """
         super().__init__(
             gmsa_credential_spec=gmsa_credential_spec,
             gmsa_credential_spec_name=gmsa_credential_spec_name,
@@ -4072,6 +5208,37 @@ class DeploymentV1SpecTemplateSpecSecurityContext(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_group: A special supplemental group that applies to all containers in a pod.
+            Some volume types allow the Kubelet to change the ownership of that volume to be
+            owned by the pod: 1. The owning GID will be the FSGroup 2. The setgid bit is set
+            (new files created in the volume will be owned by FSGroup) 3. The permission bits
+            are OR'd with rw-rw---- If unset, the Kubelet will not modify the ownership and
+            permissions of any volume.
+        :param fs_group_change_policy: fsGroupChangePolicy defines behavior of changing
+            ownership and permission of the volume before being exposed inside Pod. This field
+            will only apply to volume types which support fsGroup based ownership(and
+            permissions). It will have no effect on ephemeral volume types such as: secret,
+            configmaps and emptydir.
+        :param run_as_group: The GID to run the entrypoint of the container process. Uses
+            runtime default if unset. May also be set in SecurityContext. If set in both
+            SecurityContext and PodSecurityContext, the value specified in SecurityContext
+            takes precedence for that container.
+        :param run_as_non_root: Indicates that the container must run as a non-root user. If
+            true, the Kubelet will validate the image at runtime to ensure that it does not
+            run as UID 0 (root) and fail to start the container if it does. If unset or false,
+            no such validation will be performed. May also be set in SecurityContext. If set
+            in both SecurityContext and PodSecurityContext, the value specified in
+            SecurityContext takes precedence.
+        :param run_as_user: The UID to run the entrypoint of the container process. Defaults
+            to user specified in image metadata if unspecified. May also be set in
+            SecurityContext. If set in both SecurityContext and PodSecurityContext, the value
+            specified in SecurityContext takes precedence for that container.
+        :param supplemental_groups: A list of groups applied to the first process run in each
+            container, in addition to the container's primary GID. If unspecified, no groups
+            will be added to any container.
+        """
         super().__init__(
             fs_group=fs_group,
             fs_group_change_policy=fs_group_change_policy,
@@ -4106,6 +5273,26 @@ class DeploymentV1SpecTemplateSpecToleration(Struct):
         toleration_seconds: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param effect: Effect indicates the taint effect to match. Empty means match all taint
+            effects. When specified, allowed values are NoSchedule, PreferNoSchedule and
+            NoExecute.
+        :param key: Key is the taint key that the toleration applies to. Empty means match all
+            taint keys. If the key is empty, operator must be Exists; this combination means
+            to match all values and all keys.
+        :param operator: Operator represents a key's relationship to the value. Valid
+            operators are Exists and Equal. Defaults to Equal. Exists is equivalent to
+            wildcard for value, so that a pod can tolerate all taints of a particular
+            category.
+        :param toleration_seconds: TolerationSeconds represents the period of time the
+            toleration (which must be of effect NoExecute, otherwise this field is ignored)
+            tolerates the taint. By default, it is not set, which means tolerate the taint
+            forever (do not evict). Zero and negative values will be treated as 0 (evict
+            immediately) by the system.
+        :param value: Value is the taint value the toleration matches to. If the operator is
+            Exists, the value should be empty, otherwise just a regular string.
+        """
         super().__init__(
             effect=effect,
             key=key,
@@ -4131,6 +5318,15 @@ class DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelectorMatchExpr
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -4160,6 +5356,13 @@ class DeploymentV1SpecTemplateSpecTopologySpreadConstraintLabelSelector(Struct):
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -4200,6 +5403,21 @@ class DeploymentV1SpecTemplateSpecTopologySpreadConstraint(Struct):
         topology_key: str | None = None,
         when_unsatisfiable: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_label_keys: is a set of pod label keys to select the pods over which
+            spreading will be calculated.
+        :param max_skew: describes the degree to which pods may be unevenly distributed.
+        :param min_domains: indicates a minimum number of eligible domains.
+        :param node_affinity_policy: indicates how we will treat Pod's
+            nodeAffinity/nodeSelector when calculating pod topology spread skew.
+        :param node_taints_policy: indicates how we will treat node taints when calculating
+            pod topology spread skew.
+        :param topology_key: the key of node labels. Nodes that have a label with this key and
+            identical values are considered to be in the same topology.
+        :param when_unsatisfiable: indicates how to deal with a pod if it doesn't satisfy the
+            spread constraint.
+        """
         super().__init__(
             label_selector=label_selector,
             match_label_keys=match_label_keys,
@@ -4230,6 +5448,23 @@ class DeploymentV1SpecTemplateSpecVolumeAwsElasticBlockStore(Struct):
         partition: float | None = None,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_type: Filesystem type of the volume that you want to mount. Tip: Ensure that
+            the filesystem type is supported by the host operating system. Examples: "ext4",
+            "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
+        :param partition: The partition in the volume that you want to mount. If omitted, the
+            default is to mount by volume name. Examples: For volume /dev/sda1, you specify
+            the partition as "1". Similarly, the volume partition for /dev/sda is "0" (or you
+            can leave the property empty).
+        :param read_only: Whether to set the read-only property in VolumeMounts to "true". If
+            omitted, the default is "false". More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore.
+        :param volume_id: Unique ID of the persistent disk resource in AWS (Amazon EBS
+            volume). More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore.
+        """
         super().__init__(
             fs_type=fs_type, partition=partition, read_only=read_only, volume_id=volume_id
         )
@@ -4257,6 +5492,19 @@ class DeploymentV1SpecTemplateSpecVolumeAzureDisk(Struct):
         kind: str | None = None,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param caching_mode: Host Caching mode: None, Read Only, Read Write.
+        :param data_disk_uri: The URI the data disk in the blob storage.
+        :param disk_name: The Name of the data disk in the blob storage.
+        :param fs_type: Filesystem type to mount. Must be a filesystem type supported by the
+            host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4"
+            if unspecified.
+        :param kind: The type for the data disk. Expected values: Shared, Dedicated, Managed.
+            Defaults to Shared.
+        :param read_only: Whether to force the read-only setting in VolumeMounts. Defaults to
+            false (read/write).
+        """
         super().__init__(
             caching_mode=caching_mode,
             data_disk_uri=data_disk_uri,
@@ -4285,6 +5533,17 @@ class DeploymentV1SpecTemplateSpecVolumeAzureFile(Struct):
         read_only: bool | IResolvable | None = None,
         secret_namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param read_only: Whether to force the read-only setting in VolumeMounts. Defaults to
+            false (read/write).
+        :param secret_name: The name of secret that contains Azure Storage Account Name and
+            Key.
+        :param secret_namespace: The namespace of the secret that contains Azure Storage
+            Account Name and Key. For Kubernetes up to 1.18.x the default is the same as the
+            Pod. For Kubernetes 1.19.x and later the default is "default" namespace.
+        :param share_name: Share Name.
+        """
         super().__init__(
             read_only=read_only,
             secret_name=secret_name,
@@ -4307,6 +5566,13 @@ class DeploymentV1SpecTemplateSpecVolumeCephFsSecretRef(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(name=name, namespace=namespace)
 
 
@@ -4336,6 +5602,19 @@ class DeploymentV1SpecTemplateSpecVolumeCephFs(Struct):
         | None = None,
         user: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param monitors: Monitors is a collection of Ceph monitors. More info:
+            https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it.
+        :param path: Used as the mounted root, rather than the full Ceph tree, default is /.
+        :param read_only: Whether to force the read-only setting in VolumeMounts. Defaults to
+            `false` (read/write). More info:
+            https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it.
+        :param secret_file: The path to key ring for User, default is `/etc/ceph/user.secret`.
+            More info: https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it.
+        :param user: User is the rados user name, default is admin. More info:
+            https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it.
+        """
         super().__init__(
             monitors=monitors,
             path=path,
@@ -4362,6 +5641,17 @@ class DeploymentV1SpecTemplateSpecVolumeCinder(Struct):
         fs_type: str | None = None,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_type: Filesystem type to mount. Must be a filesystem type supported by the
+            host operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be
+            "ext4" if unspecified. More info:
+            https://examples.k8s.io/mysql-cinder-pd/README.md
+        :param read_only: Whether to force the read-only setting in VolumeMounts. Defaults to
+            false (read/write). More info: https://examples.k8s.io/mysql-cinder-pd/README.md.
+        :param volume_id: Volume ID used to identify the volume in Cinder. More info:
+            https://examples.k8s.io/mysql-cinder-pd/README.md.
+        """
         super().__init__(fs_type=fs_type, read_only=read_only, volume_id=volume_id)
 
 
@@ -4381,6 +5671,16 @@ class DeploymentV1SpecTemplateSpecVolumeConfigMapItems(Struct):
         mode: str | None = None,
         path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key to project.
+        :param mode: Optional: mode bits to use on this file, must be a value between 0 and
+            0777. If not specified, the volume defaultMode will be used. This might be in
+            conflict with other options that affect the file mode, like fsGroup, and the
+            result can be other mode bits set.
+        :param path: The relative path of the file to map the key to. May not be an absolute
+            path. May not contain the path element '..'. May not start with the string '..'.
+        """
         super().__init__(key=key, mode=mode, path=path)
 
 
@@ -4407,6 +5707,16 @@ class DeploymentV1SpecTemplateSpecVolumeConfigMap(Struct):
         name: str | None = None,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param default_mode: Optional: mode bits to use on created files by default. Must be a
+            value between 0 and 0777. Defaults to 0644. Directories within the path are not
+            affected by this setting. This might be in conflict with other options that affect
+            the file mode, like fsGroup, and the result can be other mode bits set.
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Optional: Specify whether the ConfigMap or its keys must be defined.
+        """
         super().__init__(default_mode=default_mode, items=items, name=name, optional=optional)
 
 
@@ -4420,6 +5730,11 @@ class DeploymentV1SpecTemplateSpecVolumeCsiNodePublishSecretRef(Struct):
         *,
         name: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(name=name)
 
 
@@ -4448,6 +5763,18 @@ class DeploymentV1SpecTemplateSpecVolumeCsi(Struct):
         read_only: bool | IResolvable | None = None,
         volume_attributes: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param driver: the name of the volume driver to use. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes/#csi.
+        :param fs_type: Filesystem type to mount. Must be a filesystem type supported by the
+            host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4"
+            if unspecified.
+        :param read_only: Whether to set the read-only property in VolumeMounts to "true". If
+            omitted, the default is "false". More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#csi.
+        :param volume_attributes: Attributes of the volume to publish.
+        """
         super().__init__(
             driver=driver,
             fs_type=fs_type,
@@ -4471,6 +5798,12 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApiItemsFieldRef(Struct):
         api_version: str | None = None,
         field_path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_version: Version of the schema the FieldPath is written in terms of,
+            defaults to "v1".
+        :param field_path: Path of the field to select in the specified API version.
+        """
         super().__init__(api_version=api_version, field_path=field_path)
 
 
@@ -4490,6 +5823,10 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApiItemsResourceFieldRef(Struct)
         resource: str,
         divisor: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param resource: Resource to select.
+        """
         super().__init__(container_name=container_name, divisor=divisor, resource=resource)
 
 
@@ -4522,6 +5859,16 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApiItems(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param mode: Optional: mode bits to use on this file, must be a value between 0 and
+            0777. If not specified, the volume defaultMode will be used. This might be in
+            conflict with other options that affect the file mode, like fsGroup, and the
+            result can be other mode bits set.
+        :param path: Path is the relative path name of the file to be created. Must not be
+            absolute or contain the '..' path. Must be utf-8 encoded. The first item of the
+            relative path must not start with '..'
+        """
         super().__init__(
             field_ref=field_ref, mode=mode, path=path, resource_field_ref=resource_field_ref
         )
@@ -4548,6 +5895,13 @@ class DeploymentV1SpecTemplateSpecVolumeDownwardApi(Struct):
         | Sequence[DeploymentV1SpecTemplateSpecVolumeDownwardApiItems | Mapping[str, Any]]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param default_mode: Optional: mode bits to use on created files by default. Must be a
+            value between 0 and 0777. Defaults to 0644. Directories within the path are not
+            affected by this setting. This might be in conflict with other options that affect
+            the file mode, like fsGroup, and the result can be other mode bits set.
+        """
         super().__init__(default_mode=default_mode, items=items)
 
 
@@ -4565,6 +5919,14 @@ class DeploymentV1SpecTemplateSpecVolumeEmptyDir(Struct):
         medium: str | None = None,
         size_limit: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param medium: What type of storage medium should back this directory. The default is
+            "" which means to use the node's default medium. Must be one of ["" "Memory"
+            "HugePages" "HugePages-2Mi" "HugePages-1Gi"]. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#emptydir
+        :param size_limit: Total amount of local storage required for this EmptyDir volume.
+        """
         super().__init__(medium=medium, size_limit=size_limit)
 
 
@@ -4582,6 +5944,16 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateMetadata(Str
         annotations: Mapping[str, str] | None = None,
         labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the persistent volume
+            claim that may be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the persistent volume claim. May match selectors of
+            replication controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        """
         super().__init__(annotations=annotations, labels=labels)
 
 
@@ -4599,6 +5971,16 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecResource
         limits: Mapping[str, str] | None = None,
         requests: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param limits: Map describing the maximum amount of compute resources allowed. More
+            info:
+            https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/.
+        :param requests: Map describing the minimum amount of compute resources required. If
+            this is omitted for a container, it defaults to `limits` if that is explicitly
+            specified, otherwise to an implementation-defined value. More info:
+            https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+        """
         super().__init__(limits=limits, requests=requests)
 
 
@@ -4620,6 +6002,15 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecSelector
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -4649,6 +6040,13 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpecSelector
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -4688,6 +6086,14 @@ class DeploymentV1SpecTemplateSpecVolumeEphemeralVolumeClaimTemplateSpec(Struct)
         volume_mode: str | None = None,
         volume_name: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param access_modes: A set of the desired access modes the volume should have. More
+            info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes.
+        :param storage_class_name: Name of the storage class requested by the claim.
+        :param volume_mode: Defines what type of volume is required by the claim.
+        :param volume_name: The binding reference to the PersistentVolume backing this claim.
+        """
         super().__init__(
             access_modes=access_modes,
             resources=resources,
@@ -4767,6 +6173,16 @@ class DeploymentV1SpecTemplateSpecVolumeFc(Struct):
         fs_type: str | None = None,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_type: Filesystem type to mount. Must be a filesystem type supported by the
+            host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4"
+            if unspecified.
+        :param lun: FC target lun number.
+        :param read_only: Whether to force the read-only setting in VolumeMounts. Defaults to
+            false (read/write).
+        :param target_ww_ns: FC target worldwide names (WWNs).
+        """
         super().__init__(fs_type=fs_type, lun=lun, read_only=read_only, target_ww_ns=target_ww_ns)
 
 
@@ -4784,6 +6200,13 @@ class DeploymentV1SpecTemplateSpecVolumeFlexVolumeSecretRef(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(name=name, namespace=namespace)
 
 
@@ -4812,6 +6235,16 @@ class DeploymentV1SpecTemplateSpecVolumeFlexVolume(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param driver: Driver is the name of the driver to use for this volume.
+        :param fs_type: Filesystem type to mount. Must be a filesystem type supported by the
+            host operating system. Ex. "ext4", "xfs", "ntfs". The default filesystem depends
+            on FlexVolume script.
+        :param options: Extra command options if any.
+        :param read_only: Whether to force the ReadOnly setting in VolumeMounts. Defaults to
+            false (read/write).
+        """
         super().__init__(
             driver=driver,
             fs_type=fs_type,
@@ -4835,6 +6268,13 @@ class DeploymentV1SpecTemplateSpecVolumeFlocker(Struct):
         dataset_name: str | None = None,
         dataset_uuid: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param dataset_name: Name of the dataset stored as metadata -> name on the dataset for
+            Flocker should be considered as deprecated.
+        :param dataset_uuid: UUID of the dataset. This is unique identifier of a Flocker
+            dataset.
+        """
         super().__init__(dataset_name=dataset_name, dataset_uuid=dataset_uuid)
 
 
@@ -4856,6 +6296,24 @@ class DeploymentV1SpecTemplateSpecVolumeGcePersistentDisk(Struct):
         partition: float | None = None,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_type: Filesystem type of the volume that you want to mount. Tip: Ensure that
+            the filesystem type is supported by the host operating system. Examples: "ext4",
+            "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
+        :param partition: The partition in the volume that you want to mount. If omitted, the
+            default is to mount by volume name. Examples: For volume /dev/sda1, you specify
+            the partition as "1". Similarly, the volume partition for /dev/sda is "0" (or you
+            can leave the property empty). More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
+        :param pd_name: Unique name of the PD resource in GCE. Used to identify the disk in
+            GCE. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk.
+        :param read_only: Whether to force the ReadOnly setting in VolumeMounts. Defaults to
+            false. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk.
+        """
         super().__init__(fs_type=fs_type, partition=partition, pd_name=pd_name, read_only=read_only)
 
 
@@ -4875,6 +6333,15 @@ class DeploymentV1SpecTemplateSpecVolumeGitRepo(Struct):
         repository: str | None = None,
         revision: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param directory: Target directory name. Must not contain or start with '..'. If '.'
+            is supplied, the volume directory will be the git repository. Otherwise, if
+            specified, the volume will contain the git repository in the subdirectory with the
+            given name.
+        :param repository: Repository URL.
+        :param revision: Commit hash for the specified revision.
+        """
         super().__init__(directory=directory, repository=repository, revision=revision)
 
 
@@ -4894,6 +6361,16 @@ class DeploymentV1SpecTemplateSpecVolumeGlusterfs(Struct):
         path: str,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param endpoints_name: The endpoint name that details Glusterfs topology. More info:
+            https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod.
+        :param path: The Glusterfs volume path. More info:
+            https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod.
+        :param read_only: Whether to force the Glusterfs volume to be mounted with read-only
+            permissions. Defaults to false. More info:
+            https://examples.k8s.io/volumes/glusterfs/README.md#create-a-pod.
+        """
         super().__init__(endpoints_name=endpoints_name, path=path, read_only=read_only)
 
 
@@ -4911,6 +6388,14 @@ class DeploymentV1SpecTemplateSpecVolumeHostPath(Struct):
         path: str | None = None,
         type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param path: Path of the directory on the host. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#hostpath.
+        :param type: Type for HostPath volume. Allowed values are "" (default),
+            DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice and
+            BlockDevice.
+        """
         super().__init__(path=path, type=type)
 
 
@@ -4936,6 +6421,21 @@ class DeploymentV1SpecTemplateSpecVolumeIscsi(Struct):
         lun: float | None = None,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_type: Filesystem type of the volume that you want to mount. Tip: Ensure that
+            the filesystem type is supported by the host operating system. Examples: "ext4",
+            "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#iscsi
+        :param iqn: Target iSCSI Qualified Name.
+        :param iscsi_interface: iSCSI interface name that uses an iSCSI transport. Defaults to
+            'default' (tcp).
+        :param lun: iSCSI target lun number.
+        :param read_only: Whether to force the read-only setting in VolumeMounts. Defaults to
+            false.
+        :param target_portal: iSCSI target portal. The portal is either an IP or ip_addr:port
+            if the port is other than default (typically TCP ports 860 and 3260).
+        """
         super().__init__(
             fs_type=fs_type,
             iqn=iqn,
@@ -4956,6 +6456,11 @@ class DeploymentV1SpecTemplateSpecVolumeLocal(Struct):
         *,
         path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param path: Path of the directory on the host. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#local.
+        """
         super().__init__(path=path)
 
 
@@ -4975,6 +6480,16 @@ class DeploymentV1SpecTemplateSpecVolumeNfs(Struct):
         server: str,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param path: Path that is exported by the NFS server. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#nfs.
+        :param read_only: Whether to force the NFS export to be mounted with read-only
+            permissions. Defaults to false. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#nfs.
+        :param server: Server is the hostname or IP address of the NFS server. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#nfs.
+        """
         super().__init__(path=path, read_only=read_only, server=server)
 
 
@@ -4992,6 +6507,11 @@ class DeploymentV1SpecTemplateSpecVolumePersistentVolumeClaim(Struct):
         claim_name: str | None = None,
         read_only: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param claim_name: ClaimName is the name of a PersistentVolumeClaim in the same.
+        :param read_only: Will force the ReadOnly setting in VolumeMounts.
+        """
         super().__init__(claim_name=claim_name, read_only=read_only)
 
 
@@ -5009,6 +6529,13 @@ class DeploymentV1SpecTemplateSpecVolumePhotonPersistentDisk(Struct):
         pd_id: str,
         fs_type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_type: Filesystem type to mount. Must be a filesystem type supported by the
+            host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4"
+            if unspecified.
+        :param pd_id: ID that identifies Photon Controller persistent disk.
+        """
         super().__init__(fs_type=fs_type, pd_id=pd_id)
 
 
@@ -5028,6 +6555,16 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesConfigMapItems(Struct):
         mode: str | None = None,
         path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key to project.
+        :param mode: Optional: mode bits to use on this file, must be a value between 0 and
+            0777. If not specified, the volume defaultMode will be used. This might be in
+            conflict with other options that affect the file mode, like fsGroup, and the
+            result can be other mode bits set.
+        :param path: The relative path of the file to map the key to. May not be an absolute
+            path. May not contain the path element '..'. May not start with the string '..'.
+        """
         super().__init__(key=key, mode=mode, path=path)
 
 
@@ -5058,6 +6595,12 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesConfigMap(Struct):
         name: str | None = None,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param optional: Optional: Specify whether the ConfigMap or it's keys must be defined.
+        """
         super().__init__(items=items, name=name, optional=optional)
 
 
@@ -5075,6 +6618,12 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItemsFieldRef
         api_version: str | None = None,
         field_path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_version: Version of the schema the FieldPath is written in terms of,
+            defaults to 'v1'.
+        :param field_path: Path of the field to select in the specified API version.
+        """
         super().__init__(api_version=api_version, field_path=field_path)
 
 
@@ -5094,6 +6643,10 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItemsResource
         resource: str,
         divisor: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param resource: Resource to select.
+        """
         super().__init__(container_name=container_name, divisor=divisor, resource=resource)
 
 
@@ -5129,6 +6682,16 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesDownwardApiItems(Struct)
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param mode: Mode bits to use on this file, must be a value between 0 and 0777. If not
+            specified, the volume defaultMode will be used. This might be in conflict with
+            other options that affect the file mode, like fsGroup, and the result can be other
+            mode bits set.
+        :param path: Path is the relative path name of the file to be created. Must not be
+            absolute or contain the '..' path. Must be utf-8 encoded. The first item of the
+            relative path must not start with '..'
+        """
         super().__init__(
             field_ref=field_ref, mode=mode, path=path, resource_field_ref=resource_field_ref
         )
@@ -5176,6 +6739,16 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesSecretItems(Struct):
         mode: str | None = None,
         path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key to project.
+        :param mode: Optional: mode bits to use on this file, must be a value between 0 and
+            0777. If not specified, the volume defaultMode will be used. This might be in
+            conflict with other options that affect the file mode, like fsGroup, and the
+            result can be other mode bits set.
+        :param path: The relative path of the file to map the key to. May not be an absolute
+            path. May not contain the path element '..'. May not start with the string '..'.
+        """
         super().__init__(key=key, mode=mode, path=path)
 
 
@@ -5206,6 +6779,12 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesSecret(Struct):
         name: str | None = None,
         optional: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the secret in the pod's namespace to use. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#secrets.
+        :param optional: Optional: Specify whether the Secret or it's keys must be defined.
+        """
         super().__init__(items=items, name=name, optional=optional)
 
 
@@ -5225,6 +6804,15 @@ class DeploymentV1SpecTemplateSpecVolumeProjectedSourcesServiceAccountToken(Stru
         audience: str | None = None,
         expiration_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param audience: Audience is the intended audience of the token.
+        :param expiration_seconds: ExpirationSeconds is the expected duration of validity of
+            the service account token. It defaults to 1 hour and must be at least 10 minutes
+            (600 seconds).
+        :param path: Path specifies a relative path to the mount point of the projected
+            volume.
+        """
         super().__init__(audience=audience, expiration_seconds=expiration_seconds, path=path)
 
 
@@ -5301,6 +6889,13 @@ class DeploymentV1SpecTemplateSpecVolumeProjected(Struct):
         | Sequence[DeploymentV1SpecTemplateSpecVolumeProjectedSources | Mapping[str, Any]],
         default_mode: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param default_mode: Optional: mode bits to use on created files by default. Must be a
+            value between 0 and 0777. Defaults to 0644. Directories within the path are not
+            affected by this setting. This might be in conflict with other options that affect
+            the file mode, like fsGroup, and the result can be other mode bits set.
+        """
         super().__init__(default_mode=default_mode, sources=sources)
 
 
@@ -5324,6 +6919,18 @@ class DeploymentV1SpecTemplateSpecVolumeQuobyte(Struct):
         read_only: bool | IResolvable | None = None,
         user: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param group: Group to map volume access to Default is no group.
+        :param read_only: Whether to force the Quobyte volume to be mounted with read-only
+            permissions. Defaults to false.
+        :param registry: Registry represents a single or multiple Quobyte Registry services
+            specified as a string as host:port pair (multiple entries are separated with
+            commas) which acts as the central registry for volumes.
+        :param user: User to map volume access to Defaults to serivceaccount user.
+        :param volume: Volume is a string that references an already created Quobyte volume by
+            name.
+        """
         super().__init__(
             group=group, read_only=read_only, registry=registry, user=user, volume=volume
         )
@@ -5343,6 +6950,13 @@ class DeploymentV1SpecTemplateSpecVolumeRbdSecretRef(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(name=name, namespace=namespace)
 
 
@@ -5376,6 +6990,26 @@ class DeploymentV1SpecTemplateSpecVolumeRbd(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param ceph_monitors: A collection of Ceph monitors. More info:
+            https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it.
+        :param fs_type: Filesystem type of the volume that you want to mount. Tip: Ensure that
+            the filesystem type is supported by the host operating system. Examples: "ext4",
+            "xfs", "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#rbd
+        :param keyring: Keyring is the path to key ring for RBDUser. Default is
+            /etc/ceph/keyring. More info:
+            https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it.
+        :param rados_user: The rados user name. Default is admin. More info:
+            https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it.
+        :param rbd_image: The rados image name. More info:
+            https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it.
+        :param rbd_pool: The rados pool name. Default is rbd. More info:
+            https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it.
+        :param read_only: Whether to force the read-only setting in VolumeMounts. Defaults to
+            false. More info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it.
+        """
         super().__init__(
             ceph_monitors=ceph_monitors,
             fs_type=fs_type,
@@ -5404,6 +7038,16 @@ class DeploymentV1SpecTemplateSpecVolumeSecretItems(Struct):
         mode: str | None = None,
         path: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The key to project.
+        :param mode: Optional: mode bits to use on this file, must be a value between 0 and
+            0777. If not specified, the volume defaultMode will be used. This might be in
+            conflict with other options that affect the file mode, like fsGroup, and the
+            result can be other mode bits set.
+        :param path: The relative path of the file to map the key to. May not be an absolute
+            path. May not contain the path element '..'. May not start with the string '..'.
+        """
         super().__init__(key=key, mode=mode, path=path)
 
 
@@ -5430,6 +7074,16 @@ class DeploymentV1SpecTemplateSpecVolumeSecret(Struct):
         optional: bool | IResolvable | None = None,
         secret_name: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param default_mode: Optional: mode bits to use on created files by default. Must be a
+            value between 0 and 0777. Defaults to 0644. Directories within the path are not
+            affected by this setting. This might be in conflict with other options that affect
+            the file mode, like fsGroup, and the result can be other mode bits set.
+        :param optional: Optional: Specify whether the Secret or its keys must be defined.
+        :param secret_name: Name of the secret in the pod's namespace to use. More info:
+            https://kubernetes.io/docs/concepts/storage/volumes#secrets.
+        """
         super().__init__(
             default_mode=default_mode, items=items, optional=optional, secret_name=secret_name
         )
@@ -5449,6 +7103,13 @@ class DeploymentV1SpecTemplateSpecVolumeVsphereVolume(Struct):
         volume_path: str,
         fs_type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fs_type: Filesystem type to mount. Must be a filesystem type supported by the
+            host operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4"
+            if unspecified.
+        :param volume_path: Path that identifies vSphere volume vmdk.
+        """
         super().__init__(fs_type=fs_type, volume_path=volume_path)
 
 
@@ -5552,6 +7213,11 @@ class DeploymentV1SpecTemplateSpecVolume(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Volume's name. Must be a DNS_LABEL and unique within the pod. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(
             aws_elastic_block_store=aws_elastic_block_store,
             azure_disk=azure_disk,
@@ -5699,6 +7365,66 @@ class DeploymentV1SpecTemplateSpec(Struct):
         | Sequence[DeploymentV1SpecTemplateSpecVolume | Mapping[str, Any]]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param active_deadline_seconds: Optional duration in seconds the pod may be active on
+            the node relative to StartTime before the system will actively try to mark it
+            failed and kill associated containers. Value must be a positive integer.
+        :param automount_service_account_token: AutomountServiceAccountToken indicates whether
+            a service account token should be automatically mounted.
+        :param dns_policy: Set DNS policy for containers within the pod. Valid values are
+            'ClusterFirstWithHostNet', 'ClusterFirst', 'Default' or 'None'. DNS parameters
+            given in DNSConfig will be merged with the policy selected with DNSPolicy. To have
+            DNS options set along with hostNetwork, you have to specify DNS policy explicitly
+            to 'ClusterFirstWithHostNet'. Defaults to 'ClusterFirst'. More info:
+            https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-s-dns-policy
+        :param enable_service_links: Enables generating environment variables for service
+            discovery. Defaults to true.
+        :param host_ipc: Use the host's ipc namespace. Optional: Defaults to false.
+        :param host_network: Host networking requested for this pod. Use the host's network
+            namespace. If this option is set, the ports that will be used must be specified.
+        :param host_pid: Use the host's pid namespace.
+        :param hostname: Specifies the hostname of the Pod If not specified, the pod's
+            hostname will be set to a system-defined value.
+        :param node_name: NodeName is a request to schedule this pod onto a specific node. If
+            it is non-empty, the scheduler simply schedules this pod onto that node, assuming
+            that it fits resource requirements.
+        :param node_selector: NodeSelector is a selector which must be true for the pod to fit
+            on a node. Selector which must match a node's labels for the pod to be scheduled
+            on that node. More info:
+            https://kubernetes.io/docs/concepts/configuration/assign-pod-node/.
+        :param priority_class_name: If specified, indicates the pod's priority.
+            "system-node-critical" and "system-cluster-critical" are two special keywords
+            which indicate the highest priorities with the former being the highest priority.
+            Any other name must be defined by creating a PriorityClass object with that name.
+            If not specified, the pod priority will be default or zero if there is no default.
+        :param restart_policy: Restart policy for all containers within the pod. Defaults to
+            Always as the only option. More info:
+            https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#restart-policy.
+        :param runtime_class_name: RuntimeClassName is a feature for selecting the container
+            runtime configuration. The container runtime configuration is used to run a Pod's
+            containers. More info:
+            https://kubernetes.io/docs/concepts/containers/runtime-class
+        :param scheduler_name: If specified, the pod will be dispatched by specified
+            scheduler. If not specified, the pod will be dispatched by default scheduler.
+        :param service_account_name: ServiceAccountName is the name of the ServiceAccount to
+            use to run this pod. More info:
+            http://releases.k8s.io/HEAD/docs/design/service_accounts.md.
+        :param share_process_namespace: Share a single process namespace between all of the
+            containers in a pod. When this is set containers will be able to view and signal
+            processes from other containers in the same pod, and the first process in each
+            container will not be assigned PID 1. HostPID and ShareProcessNamespace cannot
+            both be set. Optional: Defaults to false.
+        :param subdomain: If specified, the fully qualified Pod hostname will be "...svc.". If
+            not specified, the pod will not have a domainname at all..
+        :param termination_grace_period_seconds: Optional duration in seconds the pod needs to
+            terminate gracefully. May be decreased in delete request. Value must be
+            non-negative integer. The value zero indicates delete immediately. If this value
+            is nil, the default grace period will be used instead. The grace period is the
+            duration in seconds after the processes running in the pod are sent a termination
+            signal and the time when the processes are forcibly halted with a kill signal. Set
+            this value longer than the expected cleanup time for your process.
+        """
         super().__init__(
             active_deadline_seconds=active_deadline_seconds,
             affinity=affinity,
@@ -5776,6 +7502,24 @@ class DeploymentV1Spec(Struct):
         selector: DeploymentV1SpecSelector | Mapping[str, Any] | None = None,
         strategy: DeploymentV1SpecStrategy | Mapping[str, Any] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param min_ready_seconds: Minimum number of seconds for which a newly created pod
+            should be ready without any of its container crashing, for it to be considered
+            available. Defaults to 0 (pod will be considered available as soon as it is ready)
+        :param paused: Indicates that the deployment is paused.
+        :param progress_deadline_seconds: The maximum time in seconds for a deployment to make
+            progress before it is considered to be failed. The deployment controller will
+            continue to process failed deployments and a condition with a
+            ProgressDeadlineExceeded reason will be surfaced in the deployment status. Note
+            that progress will not be estimated during the time a deployment is paused.
+            Defaults to 600s.
+        :param replicas: Number of desired pods. This is a string to be able to distinguish
+            between explicit zero and not specified.
+        :param revision_history_limit: The number of old ReplicaSets to retain to allow
+            rollback. This is a pointer to distinguish between explicit zero and not
+            specified. Defaults to 10.
+        """
         super().__init__(
             min_ready_seconds=min_ready_seconds,
             paused=paused,
@@ -5838,6 +7582,11 @@ class DeploymentV1(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param wait_for_rollout: Wait for the rollout of the deployment to complete. Defaults
+            to true.
+        """
         super().__init__(
             scope,
             id_,
@@ -5875,4 +7624,5 @@ class DeploymentV1(Resource):
 
     @property
     def wait_for_rollout(self) -> IResolvable:
+        """Wait for the rollout of the deployment to complete. Defaults to true."""
         return bool_attr(self, "wait_for_rollout")

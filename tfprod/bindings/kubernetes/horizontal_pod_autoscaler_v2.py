@@ -52,6 +52,25 @@ class HorizontalPodAutoscalerV2Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the horizontal pod
+            autoscaler that may be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the horizontal pod autoscaler. May match selectors
+            of replication controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the horizontal pod autoscaler, must be unique. Cannot be updated.
+            More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the horizontal pod
+            autoscaler must be unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -77,6 +96,15 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleDownPolicy(Struct):
         type: str,
         value: float,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param period_seconds: Period specifies the window of time for which the policy should
+            hold true. PeriodSeconds must be greater than zero and less than or equal to 1800
+            (30 min).
+        :param type: Type is used to specify the scaling policy: Percent or Pods.
+        :param value: Value contains the amount of change which is permitted by the policy. It
+            must be greater than zero.
+        """
         super().__init__(period_seconds=period_seconds, type=type, value=value)
 
 
@@ -103,6 +131,16 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleDown(Struct):
         select_policy: str | None = None,
         stabilization_window_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param select_policy: Used to specify which policy should be used. If not set, the
+            default value Max is used.
+        :param stabilization_window_seconds: Number of seconds for which past recommendations
+            should be considered while scaling up or scaling down. This value must be greater
+            than or equal to zero and less than or equal to 3600 (one hour). If not set, use
+            the default values: - For scale up: 0 (i.e. no stabilization is done). - For scale
+            down: 300 (i.e. the stabilization window is 300 seconds long).
+        """
         super().__init__(
             policy=policy,
             select_policy=select_policy,
@@ -126,6 +164,15 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleUpPolicy(Struct):
         type: str,
         value: float,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param period_seconds: Period specifies the window of time for which the policy should
+            hold true. PeriodSeconds must be greater than zero and less than or equal to 1800
+            (30 min).
+        :param type: Type is used to specify the scaling policy: Percent or Pods.
+        :param value: Value contains the amount of change which is permitted by the policy. It
+            must be greater than zero.
+        """
         super().__init__(period_seconds=period_seconds, type=type, value=value)
 
 
@@ -152,6 +199,16 @@ class HorizontalPodAutoscalerV2SpecBehaviorScaleUp(Struct):
         select_policy: str | None = None,
         stabilization_window_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param select_policy: Used to specify which policy should be used. If not set, the
+            default value Max is used.
+        :param stabilization_window_seconds: Number of seconds for which past recommendations
+            should be considered while scaling up or scaling down. This value must be greater
+            than or equal to zero and less than or equal to 3600 (one hour). If not set, use
+            the default values: - For scale up: 0 (i.e. no stabilization is done). - For scale
+            down: 300 (i.e. the stabilization window is 300 seconds long).
+        """
         super().__init__(
             policy=policy,
             select_policy=select_policy,
@@ -204,6 +261,18 @@ class HorizontalPodAutoscalerV2SpecMetricContainerResourceTarget(Struct):
         average_value: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param average_utilization: averageUtilization is the target value of the average of
+            the resource metric across all relevant pods, represented as a percentage of the
+            requested value of the resource for the pods. Currently only valid for Resource
+            metric source type
+        :param average_value: averageValue is the target value of the average of the metric
+            across all relevant pods (as a quantity).
+        :param type: type represents whether the metric type is Utilization, Value, or
+            AverageValue.
+        :param value: value is the target value of the metric (as a quantity).
+        """
         super().__init__(
             average_utilization=average_utilization,
             average_value=average_value,
@@ -233,6 +302,11 @@ class HorizontalPodAutoscalerV2SpecMetricContainerResource(Struct):
         | Mapping[str, Any]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param container: name of the container in the pods of the scaling target.
+        :param name: name of the resource in question.
+        """
         super().__init__(container=container, name=name, target=target)
 
 
@@ -252,6 +326,15 @@ class HorizontalPodAutoscalerV2SpecMetricExternalMetricSelectorMatchExpressions(
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -281,6 +364,13 @@ class HorizontalPodAutoscalerV2SpecMetricExternalMetricSelector(Struct):
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -305,6 +395,10 @@ class HorizontalPodAutoscalerV2SpecMetricExternalMetric(Struct):
         | Sequence[HorizontalPodAutoscalerV2SpecMetricExternalMetricSelector | Mapping[str, Any]]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: name is the name of the given metric.
+        """
         super().__init__(name=name, selector=selector)
 
 
@@ -326,6 +420,18 @@ class HorizontalPodAutoscalerV2SpecMetricExternalTarget(Struct):
         average_value: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param average_utilization: averageUtilization is the target value of the average of
+            the resource metric across all relevant pods, represented as a percentage of the
+            requested value of the resource for the pods. Currently only valid for Resource
+            metric source type
+        :param average_value: averageValue is the target value of the average of the metric
+            across all relevant pods (as a quantity).
+        :param type: type represents whether the metric type is Utilization, Value, or
+            AverageValue.
+        :param value: value is the target value of the metric (as a quantity).
+        """
         super().__init__(
             average_utilization=average_utilization,
             average_value=average_value,
@@ -371,6 +477,14 @@ class HorizontalPodAutoscalerV2SpecMetricObjectDescribedObject(Struct):
         kind: str,
         name: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_version: API version of the referent.
+        :param kind: Kind of the referent; More info:
+            https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds.
+        :param name: Name of the referent; More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(api_version=api_version, kind=kind, name=name)
 
 
@@ -390,6 +504,15 @@ class HorizontalPodAutoscalerV2SpecMetricObjectMetricSelectorMatchExpressions(St
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -419,6 +542,13 @@ class HorizontalPodAutoscalerV2SpecMetricObjectMetricSelector(Struct):
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -443,6 +573,10 @@ class HorizontalPodAutoscalerV2SpecMetricObjectMetric(Struct):
         | Sequence[HorizontalPodAutoscalerV2SpecMetricObjectMetricSelector | Mapping[str, Any]]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: name is the name of the given metric.
+        """
         super().__init__(name=name, selector=selector)
 
 
@@ -464,6 +598,18 @@ class HorizontalPodAutoscalerV2SpecMetricObjectTarget(Struct):
         average_value: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param average_utilization: averageUtilization is the target value of the average of
+            the resource metric across all relevant pods, represented as a percentage of the
+            requested value of the resource for the pods. Currently only valid for Resource
+            metric source type
+        :param average_value: averageValue is the target value of the average of the metric
+            across all relevant pods (as a quantity).
+        :param type: type represents whether the metric type is Utilization, Value, or
+            AverageValue.
+        :param value: value is the target value of the metric (as a quantity).
+        """
         super().__init__(
             average_utilization=average_utilization,
             average_value=average_value,
@@ -516,6 +662,15 @@ class HorizontalPodAutoscalerV2SpecMetricPodsMetricSelectorMatchExpressions(Stru
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -545,6 +700,13 @@ class HorizontalPodAutoscalerV2SpecMetricPodsMetricSelector(Struct):
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 
@@ -569,6 +731,10 @@ class HorizontalPodAutoscalerV2SpecMetricPodsMetric(Struct):
         | Sequence[HorizontalPodAutoscalerV2SpecMetricPodsMetricSelector | Mapping[str, Any]]
         | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: name is the name of the given metric.
+        """
         super().__init__(name=name, selector=selector)
 
 
@@ -590,6 +756,18 @@ class HorizontalPodAutoscalerV2SpecMetricPodsTarget(Struct):
         average_value: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param average_utilization: averageUtilization is the target value of the average of
+            the resource metric across all relevant pods, represented as a percentage of the
+            requested value of the resource for the pods. Currently only valid for Resource
+            metric source type
+        :param average_value: averageValue is the target value of the average of the metric
+            across all relevant pods (as a quantity).
+        :param type: type represents whether the metric type is Utilization, Value, or
+            AverageValue.
+        :param value: value is the target value of the metric (as a quantity).
+        """
         super().__init__(
             average_utilization=average_utilization,
             average_value=average_value,
@@ -637,6 +815,18 @@ class HorizontalPodAutoscalerV2SpecMetricResourceTarget(Struct):
         average_value: str | None = None,
         value: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param average_utilization: averageUtilization is the target value of the average of
+            the resource metric across all relevant pods, represented as a percentage of the
+            requested value of the resource for the pods. Currently only valid for Resource
+            metric source type
+        :param average_value: averageValue is the target value of the average of the metric
+            across all relevant pods (as a quantity).
+        :param type: type represents whether the metric type is Utilization, Value, or
+            AverageValue.
+        :param value: value is the target value of the metric (as a quantity).
+        """
         super().__init__(
             average_utilization=average_utilization,
             average_value=average_value,
@@ -659,6 +849,10 @@ class HorizontalPodAutoscalerV2SpecMetricResource(Struct):
         name: str,
         target: HorizontalPodAutoscalerV2SpecMetricResourceTarget | Mapping[str, Any] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: name is the name of the resource in question.
+        """
         super().__init__(name=name, target=target)
 
 
@@ -689,6 +883,13 @@ class HorizontalPodAutoscalerV2SpecMetric(Struct):
         pods: HorizontalPodAutoscalerV2SpecMetricPods | Mapping[str, Any] | None = None,
         resource: HorizontalPodAutoscalerV2SpecMetricResource | Mapping[str, Any] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param type: type is the type of metric source. It should be one of
+            "ContainerResource", "External", "Object", "Pods" or "Resource", each mapping to a
+            matching field in the object. Note: "ContainerResource" type is available on when
+            the feature-gate HPAContainerMetrics is enabled
+        """
         super().__init__(
             container_resource=container_resource,
             external=external,
@@ -715,6 +916,14 @@ class HorizontalPodAutoscalerV2SpecScaleTargetRef(Struct):
         name: str,
         api_version: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_version: API version of the referent.
+        :param kind: Kind of the referent. e.g. `ReplicationController`. More info:
+            http://releases.k8s.io/HEAD/docs/devel/api-conventions.md#types-kinds.
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(api_version=api_version, kind=kind, name=name)
 
 
@@ -748,6 +957,16 @@ class HorizontalPodAutoscalerV2Spec(Struct):
         min_replicas: float | None = None,
         target_cpu_utilization_percentage: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param max_replicas: Upper limit for the number of pods that can be set by the
+            autoscaler.
+        :param min_replicas: Lower limit for the number of pods that can be set by the
+            autoscaler, defaults to `1`.
+        :param target_cpu_utilization_percentage: Target average CPU utilization (represented
+            as a percentage of requested CPU) over all the pods. If not specified the default
+            autoscaling policy will be used.
+        """
         super().__init__(
             behavior=behavior,
             max_replicas=max_replicas,

@@ -44,6 +44,12 @@ class ManifestFieldManager(Struct):
         force_conflicts: bool | IResolvable | None = None,
         name: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param force_conflicts: Force changes against conflicts.
+        :param name: The name to use for the field manager when creating and updating the
+            resource.
+        """
         super().__init__(force_conflicts=force_conflicts, name=name)
 
 
@@ -63,6 +69,12 @@ class ManifestTimeouts(Struct):
         delete: str | None = None,
         update: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param create: Timeout for the create operation.
+        :param delete: Timeout for the delete operation.
+        :param update: Timeout for the update operation.
+        """
         super().__init__(create=create, delete=delete, update=update)
 
 
@@ -80,6 +92,11 @@ class ManifestWaitCondition(Struct):
         status: str | None = None,
         type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param status: The condition status.
+        :param type: The type of condition.
+        """
         super().__init__(status=status, type=type)
 
 
@@ -99,6 +116,12 @@ class ManifestWait(Struct):
         fields: Mapping[str, str] | None = None,
         rollout: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param fields: A map of paths to fields to wait for a specific field value.
+        :param rollout: Wait for rollout to complete on resources that support `kubectl
+            rollout status`.
+        """
         super().__init__(condition=condition, fields=fields, rollout=rollout)
 
 
@@ -153,6 +176,18 @@ class Manifest(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id`; an argument left as None is left out.
+
+        :param computed_fields: List of manifest fields whose values can be altered by the API
+            server during 'apply'. Defaults to: ["metadata.annotations", "metadata.labels"].
+        :param manifest: A Kubernetes manifest describing the desired state of the resource in
+            HCL format.
+        :param object: The resulting resource state, as returned by the API server after
+            applying the desired state from `manifest`.
+        :param wait_for: A map of attribute paths and desired patterns to be matched. After
+            each apply the provider will wait for all attributes listed here to reach a value
+            that matches the desired pattern.
+        """
         super().__init__(
             scope,
             id,
@@ -176,6 +211,9 @@ class Manifest(Resource):
 
     @property
     def computed_fields(self) -> list[str]:
+        """List of manifest fields whose values can be altered by the API server during 'apply'.
+        Defaults to: ["metadata.annotations", "metadata.labels"].
+        """
         return list_attr(self, "computed_fields")
 
     @property
@@ -184,10 +222,14 @@ class Manifest(Resource):
 
     @property
     def manifest(self) -> IResolvable:
+        """A Kubernetes manifest describing the desired state of the resource in HCL format."""
         return any_attr(self, "manifest")
 
     @property
     def object(self) -> IResolvable:
+        """The resulting resource state, as returned by the API server after applying the desired
+        state from `manifest`.
+        """
         return any_attr(self, "object")
 
     @property
@@ -200,4 +242,8 @@ class Manifest(Resource):
 
     @property
     def wait_for(self) -> BlockRef:
+        """A map of attribute paths and desired patterns to be matched. After each apply the
+        provider will wait for all attributes listed here to reach a value that matches the
+        desired pattern.
+        """
         return BlockRef(self, "wait_for", ManifestWaitFor, single=True)

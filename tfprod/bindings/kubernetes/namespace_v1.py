@@ -51,6 +51,22 @@ class NamespaceV1Metadata(Struct):
         labels: Mapping[str, str] | None = None,
         name: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the namespace that may
+            be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the namespace. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the namespace, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(
             annotations=annotations, generate_name=generate_name, labels=labels, name=name
         )
@@ -66,6 +82,14 @@ class NamespaceV1Timeouts(Struct):
         *,
         delete: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param delete: A string that can be [parsed as a
+            duration](https://pkg.go.dev/time#ParseDuration) consisting of numbers and unit
+            suffixes, such as "30s" or "2h45m". Valid time units are "s" (seconds), "m"
+            (minutes), "h" (hours). Setting a timeout for a Delete operation is only
+            applicable if changes are saved into state before the destroy operation occurs.
+        """
         super().__init__(delete=delete)
 
 
@@ -97,6 +121,11 @@ class NamespaceV1(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id`; an argument left as None is left out.
+
+        :param wait_for_default_service_account: Terraform will wait for the default service
+            account to be created.
+        """
         super().__init__(
             scope,
             id,
@@ -128,4 +157,5 @@ class NamespaceV1(Resource):
 
     @property
     def wait_for_default_service_account(self) -> IResolvable:
+        """Terraform will wait for the default service account to be created."""
         return bool_attr(self, "wait_for_default_service_account")

@@ -52,6 +52,25 @@ class PodDisruptionBudgetV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the pod disruption
+            budget that may be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the pod disruption budget. May match selectors of
+            replication controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the pod disruption budget, must be unique. Cannot be updated.
+            More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the pod disruption
+            budget must be unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -77,6 +96,15 @@ class PodDisruptionBudgetV1SpecSelectorMatchExpressions(Struct):
         operator: str | None = None,
         values: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param key: The label key that the selector applies to.
+        :param operator: A key's relationship to a set of values. Valid operators ard `In`,
+            `NotIn`, `Exists` and `DoesNotExist`.
+        :param values: An array of string values. If the operator is `In` or `NotIn`, the
+            values array must be non-empty. If the operator is `Exists` or `DoesNotExist`, the
+            values array must be empty. This array is replaced during a strategic merge patch.
+        """
         super().__init__(key=key, operator=operator, values=values)
 
 
@@ -99,6 +127,13 @@ class PodDisruptionBudgetV1SpecSelector(Struct):
         | None = None,
         match_labels: Mapping[str, str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param match_labels: A map of {key,value} pairs. A single {key,value} in the
+            matchLabels map is equivalent to an element of `match_expressions`, whose key
+            field is "key", the operator is "In", and the values array contains only "value".
+            The requirements are ANDed.
+        """
         super().__init__(match_expressions=match_expressions, match_labels=match_labels)
 
 

@@ -45,6 +45,10 @@ class KubernetesProviderExperiments(Struct):
         *,
         manifest_resource: bool | IResolvable | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param manifest_resource: Enable the `kubernetes_manifest` resource.
+        """
         super().__init__(manifest_resource=manifest_resource)
 
 
@@ -104,6 +108,33 @@ class KubernetesProvider(Provider):
         username: str | None = None,
         alias: str | None = None,
     ) -> None:
+        """Adds the provider to `scope` as `id`; an argument left as None is left out.
+
+        :param client_certificate: PEM-encoded client certificate for TLS authentication.
+        :param client_key: PEM-encoded client certificate key for TLS authentication.
+        :param cluster_ca_certificate: PEM-encoded root certificates bundle for TLS
+            authentication.
+        :param config_path: Path to the kube config file. Can be set with KUBE_CONFIG_PATH.
+        :param config_paths: A list of paths to kube config files. Can be set with
+            KUBE_CONFIG_PATHS environment variable.
+        :param host: The hostname (in form of URI) of Kubernetes master.
+        :param ignore_annotations: List of Kubernetes metadata annotations to ignore across
+            all resources handled by this provider for situations where external systems are
+            managing certain resource annotations. Each item is a regular expression.
+        :param ignore_labels: List of Kubernetes metadata labels to ignore across all
+            resources handled by this provider for situations where external systems are
+            managing certain resource labels. Each item is a regular expression.
+        :param insecure: Whether server should be accessed without verifying the TLS
+            certificate.
+        :param password: The password to use for HTTP basic authentication when accessing the
+            Kubernetes master endpoint.
+        :param proxy_url: URL to the proxy to be used for all API requests.
+        :param tls_server_name: Server name passed to the server for SNI and is used in the
+            client to check server certificates against.
+        :param token: Token to authenticate an service account.
+        :param username: The username to use for HTTP basic authentication when accessing the
+            Kubernetes master endpoint.
+        """
         super().__init__(
             scope,
             id,

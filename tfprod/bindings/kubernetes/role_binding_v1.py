@@ -52,6 +52,24 @@ class RoleBindingV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the roleBinding that may
+            be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the roleBinding. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the roleBinding, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the roleBinding
+            must be unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -77,6 +95,13 @@ class RoleBindingV1RoleRef(Struct):
         kind: str,
         name: str,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_group: The API group of the user. The only value possible at the moment is
+            `rbac.authorization.k8s.io`.
+        :param kind: The kind of resource.
+        :param name: The name of the User to bind to.
+        """
         super().__init__(api_group=api_group, kind=kind, name=name)
 
 
@@ -98,6 +123,13 @@ class RoleBindingV1Subject(Struct):
         api_group: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_group: The API group of the subject resource.
+        :param kind: The kind of resource.
+        :param name: The name of the resource to bind to.
+        :param namespace: The Namespace of the subject resource.
+        """
         super().__init__(api_group=api_group, kind=kind, name=name, namespace=namespace)
 
 

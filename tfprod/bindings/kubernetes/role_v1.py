@@ -52,6 +52,24 @@ class RoleV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the role that may be
+            used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the role. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the role, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the role must be
+            unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -79,6 +97,14 @@ class RoleV1Rule(Struct):
         verbs: Sequence[str],
         resource_names: Sequence[str] | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param api_groups: Name of the APIGroup that contains the resources.
+        :param resource_names: White list of names that the rule applies to.
+        :param resources: List of resources that the rule applies to.
+        :param verbs: List of Verbs that apply to ALL the ResourceKinds and
+            AttributeRestrictions contained in this rule.
+        """
         super().__init__(
             api_groups=api_groups, resource_names=resource_names, resources=resources, verbs=verbs
         )

@@ -55,6 +55,24 @@ class SecretV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the secret that may be
+            used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the secret. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the secret, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the secret must be
+            unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -122,6 +140,26 @@ class SecretV1(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param binary_data: A map of the secret data in base64 encoding. Use this for binary
+            data.
+        :param binary_data_wo: A write-only map of the secret data in base64 encoding. Use
+            this for binary data.
+        :param binary_data_wo_revision: The current revision of the write-only
+            "binary_data_wo" attribute. Incrementing this integer value will cause Terraform
+            to update the write-only value.
+        :param data: A map of the secret data.
+        :param data_wo: A map write-only of the secret data.
+        :param data_wo_revision: The current revision of the write-only "data_wo" attribute.
+            Incrementing this integer value will cause Terraform to update the write-only
+            value.
+        :param immutable: Ensures that data stored in the Secret cannot be updated (only
+            object metadata can be modified).
+        :param type: Type of secret.
+        :param wait_for_service_account_token: Terraform will wait for the service account
+            token to be created.
+        """
         super().__init__(
             scope,
             id_,
@@ -150,26 +188,36 @@ class SecretV1(Resource):
 
     @property
     def binary_data(self) -> dict[str, str]:
+        """A map of the secret data in base64 encoding. Use this for binary data."""
         return string_map_attr(self, "binary_data")
 
     @property
     def binary_data_wo(self) -> dict[str, str]:
+        """A write-only map of the secret data in base64 encoding. Use this for binary data."""
         return string_map_attr(self, "binary_data_wo")
 
     @property
     def binary_data_wo_revision(self) -> float:
+        """The current revision of the write-only "binary_data_wo" attribute. Incrementing this
+        integer value will cause Terraform to update the write-only value.
+        """
         return number_attr(self, "binary_data_wo_revision")
 
     @property
     def data(self) -> dict[str, str]:
+        """A map of the secret data."""
         return string_map_attr(self, "data")
 
     @property
     def data_wo(self) -> dict[str, str]:
+        """A map write-only of the secret data."""
         return string_map_attr(self, "data_wo")
 
     @property
     def data_wo_revision(self) -> float:
+        """The current revision of the write-only "data_wo" attribute. Incrementing this integer
+        value will cause Terraform to update the write-only value.
+        """
         return number_attr(self, "data_wo_revision")
 
     @property
@@ -178,6 +226,9 @@ class SecretV1(Resource):
 
     @property
     def immutable(self) -> IResolvable:
+        """Ensures that data stored in the Secret cannot be updated (only object metadata can be
+        modified).
+        """
         return bool_attr(self, "immutable")
 
     @property
@@ -190,8 +241,10 @@ class SecretV1(Resource):
 
     @property
     def type(self) -> str:
+        """Type of secret."""
         return string_attr(self, "type")
 
     @property
     def wait_for_service_account_token(self) -> IResolvable:
+        """Terraform will wait for the service account token to be created."""
         return bool_attr(self, "wait_for_service_account_token")

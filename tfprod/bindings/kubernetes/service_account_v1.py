@@ -40,6 +40,11 @@ class ServiceAccountV1ImagePullSecret(Struct):
         *,
         name: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(name=name)
 
 
@@ -66,6 +71,25 @@ class ServiceAccountV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the service account that
+            may be used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the service account. May match selectors of
+            replication controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the service account, must be unique. Cannot be updated. More
+            info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the service account
+            must be unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -85,6 +109,11 @@ class ServiceAccountV1Secret(Struct):
         *,
         name: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param name: Name of the referent. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        """
         super().__init__(name=name)
 
 
@@ -142,6 +171,11 @@ class ServiceAccountV1(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param automount_service_account_token: Enable automatic mounting of the service
+            account token.
+        """
         super().__init__(
             scope,
             id_,
@@ -164,6 +198,7 @@ class ServiceAccountV1(Resource):
 
     @property
     def automount_service_account_token(self) -> IResolvable:
+        """Enable automatic mounting of the service account token."""
         return bool_attr(self, "automount_service_account_token")
 
     @property

@@ -64,6 +64,24 @@ class ServiceV1Metadata(Struct):
         name: str | None = None,
         namespace: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param annotations: An unstructured key value map stored with the service that may be
+            used to store arbitrary metadata. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/
+        :param generate_name: Prefix, used by the server, to generate a unique name ONLY IF
+            the `name` field has not been provided. This value will also be combined with a
+            unique suffix. More info:
+            https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#idempotency
+        :param labels: Map of string keys and values that can be used to organize and
+            categorize (scope and select) the service. May match selectors of replication
+            controllers and services. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
+        :param name: Name of the service, must be unique. Cannot be updated. More info:
+            https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names.
+        :param namespace: Namespace defines the space within which name of the service must be
+            unique.
+        """
         super().__init__(
             annotations=annotations,
             generate_name=generate_name,
@@ -95,6 +113,30 @@ class ServiceV1SpecPort(Struct):
         protocol: str | None = None,
         target_port: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param app_protocol: The application protocol for this port. This field follows
+            standard Kubernetes label syntax. Un-prefixed names are reserved for IANA standard
+            service names (as per RFC-6335 and http://www.iana.org/assignments/service-names).
+            Non-standard protocols should use prefixed names such as
+            mycompany.com/my-custom-protocol.
+        :param name: The name of this port within the service. All ports within the service
+            must have unique names. Optional if only one ServicePort is defined on this
+            service.
+        :param node_port: The port on each node on which this service is exposed when `type`
+            is `NodePort` or `LoadBalancer`. Usually assigned by the system. If specified, it
+            will be allocated to the service if unused or else creation of the service will
+            fail. Default is to auto-allocate a port if the `type` of this service requires
+            one. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#type-nodeport
+        :param port: The port that will be exposed by this service.
+        :param protocol: The IP protocol for this port. Supports `TCP` and `UDP`. Default is
+            `TCP`.
+        :param target_port: Number or name of the port to access on the pods targeted by the
+            service. Number must be in the range 1 to 65535. This field is ignored for
+            services with `cluster_ip = "None"`. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service
+        """
         super().__init__(
             app_protocol=app_protocol,
             name=name,
@@ -115,6 +157,11 @@ class ServiceV1SpecSessionAffinityConfigClientIp(Struct):
         *,
         timeout_seconds: float | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param timeout_seconds: Specifies the seconds of `ClientIP` type session sticky time.
+            The value must be > 0 and <= 86400(for 1 day) if `ServiceAffinity` == `ClientIP`.
+        """
         super().__init__(timeout_seconds=timeout_seconds)
 
 
@@ -185,6 +232,98 @@ class ServiceV1Spec(Struct):
         | None = None,
         type: str | None = None,
     ) -> None:
+        """An argument left as None is left out of the block.
+
+        :param allocate_load_balancer_node_ports: Defines if `NodePorts` will be automatically
+            allocated for services with type `LoadBalancer`. It may be set to `false` if the
+            cluster load-balancer does not rely on `NodePorts`. If the caller requests
+            specific `NodePorts` (by specifying a value), those requests will be respected,
+            regardless of this field. This field may only be set for services with type
+            `LoadBalancer`. Default is `true`. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#load-balancer-nodeport-allocation
+        :param cluster_ip: The IP address of the service. It is usually assigned randomly by
+            the master. If an address is specified manually and is not in use by others, it
+            will be allocated to the service; otherwise, creation of the service will fail.
+            `None` can be specified for headless services when proxying is not required.
+            Ignored if type is `ExternalName`. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies
+        :param cluster_ips: List of IP addresses assigned to this service, and are usually
+            assigned randomly. If an address is specified manually and is not in use by
+            others, it will be allocated to the service; otherwise creation of the service
+            will fail. If this field is not specified, it will be initialized from the
+            `clusterIP` field. If this field is specified, clients must ensure that
+            `clusterIPs[0]` and `clusterIP` have the same value. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies
+        :param external_ips: A list of IP addresses for which nodes in the cluster will also
+            accept traffic for this service. These IPs are not managed by Kubernetes. The user
+            is responsible for ensuring that traffic arrives at a node with this IP. A common
+            example is external load-balancers that are not part of the Kubernetes system.
+        :param external_name: The external reference that kubedns or equivalent will return as
+            a CNAME record for this service. No proxying will be involved. Must be a valid DNS
+            name and requires `type` to be `ExternalName`.
+        :param external_traffic_policy: Denotes if this Service desires to route external
+            traffic to node-local or cluster-wide endpoints. `Local` preserves the client
+            source IP and avoids a second hop for LoadBalancer and Nodeport type services, but
+            risks potentially imbalanced traffic spreading. `Cluster` obscures the client
+            source IP and may cause a second hop to another node, but should have good overall
+            load-spreading. More info:
+            https://kubernetes.io/docs/tutorials/services/source-ip/
+        :param health_check_node_port: Specifies the Healthcheck NodePort for the service.
+            Only effects when type is set to `LoadBalancer` and external_traffic_policy is set
+            to `Local`.
+        :param internal_traffic_policy: Specifies if the cluster internal traffic should be
+            routed to all endpoints or node-local endpoints only. `Cluster` routes internal
+            traffic to a Service to all endpoints. `Local` routes traffic to node-local
+            endpoints only, traffic is dropped if no node-local endpoints are ready. The
+            default value is `Cluster`.
+        :param ip_families: IPFamilies is a list of IP families (e.g. IPv4, IPv6) assigned to
+            this service. This field is usually assigned automatically based on cluster
+            configuration and the ipFamilyPolicy field. If this field is specified manually,
+            the requested family is available in the cluster, and ipFamilyPolicy allows it, it
+            will be used; otherwise creation of the service will fail. This field is
+            conditionally mutable: it allows for adding or removing a secondary IP family, but
+            it does not allow changing the primary IP family of the Service.
+        :param ip_family_policy: IPFamilyPolicy represents the dual-stack-ness requested or
+            required by this Service. If there is no value provided, then this field will be
+            set to SingleStack. Services can be 'SingleStack' (a single IP family),
+            'PreferDualStack' (two IP families on dual-stack configured clusters or a single
+            IP family on single-stack clusters), or 'RequireDualStack' (two IP families on
+            dual-stack configured clusters, otherwise fail). The ipFamilies and clusterIPs
+            fields depend on the value of this field.
+        :param load_balancer_class: The class of the load balancer implementation this Service
+            belongs to. If specified, the value of this field must be a label-style
+            identifier, with an optional prefix. This field can only be set when the Service
+            type is `LoadBalancer`. If not set, the default load balancer implementation is
+            used. This field can only be set when creating or updating a Service to type
+            `LoadBalancer`. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#load-balancer-class
+        :param load_balancer_ip: Only applies to `type = LoadBalancer`. LoadBalancer will get
+            created with the IP specified in this field. This feature depends on whether the
+            underlying cloud-provider supports specifying this field when a load balancer is
+            created. This field will be ignored if the cloud-provider does not support the
+            feature.
+        :param load_balancer_source_ranges: If specified and supported by the platform, this
+            will restrict traffic through the cloud-provider load-balancer will be restricted
+            to the specified client IPs. This field will be ignored if the cloud-provider does
+            not support the feature. More info:
+            http://kubernetes.io/docs/user-guide/services-firewalls
+        :param publish_not_ready_addresses: When set to true, indicates that DNS
+            implementations must publish the `notReadyAddresses` of subsets for the Endpoints
+            associated with the Service. The default value is `false`. The primary use case
+            for setting this field is to use a StatefulSet's Headless Service to propagate
+            `SRV` records for its Pods without respect to their readiness for purpose of peer
+            discovery.
+        :param selector: Route service traffic to pods with label keys and values matching
+            this selector. Only applies to types `ClusterIP`, `NodePort`, and `LoadBalancer`.
+            More info: https://kubernetes.io/docs/concepts/services-networking/service/
+        :param session_affinity: Used to maintain session affinity. Supports `ClientIP` and
+            `None`. Defaults to `None`. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies.
+        :param type: Determines how the service is exposed. Defaults to `ClusterIP`. Valid
+            options are `ExternalName`, `ClusterIP`, `NodePort`, and `LoadBalancer`.
+            `ExternalName` maps to the specified `external_name`. More info:
+            https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types
+        """
         super().__init__(
             allocate_load_balancer_node_ports=allocate_load_balancer_node_ports,
             cluster_ip=cluster_ip,
@@ -253,6 +392,11 @@ class ServiceV1(Resource):
         provider: TerraformProvider | None = None,
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
+        """Adds the resource to `scope` as `id_`; an argument left as None is left out.
+
+        :param wait_for_load_balancer: Terraform will wait for the load balancer to have at
+            least 1 endpoint before considering the resource created.
+        """
         super().__init__(
             scope,
             id_,
@@ -294,4 +438,7 @@ class ServiceV1(Resource):
 
     @property
     def wait_for_load_balancer(self) -> IResolvable:
+        """Terraform will wait for the load balancer to have at least 1 endpoint before
+        considering the resource created.
+        """
         return bool_attr(self, "wait_for_load_balancer")

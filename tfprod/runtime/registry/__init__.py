@@ -18,13 +18,8 @@ from tfprod.runtime.registry.profile import (
     ReferenceProfile,
     build_profile,
 )
-from tfprod.runtime.registry.registry import (
-    AliasChange,
-    FileEntry,
-    ModelVersion,
-    Registry,
-    pull_artifact,
-)
+from tfprod.runtime.registry.records import AliasChange, FileEntry, ModelVersion
+from tfprod.runtime.registry.registry import Registry, pull_artifact
 from tfprod.runtime.registry.store import ObjectStore, StoredObject
 from tfprod.runtime.registry.uri import open_store
 

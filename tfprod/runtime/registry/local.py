@@ -9,13 +9,10 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tfprod.runtime.registry.errors import ChecksumMismatchError
 from tfprod.runtime.registry.layout import sha256
-
-if TYPE_CHECKING:
-    from tfprod.runtime.registry.registry import ModelVersion
+from tfprod.runtime.registry.records import ModelVersion
 
 SERVING_MAP_FILE = "tfprod-versions.json"
 """Written next to the numeric version directories that `pull` creates: maps each TF Serving

@@ -15,7 +15,6 @@ import math
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +47,7 @@ from tfprod.runtime.registry.local import (
     record_serving_version,
     verify_local,
 )
+from tfprod.runtime.registry.records import AliasChange, FileEntry, ModelVersion
 from tfprod.runtime.registry.savedmodel import check_saved_model_dir, read_signatures, save_model
 from tfprod.runtime.registry.store import ObjectStore
 from tfprod.runtime.registry.uri import open_store
@@ -56,42 +56,6 @@ if TYPE_CHECKING:
     from tfprod.runtime.registry.profile import ReferenceProfile
 
 ALIAS_HISTORY_LIMIT = 1000
-
-
-@dataclass(frozen=True, kw_only=True)
-class FileEntry:
-    path: str
-    """Relative to the SavedModel directory, `/`-separated."""
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelVersion:
-    """One published version of a model."""
-
-    name: str
-    version: str
-    serving_version: int
-    """TF Serving's numeric version directory for this version; increases with each new
-    version of the model, so TF Serving's default policy serves the newest."""
-    created_at: str
-    """ISO 8601 UTC time of publication."""
-    dataset_version: str | None
-    metrics: Mapping[str, float]
-    signature: Mapping[str, Any]
-    """The SavedModel's signatures: inputs and outputs with dtype and shape."""
-    metadata: Mapping[str, Any]
-    """Free-form metadata given at registration."""
-    files: tuple[FileEntry, ...]
-    has_profile: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class AliasChange:
-    version: str
-    at: str
-    reason: str
 
 
 def utc_now() -> str:
