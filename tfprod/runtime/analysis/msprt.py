@@ -192,8 +192,13 @@ def update(
     )
 
 
+def mixing_variance(pooled_mean: Numbers, relative_mde: float) -> Any:
+    """The default tau2: `(relative_mde * pooled mean)^2`; elementwise on numpy arrays."""
+    return (relative_mde * pooled_mean) ** 2
+
+
 def _default_tau2(state: SequentialState, control: Moments, treatment: Moments) -> float | None:
     pooled_mean = (control.total + treatment.total) / (control.count + treatment.count)
     if pooled_mean == 0:
         return None
-    return (state.relative_mde * pooled_mean) ** 2
+    return float(mixing_variance(pooled_mean, state.relative_mde))
