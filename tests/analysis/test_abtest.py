@@ -55,7 +55,30 @@ def test_a_clear_lift_makes_the_treatment_the_winner_with_its_effect_and_interva
     )
 
 
-def test_a_lower_is_better_metric_makes_the_slower_treatment_lose() -> None:
+def test_a_decrease_metric_makes_the_treatment_with_fewer_chargebacks_win() -> None:
+    test = ab_test(metrics=[{"name": "chargeback_rate", "direction": "decrease"}])
+    state = ABState.start(test, tau2={"chargeback_rate": 0.0001})
+    fewer = conversions((20000, 400), (20000, 300))
+    result = analyse(test, state, {"chargeback_rate": fewer}, elapsed_seconds=DAY)
+    assert (result.decision, result.winner) == ("winner", TREATMENT)
+    assert result.metrics[0].relative_lift == pytest.approx(-0.25)
+
+
+def test_revenue_is_compared_from_count_sum_and_sum_of_squares() -> None:
+    test = ab_test(metrics=["revenue_per_user"])
+    state = ABState.start(test, tau2={"revenue_per_user": 0.25})
+    # control: mean 2, variance 1; treatment: mean 2.5, variance 1 (see test_msprt)
+    richer = Arms(
+        control=Moments(count=1000, total=2000, sum_of_squares=5000),
+        treatment=Moments(count=1000, total=2500, sum_of_squares=7250),
+    )
+    result = analyse(test, state, {"revenue_per_user": richer}, elapsed_seconds=DAY)
+    assert (result.decision, result.winner) == ("winner", TREATMENT)
+    assert result.metrics[0].difference == pytest.approx(0.5)
+    assert result.metrics[0].relative_lift == pytest.approx(0.25)
+
+
+def test_a_slower_treatment_loses_on_a_latency_metric() -> None:
     test = ab_test(metrics=["latency_p95"])
     state = ABState.start(test, tau2={"latency_p95": 0.0004})
     # control: mean 0.1 s, variance 0.0004; treatment: mean 0.11 s, variance 0.0004
@@ -100,6 +123,8 @@ def test_two_metrics_are_each_tested_at_half_of_alpha() -> None:
     assert double.decision == "continue"
     assert double.metrics[0].significance == pytest.approx(1 - 2 * 0.0407176007, rel=1e-9)
     assert [state.alpha for _, state in double.state.metrics] == [0.025, 0.025]
+    three = ab_test(metrics=["click_through_rate", "conversion_rate", "revenue_per_user"])
+    assert [s.alpha for _, s in ABState.start(three).metrics] == [0.05 / 3] * 3
     assert double.metrics[0].interval[0] < 0 < double.metrics[0].interval[1]
 
 

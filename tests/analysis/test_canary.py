@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tfprod.policy import Condition, ControllerSettings, parse_criterion
+from tfprod.policy import CanaryRamp, Condition, ControllerSettings, parse_criterion
 from tfprod.runtime.analysis import (
     Buckets,
     CanaryState,
@@ -276,3 +276,24 @@ def test_canary_state_survives_a_json_round_trip() -> None:
     result = look(P95_UNDER_200MS, stable, stable)
     assert result.state is not None
     assert CanaryState.from_dict(result.state.as_dict()) == result.state
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        ["error_rate < 1%", "latency_p95 < 80ms"],  # examples/e_commerce_deployment
+        {"error_rate": "< 0.5%", "latency_p99": "< 50ms"},  # examples/fraud_detection
+    ],
+)
+def test_the_examples_canary_criteria_are_all_judged(written: list[str] | dict[str, str]) -> None:
+    ramp = CanaryRamp(version="v2", steps=[(10, 60)], success_criteria=written)
+    # p95 and p99 in (10ms, 20ms]: 10 + 10 * (950 - 900) / 95 and 10 + 10 * 90 / 95 ms
+    stable = Buckets(
+        upper_bounds=(0.01, 0.02, 0.05, math.inf), cumulative_counts=(900, 995, 1000, 1000)
+    )
+    for criterion in ramp.success_criteria:
+        if criterion.metric == "error_rate":
+            result = look(criterion, **errors((1000, 1), (1000, 1)))
+        else:
+            result = look(criterion, stable, stable)
+        assert result.outcome is Outcome.PASS, result.reason
