@@ -139,7 +139,7 @@ def test_at_the_horizon_undecided_the_control_stays_and_no_difference_is_reporte
     lower, upper = ended.metrics[0].interval
     assert lower < 0.002 < upper
     assert ended.reason == (
-        "no difference detected in 1.2096e+06 s; control rec-v2.0.0 stays: conversion_rate: no"
+        "no difference detected in 14 days; control rec-v2.0.0 stays: conversion_rate: no"
         f" difference detected, difference +0.002 (95% interval {lower:+.4g} to {upper:+.4g})"
     )
 

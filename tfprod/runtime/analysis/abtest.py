@@ -36,6 +36,8 @@ from tfprod.runtime.analysis.msprt import (
 from tfprod.runtime.analysis.samples import SampleError
 
 Decision = Literal["winner", "no_difference_detected", "continue", "inconclusive", "error"]
+_GROUPED: tuple[Decision, ...] = ("error", "winner", "inconclusive")
+_DAY = 86400.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -240,7 +242,9 @@ def _estimate(state: SequentialState) -> str:
 def _overall(
     test: ABTest, results: list[MetricResult], finished: bool
 ) -> tuple[Decision, str | None, str]:
-    by_decision = {decision: [r for r in results if r.decision == decision] for decision in _ORDER}
+    by_decision = {
+        decision: [r for r in results if r.decision == decision] for decision in _GROUPED
+    }
     if by_decision["error"]:
         return "error", None, "; ".join(r.reason for r in by_decision["error"])
     winners = by_decision["winner"]
@@ -253,12 +257,13 @@ def _overall(
         return (
             "no_difference_detected",
             None,
-            f"no difference detected in {test.duration_seconds:g} s; control {test.control}"
-            f" stays: " + "; ".join(r.reason for r in results),
+            f"no difference detected in {_duration(test.duration_seconds)}; control"
+            f" {test.control} stays: " + "; ".join(r.reason for r in results),
         )
     if by_decision["inconclusive"]:
         return "inconclusive", None, "; ".join(r.reason for r in by_decision["inconclusive"])
     return "continue", None, "; ".join(r.reason for r in results)
 
 
-_ORDER: tuple[Decision, ...] = ("error", "winner", "inconclusive")
+def _duration(seconds: float) -> str:
+    return f"{seconds / _DAY:g} days" if seconds >= _DAY else f"{seconds:g} s"

@@ -92,7 +92,8 @@ class CheckResult:
     """1 - the always-valid p-value of "the canary is worse than stable"."""
     reason: str
     state: CanaryState | None
-    """None when the criterion cannot be judged (then the outcome is error)."""
+    """The state for the next look, unchanged by an error; None only if the criterion cannot
+    be judged and no state was given."""
 
 
 def judge(

@@ -149,7 +149,7 @@ def quantile(buckets: Buckets, level: float) -> float:
         return math.nan
     rank = level * total
     bounds, counts = buckets.upper_bounds, buckets.cumulative_counts
-    index = next(i for i, count in enumerate(counts) if count >= rank)
+    index = bucket_holding(buckets, level)
     if bounds[index] == math.inf:
         return bounds[-2] if len(bounds) > 1 else math.nan
     lower_bound = bounds[index - 1] if index > 0 else min(0.0, bounds[0])
