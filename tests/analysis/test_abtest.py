@@ -47,7 +47,7 @@ def test_a_clear_lift_makes_the_treatment_the_winner_with_its_effect_and_interva
     assert metric.difference == pytest.approx(0.05)
     assert metric.relative_lift == pytest.approx(0.5)
     assert metric.interval == pytest.approx((0.0013986355553, 0.0986013644447), rel=1e-9)
-    assert metric.significance == pytest.approx(1 - 0.0407176007, rel=1e-9)
+    assert metric.statistical_significance == pytest.approx(1 - 0.0407176007, rel=1e-9)
     assert (metric.control_samples, metric.treatment_samples) == (1000, 1000)
     assert result.reason == (
         "conversion_rate: rec-v2.1.0 is better, difference +0.05 (95% interval +0.001399 to"
@@ -121,7 +121,9 @@ def test_two_metrics_are_each_tested_at_half_of_alpha() -> None:
     assert single.decision == "winner"
     # p = 0.0407 passes 0.05 alone but not 0.025: Bonferroni keeps the test going.
     assert double.decision == "continue"
-    assert double.metrics[0].significance == pytest.approx(1 - 2 * 0.0407176007, rel=1e-9)
+    assert double.metrics[0].statistical_significance == pytest.approx(
+        1 - 2 * 0.0407176007, rel=1e-9
+    )
     assert [state.alpha for _, state in double.state.metrics] == [0.025, 0.025]
     three = ab_test(metrics=["click_through_rate", "conversion_rate", "revenue_per_user"])
     assert [s.alpha for _, s in ABState.start(three).metrics] == [0.05 / 3] * 3

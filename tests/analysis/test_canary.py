@@ -52,7 +52,7 @@ def test_a_canary_within_its_error_criterion_passes() -> None:
 def test_a_canary_failing_its_criterion_and_worse_than_stable_fails() -> None:
     result = look(UNDER_1_PERCENT, **errors((1000, 60), (1000, 5)))
     assert result.outcome is Outcome.FAIL
-    assert result.significance > 0.9999
+    assert result.statistical_significance > 0.9999
     assert result.reason == (
         "error_rate 6% (stable 0.5%) breaks error_rate < 1%, worse than stable, significance 1.0000"
     )

@@ -5,8 +5,8 @@ so the chance that any of them declares a difference that is not there stays at 
 over the whole test, however often it is looked at. Bonferroni rather than Holm because it
 keeps each metric's confidence sequence and its decision the same statement (the interval, at
 level 1 - alpha / m, excludes 0 exactly when that metric is decided), and a decided metric
-never becomes undecided. `significance` is 1 - min(1, m * p), p the metric's always-valid
-p-value, so it is compared with 1 - alpha like a single test.
+never becomes undecided. `statistical_significance` is 1 - min(1, m * p), p the metric's
+always-valid p-value, so it is compared with 1 - alpha like a single test.
 
 The test as a whole, in this order:
 
@@ -109,7 +109,7 @@ class MetricResult:
     """`difference` over the control's mean; None before the guard or for a zero mean."""
     interval: tuple[float, float]
     """Always-valid interval for `difference` at level 1 - alpha / m; infinite before a test."""
-    significance: float
+    statistical_significance: float
     """1 - the always-valid p-value corrected for m metrics."""
     control_samples: float
     treatment_samples: float
@@ -205,7 +205,7 @@ def _look(
         difference=after.difference,
         relative_lift=_relative_lift(after),
         interval=(after.lower, after.upper),
-        significance=1 - min(1.0, after.p_value * len(test.metrics)),
+        statistical_significance=1 - min(1.0, after.p_value * len(test.metrics)),
         control_samples=samples[0],
         treatment_samples=samples[1],
         reason=reason,

@@ -88,7 +88,7 @@ class CheckResult:
     canary_value: float | None
     """The canary's error rate or latency quantile (seconds); None without data."""
     stable_value: float | None
-    significance: float
+    statistical_significance: float
     """1 - the always-valid p-value of "the canary is worse than stable"."""
     reason: str
     state: CanaryState | None
@@ -244,7 +244,7 @@ def _result(
         criterion=criterion,
         canary_value=values[0],
         stable_value=values[1],
-        significance=1 - state.test.p_value if state is not None else 0.0,
+        statistical_significance=1 - state.test.p_value if state is not None else 0.0,
         reason=reason,
         state=state,
     )
