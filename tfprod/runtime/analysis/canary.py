@@ -105,7 +105,11 @@ def judge(
     settings: ControllerSettings,
     alpha: float = DEFAULT_ALPHA,
 ) -> CheckResult:
-    """One look at one criterion; `state` None starts the criterion's test."""
+    """One look at one criterion; `state` None starts the criterion's test.
+
+    `settings.min_samples` and `alpha` are read when the test starts; a running test keeps
+    the ones it started with, so the caller restarts it (state None) when the Policy changes.
+    """
     problem = _unjudgeable(criterion, canary, stable)
     if problem:
         return _result(Outcome.ERROR, criterion, (None, None), problem, state)
