@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import time
@@ -78,11 +79,22 @@ def _parse_path(tail: str) -> _Target | None:
 
 
 class _UpstreamError(Exception):
-    """The upstream did not give a usable answer (connection error, timeout, 5xx, open)."""
+    """The upstream did not give a usable answer (connection error, timeout, 5xx, open).
 
-    def __init__(self, reason: str, answer: tuple[int, bytes] | None = None) -> None:
+    `answer` is the upstream's own 5xx answer, if it gave one; `attempted` is False when the
+    open circuit refused the request before any call."""
+
+    def __init__(
+        self, reason: str, answer: tuple[int, bytes] | None = None, *, attempted: bool = True
+    ) -> None:
         super().__init__(reason)
         self.answer = answer
+        self.attempted = attempted
+
+    @property
+    def status(self) -> int:
+        """The status code the failure counts as: the upstream's 5xx, else 503."""
+        return 503 if self.answer is None else self.answer[0]
 
 
 class Gateway:
@@ -269,26 +281,26 @@ class Gateway:
     async def _forward(
         self, request: web.Request, route: Route, endpoint: Endpoint, verb: str, body: bytes
     ) -> web.Response:
+        """Calls `endpoint`, then the route's fallback if it failed; each attempt is counted
+        and timed on the variant that made it (see the metrics module for the outcomes)."""
         model = route.model
         request_id = self._request_id(request)
-        started = time.perf_counter()
         served = endpoint
         try:
-            status, answer = await self._call(model, endpoint, verb, body)
+            status, answer, elapsed = await self._attempt(model, endpoint, verb, body)
         except _UpstreamError as failure:
             fallback = route.fallback
             if fallback is None or fallback is endpoint:
                 return self._failed(model, endpoint, failure, request_id)
+            self._count_failure(model, endpoint, failure, "fell_back")
             self.metrics.fallbacks.inc((model, endpoint.name))
             served = fallback
             try:
-                status, answer = await self._call(model, fallback, verb, body)
+                status, answer, elapsed = await self._attempt(model, fallback, verb, body)
             except _UpstreamError as second:
                 return self._failed(model, fallback, second, request_id)
-        elapsed = time.perf_counter() - started
         variant = served.name
-        self.metrics.requests.inc((model, variant, str(status)))
-        self.metrics.duration.observe((model, variant), elapsed)
+        self.metrics.requests.inc((model, variant, str(status), ""))
         self.feedback.remember(request_id, model, variant)
         if status == 200:
             if route.shadows:
@@ -311,12 +323,30 @@ class Gateway:
             headers={REQUEST_ID_HEADER: request_id, VARIANT_HEADER: variant},
         )
 
+    async def _attempt(
+        self, model: str, endpoint: Endpoint, verb: str, body: bytes
+    ) -> tuple[int, bytes, float]:
+        """One call to `endpoint`, timed on it whether it answers or fails (a request the open
+        circuit refuses made no attempt and is not timed): status, answer, seconds taken."""
+        started = time.perf_counter()
+        try:
+            status, answer = await self._call(model, endpoint, verb, body)
+        except _UpstreamError as failure:
+            if failure.attempted:
+                self.metrics.duration.observe((model, endpoint.name), time.perf_counter() - started)
+            raise
+        elapsed = time.perf_counter() - started
+        self.metrics.duration.observe((model, endpoint.name), elapsed)
+        return status, answer, elapsed
+
     async def _call(
         self, model: str, endpoint: Endpoint, verb: str, body: bytes
     ) -> tuple[int, bytes]:
         breaker = self.breakers[(model, endpoint.name)]
         if not breaker.allow():
-            raise _UpstreamError(f"upstream {endpoint.name!r} is unavailable (circuit open)")
+            raise _UpstreamError(
+                f"upstream {endpoint.name!r} is unavailable (circuit open)", attempted=False
+            )
         path = f"{endpoint.model_path(model)}:{verb}"
         try:
             status, answer = await self.client.request(
@@ -334,15 +364,19 @@ class Gateway:
         breaker.success()
         return status, answer
 
+    def _count_failure(
+        self, model: str, endpoint: Endpoint, failure: _UpstreamError, outcome: str
+    ) -> None:
+        self.metrics.requests.inc((model, endpoint.name, str(failure.status), outcome))
+
     def _failed(
         self, model: str, endpoint: Endpoint, failure: _UpstreamError, request_id: str
     ) -> web.Response:
+        self._count_failure(model, endpoint, failure, "failed")
         headers = {REQUEST_ID_HEADER: request_id, VARIANT_HEADER: endpoint.name}
         if failure.answer is not None:  # pass the upstream's own 5xx answer through
             status, answer = failure.answer
-            self.metrics.requests.inc((model, endpoint.name, str(status)))
             return web.Response(status=status, body=answer, content_type=_JSON, headers=headers)
-        self.metrics.requests.inc((model, endpoint.name, "503"))
         return error_response(503, str(failure), headers)
 
     def _capture(
@@ -364,7 +398,8 @@ class Gateway:
 
     def _observe_confidence(self, model: str, variant: str, answer: bytes) -> None:
         for confidence in _confidences(answer):
-            self.metrics.confidence.observe((model, variant), confidence)
+            if not self.metrics.confidence.observe((model, variant), confidence):
+                self.metrics.prediction_nonfinite.inc((model, variant))
 
     async def handle_feedback(self, request: web.Request) -> web.Response:
         try:
@@ -406,9 +441,18 @@ def _field(document: Any, path: str) -> str | None:
 
 
 def _confidences(answer: bytes) -> list[float]:
-    """Top-class probability per prediction row (max(p, 1 - p) for a single probability)."""
+    """Top-class probability per prediction row (max(p, 1 - p) for a single probability);
+    NaN for a row holding NaN or an infinity (the model server writes bare `NaN`)."""
     try:
         rows = prediction_rows(json.loads(answer))
     except ValueError:
         return []
-    return [max(*row, 1.0 - row[0]) if len(row) == 1 else max(row) for row in rows or [] if row]
+    return [
+        math.nan
+        if not all(map(math.isfinite, row))
+        else max(*row, 1.0 - row[0])
+        if len(row) == 1
+        else max(row)
+        for row in rows or []
+        if row
+    ]
