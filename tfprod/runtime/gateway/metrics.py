@@ -22,6 +22,10 @@ before failures were attributed. `tfprod_gateway_request_duration_seconds` obser
 attempt on the variant that made it, failed ones included; a request refused by an open
 circuit made no attempt and is counted but not timed.
 
+Feedback (see the feedback module) counts events, the sum of their values and, for valued
+events (revenue), the sum of the squared values, so the controller can estimate a variance;
+events that do not count are counted by reason.
+
 Non-finite numbers never reach a sum: a histogram does not observe NaN or an infinity
 (`observe` says so and the caller counts it instead), so prediction rows holding NaN or +-Inf
 (the model server writes bare `NaN`) are counted by `tfprod_gateway_prediction_nonfinite_total`
@@ -182,9 +186,21 @@ class GatewayMetrics:
             "Sum of the values of feedback events (for example revenue).",
             ("model", "variant", "event"),
         )
+        self.feedback_squares = Counter(
+            "tfprod_gateway_feedback_value_squares_total",
+            "Sum of the squared values of valued feedback events (revenue), for variances.",
+            ("model", "variant", "event"),
+        )
         self.feedback_unmatched = Counter(
             "tfprod_gateway_feedback_unmatched_total",
-            "Feedback events whose request id is unknown or has left the join window.",
+            "Feedback naming a caller's own request id that is unknown or has left the join"
+            " window.",
+        )
+        self.feedback_refused = Counter(
+            "tfprod_gateway_feedback_refused_total",
+            "Feedback events not counted, by reason: invalid, unsigned, forged, expired,"
+            " duplicate.",
+            ("reason",),
         )
         self.shadow = Counter(
             "tfprod_gateway_shadow_requests_total",
