@@ -108,7 +108,8 @@ class GatewayConfig:
 
     Defaults: 1 MiB bodies, 10 s upstream timeout, shadows time out after 2 s with at most 64
     in flight (more are dropped and counted), 10,000 captured records queued (more are dropped
-    and counted), feedback joins the last 100,000 request ids. No admin token source: the
+    and counted), feedback remembers 100,000 counted events (and callers' own request ids,
+    where accepted; see the feedback module). No admin token source: the
     admin API refuses every call. `seed` makes unkeyed routing and sampling reproducible."""
 
     routes: tuple[Route, ...]
