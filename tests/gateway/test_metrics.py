@@ -44,7 +44,9 @@ def populated() -> GatewayMetrics:
     metrics.weights.set(("clf", "stable"), 0.95)
     metrics.feedback.inc(("clf", "stable", "click"))
     metrics.feedback_value.inc(("clf", "stable", "revenue"), 12.5)
+    metrics.feedback_squares.inc(("clf", "stable", "revenue"), 156.25)
     metrics.feedback_unmatched.inc()
+    metrics.feedback_refused.inc(("forged",))
     metrics.shadow.inc(("clf", "shadow", "agree"))
     metrics.shadow_difference.observe(("clf", "shadow"), 0.01)
     metrics.shadow_latency.observe(("clf", "shadow"), -0.0005)
@@ -65,7 +67,9 @@ def test_every_gateway_metric_parses_with_its_declared_type() -> None:
         "tfprod_gateway_traffic_weight": "gauge",
         "tfprod_gateway_feedback_events": "counter",
         "tfprod_gateway_feedback_value": "counter",
+        "tfprod_gateway_feedback_value_squares": "counter",
         "tfprod_gateway_feedback_unmatched": "counter",
+        "tfprod_gateway_feedback_refused": "counter",
         "tfprod_gateway_shadow_requests": "counter",
         "tfprod_gateway_shadow_abs_difference": "histogram",
         "tfprod_gateway_shadow_latency_difference_seconds": "histogram",

@@ -62,20 +62,24 @@ class RequestIds:
     """Issues and verifies signed request ids with one key."""
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
         self._prefix = os.urandom(4).hex()
         self._counter = 0
+        self._names: dict[tuple[str, str], str] = {}
 
     def _mac(self, payload: str) -> str:
-        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        mac = self._keyed.copy()  # the key is hashed once, not per id
+        mac.update(payload.encode())
+        return base64.urlsafe_b64encode(mac.digest()[:_MAC_BYTES]).rstrip(b"=").decode()
 
     def issue(self, model: str, variant: str, now: float) -> str:
+        names = self._names.get((model, variant))
+        if names is None:
+            names = self._names[(model, variant)] = (
+                f"{quote(model, safe='')}/{quote(variant, safe='')}"
+            )
         self._counter += 1
-        payload = (
-            f"{quote(model, safe='')}/{quote(variant, safe='')}"
-            f"/{int(now):x}-{self._prefix}{self._counter:x}"
-        )
+        payload = f"{names}/{int(now):x}-{self._prefix}{self._counter:x}"
         return f"{payload}.{self._mac(payload)}"
 
     @staticmethod
