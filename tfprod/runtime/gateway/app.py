@@ -461,18 +461,17 @@ def _field(document: Any, path: str) -> str | None:
 
 
 def _confidences(answer: bytes) -> list[float]:
-    """Top-class probability per prediction row (max(p, 1 - p) for a single probability);
-    NaN for a row holding NaN or an infinity (the model server writes bare `NaN`)."""
+    """Top-class probability per prediction row (see `_confidence`)."""
     try:
         rows = prediction_rows(json.loads(answer))
     except ValueError:
         return []
-    return [
-        math.nan
-        if not all(map(math.isfinite, row))
-        else max(*row, 1.0 - row[0])
-        if len(row) == 1
-        else max(row)
-        for row in rows or []
-        if row
-    ]
+    return [_confidence(row) for row in rows or [] if row]
+
+
+def _confidence(row: list[float]) -> float:
+    """max(p, 1 - p) for a single probability, else the largest; NaN for a row holding NaN or
+    an infinity (the model server writes bare `NaN`), where `max` would depend on the order."""
+    if not all(map(math.isfinite, row)):
+        return math.nan
+    return max(row[0], 1.0 - row[0]) if len(row) == 1 else max(row)

@@ -87,6 +87,14 @@ class Refusal:
     message: str
 
 
+def _duplicate(request_id: str, event: str) -> Refusal:
+    return Refusal(
+        reason="duplicate",
+        status=409,
+        message=f"request_id {request_id!r:.80}: {event} was already counted",
+    )
+
+
 class DedupWindow:
     """The (request id, event) pairs of signed ids counted recently (see the module docstring)."""
 
@@ -109,9 +117,7 @@ class DedupWindow:
             )
         key = (request_id, event)
         if key in self.counted:
-            return Refusal(
-                reason="duplicate", status=409, message=f"{shown}: {event} was already counted"
-            )
+            return _duplicate(request_id, event)
         counted = self.counted
         counted[key] = issued
         while counted and next(iter(counted.values())) < now - self.max_age:
@@ -181,10 +187,6 @@ class FeedbackBook:
             )
         model, variant, counted = served
         if event.event in counted:
-            return Refusal(
-                reason="duplicate",
-                status=409,
-                message=f"request_id {request_id!r:.80}: {event.event} was already counted",
-            )
+            return _duplicate(request_id, event.event)
         counted.add(event.event)
         return model, variant
