@@ -3,6 +3,7 @@ holding the key; forged, replayed, expired and out-of-bounds events are refused 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -194,3 +195,16 @@ def test_a_signed_id_survives_odd_names_and_any_change_breaks_it() -> None:
         if RequestIds.looks_signed(request_id[:i] + chr(ord(c) ^ 1) + request_id[i + 1 :])
     )
     assert RequestIds(b"x" * 32).verify(request_id) is None
+
+
+def test_feedback_for_an_id_issued_two_days_ago_is_refused_as_expired(stack: Stack) -> None:
+    client = start(stack, canary_only(stack))
+    old = RequestIds(KEY).issue("clf", "canary", now=time.time() - 2 * 86_400)
+
+    answer = feedback(client, old, "click")
+
+    assert (answer.status_code, answer.json()) == (400, {"error": (
+        f"request_id {old!r} has expired: ids count for 86400 s after they are issued (300 s"
+        " of clock skew allowed), and only while the last 100000 counted events are"
+        " remembered")})  # fmt: skip
+    assert refused(client, "expired") == 1

@@ -112,8 +112,9 @@ class DedupWindow:
             return Refusal(
                 reason="expired",
                 status=400,
-                message=f"{shown} is too old for feedback: ids count for {self.max_age:g} s"
-                f" and while the last {self.size} feedback events are remembered",
+                message=f"{shown} has expired: ids count for {self.max_age:g} s after they are"
+                f" issued ({CLOCK_SKEW_SECONDS} s of clock skew allowed), and only while the"
+                f" last {self.size} counted events are remembered",
             )
         key = (request_id, event)
         if key in self.counted:
