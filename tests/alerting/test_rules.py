@@ -209,10 +209,13 @@ def test_promtool_accepts_the_rules(promtool: str, tmp_path: Path, policy: Any) 
     assert f"SUCCESS: {count} rules found" in result.stdout
 
 
-def series(metric: str, variant: str, values: str, code: str | None = None) -> dict[str, str]:
+def series(
+    metric: str, variant: str, values: str, code: str | None = None, outcome: str | None = None
+) -> dict[str, str]:
     code_label = f', code="{code}"' if code else ""
+    outcome_label = f', outcome="{outcome}"' if outcome else ""
     return {
-        "series": f'{metric}{{{GATEWAY}, variant="{variant}"{code_label}}}',
+        "series": f'{metric}{{{GATEWAY}, variant="{variant}"{code_label}{outcome_label}}}',
         "values": values,
     }
 
@@ -226,7 +229,9 @@ CANARY_LABELS = {
 }
 # Ten seconds apart for 20 minutes: the canary answers 10 requests with 200 and 1 with 503 per
 # interval (error rate 1/11); in the second case it has weight 0.05 and answers nothing; in the
-# third one feature drifts by 0.15, above the detector's 0.1 but below the trigger's 0.2.
+# third one feature drifts by 0.15, above the detector's 0.1 but below the trigger's 0.2; in the
+# fourth the canary crashes: each of its 11 requests per interval fails with 503 and is answered
+# by the fallback (the stable version's fallback endpoint), as the gateway counts it.
 UNIT_TESTS = [
     {
         "interval": "10s",
@@ -346,6 +351,42 @@ UNIT_TESTS = [
         ],
     },
 ]
+
+
+CRASHING_CANARY = {
+    "interval": "10s",
+    "input_series": [
+        series(REQUESTS, "rec-v2.1.0", "0+11x120", "503", "fell_back"),
+        series(REQUESTS, "rec-v2.0.0-fallback", "0+11x120", "200"),
+        series(REQUESTS, "rec-v2.0.0", "0+100x120", "200"),
+        series(WEIGHT, "rec-v2.0.0", "0.95x120"),
+        series(WEIGHT, "rec-v2.1.0", "0.05x120"),
+    ],
+    "alert_rule_test": [
+        {
+            "eval_time": "10m",
+            "alertname": "TfprodErrorRateHigh",
+            "exp_alerts": [
+                {
+                    "exp_labels": {
+                        **CANARY_LABELS,
+                        "severity": "critical",
+                        "action": "immediate_rollback",
+                        "trigger": "error_rate > 5%",
+                    },
+                    "exp_annotations": {
+                        "summary": "recommendation-engine rec-v2.1.0: error_rate > 5%",
+                        "description": "error_rate of recommendation-engine version"
+                        " rec-v2.1.0 is 1 (trigger: error_rate > 5%).",
+                        "runbook": RUNBOOK.format(action="immediate_rollback"),
+                    },
+                }
+            ],
+        },
+        {"eval_time": "10m", "alertname": "TfprodNoTraffic", "exp_alerts": []},
+    ],
+}
+UNIT_TESTS.append(CRASHING_CANARY)
 
 
 @pytest.mark.service

@@ -40,8 +40,16 @@ class Stack:
         self.urls[name] = self.servers.serve(server.app)
         return self.urls[name]
 
-    def start(self, config: dict[str, Any], *, token: str | None = ADMIN_TOKEN) -> httpx.Client:
-        self.gateway = Gateway(GatewayConfig.from_dict(config), admin_token=token)
+    def start(
+        self,
+        config: dict[str, Any],
+        *,
+        token: str | None = ADMIN_TOKEN,
+        feedback_key: bytes | None = None,
+    ) -> httpx.Client:
+        self.gateway = Gateway(
+            GatewayConfig.from_dict(config), admin_token=token, feedback_key=feedback_key
+        )
         self.url = self.servers.serve(self.gateway.build_app)
         client = httpx.Client(base_url=self.url, timeout=30)
         self.clients.append(client)

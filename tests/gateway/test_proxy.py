@@ -289,11 +289,17 @@ def test_feedback_is_joined_to_the_request_id_and_variant(stack: Stack) -> None:
 def test_feedback_for_a_request_older_than_the_join_window_is_counted_unmatched(
     stack: Stack,
 ) -> None:
+    # Only callers' own ids, where the policy accepts them, still go through the join window.
     stack.upstream("stable")
-    config = route(stack, {"stable": 1.0})
+    config = route(stack, {"stable": 1.0}, client_request_ids=True)
     config["feedback_window"] = 2
     client = stack.start(config)
-    ids = [client.post(PREDICT, content=BODY).headers["X-Request-Id"] for _ in range(3)]
+    ids = [
+        client.post(PREDICT, content=BODY, headers={"X-Request-Id": f"mine-{i}"}).headers[
+            "X-Request-Id"
+        ]
+        for i in range(3)
+    ]
     statuses = [
         client.post("/v1/feedback", json={"request_id": i, "event": "click"}).status_code
         for i in ids
@@ -328,7 +334,7 @@ def test_bad_feedback_is_refused_with_the_reason(
     stack: Stack, body: object, status: int, error: str
 ) -> None:
     stack.upstream("stable")
-    client = stack.start(route(stack, {"stable": 1.0}))
+    client = stack.start(route(stack, {"stable": 1.0}, client_request_ids=True))
     answer = client.post("/v1/feedback", json=body)
     assert (answer.status_code, answer.json()) == (status, {"error": error})
 

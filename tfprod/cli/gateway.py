@@ -37,6 +37,15 @@ def register(subparsers: Any) -> None:
         "--admin-token-file",
         help="with --policies: file holding the admin API token (default: admin API disabled)",
     )
+    parser.add_argument(
+        "--feedback-key-file",
+        type=Path,
+        help=(
+            "file holding the key (at least 32 bytes) that signs request ids, mounted from a"
+            " Secret and the same on every replica (default: a random key per process, so"
+            " feedback then only matches ids that replica issued)"
+        ),
+    )
     parser.add_argument("--port", required=True, type=int, help="port to listen on")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -59,8 +68,15 @@ def _run(args: argparse.Namespace) -> int:
     try:
         config = _config(args)
         config.admin_token()  # fail now, before binding, if the token source is missing
+        feedback_key = _feedback_key(args.feedback_key_file)
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        serve(config, host=args.host, port=args.port, drain_seconds=args.drain_seconds)
+        serve(
+            config,
+            host=args.host,
+            port=args.port,
+            drain_seconds=args.drain_seconds,
+            feedback_key=feedback_key,
+        )
     except ConfigError as error:
         raise UsageError(f"{args.config}: {error}" if args.config else str(error)) from None
     except OSError as error:
@@ -81,3 +97,14 @@ def _config(args: argparse.Namespace) -> GatewayConfig:
     except ValueError as error:
         raise UsageError(f"--config: {args.config} is not valid JSON: {error}") from None
     return GatewayConfig.from_dict(document)
+
+
+def _feedback_key(path: Path | None) -> bytes | None:
+    from tfprod.runtime.gateway.request_ids import FeedbackKeyError, read_key
+
+    if path is None:
+        return None
+    try:
+        return read_key(path)
+    except FeedbackKeyError as error:
+        raise UsageError(str(error)) from None

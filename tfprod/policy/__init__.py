@@ -10,6 +10,7 @@ from tfprod.policy.expressions import (
     parse_duration,
     ramp_steps,
 )
+from tfprod.policy.feedback import FeedbackSettings
 from tfprod.policy.files import (
     CONFIGMAP_KEY,
     ENDPOINTS_KEY,
@@ -47,6 +48,7 @@ __all__ = [
     "ControllerSettings",
     "Debugger",
     "Drift",
+    "FeedbackSettings",
     "ModelVersion",
     "Monitor",
     "Policy",

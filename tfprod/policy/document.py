@@ -10,6 +10,7 @@ from pydantic import ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails
 
 from tfprod.policy._base import PolicyModel, invalid
+from tfprod.policy.feedback import FeedbackSettings
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.rollout import ABTest, CanaryRamp, ShadowTest
 from tfprod.policy.safety import ControllerSettings, SafetyNet
@@ -58,6 +59,8 @@ class Policy(PolicyModel):
     """Capture and explain a sample of requests. Default: none."""
     controller: ControllerSettings = ControllerSettings()
     """Check cadence and evidence thresholds. Default: see ControllerSettings."""
+    feedback: FeedbackSettings = FeedbackSettings()
+    """Which request ids feedback may name. Default: only the gateway's signed ids."""
 
     @field_validator("schema_version", mode="before")
     @classmethod

@@ -6,7 +6,11 @@ ServiceMonitor. Recording rules rename these to the Policy's words, so every rec
 carries `namespace`, `deployment` and `version` labels:
 
 - `tfprod:requests:rate5m`, `tfprod:errors:rate5m` (HTTP 5xx) and
-  `tfprod:error_rate:ratio_rate5m` (0 when there are requests and no errors);
+  `tfprod:error_rate:ratio_rate5m` (0 when there are requests and no errors). They count the
+  version's own attempts, as the gateway does: a request that failed on a version and was
+  answered by the fallback is a 5xx of that version (`outcome="fell_back"`, which the `code`
+  matcher includes) and a request of the fallback, so a crashing canary's error rate fires its
+  trigger instead of the canary looking idle;
 - `tfprod:latency_p95:seconds5m` (and p50/p90/p99 when a condition or monitor names them);
 - `tfprod:prediction_confidence:mean5m`, `tfprod:traffic_weight:ratio`;
 - `tfprod:shadow_agreement:ratio_rate5m` with a shadow test,

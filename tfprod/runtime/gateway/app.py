@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -22,14 +22,22 @@ from tfprod.runtime.gateway.admin import AdminApi
 from tfprod.runtime.gateway.breaker import Breaker
 from tfprod.runtime.gateway.capture import CaptureQueue, CaptureRecord
 from tfprod.runtime.gateway.config import Endpoint, GatewayConfig, Route
-from tfprod.runtime.gateway.feedback import FeedbackError, FeedbackJoin, parse_feedback
+from tfprod.runtime.gateway.feedback import (
+    BINARY_EVENTS,
+    FeedbackBook,
+    FeedbackError,
+    Refusal,
+    parse_feedback,
+)
 from tfprod.runtime.gateway.metrics import GatewayMetrics
+from tfprod.runtime.gateway.request_ids import RequestIds, random_key
 from tfprod.runtime.gateway.routing import RoutingTable, key_point
 from tfprod.runtime.gateway.shadow import ShadowMirror, prediction_rows
 from tfprod.runtime.gateway.upstream import Origin, UpstreamClient, UpstreamError
 
 VERBS = ("predict", "classify", "regress")
 REQUEST_ID_HEADER = "X-Request-Id"
+FEEDBACK_ID_HEADER = "X-Tfprod-Feedback-Id"
 VARIANT_HEADER = "X-Tfprod-Variant"
 _MAX_REQUEST_ID = 128
 _JSON = "application/json"
@@ -78,17 +86,33 @@ def _parse_path(tail: str) -> _Target | None:
 
 
 class _UpstreamError(Exception):
-    """The upstream did not give a usable answer (connection error, timeout, 5xx, open)."""
+    """The upstream did not give a usable answer (connection error, timeout, 5xx, open).
 
-    def __init__(self, reason: str, answer: tuple[int, bytes] | None = None) -> None:
+    `answer` is the upstream's own 5xx answer, if it gave one; `attempted` is False when the
+    open circuit refused the request before any call."""
+
+    def __init__(
+        self, reason: str, answer: tuple[int, bytes] | None = None, *, attempted: bool = True
+    ) -> None:
         super().__init__(reason)
         self.answer = answer
+        self.attempted = attempted
+
+    @property
+    def status(self) -> int:
+        """The status code the failure counts as: the upstream's 5xx, else 503."""
+        return 503 if self.answer is None else self.answer[0]
 
 
 class Gateway:
-    """Holds the live state: routing tables, breakers, metrics, capture, feedback join."""
+    """Holds the live state: routing tables, breakers, metrics, capture, feedback.
 
-    def __init__(self, config: GatewayConfig, *, admin_token: str | None) -> None:
+    `feedback_key` signs request ids (see `request_ids`); None draws a random key for this
+    process, so feedback then matches only the ids this replica issued."""
+
+    def __init__(
+        self, config: GatewayConfig, *, admin_token: str | None, feedback_key: bytes | None = None
+    ) -> None:
         self.config = config
         self.metrics = GatewayMetrics()
         self.routes = {route.model: route for route in config.routes}
@@ -115,10 +139,12 @@ class Gateway:
         rng = random.Random(config.seed)
         self.random = rng.random
         self.capture = CaptureQueue(config.capture_queue_size)
-        self.feedback = FeedbackJoin(config.feedback_window)
+        self.feedback = FeedbackBook(
+            RequestIds(feedback_key or random_key()),
+            window=config.feedback_window,
+            client_ids=any(route.client_request_ids for route in config.routes),
+        )
         self.admin = AdminApi(self, admin_token)
-        self._id_prefix = os.urandom(6).hex() + "-"
-        self._id_counter = 0
         self.client = UpstreamClient(
             limit=config.upstream_connections, timeout_seconds=config.upstream_timeout_seconds
         )
@@ -145,12 +171,17 @@ class Gateway:
         for name, weight in zip(table.names, table.weights, strict=True):
             self.metrics.weights.set((model, name), weight)
 
-    def _request_id(self, request: web.Request) -> str:
+    def _answer_headers(self, request: web.Request, route: Route, variant: str) -> dict[str, str]:
+        """The answer's ids: `X-Tfprod-Feedback-Id` is signed and names `variant`;
+        `X-Request-Id` is the caller's own (kept for tracing, and joined in memory where the
+        route accepts callers' ids for feedback), or the signed one when the caller sent none."""
+        signed = self.feedback.ids.issue(route.model, variant, time.time())
         given = request.headers.get(REQUEST_ID_HEADER)
-        if given and len(given) <= _MAX_REQUEST_ID and given.isprintable():
-            return given
-        self._id_counter += 1
-        return f"{self._id_prefix}{self._id_counter:x}"
+        if not (given and len(given) <= _MAX_REQUEST_ID and given.isprintable()):
+            given = signed
+        elif route.client_request_ids:
+            self.feedback.join.remember(given, route.model, variant)
+        return {REQUEST_ID_HEADER: given, FEEDBACK_ID_HEADER: signed, VARIANT_HEADER: variant}
 
     # -- application ------------------------------------------------------------------------
 
@@ -269,27 +300,26 @@ class Gateway:
     async def _forward(
         self, request: web.Request, route: Route, endpoint: Endpoint, verb: str, body: bytes
     ) -> web.Response:
+        """Calls `endpoint`, then the route's fallback if it failed; each attempt is counted
+        and timed on the variant that made it (see the metrics module for the outcomes)."""
         model = route.model
-        request_id = self._request_id(request)
-        started = time.perf_counter()
         served = endpoint
         try:
-            status, answer = await self._call(model, endpoint, verb, body)
+            status, answer, elapsed = await self._attempt(model, endpoint, verb, body)
         except _UpstreamError as failure:
             fallback = route.fallback
             if fallback is None or fallback is endpoint:
-                return self._failed(model, endpoint, failure, request_id)
+                return self._failed(request, route, endpoint, failure)
+            self._count_failure(model, endpoint, failure, "fell_back")
             self.metrics.fallbacks.inc((model, endpoint.name))
             served = fallback
             try:
-                status, answer = await self._call(model, fallback, verb, body)
+                status, answer, elapsed = await self._attempt(model, fallback, verb, body)
             except _UpstreamError as second:
-                return self._failed(model, fallback, second, request_id)
-        elapsed = time.perf_counter() - started
+                return self._failed(request, route, fallback, second)
         variant = served.name
-        self.metrics.requests.inc((model, variant, str(status)))
-        self.metrics.duration.observe((model, variant), elapsed)
-        self.feedback.remember(request_id, model, variant)
+        self.metrics.requests.inc((model, variant, str(status), ""))
+        headers = self._answer_headers(request, route, variant)
         if status == 200:
             if route.shadows:
                 self.shadows.mirror(
@@ -303,20 +333,36 @@ class Gateway:
                     self._observe_confidence, model, variant, answer
                 )
             if route.capture_rate and self.random() < route.capture_rate:
-                self._capture(request_id, model, variant, status=status, body=body, answer=answer)
-        return web.Response(
-            status=status,
-            body=answer,
-            content_type=_JSON,
-            headers={REQUEST_ID_HEADER: request_id, VARIANT_HEADER: variant},
-        )
+                self._capture(
+                    headers[REQUEST_ID_HEADER], model, variant,
+                    status=status, body=body, answer=answer,
+                )  # fmt: skip
+        return web.Response(status=status, body=answer, content_type=_JSON, headers=headers)
+
+    async def _attempt(
+        self, model: str, endpoint: Endpoint, verb: str, body: bytes
+    ) -> tuple[int, bytes, float]:
+        """One call to `endpoint`, timed on it whether it answers or fails (a request the open
+        circuit refuses made no attempt and is not timed): status, answer, seconds taken."""
+        started = time.perf_counter()
+        try:
+            status, answer = await self._call(model, endpoint, verb, body)
+        except _UpstreamError as failure:
+            if failure.attempted:
+                self.metrics.duration.observe((model, endpoint.name), time.perf_counter() - started)
+            raise
+        elapsed = time.perf_counter() - started
+        self.metrics.duration.observe((model, endpoint.name), elapsed)
+        return status, answer, elapsed
 
     async def _call(
         self, model: str, endpoint: Endpoint, verb: str, body: bytes
     ) -> tuple[int, bytes]:
         breaker = self.breakers[(model, endpoint.name)]
         if not breaker.allow():
-            raise _UpstreamError(f"upstream {endpoint.name!r} is unavailable (circuit open)")
+            raise _UpstreamError(
+                f"upstream {endpoint.name!r} is unavailable (circuit open)", attempted=False
+            )
         path = f"{endpoint.model_path(model)}:{verb}"
         try:
             status, answer = await self.client.request(
@@ -334,15 +380,19 @@ class Gateway:
         breaker.success()
         return status, answer
 
+    def _count_failure(
+        self, model: str, endpoint: Endpoint, failure: _UpstreamError, outcome: str
+    ) -> None:
+        self.metrics.requests.inc((model, endpoint.name, str(failure.status), outcome))
+
     def _failed(
-        self, model: str, endpoint: Endpoint, failure: _UpstreamError, request_id: str
+        self, request: web.Request, route: Route, endpoint: Endpoint, failure: _UpstreamError
     ) -> web.Response:
-        headers = {REQUEST_ID_HEADER: request_id, VARIANT_HEADER: endpoint.name}
+        self._count_failure(route.model, endpoint, failure, "failed")
+        headers = self._answer_headers(request, route, endpoint.name)
         if failure.answer is not None:  # pass the upstream's own 5xx answer through
             status, answer = failure.answer
-            self.metrics.requests.inc((model, endpoint.name, str(status)))
             return web.Response(status=status, body=answer, content_type=_JSON, headers=headers)
-        self.metrics.requests.inc((model, endpoint.name, "503"))
         return error_response(503, str(failure), headers)
 
     def _capture(
@@ -364,9 +414,11 @@ class Gateway:
 
     def _observe_confidence(self, model: str, variant: str, answer: bytes) -> None:
         for confidence in _confidences(answer):
-            self.metrics.confidence.observe((model, variant), confidence)
+            if not self.metrics.confidence.observe((model, variant), confidence):
+                self.metrics.prediction_nonfinite.inc((model, variant))
 
     async def handle_feedback(self, request: web.Request) -> web.Response:
+        """Counts one event for the variant its request id names (see the feedback module)."""
         try:
             event = parse_feedback(json.loads(await request.read()))
         except web.HTTPRequestEntityTooLarge:
@@ -374,19 +426,22 @@ class Gateway:
                 413, f"request body is larger than {self.config.max_body_bytes} bytes"
             )
         except (ValueError, RecursionError) as error:
+            self.metrics.feedback_refused.inc(("invalid",))
             return error_response(400, str(error) if isinstance(error, FeedbackError) else
                                   f"request body is not valid JSON: {error}")  # fmt: skip
-        served = self.feedback.lookup(event.request_id)
-        if served is None:
-            self.metrics.feedback_unmatched.inc()
-            return error_response(
-                404,
-                f"unknown request_id {event.request_id!r:.80}: not served by this gateway or"
-                f" older than its last {self.config.feedback_window} requests",
-            )
+        served = self.feedback.attribute(event, time.time())
+        if isinstance(served, Refusal):
+            if served.reason == "unmatched":
+                self.metrics.feedback_unmatched.inc()
+            else:
+                self.metrics.feedback_refused.inc((served.reason,))
+            return error_response(served.status, served.message)
         model, variant = served
-        self.metrics.feedback.inc((model, variant, event.event))
-        self.metrics.feedback_value.inc((model, variant, event.event), event.value)
+        labels = (model, variant, event.event)
+        self.metrics.feedback.inc(labels)
+        self.metrics.feedback_value.inc(labels, event.value)
+        if event.event not in BINARY_EVENTS:  # a valued event: revenue
+            self.metrics.feedback_squares.inc(labels, event.value * event.value)
         return web.json_response({"request_id": event.request_id, "model": model,
                                   "variant": variant, "event": event.event})  # fmt: skip
 
@@ -406,9 +461,17 @@ def _field(document: Any, path: str) -> str | None:
 
 
 def _confidences(answer: bytes) -> list[float]:
-    """Top-class probability per prediction row (max(p, 1 - p) for a single probability)."""
+    """Top-class probability per prediction row (see `_confidence`)."""
     try:
         rows = prediction_rows(json.loads(answer))
     except ValueError:
         return []
-    return [max(*row, 1.0 - row[0]) if len(row) == 1 else max(row) for row in rows or [] if row]
+    return [_confidence(row) for row in rows or [] if row]
+
+
+def _confidence(row: list[float]) -> float:
+    """max(p, 1 - p) for a single probability, else the largest; NaN for a row holding NaN or
+    an infinity (the model server writes bare `NaN`), where `max` would depend on the order."""
+    if not all(map(math.isfinite, row)):
+        return math.nan
+    return max(row[0], 1.0 - row[0]) if len(row) == 1 else max(row)

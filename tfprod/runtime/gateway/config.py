@@ -79,7 +79,9 @@ class Route:
     the variant being ramped (the canary) second. `sticky` left out: weighted random per
     request. `fallback` left out: an open breaker answers 503. `capture_rate` 0: no capture.
     `confidence_rate` (default 1: every answer) is the share of 200 answers parsed, after they
-    are sent, for the prediction confidence histogram; lower it for large batch answers."""
+    are sent, for the prediction confidence histogram; lower it for large batch answers.
+    `client_request_ids` (default off, the Policy's `feedback.client_request_ids`): feedback
+    may also name the caller's own `X-Request-Id`, joined in this replica's memory."""
 
     model: str
     variants: tuple[Variant, ...]
@@ -88,6 +90,7 @@ class Route:
     fallback: Endpoint | None = None
     capture_rate: float = 0.0
     confidence_rate: float = 1.0
+    client_request_ids: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +108,8 @@ class GatewayConfig:
 
     Defaults: 1 MiB bodies, 10 s upstream timeout, shadows time out after 2 s with at most 64
     in flight (more are dropped and counted), 10,000 captured records queued (more are dropped
-    and counted), feedback joins the last 100,000 request ids. No admin token source: the
+    and counted), feedback remembers 100,000 counted events (and callers' own request ids,
+    where accepted; see the feedback module). No admin token source: the
     admin API refuses every call. `seed` makes unkeyed routing and sampling reproducible."""
 
     routes: tuple[Route, ...]
@@ -207,6 +211,12 @@ class _Reader:
             )
         return float(value)
 
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key, False)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self._at(key)}: must be true or false, got {_show(value)}")
+        return value
+
     def integer(self, key: str, default: int | None, low: int) -> Any:
         value = self.data.get(key, default)
         if value is None and default is None:
@@ -258,6 +268,7 @@ class _Reader:
                 "fallback",
                 "capture_rate",
                 "confidence_rate",
+                "client_request_ids",
             }
         )
         model = self.text("model", required=True)
@@ -300,6 +311,7 @@ class _Reader:
             fallback=fallback,
             capture_rate=self.number("capture_rate", 0.0, 0, 1),
             confidence_rate=self.number("confidence_rate", 1.0, 0, 1),
+            client_request_ids=self.flag("client_request_ids"),
         )
 
     def gateway(self) -> GatewayConfig:

@@ -2,10 +2,39 @@
 
 The gateway increments these on every request, so an increment is one dict lookup and an
 add; label values are plain tuples. Rendering happens only when `/metrics` is scraped.
+
+Requests are counted where they happen: `tfprod_gateway_requests_total{model, variant, code}`
+counts every attempt on the variant that made it, with that variant's own status code, and an
+`outcome` label marks the attempts that failed (a 5xx answer, or 503 for a connection error,
+a timeout or an open circuit):
+
+- no `outcome` label: the variant answered (2xx, or a 4xx that is the caller's fault);
+- `outcome="fell_back"`: the variant failed and the request went on to the fallback, whose own
+  attempt is counted under the fallback's variant name;
+- `outcome="failed"`: the variant failed and the caller got that failure (no fallback, or the
+  fallback itself failed).
+
+So a crashing canary shows as the canary's 5xx (its error rate is what the alert rules and
+the controller read), the fallback's answers as the fallback's, and the answers callers saw
+are the series without `outcome="fell_back"`. The answered series carry no `outcome` label
+because Prometheus treats an empty label value as no label: they are the same series they were
+before failures were attributed. `tfprod_gateway_request_duration_seconds` observes each
+attempt on the variant that made it, failed ones included; a request refused by an open
+circuit made no attempt and is counted but not timed.
+
+Feedback (see the feedback module) counts events, the sum of their values and, for valued
+events (revenue), the sum of the squared values, so the controller can estimate a variance;
+events that do not count are counted by reason.
+
+Non-finite numbers never reach a sum: a histogram does not observe NaN or an infinity
+(`observe` says so and the caller counts it instead), so prediction rows holding NaN or +-Inf
+(the model server writes bare `NaN`) are counted by `tfprod_gateway_prediction_nonfinite_total`
+and every scrape stays parseable.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 
@@ -22,15 +51,16 @@ def _escape(value: str) -> str:
 
 
 def _labels(names: Sequence[str], values: Sequence[str], extra: str = "") -> str:
-    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True)]
+    """`{name="value",...}`; a label whose value is empty is left out (the same series)."""
+    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True) if v]
     if extra:
         parts.append(extra)
     return "{" + ",".join(parts) + "}" if parts else ""
 
 
 def _number(value: float) -> str:
-    if value == float("inf"):
-        return "+Inf"
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
     return repr(float(value)) if value != int(value) else str(int(value))
 
 
@@ -91,12 +121,17 @@ class Histogram(_Metric):
         # Per label tuple: [count per bucket..., count above the last bucket, sum].
         self.series: dict[tuple[str, ...], list[float]] = {}
 
-    def observe(self, labels: tuple[str, ...], value: float) -> None:
+    def observe(self, labels: tuple[str, ...], value: float) -> bool:
+        """Counts `value` in its bucket and the sum; returns False, observing nothing, for NaN
+        or an infinity, which would turn the sum into NaN or Inf for good."""
+        if not math.isfinite(value):
+            return False
         series = self.series.get(labels)
         if series is None:
             series = self.series[labels] = [0.0] * (len(self.buckets) + 2)
         series[bisect_left(self.buckets, value)] += 1
         series[-1] += value
+        return True
 
     def samples(self) -> Iterator[str]:
         for key, series in sorted(self.series.items()):
@@ -115,12 +150,13 @@ class GatewayMetrics:
     def __init__(self) -> None:
         self.requests = Counter(
             "tfprod_gateway_requests_total",
-            "Requests answered, by model, variant that answered and HTTP status code.",
-            ("model", "variant", "code"),
+            "Attempts by model, the variant that made them, its HTTP status code and, for a"
+            " failed attempt, outcome fell_back (the fallback took over) or failed.",
+            ("model", "variant", "code", "outcome"),
         )
         self.duration = Histogram(
             "tfprod_gateway_request_duration_seconds",
-            "Time from routing a request to having the upstream's answer.",
+            "Time from sending an attempt to a variant to having its answer or failure.",
             ("model", "variant"),
             LATENCY_BUCKETS,
         )
@@ -129,6 +165,11 @@ class GatewayMetrics:
             "Top-class probability of predictions (the route's confidence_rate share).",
             ("model", "variant"),
             CONFIDENCE_BUCKETS,
+        )
+        self.prediction_nonfinite = Counter(
+            "tfprod_gateway_prediction_nonfinite_total",
+            "Prediction rows holding NaN or an infinity, among those parsed for confidence.",
+            ("model", "variant"),
         )
         self.weights = Gauge(
             "tfprod_gateway_traffic_weight",
@@ -145,9 +186,21 @@ class GatewayMetrics:
             "Sum of the values of feedback events (for example revenue).",
             ("model", "variant", "event"),
         )
+        self.feedback_squares = Counter(
+            "tfprod_gateway_feedback_value_squares_total",
+            "Sum of the squared values of valued feedback events (revenue), for variances.",
+            ("model", "variant", "event"),
+        )
         self.feedback_unmatched = Counter(
             "tfprod_gateway_feedback_unmatched_total",
-            "Feedback events whose request id is unknown or has left the join window.",
+            "Feedback naming a caller's own request id that is unknown or has left the join"
+            " window.",
+        )
+        self.feedback_refused = Counter(
+            "tfprod_gateway_feedback_refused_total",
+            "Feedback events not counted, by reason: invalid, unsigned, forged, expired,"
+            " duplicate.",
+            ("reason",),
         )
         self.shadow = Counter(
             "tfprod_gateway_shadow_requests_total",

@@ -11,7 +11,8 @@ raise them later without a restart).
 Because the gateway assigns ranges from the last listed variant upwards, growing the canary
 at the stable version's expense only moves callers from stable to canary (see `Route`).
 Shadow versions get the shadow test's mirror share, the safety net's fallback version becomes
-the breaker's fallback, and the debugger's capture rate becomes the route's capture rate.
+the breaker's fallback, the debugger's capture rate becomes the route's capture rate, and the
+feedback settings say whether callers' own request ids count.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Rout
         if policy.safety is None
         else _fallback(endpoint(policy.safety.fallback_version), variants),
         capture_rate=0.0 if policy.debugger is None else policy.debugger.capture_rate,
+        client_request_ids=policy.feedback.client_request_ids,
     )
 
 

@@ -19,10 +19,16 @@ _log = logging.getLogger(__name__)
 
 
 async def run_gateway(
-    config: GatewayConfig, *, host: str, port: int, drain_seconds: float = 30.0
+    config: GatewayConfig,
+    *,
+    host: str,
+    port: int,
+    drain_seconds: float = 30.0,
+    feedback_key: bytes | None = None,
 ) -> None:
-    """Serves until SIGTERM/SIGINT; logs one `listening` line once bound."""
-    gateway = Gateway(config, admin_token=config.admin_token())
+    """Serves until SIGTERM/SIGINT; logs one `listening` line once bound. `feedback_key`
+    signs request ids (None: a random key of this process, see `Gateway`)."""
+    gateway = Gateway(config, admin_token=config.admin_token(), feedback_key=feedback_key)
     runner = web.AppRunner(gateway.build_app(), access_log=None, shutdown_timeout=drain_seconds)
     await runner.setup()
     stop = asyncio.Event()
@@ -33,6 +39,11 @@ async def run_gateway(
         site = web.TCPSite(runner, host, port, backlog=1024)
         await site.start()
         _log.info("tfprod gateway listening on http://%s:%d", host, port)
+        if feedback_key is None:
+            _log.warning(
+                "no --feedback-key-file: request ids are signed with a random key of this"
+                " process, so feedback matches only the ids this replica issued"
+            )
         await stop.wait()
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -40,11 +51,21 @@ async def run_gateway(
         await runner.cleanup()
 
 
-def serve(config: GatewayConfig, *, host: str, port: int, drain_seconds: float = 30.0) -> None:
+def serve(
+    config: GatewayConfig,
+    *,
+    host: str,
+    port: int,
+    drain_seconds: float = 30.0,
+    feedback_key: bytes | None = None,
+) -> None:
     """Runs the gateway on uvloop (when installed) until it is told to stop."""
+    running = run_gateway(
+        config, host=host, port=port, drain_seconds=drain_seconds, feedback_key=feedback_key
+    )
     try:
         import uvloop
     except ImportError:  # the runtime image has it; plain asyncio still works
-        asyncio.run(run_gateway(config, host=host, port=port, drain_seconds=drain_seconds))
+        asyncio.run(running)
         return
-    uvloop.run(run_gateway(config, host=host, port=port, drain_seconds=drain_seconds))
+    uvloop.run(running)

@@ -65,6 +65,10 @@ def _flatten(value: object) -> list[float] | None:
     return None
 
 
+def _finite(rows: list[list[float]]) -> bool:
+    return all(math.isfinite(x) for row in rows for x in row)
+
+
 def _label(row: list[float]) -> int:
     if len(row) == 1:
         return int(row[0] >= 0.5)
@@ -72,12 +76,13 @@ def _label(row: list[float]) -> int:
 
 
 def compare(primary: bytes, shadow: bytes) -> Comparison | None:
-    """Compares two predict answers; None when either is not a numeric prediction."""
+    """Compares two predict answers; None when either is not a numeric prediction or holds
+    NaN or an infinity (no difference or argmax means anything then)."""
     try:
         left, right = prediction_rows(json.loads(primary)), prediction_rows(json.loads(shadow))
     except ValueError:
         return None
-    if left is None or right is None:
+    if left is None or right is None or not (_finite(left) and _finite(right)):
         return None
     if len(left) != len(right) or any(len(a) != len(b) for a, b in zip(left, right, strict=True)):
         return Comparison(agree=False, max_abs_difference=math.inf)
