@@ -40,7 +40,7 @@ class AlertingError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Grouping:
-    """How long Alertmanager batches a deployment's alerts (durations as Alertmanager writes them)."""
+    """How long Alertmanager batches a deployment's alerts (durations in its own notation)."""
 
     group_wait: str = "30s"
     """Wait before the first notification of a new group. Default: 30s."""
