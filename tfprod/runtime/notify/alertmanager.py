@@ -52,6 +52,8 @@ class DeliverySettings:
                 f"delivery attempts ({self.attempts}) and queue_size ({self.queue_size})"
                 " must be at least 1"
             )
+        if self.hold <= timedelta(0):
+            raise ValueError(f"delivery hold must be positive, not {self.hold}")
 
 
 DEFAULT_DELIVERY: Final = DeliverySettings()

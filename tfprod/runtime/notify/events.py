@@ -10,6 +10,7 @@ alert and notifies once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ RESERVED_LABELS: Final = frozenset(
     {"alertname", "namespace", "deployment", "severity", "event", "source"}
 )
 SOURCE: Final = "tfprod-controller"
+_LABEL_NAME: Final = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 class EventError(ValueError):
@@ -87,6 +89,12 @@ class ControllerEvent:
             )
         if self.at.tzinfo is None:
             raise EventError(f"event time {self.at.isoformat()} has no timezone; give UTC")
+        invalid = sorted(name for name in self.labels if not _LABEL_NAME.fullmatch(name))
+        if invalid:
+            raise EventError(
+                f"event label names {', '.join(map(repr, invalid))} are not valid: use letters,"
+                " digits and '_', not starting with a digit"
+            )
         clashes = sorted(RESERVED_LABELS & set(self.labels))
         if clashes:
             raise EventError(
