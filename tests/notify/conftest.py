@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +100,14 @@ class MailReceiver:
         return AuthResult(success=True)
 
 
+def message(envelope: Envelope) -> EmailMessage:
+    """The e-mail an SMTP envelope carries, parsed."""
+    assert isinstance(envelope.content, bytes)
+    parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
 def wait_until(what: str, check: Any, timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
@@ -109,8 +121,9 @@ def alertmanager_binary() -> str:
     return tool("prometheus-alertmanager")
 
 
-@pytest.fixture
-def receivers() -> Iterator[HttpReceivers]:
+@contextmanager
+def http_receivers() -> Iterator[HttpReceivers]:
+    """Serves `HttpReceivers` on loopback from a thread of its own."""
     thread = ServerThread()
     found = HttpReceivers()
     try:
@@ -120,8 +133,9 @@ def receivers() -> Iterator[HttpReceivers]:
         thread.close()
 
 
-@pytest.fixture
-def mail() -> Iterator[MailReceiver]:
+@contextmanager
+def mail_receiver() -> Iterator[MailReceiver]:
+    """Serves a `MailReceiver` on loopback from aiosmtpd's own thread."""
     found = MailReceiver(port=free_port())
     controller = Controller(
         found,
@@ -137,6 +151,18 @@ def mail() -> Iterator[MailReceiver]:
         yield found
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def receivers() -> Iterator[HttpReceivers]:
+    with http_receivers() as found:
+        yield found
+
+
+@pytest.fixture
+def mail() -> Iterator[MailReceiver]:
+    with mail_receiver() as found:
+        yield found
 
 
 def secrets_env(receivers: HttpReceivers) -> dict[str, str]:
@@ -170,16 +196,24 @@ def add_webhook(config_file: Path, url: str) -> None:
     config_file.write_text(json.dumps(config), encoding="utf-8")
 
 
+@contextmanager
+def loopback_alertmanager(
+    binary: str, receivers: HttpReceivers, mail: MailReceiver, workdir: Path
+) -> Iterator[RunningAlertmanager]:
+    """A real Alertmanager routing the proposal's alerts to the loopback receivers, plus a
+    generic webhook on every receiver."""
+    options = replace(loopback_options(receivers, mail), binary=binary)
+    config_file = write_config(
+        alert_routes([proposal_policy()]), workdir, options, environ=secrets_env(receivers)
+    )
+    add_webhook(config_file, f"{receivers.url}/webhook")
+    with ProcessGroup() as group:
+        yield run_alertmanager(config_file, workdir, group, options)
+
+
 @pytest.fixture
 def alertmanager(
     alertmanager_binary: str, receivers: HttpReceivers, mail: MailReceiver, tmp_path: Path
 ) -> Iterator[RunningAlertmanager]:
-    """A real Alertmanager routing the proposal's alerts to the loopback receivers, plus a
-    generic webhook on every receiver."""
-    options = replace(loopback_options(receivers, mail), binary=alertmanager_binary)
-    config_file = write_config(
-        alert_routes([proposal_policy()]), tmp_path, options, environ=secrets_env(receivers)
-    )
-    add_webhook(config_file, f"{receivers.url}/webhook")
-    with ProcessGroup() as group:
-        yield run_alertmanager(config_file, tmp_path, group, options)
+    with loopback_alertmanager(alertmanager_binary, receivers, mail, tmp_path) as running:
+        yield running

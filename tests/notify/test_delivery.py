@@ -4,15 +4,12 @@ PagerDuty-shaped and SMTP receivers: exact payloads, routing by severity, dedup,
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 import logging
 import stat
 import subprocess
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from tests.notify.conftest import (
     HttpReceivers,
     MailReceiver,
     Received,
+    message,
     wait_until,
 )
 from tfprod.runtime.local.alertmanager import RunningAlertmanager
@@ -99,12 +97,6 @@ def everything(receivers: HttpReceivers, mail: MailReceiver) -> list[list[Any]]:
 
 def statuses(found: list[Received], key: str) -> list[Any]:
     return [one.body[key] for one in found]
-
-
-def message(envelope: Any) -> EmailMessage:
-    parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
 
 
 def test_a_rollback_pages_everyone_once_and_then_resolves(

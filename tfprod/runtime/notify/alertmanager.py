@@ -44,7 +44,9 @@ class DeliverySettings:
     queue_size: int = 1000
     """Events waiting to be posted, at most. Default: 1000."""
     hold: timedelta = timedelta(minutes=5)
-    """How long an event's alert fires before it resolves (its `endsAt`). Default: 5 minutes."""
+    """How long an event's alert fires before it resolves (its `endsAt`). Keep it above the
+    route's `group_wait`: an alert resolved before its group's first notification is never
+    notified at all (Alertmanager sends no resolve for what it never sent). Default: 5 minutes."""
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.queue_size < 1:
