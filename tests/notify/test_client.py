@@ -140,3 +140,34 @@ def test_with_an_alertmanager_url_events_are_posted_not_printed(
     [posted] = receivers.at("/api/v2/alerts")
     assert [one["labels"]["version"] for one in posted.body] == ["fraud-v2"]
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "generator_url", "message"),
+    [
+        (
+            "127.0.0.1:9093",
+            GENERATOR,
+            "alertmanager url '127.0.0.1:9093' is not an absolute http(s) URL,"
+            " e.g. http://127.0.0.1:9093",
+        ),
+        (
+            "ftp://admin:hunter2@alertmanager:9093",
+            GENERATOR,
+            "alertmanager url 'ftp://alertmanager:9093' is not an absolute http(s) URL,"
+            " e.g. http://127.0.0.1:9093",
+        ),
+        (
+            "http://127.0.0.1:9093",
+            "",
+            "generator url '' is not an absolute http(s) URL, e.g. http://127.0.0.1:9093",
+        ),
+    ],
+)
+def test_a_url_that_is_not_absolute_http_is_refused(
+    url: str, generator_url: str, message: str
+) -> None:
+    with pytest.raises(ValueError) as raised:
+        AlertmanagerNotifier(url, generator_url=generator_url)
+
+    assert str(raised.value) == message

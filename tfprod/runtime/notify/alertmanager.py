@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import TracebackType
@@ -25,6 +26,9 @@ from tfprod.runtime.notify.events import ControllerEvent, alert
 ALERTS_PATH: Final = "/api/v2/alerts"
 BATCH: Final = 64
 """Most alerts in one POST."""
+
+_CREDENTIALS: Final = re.compile(r"(?<=//)[^/@]*@")
+"""The `user:password@` of a URL."""
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,13 @@ class AlertmanagerNotifier:
         settings: DeliverySettings = DEFAULT_DELIVERY,
         drain_s: float = 5.0,
     ) -> None:
+        for name, value in (("alertmanager url", url), ("generator url", generator_url)):
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(
+                    f"{name} {_CREDENTIALS.sub('', value)!r} is not an absolute http(s) URL,"
+                    " e.g. http://127.0.0.1:9093"
+                )
         self._endpoint = url.rstrip("/") + ALERTS_PATH
         self._shown = redacted(url)
         self._generator_url = generator_url
