@@ -247,6 +247,11 @@ def test_no_secret_reaches_a_log_or_the_configuration_file(
     ]
     for path in [alertmanager.config_file, *(one for one in secret_files if one.is_file())]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for directory in [
+        tmp_path / "alertmanager" / "secrets",
+        *(one for one in secret_files if one.is_dir()),
+    ]:
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
 
 
 def test_the_local_configuration_passes_amtool_and_runs_on_loopback_without_a_cluster(

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +161,8 @@ def write_config(
     home = workdir / "alertmanager"
     secrets_dir = home / "secrets"
     home.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(secrets_dir, ignore_errors=True)  # only what this configuration reads
+    secrets_dir.mkdir(mode=0o700)
     if options.email is None:
         mailing = sorted(name for name, found in routes.items() if found.emails)
         if mailing:
@@ -175,11 +178,12 @@ def write_config(
         grouping=options.grouping,
         pagerduty_url=options.pagerduty_url,
     )
-    for path in _secret_files(config):
-        relative = Path(path).relative_to(secrets_dir)
-        secret = SecretRef(name=relative.parent.as_posix(), key=relative.name)
-        value = resolve_secret(secret, workdir, os.environ if environ is None else environ)
-        _write_private(Path(path), value)
+    environ = os.environ if environ is None else environ
+    for path in (Path(one) for one in _files(config)):
+        if path.is_relative_to(secrets_dir):
+            relative = path.relative_to(secrets_dir)
+            secret = SecretRef(name=relative.parent.as_posix(), key=relative.name)
+            _write_private(path, resolve_secret(secret, workdir, environ))
     config_file = home / "alertmanager.yml"
     _write_private(config_file, json.dumps(config, indent=2))
     return config_file
@@ -204,21 +208,21 @@ def resolve_secret(secret: SecretRef, workdir: Path, environ: Mapping[str, str])
     )
 
 
-def _secret_files(config: Any) -> Iterator[str]:
-    """Every `*_file` value in the rendered configuration: the secrets it reads."""
+def _files(config: Any) -> Iterator[str]:
+    """Every `*_file` value in the rendered configuration (the secrets it reads are some)."""
     if isinstance(config, Mapping):
         for name, value in config.items():
             if name.endswith("_file") and isinstance(value, str):
                 yield value
             else:
-                yield from _secret_files(value)
+                yield from _files(value)
     elif isinstance(config, list):
         for item in config:
-            yield from _secret_files(item)
+            yield from _files(item)
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Writes `text` to `path`, readable by this user only (directories 0700)."""
+    """Writes `text` to `path`, readable by this user only (a new directory for it too)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
