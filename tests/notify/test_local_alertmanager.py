@@ -11,7 +11,9 @@ import pytest
 
 from tests.alerting.conftest import minimal_policy, proposal_policy
 from tfprod.policy import SecretRef
+from tfprod.policy.alertmanager_config import AlertingError, Grouping
 from tfprod.runtime.local.alertmanager import (
+    AlertmanagerOptions,
     LocalSecretError,
     alert_routes,
     secret_env_name,
@@ -96,3 +98,38 @@ def test_two_deployments_of_one_name_are_refused() -> None:
 
     with pytest.raises(ValueError, match="two deployments are named 'fraud'"):
         alert_routes([policy, policy])
+
+
+def test_grouping_and_the_pagerduty_endpoint_reach_the_rendered_file(tmp_path: Path) -> None:
+    environ = {
+        "TFPROD_SECRET_TFPROD_ALERTS_SLACK_WEBHOOK_URL": SLACK_URL,
+        "TFPROD_SECRET_TFPROD_ALERTS_PAGERDUTY_ROUTING_KEY": "a-test-key",
+    }
+    options = AlertmanagerOptions(
+        grouping=Grouping(group_wait="1s", group_interval="2s", repeat_interval="1h30m"),
+        pagerduty_url="http://127.0.0.1:9/v2/enqueue",
+    )
+
+    config_file = write_config(
+        alert_routes([proposal_policy()]), tmp_path, options, environ=environ
+    )
+
+    config = json.loads(config_file.read_text())
+    route = config["route"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == (
+        "1s",
+        "2s",
+        "1h30m",
+    )
+    [pagerduty] = config["receivers"][2]["pagerduty_configs"]
+    assert pagerduty["url"] == "http://127.0.0.1:9/v2/enqueue"
+
+
+def test_a_grouping_that_is_not_a_duration_is_refused() -> None:
+    with pytest.raises(AlertingError) as raised:
+        Grouping(group_wait="1 second")
+
+    assert str(raised.value) == (
+        "group_wait '1 second' is not an Alertmanager duration: a number and one of ms, s, m,"
+        " h, d, w, y, e.g. 30s"
+    )

@@ -20,6 +20,7 @@ that takes only `severity="critical"` alerts: rollbacks page, warnings do not. R
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -29,6 +30,7 @@ from tfprod.policy import AlertRoutes, SecretRef
 SECRETS_DIR: Final = "/etc/alertmanager/secrets"
 GROUP_BY: Final = ("alertname", "deployment", "version")
 NULL_RECEIVER: Final = "tfprod-null"
+_DURATION: Final = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
 DEFAULT_SMTP_PASSWORD: Final = SecretRef(name="tfprod-alerts", key="smtp-password")
 SLACK_TITLE: Final = "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}"
 SLACK_TEXT: Final = "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}"
@@ -48,6 +50,15 @@ class Grouping:
     """Wait before notifying a group's changes, resolves included. Default: 5m."""
     repeat_interval: str = "4h"
     """Wait before repeating an unchanged notification. Default: 4h."""
+
+    def __post_init__(self) -> None:
+        for name in ("group_wait", "group_interval", "repeat_interval"):
+            value = getattr(self, name)
+            if not _DURATION.fullmatch(value):
+                raise AlertingError(
+                    f"{name} {value!r} is not an Alertmanager duration: a number and one of"
+                    " ms, s, m, h, d, w, y, e.g. 30s"
+                )
 
 
 DEFAULT_GROUPING: Final = Grouping()
@@ -112,7 +123,7 @@ def alertmanager_config(
 
     `email` is needed as soon as one deployment routes to e-mail. Alerts of no listed
     deployment go to the `tfprod-null` receiver, which notifies nobody. `pagerduty_url` is
-    the Events API v2 endpoint (default: none given, Alertmanager's, PagerDuty's own).
+    the Events API v2 endpoint PagerDuty receivers post to (default: PagerDuty's own).
     """
     if email is None:
         mailing = sorted(name for name, routes in routes_by_deployment.items() if routes.emails)
