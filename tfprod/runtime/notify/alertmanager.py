@@ -146,7 +146,8 @@ class AlertmanagerNotifier:
             )
 
     def publish(self, event: ControllerEvent) -> None:
-        """Queues `event` for posting; returns at once and never raises."""
+        """Queues `event` for posting; returns at once and never raises. Call it from the
+        event loop's thread (the queue is an asyncio one)."""
         if self._queue.full():
             self._queue.get_nowait()
             self.counts.dropped += 1
