@@ -1,12 +1,6 @@
 """Alerting for tfprod deployments: Prometheus rules, the gateway's ServiceMonitor, Alertmanager
 routing (pure builders), and `add_alerting`, which puts them into `kubernetes_manifest`s."""
 
-from tfprod.constructs.alerting.alertmanager import (
-    AlertingError,
-    EmailSettings,
-    alertmanager_config,
-    alertmanager_config_spec,
-)
 from tfprod.constructs.alerting.manifests import (
     add_alerting,
     alertmanager_config_manifest,
@@ -14,6 +8,12 @@ from tfprod.constructs.alerting.manifests import (
 )
 from tfprod.constructs.alerting.monitor import service_monitor
 from tfprod.constructs.alerting.rules import prometheus_rule_groups
+from tfprod.policy.alertmanager_config import (
+    AlertingError,
+    EmailSettings,
+    alertmanager_config,
+    alertmanager_config_spec,
+)
 
 __all__ = [
     "AlertingError",

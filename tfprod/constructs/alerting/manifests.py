@@ -36,14 +36,14 @@ from typing import Any, Final
 
 from tfprod.bindings._core import Construct, TerraformStack
 from tfprod.bindings.kubernetes.manifest import Manifest
-from tfprod.constructs.alerting.alertmanager import (
+from tfprod.constructs.alerting.monitor import service_monitor
+from tfprod.constructs.alerting.rules import prometheus_rule_groups, watches_drift
+from tfprod.policy import Policy
+from tfprod.policy.alertmanager_config import (
     AlertingError,
     EmailSettings,
     alertmanager_config_spec,
 )
-from tfprod.constructs.alerting.monitor import service_monitor
-from tfprod.constructs.alerting.rules import prometheus_rule_groups, watches_drift
-from tfprod.policy import Policy
 
 SCRAPED_PORT: Final = "http"
 """Port name of the gateway's and the controller's Services, where /metrics is served."""

@@ -1,5 +1,9 @@
 """Alertmanager routing for tfprod deployments (pure), in two renderings of one plan.
 
+Here in `tfprod.policy` because both sides render it: the constructs deploy the
+AlertmanagerConfig, and the local platform (`tfprod.runtime.local.alertmanager`) runs a real
+Alertmanager on the native file.
+
 Each deployment gets a receiver `<deployment>` (its Slack channel and e-mail addresses) and,
 when it names a PagerDuty service, a receiver `<deployment>-page` (Slack, e-mail and PagerDuty)
 that takes only `severity="critical"` alerts: rollbacks page, warnings do not. Routes match the
@@ -16,6 +20,7 @@ that takes only `severity="critical"` alerts: rollbacks page, warnings do not. R
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,10 +29,8 @@ from tfprod.policy import AlertRoutes, SecretRef
 
 SECRETS_DIR: Final = "/etc/alertmanager/secrets"
 GROUP_BY: Final = ("alertname", "deployment", "version")
-GROUP_WAIT: Final = "30s"
-GROUP_INTERVAL: Final = "5m"
-REPEAT_INTERVAL: Final = "4h"
 NULL_RECEIVER: Final = "tfprod-null"
+_DURATION: Final = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
 DEFAULT_SMTP_PASSWORD: Final = SecretRef(name="tfprod-alerts", key="smtp-password")
 SLACK_TITLE: Final = "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}"
 SLACK_TEXT: Final = "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}"
@@ -35,6 +38,30 @@ SLACK_TEXT: Final = "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}"
 
 class AlertingError(ValueError):
     """Alert routing cannot be built from what was given; the message says what is missing."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Grouping:
+    """How long Alertmanager batches a deployment's alerts (durations in its own notation)."""
+
+    group_wait: str = "30s"
+    """Wait before the first notification of a new group. Default: 30s."""
+    group_interval: str = "5m"
+    """Wait before notifying a group's changes, resolves included. Default: 5m."""
+    repeat_interval: str = "4h"
+    """Wait before repeating an unchanged notification. Default: 4h."""
+
+    def __post_init__(self) -> None:
+        for name in ("group_wait", "group_interval", "repeat_interval"):
+            value = getattr(self, name)
+            if not _DURATION.fullmatch(value):
+                raise AlertingError(
+                    f"{name} {value!r} is not an Alertmanager duration: a number and one of"
+                    " ms, s, m, h, d, w, y, e.g. 30s"
+                )
+
+
+DEFAULT_GROUPING: Final = Grouping()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,11 +116,14 @@ def alertmanager_config(
     *,
     email: EmailSettings | None = None,
     secrets_dir: str = SECRETS_DIR,
+    grouping: Grouping = DEFAULT_GROUPING,
+    pagerduty_url: str | None = None,
 ) -> dict[str, Any]:
     """A whole native Alertmanager configuration routing each deployment's alerts.
 
     `email` is needed as soon as one deployment routes to e-mail. Alerts of no listed
-    deployment go to the `tfprod-null` receiver, which notifies nobody.
+    deployment go to the `tfprod-null` receiver, which notifies nobody. `pagerduty_url` is
+    the Events API v2 endpoint PagerDuty receivers post to (default: PagerDuty's own).
     """
     if email is None:
         mailing = sorted(name for name, routes in routes_by_deployment.items() if routes.emails)
@@ -110,7 +140,7 @@ def alertmanager_config(
     receivers: list[dict[str, Any]] = [{"name": NULL_RECEIVER}]
     routes: list[dict[str, Any]] = []
     for deployment, found in planned.items():
-        receivers.extend(_native_receiver(one, email, secrets_dir) for one in found)
+        receivers.extend(_native_receiver(one, email, secrets_dir, pagerduty_url) for one in found)
         route: dict[str, Any] = {
             "receiver": deployment,
             "matchers": [f'deployment="{deployment}"'],
@@ -122,9 +152,9 @@ def alertmanager_config(
         "route": {
             "receiver": NULL_RECEIVER,
             "group_by": list(GROUP_BY),
-            "group_wait": GROUP_WAIT,
-            "group_interval": GROUP_INTERVAL,
-            "repeat_interval": REPEAT_INTERVAL,
+            "group_wait": grouping.group_wait,
+            "group_interval": grouping.group_interval,
+            "repeat_interval": grouping.repeat_interval,
             "routes": routes,
         },
         "inhibit_rules": [
@@ -149,7 +179,7 @@ def _check_unique(names: list[str]) -> None:
 
 
 def _native_receiver(
-    receiver: _Receiver, email: EmailSettings | None, secrets_dir: str
+    receiver: _Receiver, email: EmailSettings | None, secrets_dir: str, pagerduty_url: str | None
 ) -> dict[str, Any]:
     routes = receiver.routes
     result: dict[str, Any] = {"name": receiver.name}
@@ -168,13 +198,14 @@ def _native_receiver(
             {"to": address, **_native_email(email, secrets_dir)} for address in routes.emails
         ]
     if receiver.page:
-        result["pagerduty_configs"] = [
-            {
-                "routing_key_file": _secret_file(routes.pagerduty_routing_key, secrets_dir),
-                "description": "{{ .CommonAnnotations.summary }}",
-                "send_resolved": True,
-            }
-        ]
+        pagerduty: dict[str, Any] = {
+            "routing_key_file": _secret_file(routes.pagerduty_routing_key, secrets_dir),
+            "description": "{{ .CommonAnnotations.summary }}",
+            "send_resolved": True,
+        }
+        if pagerduty_url is not None:
+            pagerduty["url"] = pagerduty_url
+        result["pagerduty_configs"] = [pagerduty]
     return result
 
 
@@ -211,9 +242,9 @@ def alertmanager_config_spec(
     route: dict[str, Any] = {
         "receiver": deployment,
         "groupBy": list(GROUP_BY),
-        "groupWait": GROUP_WAIT,
-        "groupInterval": GROUP_INTERVAL,
-        "repeatInterval": REPEAT_INTERVAL,
+        "groupWait": DEFAULT_GROUPING.group_wait,
+        "groupInterval": DEFAULT_GROUPING.group_interval,
+        "repeatInterval": DEFAULT_GROUPING.repeat_interval,
         "matchers": [_matcher("deployment", deployment)],
     }
     if len(found) > 1:
