@@ -46,9 +46,7 @@ from examples.clouds import LOCAL, LOCAL_REGISTRY_CONTEXT
 from examples.toy_models import export_tiny_classifier
 from tfprod.constructs import App
 from tfprod.policy import Policy
-from tfprod.runtime.local.platform import PlatformOptions, RunningPlatform, start_platform
-from tfprod.runtime.local.processes import ProcessGroup
-from tfprod.runtime.local.synthesized import stack_policies
+from tfprod.runtime.local import LocalPlatform, PlatformOptions, stack_policies
 from tfprod.runtime.registry import Registry
 
 STACK = f"{recommendation_system.TEAM.stack}-{LOCAL}"
@@ -136,7 +134,7 @@ class Traffic:
         self._stop.set()
 
 
-def set_weights(platform: RunningPlatform, deployment: str, percent: dict[str, float]) -> None:
+def set_weights(platform: LocalPlatform, deployment: str, percent: dict[str, float]) -> None:
     """Sets the gateway's weights for `deployment` through its admin API, as the controller
     will: one atomic change, in-flight requests unaffected."""
     token = platform.admin_token_file.read_text(encoding="utf-8")
@@ -176,7 +174,7 @@ def errors(statuses: Counter[int]) -> int:
     return sum(count for status, count in statuses.items() if status != 200)
 
 
-def walk_the_ramp(policy: Policy, platform: RunningPlatform, traffic: Traffic) -> None:
+def walk_the_ramp(policy: Policy, platform: LocalPlatform, traffic: Traffic) -> None:
     """Each declared step in turn, then promotion, one declared minute per second."""
     assert policy.canary is not None
     clock = 0.0
@@ -195,10 +193,11 @@ def walk_the_ramp(policy: Policy, platform: RunningPlatform, traffic: Traffic) -
         clock += hold_seconds
 
 
-def inject_fault(policy: Policy, group: ProcessGroup, traffic: Traffic) -> None:
-    """Kills the canary's model server under load and watches the gateway's safety net."""
+def inject_fault(policy: Policy, platform: LocalPlatform, traffic: Traffic) -> None:
+    """Kills the canary's model server under load, for good (no restart, as if its
+    Deployment were scaled to zero), and watches the gateway's safety net."""
     assert policy.canary is not None
-    group.stop(f"{policy.name}/{policy.canary.version}")
+    platform.stop(f"{policy.name}/{policy.canary.version}")
     for second in range(1, 4):
         time.sleep(1)
         variants, statuses = traffic.window()
@@ -228,10 +227,10 @@ def main(argv: list[str]) -> int:
     roles = ", ".join(f"{v.id} {v.role}" for v in policy.versions)
     print(f"  {STACK}: {policy.name} ({roles})")
 
-    with ProcessGroup() as group:
-        print("3. starting a model server per version and the gateway")
-        options = PlatformOptions(workdir=workdir / "up", gateway_port=0)
-        platform = start_platform([policy], options, group)
+    print("3. starting a model server per version and the gateway")
+    with LocalPlatform(
+        [policy], PlatformOptions(workdir=workdir / "up", gateway_port=0)
+    ) as platform:
         print(f"  gateway: {platform.gateway_url}")
         host, port = platform.gateway_url.removeprefix("http://").split(":")
         traffic = Traffic(host=host, port=int(port), model=policy.name)
@@ -241,7 +240,7 @@ def main(argv: list[str]) -> int:
             print(f"4. ramping canary {policy.canary.version} at {REQUESTS_PER_SECOND} requests/s")
             walk_the_ramp(policy, platform, traffic)
             print(f"5. fault: canary {policy.canary.version}'s model server is killed")
-            inject_fault(policy, group, traffic)
+            inject_fault(policy, platform, traffic)
         finally:
             traffic.stop()
             driver.join()
