@@ -2,15 +2,16 @@
 
 1. Trains the example's four model versions (tiny real TensorFlow models, seconds each) and
    registers them in a local registry.
-2. Synthesizes the example's stack for the local platform (`tfprod.constructs.App`), which
-   writes the deployment's Policy next to the stack, as for any cloud.
-3. Brings the local platform up from that Policy (`tfprod up`'s code): one model server per
-   version and the gateway.
+2. Synthesizes the examples' local flavour (`examples.local`), which writes each
+   deployment's Policy next to its stack, as for any cloud.
+3. Brings the local platform up from that Policy (`tfprod up`'s code, `LocalPlatform`): one
+   supervised model server per version and the gateway.
 4. Drives synthetic traffic and walks the canary through its declared ramp to promotion,
    with time compressed (one declared minute per second), showing the share each version
    actually receives.
-5. Kills the canary's model server under load and shows the gateway's circuit breaker
-   sending the canary's share to the safety net's fallback version.
+5. Kills the canary's model server under load, for good (as scaling it to zero would; a
+   crashed server is restarted instead, see `tests/local/test_up.py`), and shows the
+   gateway's circuit breaker sending the canary's share to the safety net's fallback version.
 6. Prints a summary and stops everything it started.
 
 The runtime controller that will own ramps and automatic rollbacks does not exist yet: until
@@ -42,12 +43,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from examples import recommendation_system
-from examples.clouds import LOCAL, LOCAL_REGISTRY_CONTEXT
-from examples.toy_models import export_tiny_classifier
-from tfprod.constructs import App
+from examples.clouds import LOCAL
+from examples.local import synthesize_local
+from examples.register_models import register_versions
 from tfprod.policy import Policy
 from tfprod.runtime.local import LocalPlatform, PlatformOptions, stack_policies
-from tfprod.runtime.registry import Registry
 
 STACK = f"{recommendation_system.TEAM.stack}-{LOCAL}"
 SECONDS_PER_DECLARED_MINUTE = 1.0
@@ -55,19 +55,9 @@ REQUESTS_PER_SECOND = 150
 USERS = 500
 
 
-def train_and_register(policy_versions: list[str], workdir: Path, registry_uri: str) -> None:
-    registry = Registry.open(registry_uri)
-    for seed, version in enumerate(policy_versions, start=1):
-        started = time.perf_counter()
-        export_dir = export_tiny_classifier(workdir / "training" / version, seed=seed)
-        registry.register(export_dir, name="rec", version=version)
-        print(f"  trained and registered rec {version} ({time.perf_counter() - started:.1f} s)")
-
-
 def synthesize(outdir: Path, registry_uri: str) -> Policy:
-    app = App(outdir=str(outdir), context={LOCAL_REGISTRY_CONTEXT: registry_uri})
-    recommendation_system.build(app, LOCAL)
-    app.synth()
+    """The examples' local flavour (`examples.local`); the recommendation engine's policy."""
+    synthesize_local(outdir, registry_uri)
     (policy,) = stack_policies(outdir, STACK)
     return policy
 
@@ -216,9 +206,8 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
 
     print("1. training the recommendation example's versions")
-    train_and_register(
-        ["rec-v2.0.0", "rec-v2.1.0", "rec-v2.1.1", "rec-v2.2.0"], workdir, registry_uri
-    )
+    versions = ["rec-v2.0.0", "rec-v2.1.0", "rec-v2.1.1", "rec-v2.2.0"]
+    register_versions(registry_uri, [("rec", v) for v in versions], workdir / "training")
 
     print("2. synthesizing the example for the local platform")
     policy = synthesize(workdir / "cdktf.out", registry_uri)
