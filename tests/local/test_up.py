@@ -326,3 +326,46 @@ def test_a_killed_canary_leaves_the_stable_version_serving_and_comes_back(
         process.stderr.close()
     assert "tfprod up: recommendation-engine/v2 exited with code -9; restarting in 1 s\n" in log
     assert f"tfprod up: restarted recommendation-engine/v2 (restart 1, pid {state['pid']})\n" in log
+
+
+@pytest.mark.slow
+def test_a_killed_gateway_is_restarted_on_its_port_and_serves_again(
+    registry_with_two_versions: str, tmp_path: Path
+) -> None:
+    outdir = tmp_path / "cdktf.out"
+    write_synthesized(outdir, {"rec": [rec_policy(registry_with_two_versions)]})
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "tfprod", "up", "--outdir", str(outdir),
+            "--port", "0", "--workdir", str(tmp_path / "work"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        gateway = process.stdout.readline().split()[1]
+        process.stdout.readline()  # admin token file
+        processes_url = process.stdout.readline().split()[1]
+        (before,) = [p for p in get_json(processes_url)["processes"] if p["name"] == "gateway"]
+        os.kill(before["pid"], signal.SIGKILL)
+        variants: set[str] = set()
+        for _ in range(300):
+            try:
+                variants = {predict(gateway, f"user-{n}")[0] for n in range(40)}
+                break
+            except OSError:  # refused until the restarted gateway listens
+                time.sleep(0.1)
+        assert variants == {"v1", "v2"}
+        (after,) = [p for p in get_json(processes_url)["processes"] if p["name"] == "gateway"]
+        assert (after["restarts"], after["last_exit_code"], after["running"]) == (1, -9, True)
+        models = [p for p in get_json(processes_url)["processes"] if p["name"] != "gateway"]
+        assert [p["restarts"] for p in models] == [0, 0]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
