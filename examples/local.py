@@ -36,11 +36,19 @@ def synthesize_local(outdir: Path, registry_uri: str) -> list[str]:
 
 
 def registry_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds `--registry`, which takes an absolute `file://` URI only (the local platform's)."""
     parser.add_argument(
         "--registry",
         required=True,
+        type=_file_uri,
         help="the local registry's URI, an absolute file:// URI (e.g. file:///srv/registry)",
     )
+
+
+def _file_uri(value: str) -> str:
+    if not value.startswith("file:///"):
+        raise argparse.ArgumentTypeError(f"must be an absolute file:// URI, got {value!r}")
+    return value
 
 
 def main(argv: list[str]) -> int:
@@ -50,8 +58,6 @@ def main(argv: list[str]) -> int:
     registry_argument(parser)
     parser.add_argument("--outdir", type=Path, default=Path(".tfprod/cdktf.out"))
     args = parser.parse_args(argv)
-    if not args.registry.startswith("file:///"):
-        parser.error(f"--registry: must be an absolute file:// URI, got {args.registry!r}")
     stacks = synthesize_local(args.outdir, args.registry)
     print(f"synthesized {', '.join(stacks)} into {args.outdir}")
     return 0

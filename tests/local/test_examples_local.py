@@ -68,3 +68,15 @@ def test_an_unknown_example_is_named_with_the_allowed_ones(
         "python -m examples.register_models: error: unknown example 'frauds';"
         " allowed: recommendation, fraud, ecommerce"
     )
+
+
+def test_a_registry_that_is_not_a_local_file_uri_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        local.main(["--registry", "s3://models/registry"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "python -m examples.local: error: argument --registry: must be an absolute file:// URI,"
+        " got 's3://models/registry'"
+    )
