@@ -2,15 +2,16 @@
 
 1. Trains the example's four model versions (tiny real TensorFlow models, seconds each) and
    registers them in a local registry.
-2. Synthesizes the example's stack for the local platform (`tfprod.constructs.App`), which
-   writes the deployment's Policy next to the stack, as for any cloud.
-3. Brings the local platform up from that Policy (`tfprod up`'s code): one model server per
-   version and the gateway.
+2. Synthesizes the examples' local flavour (`examples.local`), which writes each
+   deployment's Policy next to its stack, as for any cloud.
+3. Brings the local platform up from that Policy (`tfprod up`'s code, `LocalPlatform`): one
+   supervised model server per version and the gateway.
 4. Drives synthetic traffic and walks the canary through its declared ramp to promotion,
    with time compressed (one declared minute per second), showing the share each version
    actually receives.
-5. Kills the canary's model server under load and shows the gateway's circuit breaker
-   sending the canary's share to the safety net's fallback version.
+5. Kills the canary's model server under load, for good (as scaling it to zero would; a
+   crashed server is restarted instead, see `tests/local/test_up.py`), and shows the
+   gateway's circuit breaker sending the canary's share to the safety net's fallback version.
 6. Prints a summary and stops everything it started.
 
 The runtime controller that will own ramps and automatic rollbacks does not exist yet: until
@@ -42,14 +43,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from examples import recommendation_system
-from examples.clouds import LOCAL, LOCAL_REGISTRY_CONTEXT
-from examples.toy_models import export_tiny_classifier
-from tfprod.constructs import App
+from examples.clouds import LOCAL
+from examples.local import synthesize_local
+from examples.register_models import register_versions
 from tfprod.policy import Policy
-from tfprod.runtime.local.platform import PlatformOptions, RunningPlatform, start_platform
-from tfprod.runtime.local.processes import ProcessGroup
-from tfprod.runtime.local.synthesized import stack_policies
-from tfprod.runtime.registry import Registry
+from tfprod.runtime.local import LocalPlatform, PlatformOptions, stack_policies
 
 STACK = f"{recommendation_system.TEAM.stack}-{LOCAL}"
 SECONDS_PER_DECLARED_MINUTE = 1.0
@@ -57,19 +55,9 @@ REQUESTS_PER_SECOND = 150
 USERS = 500
 
 
-def train_and_register(policy_versions: list[str], workdir: Path, registry_uri: str) -> None:
-    registry = Registry.open(registry_uri)
-    for seed, version in enumerate(policy_versions, start=1):
-        started = time.perf_counter()
-        export_dir = export_tiny_classifier(workdir / "training" / version, seed=seed)
-        registry.register(export_dir, name="rec", version=version)
-        print(f"  trained and registered rec {version} ({time.perf_counter() - started:.1f} s)")
-
-
 def synthesize(outdir: Path, registry_uri: str) -> Policy:
-    app = App(outdir=str(outdir), context={LOCAL_REGISTRY_CONTEXT: registry_uri})
-    recommendation_system.build(app, LOCAL)
-    app.synth()
+    """The examples' local flavour (`examples.local`); the recommendation engine's policy."""
+    synthesize_local(outdir, registry_uri)
     (policy,) = stack_policies(outdir, STACK)
     return policy
 
@@ -136,7 +124,7 @@ class Traffic:
         self._stop.set()
 
 
-def set_weights(platform: RunningPlatform, deployment: str, percent: dict[str, float]) -> None:
+def set_weights(platform: LocalPlatform, deployment: str, percent: dict[str, float]) -> None:
     """Sets the gateway's weights for `deployment` through its admin API, as the controller
     will: one atomic change, in-flight requests unaffected."""
     token = platform.admin_token_file.read_text(encoding="utf-8")
@@ -176,7 +164,7 @@ def errors(statuses: Counter[int]) -> int:
     return sum(count for status, count in statuses.items() if status != 200)
 
 
-def walk_the_ramp(policy: Policy, platform: RunningPlatform, traffic: Traffic) -> None:
+def walk_the_ramp(policy: Policy, platform: LocalPlatform, traffic: Traffic) -> None:
     """Each declared step in turn, then promotion, one declared minute per second."""
     assert policy.canary is not None
     clock = 0.0
@@ -195,10 +183,11 @@ def walk_the_ramp(policy: Policy, platform: RunningPlatform, traffic: Traffic) -
         clock += hold_seconds
 
 
-def inject_fault(policy: Policy, group: ProcessGroup, traffic: Traffic) -> None:
-    """Kills the canary's model server under load and watches the gateway's safety net."""
+def inject_fault(policy: Policy, platform: LocalPlatform, traffic: Traffic) -> None:
+    """Kills the canary's model server under load, for good (no restart, as if its
+    Deployment were scaled to zero), and watches the gateway's safety net."""
     assert policy.canary is not None
-    group.stop(f"{policy.name}/{policy.canary.version}")
+    platform.stop(f"{policy.name}/{policy.canary.version}")
     for second in range(1, 4):
         time.sleep(1)
         variants, statuses = traffic.window()
@@ -217,9 +206,8 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
 
     print("1. training the recommendation example's versions")
-    train_and_register(
-        ["rec-v2.0.0", "rec-v2.1.0", "rec-v2.1.1", "rec-v2.2.0"], workdir, registry_uri
-    )
+    versions = ["rec-v2.0.0", "rec-v2.1.0", "rec-v2.1.1", "rec-v2.2.0"]
+    register_versions(registry_uri, [("rec", v) for v in versions], workdir / "training")
 
     print("2. synthesizing the example for the local platform")
     policy = synthesize(workdir / "cdktf.out", registry_uri)
@@ -228,10 +216,10 @@ def main(argv: list[str]) -> int:
     roles = ", ".join(f"{v.id} {v.role}" for v in policy.versions)
     print(f"  {STACK}: {policy.name} ({roles})")
 
-    with ProcessGroup() as group:
-        print("3. starting a model server per version and the gateway")
-        options = PlatformOptions(workdir=workdir / "up", gateway_port=0)
-        platform = start_platform([policy], options, group)
+    print("3. starting a model server per version and the gateway")
+    with LocalPlatform(
+        [policy], PlatformOptions(workdir=workdir / "up", gateway_port=0)
+    ) as platform:
         print(f"  gateway: {platform.gateway_url}")
         host, port = platform.gateway_url.removeprefix("http://").split(":")
         traffic = Traffic(host=host, port=int(port), model=policy.name)
@@ -241,7 +229,7 @@ def main(argv: list[str]) -> int:
             print(f"4. ramping canary {policy.canary.version} at {REQUESTS_PER_SECOND} requests/s")
             walk_the_ramp(policy, platform, traffic)
             print(f"5. fault: canary {policy.canary.version}'s model server is killed")
-            inject_fault(policy, group, traffic)
+            inject_fault(policy, platform, traffic)
         finally:
             traffic.stop()
             driver.join()

@@ -172,6 +172,10 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "gateway",
         "--policies",
         POLICY_DIR,
+        "--admin-token-file",
+        "/var/run/secrets/tfprod/admin-token/token",
+        "--feedback-key-file",
+        "/var/run/secrets/tfprod/feedback-key/key",
         "--host",
         "0.0.0.0",
         "--port",
@@ -182,7 +186,17 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
             "mount_path": f"{POLICY_DIR}/recommendation-engine",
             "name": "policy-recommendation-engine",
             "read_only": True,
-        }
+        },
+        {
+            "mount_path": "/var/run/secrets/tfprod/admin-token",
+            "name": "admin-token",
+            "read_only": True,
+        },
+        {
+            "mount_path": "/var/run/secrets/tfprod/feedback-key",
+            "name": "feedback-key",
+            "read_only": True,
+        },
     ]
     assert gateway_pod["volume"] == [
         {
@@ -199,7 +213,21 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
                     ]
                 }
             ],
-        }
+        },
+        {
+            "name": "admin-token",
+            "secret": {
+                "secret_name": "tfprod-admin-token",
+                "items": [{"key": "token", "path": "token"}],
+            },
+        },
+        {
+            "name": "feedback-key",
+            "secret": {
+                "secret_name": "tfprod-feedback-key",
+                "items": [{"key": "key", "path": "key"}],
+            },
+        },
     ]
     assert controller["template"]["spec"]["container"][0]["args"] == [
         "controller",
@@ -209,6 +237,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "ml",
         "--prometheus-url",
         "http://prometheus-operated.monitoring.svc:9090",
+        "--admin-token-file",
+        "/var/run/secrets/tfprod/admin-token/token",
         "--host",
         "0.0.0.0",
         "--port",

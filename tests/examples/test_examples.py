@@ -50,6 +50,7 @@ CORE_KINDS = {
     ("rbac.authorization.k8s.io/v1", "Role"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("v1", "ConfigMap"),
+    ("v1", "Secret"),
     ("v1", "Service"),
     ("v1", "ServiceAccount"),
 }

@@ -1,10 +1,13 @@
+import logging
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.services import free_port
-from tfprod.runtime.local.processes import ProcessGroup, ServiceSpec, StartError
+from tfprod.runtime.local.processes import ProcessGroup, RestartPolicy, ServiceSpec, StartError
 
 
 def http_server_spec(name: str, root: Path) -> ServiceSpec:
@@ -66,3 +69,91 @@ def test_reports_a_child_that_never_becomes_ready_within_the_timeout() -> None:
     with group, pytest.raises(StartError) as error:
         group.start(spec)
     assert str(error.value) == "silent was not ready at http://127.0.0.1:9/ after 5 s"
+
+
+def test_backoff_doubles_per_consecutive_exit_up_to_the_cap() -> None:
+    policy = RestartPolicy()
+    assert [policy.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.wait()
+
+
+def test_an_exited_child_is_restarted_after_its_backoff_and_the_others_keep_running(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    with ProcessGroup(monotonic=clock) as group:
+        canary = group.start(http_server_spec("canary", tmp_path))
+        stable = group.start(http_server_spec("stable", tmp_path))
+        first_pid = canary.process.pid
+        kill(canary.process)
+        with caplog.at_level(logging.WARNING, logger="tfprod.local"):
+            group.supervise()  # notes the exit: restart due in 1 s
+            clock.now = 0.9
+            group.supervise()
+            assert canary.process.pid == first_pid
+            clock.now = 1.0
+            group.supervise()
+        assert canary.process.pid != first_pid
+        assert canary.process.poll() is None
+        assert stable.process.poll() is None
+        assert caplog.messages == [
+            "canary exited with code -9; restarting in 1 s",
+            f"restarted canary (restart 1, pid {canary.process.pid})",
+        ]
+        assert [(s.name, s.running, s.restarts, s.last_exit_code) for s in group.states()] == [
+            ("canary", True, 1, -9),
+            ("stable", True, 0, None),
+        ]
+
+
+def test_consecutive_exits_double_the_wait_and_a_long_run_resets_it(tmp_path: Path) -> None:
+    clock = Clock()
+    with ProcessGroup(monotonic=clock) as group:
+        child = group.start(http_server_spec("child", tmp_path))
+        waits = []
+        for up_for in (0.5, 0.5, 60.0):
+            clock.now += up_for
+            kill(child.process)
+            group.supervise()
+            assert child.restart_at is not None
+            waits.append(child.restart_at - clock.now)
+            clock.now = child.restart_at
+            group.supervise()
+        assert waits == [1.0, 2.0, 1.0]
+        assert child.restarts == 3
+
+
+def test_a_child_stopped_by_name_is_not_restarted(tmp_path: Path) -> None:
+    clock = Clock()
+    with ProcessGroup(monotonic=clock) as group:
+        group.start(http_server_spec("canary", tmp_path))
+        group.stop("canary")
+        clock.now = 100.0
+        group.supervise()
+        assert group.states() == ()
+
+
+def test_background_supervision_restarts_a_killed_child(tmp_path: Path) -> None:
+    with ProcessGroup(restart=RestartPolicy(initial_delay_s=0.1)) as group:
+        child = group.start(http_server_spec("child", tmp_path))
+        first_pid = child.process.pid
+        group.supervise_in_background()
+        kill(child.process)
+        for _ in range(100):
+            if group.states()[0].restarts == 1 and child.process.poll() is None:
+                break
+            time.sleep(0.1)
+        assert (group.states()[0].restarts, child.process.pid != first_pid) == (1, True)
+    assert child.process.returncode is not None

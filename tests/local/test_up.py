@@ -7,17 +7,24 @@ out), so these tests exercise the runtime side alone.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from examples.toy_models import export_tiny_classifier
 from tfprod.policy import Policy, artifact_uri, policy_file_name, policy_json
+from tfprod.runtime.local.lock import workdir_lock
 from tfprod.runtime.local.synthesized import SynthesizedError, stack_policies
 from tfprod.runtime.registry import Registry
 
@@ -156,6 +163,8 @@ def test_serves_both_versions_through_the_gateway_and_stops_everything_on_ctrl_c
         "recommendation-engine-v1.log",
         "recommendation-engine-v2.log",
     ]
+    for secret in ("admin-token", "feedback-key"):
+        assert (tmp_path / "work" / secret).stat().st_mode & 0o777 == 0o600
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 130
@@ -163,11 +172,11 @@ def test_serves_both_versions_through_the_gateway_and_stops_everything_on_ctrl_c
         urllib.request.urlopen(f"{gateway}/metrics", timeout=2)
 
 
-def run_up(outdir: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+def run_up(outdir: Path, workdir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable, "-m", "tfprod", "up", "--outdir", str(outdir),
-            "--port", "0", "--workdir", str(workdir),
+            "--port", "0", "--workdir", str(workdir), *flags,
         ],
         capture_output=True,
         text=True,
@@ -200,3 +209,163 @@ def test_a_version_missing_from_the_registry_stops_up_with_one_line_and_exit_1(
         1,
         f"tfprod up: model 'rec' in {registry} not found; available: none\n",
     )
+
+
+def test_a_busy_gateway_port_fails_first_and_names_the_port(tmp_path: Path) -> None:
+    # The registry is empty: had anything been pulled or started first, that would fail.
+    write_synthesized(tmp_path / "out", {"rec": [rec_policy((tmp_path / "none").as_uri())]})
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_up(tmp_path / "out", tmp_path / "work", "--port", str(port))
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"tfprod up: error: --port {port}: 127.0.0.1:{port} is in use (Address already in use);"
+        " stop what listens there or give another --port (0 picks a free one)\n",
+    )
+    assert not (tmp_path / "work" / "logs").exists()
+
+
+def test_a_second_up_on_a_workdir_in_use_refuses_and_names_the_holder(tmp_path: Path) -> None:
+    write_synthesized(tmp_path / "out", {"rec": [rec_policy((tmp_path / "none").as_uri())]})
+    with workdir_lock(tmp_path / "work"):
+        result = run_up(tmp_path / "out", tmp_path / "work")
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"tfprod up: error: work directory {tmp_path / 'work'} is in use by another local"
+        f" platform (pid {os.getpid()}); stop it or give another --workdir\n",
+    )
+
+
+def with_safety_net(policy: Policy) -> Policy:
+    document = json.loads(policy_json(policy))
+    document["safety"] = {
+        "fallback_version": "v1",
+        "triggers": {"error_rate > 5%": "immediate_rollback"},
+    }
+    return Policy.model_validate(document)
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def breaker_open(gateway: str, upstream: str) -> bool:
+    with urllib.request.urlopen(f"{gateway}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return any(
+        sample.value == 1
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "tfprod_gateway_breaker_open" and sample.labels["upstream"] == upstream
+    )
+
+
+@pytest.mark.slow
+def test_a_killed_canary_leaves_the_stable_version_serving_and_comes_back(
+    registry_with_two_versions: str, tmp_path: Path
+) -> None:
+    outdir = tmp_path / "cdktf.out"
+    write_synthesized(outdir, {"rec": [with_safety_net(rec_policy(registry_with_two_versions))]})
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "tfprod", "up", "--outdir", str(outdir),
+            "--port", "0", "--workdir", str(tmp_path / "work"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        gateway = process.stdout.readline().split()[1]
+        process.stdout.readline()  # admin token file
+        processes_url = process.stdout.readline().split()[1]
+        (canary,) = [p for p in get_json(processes_url)["processes"] if p["name"].endswith("/v2")]
+        assert {predict(gateway, f"user-{n}")[0] for n in range(40)} == {"v1", "v2"}
+
+        os.kill(canary["pid"], signal.SIGKILL)
+        answered: Counter[str] = Counter()  # predict() raises on any answer but 200
+        for _ in range(100):
+            if breaker_open(gateway, "recommendation-engine/v2"):
+                break
+            answered.update(predict(gateway, f"user-{n}")[0] for n in range(20))
+        assert breaker_open(gateway, "recommendation-engine/v2")
+        assert set(answered) <= {"v1", "v1-fallback"}
+        after_open = Counter(predict(gateway, f"user-{n}")[0] for n in range(200))
+        assert set(after_open) == {"v1", "v1-fallback"}  # every request answered, none failed
+        assert sum(after_open.values()) == 200
+
+        state = canary
+        for _ in range(300):  # the restart is due 1 s after the kill; loading takes longer
+            (state,) = [
+                p for p in get_json(processes_url)["processes"] if p["name"] == canary["name"]
+            ]
+            if state["running"] and state["restarts"]:
+                break
+            time.sleep(0.1)
+        assert (state["restarts"], state["last_exit_code"]) == (1, -9)
+        assert state["pid"] != canary["pid"]
+        served: set[str] = set()
+        for _ in range(600):  # until the breaker's trial request reaches the restarted server
+            served |= {predict(gateway, f"user-{n}")[0] for n in range(40)}
+            if "v2" in served:
+                break
+            time.sleep(0.1)
+        assert "v2" in served
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+        log = process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()
+        process.stderr.close()
+    assert "tfprod up: recommendation-engine/v2 exited with code -9; restarting in 1 s\n" in log
+    assert f"tfprod up: restarted recommendation-engine/v2 (restart 1, pid {state['pid']})\n" in log
+
+
+@pytest.mark.slow
+def test_a_killed_gateway_is_restarted_on_its_port_and_serves_again(
+    registry_with_two_versions: str, tmp_path: Path
+) -> None:
+    outdir = tmp_path / "cdktf.out"
+    write_synthesized(outdir, {"rec": [rec_policy(registry_with_two_versions)]})
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "tfprod", "up", "--outdir", str(outdir),
+            "--port", "0", "--workdir", str(tmp_path / "work"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        gateway = process.stdout.readline().split()[1]
+        process.stdout.readline()  # admin token file
+        processes_url = process.stdout.readline().split()[1]
+        (before,) = [p for p in get_json(processes_url)["processes"] if p["name"] == "gateway"]
+        os.kill(before["pid"], signal.SIGKILL)
+        variants: set[str] = set()
+        for _ in range(300):
+            try:
+                variants = {predict(gateway, f"user-{n}")[0] for n in range(40)}
+                break
+            except OSError:  # refused until the restarted gateway listens
+                time.sleep(0.1)
+        assert variants == {"v1", "v2"}
+        (after,) = [p for p in get_json(processes_url)["processes"] if p["name"] == "gateway"]
+        assert (after["restarts"], after["last_exit_code"], after["running"]) == (1, -9, True)
+        models = [p for p in get_json(processes_url)["processes"] if p["name"] != "gateway"]
+        assert [p["restarts"] for p in models] == [0, 0]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        process.stdout.close()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfprod.cli._app import UsageError
+
+if TYPE_CHECKING:
+    from tfprod.runtime.serving import FaultPlan
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +58,54 @@ def register(subparsers: Any) -> None:
         default=1.0,
         help="seconds between scans of the base paths for new versions; 0 scans once (default 1)",
     )
+    _register_fault_flags(parser)
     parser.set_defaults(handler=_serve)
+
+
+def _register_fault_flags(parser: argparse.ArgumentParser) -> None:
+    faults = parser.add_argument_group(
+        "fault injection (tests, demo and benchmarks; loopback --host only; off by default)"
+    )
+    faults.add_argument(
+        "--enable_fault_injection",
+        action="store_true",
+        help="serve /metrics and the loopback-only /admin/v1/faults API (implied by --fault_*)",
+    )
+    faults.add_argument(
+        "--fault_error_share",
+        type=float,
+        default=0.0,
+        help="share of inference requests answered 500, every 1/share-th one (default 0)",
+    )
+    faults.add_argument(
+        "--fault_latency_ms",
+        type=float,
+        default=0.0,
+        help="milliseconds added to every inference request (default 0)",
+    )
+    faults.add_argument(
+        "--fault_exit_after_requests",
+        type=int,
+        default=0,
+        help="exit with code 70 after answering this many inference requests (default 0: never)",
+    )
+
+
+def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
+    """The plan the fault flags ask for, or None when fault injection stays off."""
+    from tfprod.runtime.serving import FaultPlan, FaultPlanError
+
+    try:
+        plan = FaultPlan(
+            error_share=args.fault_error_share,
+            latency_ms=args.fault_latency_ms,
+            exit_after_requests=args.fault_exit_after_requests,
+        )
+    except FaultPlanError as error:
+        raise UsageError(f"--fault_{error}") from None
+    if args.enable_fault_injection or plan != FaultPlan():
+        return plan
+    return None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -90,6 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
             rest_api_port=args.rest_api_port,
             max_request_bytes=args.max_request_bytes,
             file_system_poll_wait_seconds=args.file_system_poll_wait_seconds,
+            faults=_fault_plan(args),
         )
         serve(config, on_ready=lambda endpoints: print(endpoints.describe(), flush=True))
     except ServingConfigError as error:

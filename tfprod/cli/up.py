@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfprod.cli._app import UsageError
+
+if TYPE_CHECKING:
+    from tfprod.policy import Policy
 
 
 def register(subparsers: Any) -> None:
@@ -21,7 +25,8 @@ def register(subparsers: Any) -> None:
             "Reads the policies that synthesis wrote next to STACK in the output directory,"
             " pulls every version from its registry, starts a model server per version and"
             " the gateway, prints the gateway URL, and runs until Ctrl-C, which stops"
-            " everything it started."
+            " everything it started. A process that exits meanwhile is restarted with"
+            " backoff (1 s doubling to 30 s, reset after 60 s up); the others keep serving."
         ),
     )
     parser.add_argument("stack", nargs="?", help="stack name (default: the only one)")
@@ -44,10 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from tfprod.policy import PolicyError
-    from tfprod.runtime.local.platform import PlatformOptions, start_platform
-    from tfprod.runtime.local.processes import ProcessGroup, StartError
-    from tfprod.runtime.local.synthesized import SynthesizedError, stack_policies
-    from tfprod.runtime.registry import RegistryError
+    from tfprod.runtime.local import SynthesizedError, stack_policies
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in [0, 65535], got {args.port}")
@@ -59,24 +61,37 @@ def _run(args: argparse.Namespace) -> int:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise UsageError(f"invalid policy: {where}: {first['msg']}") from None
+    return _run_platform(policies, args)
+
+
+def _run_platform(policies: list[Policy], args: argparse.Namespace) -> int:
+    """Runs the platform until Ctrl-C (or SIGTERM); restarts of its processes are logged."""
+    from tfprod.policy import PolicyError
+    from tfprod.runtime.local import (
+        LocalPlatform,
+        PlatformOptions,
+        PortInUseError,
+        StartError,
+        WorkdirInUseError,
+    )
+    from tfprod.runtime.registry import RegistryError
+
+    logging.basicConfig(level=logging.INFO, format="tfprod up: %(message)s")
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    with ProcessGroup() as group:
-        try:
-            options = PlatformOptions(workdir=args.workdir, gateway_port=args.port)
-            running = start_platform(policies, options, group)
-        except PolicyError as error:
-            raise UsageError(str(error)) from None
-        except (RegistryError, StartError) as error:
-            # Not the user's input: a version could not be pulled or a process did not start.
-            print(f"tfprod up: {error}", file=sys.stderr)
-            return 1
-        print(f"gateway: {running.gateway_url}", flush=True)
-        print(f"admin token file: {running.admin_token_file}", flush=True)
-        print("press Ctrl-C to stop", flush=True)
-        while all(service.process.poll() is None for service in group.services):
-            time.sleep(0.5)
-        stopped = [s.spec.name for s in group.services if s.process.poll() is not None]
-        print(f"stopping: {', '.join(stopped)} exited", flush=True)
+    options = PlatformOptions(workdir=args.workdir, gateway_port=args.port)
+    try:
+        with LocalPlatform(policies, options) as platform:
+            print(f"gateway: {platform.gateway_url}", flush=True)
+            print(f"admin token file: {platform.admin_token_file}", flush=True)
+            print(f"processes: {platform.report_url}/v1/processes", flush=True)
+            print("press Ctrl-C to stop", flush=True)
+            while True:
+                time.sleep(1.0)
+    except (PolicyError, PortInUseError, WorkdirInUseError) as error:
+        raise UsageError(str(error)) from None
+    except (RegistryError, StartError) as error:
+        # Not the user's input: a version could not be pulled or a process did not start.
+        print(f"tfprod up: {error}", file=sys.stderr)
         return 1
 
 

@@ -7,7 +7,7 @@ from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
 from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
 from tfprod.constructs.platform import ModelPlatformStack, platform_of
 from tfprod.constructs.registry import ModelRef, ModelRegistry
-from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
+from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController, RuntimeSecrets
 from tfprod.constructs.safety import SafetyNet
 from tfprod.constructs.serving import AutoScaling, ServingResources, ServingVersion
 
@@ -29,6 +29,7 @@ __all__ = [
     "ModelRegistry",
     "PolicyConfigMap",
     "RuntimeController",
+    "RuntimeSecrets",
     "SafetyNet",
     "ServingResources",
     "ServingVersion",

@@ -9,20 +9,29 @@ declared ones. So a `terraform apply` after a ramp plans no change and resets no
 
 Both workloads run the project image and are added once per stack (`App` adds them at synth
 when the stack has none). RBAC is namespace-scoped and names its ConfigMaps.
+
+Secrets: the gateway's admin token is mounted into the gateway and the controller, the
+feedback-signing key into the gateway, each at a fixed path passed by flag
+(`--admin-token-file`, `--feedback-key-file`). `RuntimeSecrets` says where they come from: by
+default the stack declares both Secrets from sensitive Terraform variables (set at apply time,
+`TF_VAR_tfprod_admin_token` and `TF_VAR_tfprod_feedback_key`); a team that manages its own
+Secrets names them instead. Never a literal in the synthesized JSON.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from tfprod.bindings._core import Construct
+from tfprod.bindings._core import Construct, TerraformVariable
 from tfprod.bindings.kubernetes.config_map_v1 import ConfigMapV1
 from tfprod.bindings.kubernetes.deployment_v1 import DeploymentV1
 from tfprod.bindings.kubernetes.pod_disruption_budget_v1 import PodDisruptionBudgetV1
 from tfprod.bindings.kubernetes.role_binding_v1 import RoleBindingV1
 from tfprod.bindings.kubernetes.role_v1 import RoleV1
+from tfprod.bindings.kubernetes.secret_v1 import SecretV1
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
 from tfprod.bindings.kubernetes.service_v1 import ServiceV1
 from tfprod.constructs._names import DEPLOYMENT_LABEL, labels, selector
@@ -35,6 +44,7 @@ from tfprod.policy import (
     ENDPOINTS_KEY,
     POLICY_MOUNT_DIR,
     Policy,
+    SecretRef,
     configmap_name,
     endpoints_configmap_name,
     policy_json,
@@ -48,6 +58,11 @@ _RESOURCES = {
     "requests": {"cpu": "250m", "memory": "256Mi"},
     "limits": {"cpu": "1", "memory": "512Mi"},
 }
+SECRETS_MOUNT_DIR = "/var/run/secrets/tfprod"
+ADMIN_TOKEN_FILE = f"{SECRETS_MOUNT_DIR}/admin-token/token"
+"""Where the gateway and the controller read the admin token (`--admin-token-file`)."""
+FEEDBACK_KEY_FILE = f"{SECRETS_MOUNT_DIR}/feedback-key/key"
+"""Where the gateway reads the feedback-signing key (`--feedback-key-file`)."""
 _SECURITY = {
     "allow_privilege_escalation": False,
     "read_only_root_filesystem": True,
@@ -96,6 +111,102 @@ class PolicyConfigMap(Construct):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class _DeclaredSecret:
+    """A Secret the stack declares from a sensitive Terraform variable."""
+
+    variable: str
+    secret: SecretRef
+    description: str
+
+
+_DECLARED_ADMIN_TOKEN = _DeclaredSecret(
+    variable="tfprod_admin_token",
+    secret=SecretRef(name="tfprod-admin-token", key="token"),
+    description="Bearer token of the tfprod gateway's admin API (the controller uses it too).",
+)
+_DECLARED_FEEDBACK_KEY = _DeclaredSecret(
+    variable="tfprod_feedback_key",
+    secret=SecretRef(name="tfprod-feedback-key", key="key"),
+    description="Key signing the request ids the tfprod gateway returns (HMAC).",
+)
+
+
+class RuntimeSecrets(Construct):
+    """Where the gateway's admin token and feedback-signing key come from.
+
+    Scope: a `ModelPlatformStack`, at most one per stack; when the stack declares none, the
+    gateway and controller create one with the defaults."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str = "runtime-secrets",
+        *,
+        admin_token: SecretRef | None = None,
+        feedback_key: SecretRef | None = None,
+    ) -> None:
+        """- `admin_token`: an existing Secret key holding the admin API's token. Default:
+          None, the stack declares Secret `tfprod-admin-token` (key `token`) from the
+          sensitive variable `tfprod_admin_token`.
+        - `feedback_key`: an existing Secret key holding the feedback-signing key. Default:
+          None, the stack declares Secret `tfprod-feedback-key` (key `key`) from the
+          sensitive variable `tfprod_feedback_key`.
+        """
+        super().__init__(scope, id)
+        self.platform = platform_of(self)
+        others = [other.node.path for other in _secrets_in(self.platform) if other is not self]
+        if others:
+            raise construct_error(
+                self, "scope", f"the stack already has RuntimeSecrets {others[0]}", "one per stack"
+            )
+        self.admin_token = admin_token or self._declare("admin-token", _DECLARED_ADMIN_TOKEN)
+        """The Secret key mounted at `ADMIN_TOKEN_FILE`."""
+        self.feedback_key = feedback_key or self._declare("feedback-key", _DECLARED_FEEDBACK_KEY)
+        """The Secret key mounted at `FEEDBACK_KEY_FILE`."""
+
+    def _declare(self, id: str, declared: _DeclaredSecret) -> SecretRef:
+        how = f"Set it at apply time (TF_VAR_{declared.variable})."
+        variable = TerraformVariable(
+            self, f"{id}-variable", type="string", sensitive=True,
+            description=f"{declared.description} {how}",
+        )  # fmt: skip
+        variable.override_logical_id(declared.variable)
+        SecretV1(
+            self,
+            id,
+            metadata={
+                "name": declared.secret.name,
+                "namespace": self.platform.namespace,
+                "labels": labels(
+                    name=declared.secret.name, instance=declared.secret.name, component="secret"
+                ),
+            },
+            data={declared.secret.key: variable.string_value},
+            provider=self.platform.kubernetes_provider,
+        )
+        return declared.secret
+
+
+def runtime_secrets(construct: Construct) -> RuntimeSecrets:
+    """The `RuntimeSecrets` of `construct`'s platform stack, created with defaults if absent."""
+    stack = platform_of(construct)
+    found = _secrets_in(stack)
+    return found[0] if found else RuntimeSecrets(stack)
+
+
+def _secrets_in(stack: Construct) -> list[RuntimeSecrets]:
+    return [child for child in stack.node.find_all() if isinstance(child, RuntimeSecrets)]
+
+
+def _secret_volume(name: str, secret: SecretRef, file_name: str) -> dict[str, Any]:
+    """A volume holding `secret`'s key as the one file `file_name`."""
+    return {
+        "name": name,
+        "secret": {"secret_name": secret.name, "items": [{"key": secret.key, "path": file_name}]},
+    }
+
+
 class _RuntimeWorkload(Construct):
     """A Deployment of the project image reading every deployment's Policy, with its RBAC."""
 
@@ -124,8 +235,10 @@ class _RuntimeWorkload(Construct):
         *,
         rules: Sequence[dict[str, Any]],
         args: Sequence[str],
+        secrets: Sequence[dict[str, Any]] = (),
     ) -> None:
-        """Create the workload serving the deployments `names`, once."""
+        """Create the workload serving the deployments `names`, once; each of `secrets` (a
+        secret volume) is mounted read-only at `SECRETS_MOUNT_DIR/<volume name>`."""
         if self._attached:
             return
         self._attached = True
@@ -196,6 +309,14 @@ class _RuntimeWorkload(Construct):
                                         "read_only": True,
                                     }
                                     for name in names
+                                ]
+                                + [
+                                    {
+                                        "name": volume["name"],
+                                        "mount_path": f"{SECRETS_MOUNT_DIR}/{volume['name']}",
+                                        "read_only": True,
+                                    }
+                                    for volume in secrets
                                 ],
                             }
                         ],
@@ -216,7 +337,8 @@ class _RuntimeWorkload(Construct):
                                 ],
                             }
                             for name in names
-                        ],
+                        ]
+                        + list(secrets),
                     },
                 },
             },
@@ -268,7 +390,16 @@ class Gateway(_RuntimeWorkload):
     def attach(self, deployments: Sequence[ModelDeployment]) -> None:
         """Create the gateway for `deployments` (`App` calls it once at synth)."""
         names = [deployment.name for deployment in deployments]
-        self._create(names, rules=self._rules(names), args=self._args())
+        secrets = runtime_secrets(self)
+        self._create(
+            names,
+            rules=self._rules(names),
+            args=self._args(),
+            secrets=[
+                _secret_volume("admin-token", secrets.admin_token, "token"),
+                _secret_volume("feedback-key", secrets.feedback_key, "key"),
+            ],
+        )
 
     def _rules(self, deployments: Sequence[str]) -> list[dict[str, Any]]:
         names = [configmap_name(name) for name in deployments]
@@ -287,6 +418,10 @@ class Gateway(_RuntimeWorkload):
             "gateway",
             "--policies",
             POLICY_MOUNT_DIR,
+            "--admin-token-file",
+            ADMIN_TOKEN_FILE,
+            "--feedback-key-file",
+            FEEDBACK_KEY_FILE,
             "--host",
             "0.0.0.0",
             "--port",
@@ -322,7 +457,13 @@ class RuntimeController(_RuntimeWorkload):
     def attach(self, deployments: Sequence[ModelDeployment]) -> None:
         """Create the controller for `deployments` (`App` calls it once at synth)."""
         names = [deployment.name for deployment in deployments]
-        self._create(names, rules=self._rules(names), args=self._args())
+        admin_token = runtime_secrets(self).admin_token
+        self._create(
+            names,
+            rules=self._rules(names),
+            args=self._args(),
+            secrets=[_secret_volume("admin-token", admin_token, "token")],
+        )
 
     def _rules(self, deployments: Sequence[str]) -> list[dict[str, Any]]:
         return [
@@ -352,6 +493,8 @@ class RuntimeController(_RuntimeWorkload):
             self.platform.namespace,
             "--prometheus-url",
             self.prometheus_url,
+            "--admin-token-file",
+            ADMIN_TOKEN_FILE,
             "--host",
             "0.0.0.0",
             "--port",

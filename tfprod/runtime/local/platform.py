@@ -4,53 +4,115 @@ Each version of each deployment is pulled from its registry (checksums verified)
 its own `tfprod serve` process, as a cluster runs one Deployment per version; one gateway
 process routes between them with the Policy's weights, shadows, sticky key, fallback and
 capture rate. The gateway reads the same files as in a cluster: each deployment's policy and
-endpoints, laid out as the cluster mounts their ConfigMaps. The admin token is a fresh random
-secret in a 0600 file under the work directory, never printed or passed on a command line.
+endpoints, laid out as the cluster mounts their ConfigMaps. The admin token and the
+feedback-signing key are fresh random secrets in 0600 files under the work directory, as a
+cluster mounts them from Secrets, never printed or passed on a command line.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 from tfprod.policy import CONFIGMAP_KEY, ENDPOINTS_KEY, Policy, policy_json, split_artifact_uri
-from tfprod.runtime.local.ports import free_port
-from tfprod.runtime.local.processes import ProcessGroup, ServiceSpec
+from tfprod.runtime.local.lock import workdir_lock
+from tfprod.runtime.local.ports import ensure_port_free, free_port
+from tfprod.runtime.local.processes import ProcessGroup, ProcessState, RestartPolicy, ServiceSpec
+from tfprod.runtime.local.report import serve_report
 from tfprod.runtime.registry import Registry
+
+ADMIN_TOKEN_FILE = "admin-token"
+FEEDBACK_KEY_FILE = "feedback-key"
+FEEDBACK_KEY_FLAG = "--feedback-key-file"
 
 
 @dataclass(frozen=True, kw_only=True)
 class PlatformOptions:
     """Where and how the local platform runs.
 
-    `workdir` holds pulled models, generated configuration, the admin token and one log per
-    process. `gateway_port` 0 picks a free port. `host` is where every process binds."""
+    `workdir` holds pulled models, generated configuration, the secrets and one log per
+    process. `gateway_port` 0 picks a free port. `host` is where every process binds.
+    `restart` is the backoff of restarts (default: `RestartPolicy()`'s figures)."""
 
     workdir: Path
     gateway_port: int = 8080
     host: str = "127.0.0.1"
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunningPlatform:
-    """What `start_platform` started: the URL to call and the admin token's file."""
+class LocalPlatform:
+    """Every deployment's model servers and the gateway, supervised, for a `with` block.
 
-    gateway_url: str
-    admin_token_file: Path
+    Entering takes the work directory's lock (`WorkdirInUseError` if another platform holds
+    it) and checks the gateway port (`PortInUseError`) before anything starts; then pulls
+    every version and starts its model server, then the gateway, and returns once the
+    gateway answers. From then on a process that exits is restarted with backoff
+    (`processes.RestartPolicy`) and the others keep serving. Leaving the block, by an
+    exception or Ctrl-C included, stops everything started here and releases the lock."""
+
+    def __init__(self, policies: Sequence[Policy], options: PlatformOptions) -> None:
+        self._policies = tuple(policies)
+        self._options = options
+        self._stack = ExitStack()
+        self._group = ProcessGroup(restart=options.restart)
+        workdir = options.workdir.resolve()
+        self.admin_token_file = workdir / ADMIN_TOKEN_FILE
+        """The gateway's admin token (0600, fresh each run; never printed or on a command line)."""
+        self.feedback_key_file = workdir / FEEDBACK_KEY_FILE
+        """The key signing the gateway's request ids (0600, fresh each run)."""
+        self.gateway_url = ""
+        """`http://host:port` of the gateway, set once the platform runs."""
+        self.report_url = ""
+        """`http://host:port` of the processes' report (`/v1/processes`, `/metrics`)."""
+
+    def __enter__(self) -> LocalPlatform:
+        options = self._options
+        with ExitStack() as stack:
+            stack.enter_context(workdir_lock(options.workdir.resolve()))
+            if options.gateway_port:
+                ensure_port_free(options.host, options.gateway_port, flag="--port")
+            stack.enter_context(self._group)
+            self.gateway_url = _start_processes(self._policies, options, self._group)
+            self._group.supervise_in_background()
+            self.report_url = stack.enter_context(
+                serve_report(self._group.states, host=options.host)
+            )
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    def states(self) -> tuple[ProcessState, ...]:
+        """Every process of the platform, with its restart count."""
+        return self._group.states()
+
+    def stop(self, name: str) -> None:
+        """Stops one process for good, as scaling its Deployment to zero would: no restart.
+        Names are `gateway` and `<deployment>/<version id>`."""
+        self._group.stop(name)
 
 
-def start_platform(
+def _start_processes(
     policies: Sequence[Policy], options: PlatformOptions, group: ProcessGroup
-) -> RunningPlatform:
-    """Pulls every version, starts its model server and then the gateway, in `group`.
-
-    Returns once the gateway answers; stopping `group` stops everything started here."""
+) -> str:
+    """Pulls every version, starts its model server and then the gateway, in `group`;
+    returns the gateway's URL once it answers."""
     workdir = options.workdir.resolve()
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     mounted = workdir / "policies"
@@ -65,7 +127,8 @@ def start_platform(
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIGMAP_KEY).write_text(policy_json(policy), encoding="utf-8")
         (directory / ENDPOINTS_KEY).write_text(json.dumps(endpoints, indent=2), encoding="utf-8")
-    token_file = _write_admin_token(workdir)
+    token_file = _write_secret(workdir / ADMIN_TOKEN_FILE)
+    key_file = _write_secret(workdir / FEEDBACK_KEY_FILE)
     port = options.gateway_port or free_port(options.host)
     gateway_url = f"http://{options.host}:{port}"
     group.start(
@@ -78,6 +141,7 @@ def start_platform(
                 str(mounted),
                 "--admin-token-file",
                 str(token_file),
+                *_feedback_key_flag(key_file),
                 "--host",
                 options.host,
                 "--port",
@@ -89,7 +153,7 @@ def start_platform(
             log=workdir / "logs" / "gateway.log",
         )
     )
-    return RunningPlatform(gateway_url=gateway_url, admin_token_file=token_file)
+    return gateway_url
 
 
 def _start_model_server(
@@ -124,13 +188,26 @@ def _start_model_server(
     return url
 
 
-def _write_admin_token(workdir: Path) -> Path:
-    token_file = workdir / "admin-token"
-    token_file.unlink(missing_ok=True)
-    descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _write_secret(path: Path) -> Path:
+    """A fresh random secret in `path`, created 0600 (never readable by others, even briefly)."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(32))
-    return token_file
+    return path
+
+
+@functools.cache
+def _gateway_takes_feedback_key() -> bool:
+    """Whether this tfprod's gateway has `--feedback-key-file` (signed feedback adds it)."""
+    result = subprocess.run(
+        [*_tfprod(), "gateway", "--help"], capture_output=True, text=True, check=False
+    )
+    return FEEDBACK_KEY_FLAG in result.stdout
+
+
+def _feedback_key_flag(key_file: Path) -> list[str]:
+    return [FEEDBACK_KEY_FLAG, str(key_file)] if _gateway_takes_feedback_key() else []
 
 
 def _tfprod() -> list[str]:

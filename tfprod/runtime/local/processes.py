@@ -1,16 +1,25 @@
-"""Start, watch and stop the child processes of the local platform.
+"""Start, supervise and stop the child processes of the local platform.
 
 `tfprod up` runs each model server, the gateway and the controller as its own process, as a
 cluster would run them as pods, so a fault injected into one version touches nothing else.
 A `ProcessGroup` owns every child it started: leaving its `with` block (normally, by an
 exception, or by Ctrl-C) stops them all, SIGTERM first and SIGKILL after a grace period.
+
+Once started, children are supervised as Kubernetes restarts a crashed container: a child
+that exits (whatever its code) is started again with the same command after a backoff that
+doubles per consecutive exit, up to a cap, and starts again from the first delay once the
+child has stayed up a while (`RestartPolicy` holds the figures). The rest of the group keeps
+running meanwhile. Only `stop(name)` and `stop_all()` end a child for good. Each exit and
+restart is logged (logger `tfprod.local`) and counted per child (`states()`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +27,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+
+_log = logging.getLogger("tfprod.local")
+SUPERVISION_INTERVAL_S = 0.2
+"""How often the supervisor looks for exited children."""
 
 
 class StartError(RuntimeError):
@@ -40,10 +53,52 @@ class ServiceSpec:
     log: Path | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class RestartPolicy:
+    """Backoff between restarts of a child that exited.
+
+    Kubernetes waits 10 s, doubling to 5 min, and resets after 10 min up; one machine running
+    tests and demos wants shorter figures, which these defaults are."""
+
+    initial_delay_s: float = 1.0
+    """Wait before the first restart after a run that lasted `reset_after_s` or more.
+    Default 1 s."""
+    max_delay_s: float = 30.0
+    """Cap of the doubling wait. Default 30 s."""
+    reset_after_s: float = 60.0
+    """A child up at least this long before exiting starts the backoff again from
+    `initial_delay_s`. Default 60 s."""
+
+    def delay(self, consecutive_exits: int) -> float:
+        """The wait before restarting after the `consecutive_exits`-th exit in a row (from 1)."""
+        doubled: float = self.initial_delay_s * 2.0 ** (consecutive_exits - 1)
+        return min(doubled, self.max_delay_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessState:
+    """What the platform reports about one child."""
+
+    name: str
+    pid: int
+    running: bool
+    """The process is alive (it may still be loading: readiness is not tracked after start)."""
+    restarts: int
+    """Times the child was started again after exiting."""
+    last_exit_code: int | None
+    """Exit code of its last exit (negative: killed by that signal), None if it never exited."""
+
+
 @dataclass
 class RunningService:
     spec: ServiceSpec
     process: subprocess.Popen[bytes]
+    started_at: float = 0.0
+    restarts: int = 0
+    consecutive_exits: int = 0
+    last_exit_code: int | None = None
+    restart_at: float | None = None
+    """When the pending restart is due; None while the child runs."""
 
 
 def _answers_ok(url: str) -> bool:
@@ -54,46 +109,73 @@ def _answers_ok(url: str) -> bool:
         return False
 
 
+def _spawn(spec: ServiceSpec) -> subprocess.Popen[bytes]:
+    output = open(spec.log, "ab") if spec.log else None  # noqa: SIM115 - the child owns it
+    try:
+        return subprocess.Popen(
+            list(spec.argv),
+            env={**os.environ, **spec.env},
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            # Ctrl-C reaches the parent only, which then stops children in order.
+            start_new_session=True,
+        )
+    finally:
+        if output:
+            output.close()
+
+
 class ProcessGroup:
-    """Children started together and stopped together. Not thread-safe: one owner."""
+    """Children started together, supervised, and stopped together.
+
+    `start` and `stop*` belong to one owner thread; supervision runs on a thread of its own
+    (`supervise_in_background`) and the two share the children under a lock."""
 
     def __init__(
         self,
         *,
         ready_timeout_s: float = 60.0,
         stop_grace_s: float = 10.0,
+        restart: RestartPolicy | None = None,
         probe: Callable[[str], bool] = _answers_ok,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ready_timeout_s = ready_timeout_s
         self._stop_grace_s = stop_grace_s
+        self._restart = restart or RestartPolicy()
         self._probe = probe
         self._sleep = sleep
         self._monotonic = monotonic
         self._running: list[RunningService] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     @property
     def services(self) -> tuple[RunningService, ...]:
-        return tuple(self._running)
+        with self._lock:
+            return tuple(self._running)
+
+    def states(self) -> tuple[ProcessState, ...]:
+        """Every child in start order, with its restart count."""
+        with self._lock:
+            return tuple(
+                ProcessState(
+                    name=service.spec.name,
+                    pid=service.process.pid,
+                    running=service.process.poll() is None,
+                    restarts=service.restarts,
+                    last_exit_code=service.last_exit_code,
+                )
+                for service in self._running
+            )
 
     def start(self, spec: ServiceSpec) -> RunningService:
         """Starts `spec` and waits until its ready URL answers 200."""
-        output = open(spec.log, "ab") if spec.log else None  # noqa: SIM115 - the child owns it
-        try:
-            process = subprocess.Popen(
-                list(spec.argv),
-                env={**os.environ, **spec.env},
-                stdout=output,
-                stderr=subprocess.STDOUT if output else None,
-                # Ctrl-C reaches the parent only, which then stops children in order.
-                start_new_session=True,
-            )
-        finally:
-            if output:
-                output.close()
-        running = RunningService(spec=spec, process=process)
-        self._running.append(running)
+        running = RunningService(spec=spec, process=_spawn(spec), started_at=self._monotonic())
+        with self._lock:
+            self._running.append(running)
         self._wait_ready(running)
         return running
 
@@ -111,19 +193,69 @@ class ProcessGroup:
             f"after {self._ready_timeout_s:g} s"
         )
 
-    def stop(self, name: str) -> None:
-        """Stops one child (the fault injection of the demo uses this)."""
-        for running in self._running:
-            if running.spec.name == name:
-                self._terminate([running])
-                self._running.remove(running)
+    def supervise(self) -> None:
+        """One supervision pass: schedules the restart of children that exited, and restarts
+        those whose backoff is over."""
+        with self._lock:
+            if self._stopping.is_set():
                 return
+            now = self._monotonic()
+            for service in self._running:
+                if service.restart_at is None:
+                    self._note_exit(service, now)
+                elif now >= service.restart_at:
+                    service.process = _spawn(service.spec)
+                    service.started_at, service.restart_at = now, None
+                    service.restarts += 1
+                    _log.warning(
+                        "restarted %s (restart %d, pid %d)",
+                        service.spec.name, service.restarts, service.process.pid,
+                    )  # fmt: skip
+
+    def _note_exit(self, service: RunningService, now: float) -> None:
+        code = service.process.poll()
+        if code is None:
+            return
+        if now - service.started_at >= self._restart.reset_after_s:
+            service.consecutive_exits = 0
+        service.consecutive_exits += 1
+        service.last_exit_code = code
+        delay = self._restart.delay(service.consecutive_exits)
+        service.restart_at = now + delay
+        _log.warning("%s exited with code %d; restarting in %g s", service.spec.name, code, delay)
+
+    def supervise_in_background(self) -> None:
+        """Runs `supervise` every `SUPERVISION_INTERVAL_S` on a daemon thread until `stop_all`."""
+        if self._supervisor is not None:
+            return
+
+        def loop() -> None:
+            while not self._stopping.wait(SUPERVISION_INTERVAL_S):
+                self.supervise()
+
+        self._supervisor = threading.Thread(target=loop, name="tfprod-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def stop(self, name: str) -> None:
+        """Stops one child for good: it is not restarted (the demo's fault uses this)."""
+        with self._lock:
+            for running in self._running:
+                if running.spec.name == name:
+                    self._terminate([running])
+                    self._running.remove(running)
+                    return
         raise KeyError(name)
 
     def stop_all(self) -> None:
-        """Stops children in reverse start order: the gateway before the servers behind it."""
-        self._terminate(list(reversed(self._running)))
-        self._running.clear()
+        """Ends supervision, then stops children in reverse start order: the gateway before the
+        servers behind it."""
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+            self._supervisor = None
+        with self._lock:
+            self._terminate(list(reversed(self._running)))
+            self._running.clear()
 
     def _terminate(self, services: Sequence[RunningService]) -> None:
         for running in services:

@@ -8,11 +8,15 @@ from tfprod.runtime.serving.config import (
     VersionPolicy,
     parse_model_config_text,
 )
+from tfprod.runtime.serving.faults import INJECTED_EXIT_CODE, FaultPlan, FaultPlanError
 from tfprod.runtime.serving.server import Endpoints, ModelServerHandle, serve, start_model_server
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_BYTES",
+    "INJECTED_EXIT_CODE",
     "Endpoints",
+    "FaultPlan",
+    "FaultPlanError",
     "ModelConfig",
     "ModelServerHandle",
     "ServerConfig",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tfprod.runtime.serving.faults import FaultPlan, is_loopback
+
 DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
@@ -58,6 +60,10 @@ class ServerConfig:
     file_system_poll_wait_seconds: float = 1.0
     """Seconds between rescans of the base paths for new or removed versions; 0 or less scans
     only at start-up. Default 1, as `tensorflow_model_server`."""
+    faults: FaultPlan | None = None
+    """The initial fault plan, which also turns fault injection's endpoints on (see
+    `tfprod.runtime.serving.faults`); only allowed on a loopback `host`. Default None: no
+    fault injection at all, and no `/metrics` or `/admin/v1/faults`."""
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -76,6 +82,11 @@ class ServerConfig:
         if self.max_request_bytes < 1:
             raise ServingConfigError(
                 f"--max_request_bytes must be positive, got {self.max_request_bytes}"
+            )
+        if self.faults is not None and not is_loopback(self.host):
+            raise ServingConfigError(
+                "fault injection needs a loopback --host (127.0.0.1, ::1 or localhost),"
+                f" got {self.host!r}"
             )
 
 

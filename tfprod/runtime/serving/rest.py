@@ -16,6 +16,8 @@ from aiohttp import web
 
 from tfprod.runtime.serving import json_tensor
 from tfprod.runtime.serving.errors import ServingError, invalid_argument
+from tfprod.runtime.serving.fault_api import FaultApi
+from tfprod.runtime.serving.faults import FaultInjector
 from tfprod.runtime.serving.inference import classify, regress, serialize_examples
 from tfprod.runtime.serving.models import DEFAULT_SIGNATURE, ModelManager, ServableVersion
 from tfprod.runtime.serving.signatures import Signature
@@ -36,22 +38,36 @@ _INT64_MAX = 2**63 - 1
 _JSON = "application/json"
 
 
-def make_app(manager: ModelManager, *, max_request_bytes: int) -> web.Application:
-    api = _RestApi(manager, max_request_bytes)
+def make_app(
+    manager: ModelManager, *, max_request_bytes: int, faults: FaultInjector | None = None
+) -> web.Application:
+    """The REST API; with `faults`, also fault injection's endpoints (see `fault_api`)."""
+    fault_api = None if faults is None else FaultApi(faults)
+    api = _RestApi(manager, max_request_bytes, fault_api)
     app = web.Application(client_max_size=max_request_bytes)
+    if fault_api is not None:
+        fault_api.register(app.router)
     app.router.add_route("*", "/{tail:[\\s\\S]*}", api.handle)
     return app
 
 
 class _RestApi:
-    def __init__(self, manager: ModelManager, max_request_bytes: int) -> None:
+    def __init__(
+        self, manager: ModelManager, max_request_bytes: int, faults: FaultApi | None
+    ) -> None:
         self._manager = manager
         self._limit = max_request_bytes
+        self._faults = faults
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.rel_url.raw_path
         if not _V1.fullmatch(path):
             return web.Response(status=404)
+        if self._faults is not None and request.method == "POST":
+            return await self._faults.answer(request, lambda: self._answer(request, path))
+        return await self._answer(request, path)
+
+    async def _answer(self, request: web.Request, path: str) -> web.Response:
         too_large = _json_response(
             413,
             json_tensor.error_body(

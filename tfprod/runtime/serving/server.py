@@ -54,12 +54,14 @@ class _Running:
     async def start(self) -> Endpoints:
         from aiohttp import web
 
+        from tfprod.runtime.serving.faults import FaultInjector
         from tfprod.runtime.serving.rest import make_app
 
         config = self._config
         rest_url = grpc_target = None
         if config.rest_api_port:
-            app = make_app(self._manager, max_request_bytes=config.max_request_bytes)
+            faults = None if config.faults is None else FaultInjector(config.faults)
+            app = make_app(self._manager, max_request_bytes=config.max_request_bytes, faults=faults)
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
             self._runner = runner
