@@ -40,6 +40,7 @@ from tfprod.policy.alertmanager_config import (
     alertmanager_config,
 )
 from tfprod.runtime.local.ports import free_port
+from tfprod.runtime.local.private_files import write_private
 from tfprod.runtime.local.processes import ProcessGroup, ServiceSpec
 
 ALERTMANAGER: Final = "/usr/bin/prometheus-alertmanager"
@@ -183,9 +184,9 @@ def write_config(
         if path.is_relative_to(secrets_dir):
             relative = path.relative_to(secrets_dir)
             secret = SecretRef(name=relative.parent.as_posix(), key=relative.name)
-            _write_private(path, resolve_secret(secret, workdir, environ))
+            write_private(path, resolve_secret(secret, workdir, environ))
     config_file = home / "alertmanager.yml"
-    _write_private(config_file, json.dumps(config, indent=2))
+    write_private(config_file, json.dumps(config, indent=2))
     return config_file
 
 
@@ -219,12 +220,3 @@ def _files(config: Any) -> Iterator[str]:
     elif isinstance(config, list):
         for item in config:
             yield from _files(item)
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Writes `text` to `path`, readable by this user only (a new directory for it too)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import secrets
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -27,6 +25,7 @@ from types import TracebackType
 from tfprod.policy import CONFIGMAP_KEY, ENDPOINTS_KEY, Policy, policy_json, split_artifact_uri
 from tfprod.runtime.local.lock import workdir_lock
 from tfprod.runtime.local.ports import ensure_port_free, free_port
+from tfprod.runtime.local.private_files import write_private
 from tfprod.runtime.local.processes import ProcessGroup, ProcessState, RestartPolicy, ServiceSpec
 from tfprod.runtime.local.report import serve_report
 from tfprod.runtime.registry import Registry
@@ -127,8 +126,8 @@ def _start_processes(
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIGMAP_KEY).write_text(policy_json(policy), encoding="utf-8")
         (directory / ENDPOINTS_KEY).write_text(json.dumps(endpoints, indent=2), encoding="utf-8")
-    token_file = _write_secret(workdir / ADMIN_TOKEN_FILE)
-    key_file = _write_secret(workdir / FEEDBACK_KEY_FILE)
+    token_file = write_private(workdir / ADMIN_TOKEN_FILE, secrets.token_urlsafe(32))
+    key_file = write_private(workdir / FEEDBACK_KEY_FILE, secrets.token_urlsafe(32))
     port = options.gateway_port or free_port(options.host)
     gateway_url = f"http://{options.host}:{port}"
     group.start(
@@ -141,7 +140,8 @@ def _start_processes(
                 str(mounted),
                 "--admin-token-file",
                 str(token_file),
-                *_feedback_key_flag(key_file),
+                FEEDBACK_KEY_FLAG,
+                str(key_file),
                 "--host",
                 options.host,
                 "--port",
@@ -188,28 +188,7 @@ def _start_model_server(
     return url
 
 
-def _write_secret(path: Path) -> Path:
-    """A fresh random secret in `path`, created 0600 (never readable by others, even briefly)."""
-    path.unlink(missing_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(32))
-    return path
-
-
 @functools.cache
-def _gateway_takes_feedback_key() -> bool:
-    """Whether this tfprod's gateway has `--feedback-key-file` (signed feedback adds it)."""
-    result = subprocess.run(
-        [*_tfprod(), "gateway", "--help"], capture_output=True, text=True, check=False
-    )
-    return FEEDBACK_KEY_FLAG in result.stdout
-
-
-def _feedback_key_flag(key_file: Path) -> list[str]:
-    return [FEEDBACK_KEY_FLAG, str(key_file)] if _gateway_takes_feedback_key() else []
-
-
 def _tfprod() -> list[str]:
     """The command that runs `tfprod` with this interpreter, whatever PATH holds."""
     return [sys.executable, "-m", "tfprod"]
