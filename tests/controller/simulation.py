@@ -30,7 +30,9 @@ from tfprod.runtime.controller import (
     Decision,
     FeedbackCounters,
     Histogram,
+    Notify,
     Observation,
+    RouteChange,
     VersionCounters,
     decide,
 )
@@ -243,8 +245,30 @@ class Run:
                 seen.append(phase)
         return tuple(seen)
 
-    def actions_logged(self) -> tuple[str, ...]:
-        return tuple(record.action for record in self.final.rollout.decisions)
+    def log(self) -> tuple[tuple[float, str], ...]:
+        """(virtual seconds, action) of every decision record of the final status."""
+        return tuple(
+            ((record.at - EPOCH).total_seconds(), record.action)
+            for record in self.final.rollout.decisions
+        )
+
+    def routes(self) -> list[dict[str, float]]:
+        """The weights of every route change, in order."""
+        return [
+            action.weights
+            for tick in self.ticks
+            for action in tick.actions
+            if isinstance(action, RouteChange)
+        ]
+
+    def events(self) -> list[str]:
+        """Every notification's event, in order."""
+        return [
+            action.event
+            for tick in self.ticks
+            for action in tick.actions
+            if isinstance(action, Notify)
+        ]
 
     def first(self, phase: str) -> float | None:
         """When a persisted status first had `phase`."""

@@ -106,13 +106,16 @@ class CheckState(PolicyModel):
     outcome: CheckOutcome | None = None
     """The latest outcome; None before the first check."""
     reason: str = ""
+    checked_at: datetime | None = None
+    """When it was last evaluated; each check runs once per its check interval."""
     consecutive_fails: int = Field(default=0, ge=0)
     inconclusive_since: datetime | None = None
     """Start of the current run of inconclusive outcomes (no data)."""
     error_since: datetime | None = None
     """Start of the current run of error outcomes (metric source failed)."""
     acted: bool = False
-    """Its action was taken for the current run of failures (alert once, not every check)."""
+    """Its action (or notice) was taken for the current run of this outcome: once, not at
+    every check."""
     analysis: dict[str, Any] | None = None
     """The running test (`CanaryState.as_dict()` / `ABState.as_dict()`); None if none."""
 

@@ -69,13 +69,14 @@ def advance(check: CheckState, found: Found, now: datetime) -> CheckState:
     return check.model_copy(
         update={
             "outcome": found.outcome.value,
+            "checked_at": now,
             "reason": found.reason,
             "consecutive_fails": check.consecutive_fails + 1 if failing else 0,
             "inconclusive_since": (check.inconclusive_since or now)
             if found.outcome is Outcome.INCONCLUSIVE
             else None,
             "error_since": (check.error_since or now) if found.outcome is Outcome.ERROR else None,
-            "acted": check.acted and failing,
+            "acted": check.acted and found.outcome.value == check.outcome,
             "analysis": found.analysis if found.analysis is not None else check.analysis,
         }
     )

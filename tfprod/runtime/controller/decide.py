@@ -134,7 +134,9 @@ class _Tick:
         self.window: dict[str, Totals] = {}
         self.checks: dict[str, CheckState] = {check.name: check for check in self.state.checks}
         self.fresh: list[str] = []
-        """Names of the checks evaluated at this tick, in order."""
+        """Names of the checks looked at this tick (evaluated or not yet due), in order."""
+        self.due: list[datetime] = []
+        """When each check looked at is due next: the next tick is the earliest."""
 
     # The tick
 
@@ -283,6 +285,8 @@ class _Tick:
         for trigger in safety.triggers:
             for version in watched:
                 name = f"trigger {trigger.condition} on {version}"
+                if not self._due(name, self.settings.check_interval_seconds):
+                    continue
                 found = self._blinded() or trigger_check(
                     trigger.condition, self.window.get(version, Totals()), self.settings
                 )
@@ -323,17 +327,18 @@ class _Tick:
         under_test = [policy.canary.version] if policy.canary is not None else []
         if ab_running and policy.ab_test is not None:
             under_test += [policy.ab_test.control, policy.ab_test.treatment]
+        interval = settings.check_interval_seconds
         if under_test:
             versions = tuple(dict.fromkeys(under_test))
-            self._advance(
-                DATA_CHECK,
-                self._blinded() or data_check(versions, self.window, settings),
-            )
+            if self._due(DATA_CHECK, interval):
+                self._advance(
+                    DATA_CHECK, self._blinded() or data_check(versions, self.window, settings)
+                )
             gates.append(DATA_CHECK)
         if policy.canary is not None:
             gates += self._criteria(policy.canary.success_criteria, policy.canary.version)
         ab_result = None
-        if ab_running and policy.ab_test is not None:
+        if ab_running and policy.ab_test is not None and self._due(AB_CHECK, interval):
             check = self.checks[AB_CHECK]
             if self.blind_reason:
                 self._advance(AB_CHECK, blind(self.blind_reason))
@@ -357,8 +362,14 @@ class _Tick:
     def _criteria(self, criteria: Iterable[Condition], canary: str) -> list[str]:
         names = []
         stable = self.policy.stable.id
+        canary_ramp = self.policy.canary
+        assert canary_ramp is not None
+        interval = canary_ramp.check_interval_seconds or self.settings.check_interval_seconds
         for criterion in criteria:
             name = f"criterion {criterion}"
+            names.append(name)
+            if not self._due(name, interval):
+                continue
             found = self._blinded() or criterion_check(
                 criterion,
                 canary=self.window.get(canary, Totals()),
@@ -366,7 +377,6 @@ class _Tick:
                 settings=self.settings,
             )
             check = self._advance(name, found)
-            names.append(name)
             if check.consecutive_fails >= self.settings.failure_threshold:
                 self._rollback(
                     "immediate",
@@ -383,10 +393,14 @@ class _Tick:
         if self.state.phase != "progressing":
             return True
         bound = timedelta(seconds=self.settings.no_data_bound_seconds)
+        window = timedelta(seconds=self.settings.evaluation_window_seconds)
         for name in gates:
             check = self.checks[name]
             if check.inconclusive_since is not None and name != AB_CHECK:
-                if check.inconclusive_since == self.now and name == DATA_CHECK:
+                lasted = self.now - check.inconclusive_since
+                if name == DATA_CHECK and not check.acted and lasted >= window:
+                    # A window's worth: not the first seconds of a rollout filling its window.
+                    self.checks[name] = check.model_copy(update={"acted": True})
                     self._notify("no_data", "warning", check.reason)
                 if self.now - check.inconclusive_since >= bound:
                     self._rollback(
@@ -520,7 +534,9 @@ class _Tick:
             step_at=self.now,
         )
         self._route(moved(self.weights, versions, fallback, schedule[0]), f"rollback: {cause}")
-        if not rollback.schedule:
+        if rollback.schedule:
+            self.due.append(self.now + timedelta(seconds=self.settings.check_interval_seconds))
+        else:
             rollback = rollback.model_copy(update={"generation": self._next_generation()})
         ab_result = self.state.ab_result
         if self.policy.ab_test is not None and not ab_result:
@@ -545,6 +561,8 @@ class _Tick:
             if not rollback.schedule:
                 rollback = rollback.model_copy(update={"generation": self._next_generation()})
             self._update(rollback=rollback)
+        if rollback.schedule:
+            self.due.append(rollback.step_at + interval)
         if rollback.generation is not None and self._served(rollback.generation):
             final: Phase = "aborted" if rollback.kind == "abort" else "rolled_back"
             reason = (
@@ -575,6 +593,18 @@ class _Tick:
     def _blinded(self) -> Found | None:
         """An error outcome for every metric check while the inputs are unusable, else None."""
         return blind(self.blind_reason) if self.blind_reason else None
+
+    def _due(self, name: str, interval: float) -> bool:
+        """Whether check `name` is due: each check runs once per its interval, however often
+        the controller looks (it polls faster while a routing change is being served)."""
+        check = self.checks.get(name)
+        step = timedelta(seconds=interval)
+        if check is None or check.checked_at is None or self.now - check.checked_at >= step:
+            self.due.append(self.now + step)
+            return True
+        self.due.append(check.checked_at + step)
+        self.fresh.append(name)
+        return False
 
     def _advance(self, name: str, found: Found) -> CheckState:
         check = advance(self.checks.get(name, CheckState(name=name)), found, self.now)
@@ -607,7 +637,7 @@ class _Tick:
         self.state = self.state.model_copy(update=fields)
 
     def _decision(self) -> Decision:
-        # Triggers not evaluated at this tick (their version took no traffic) start afresh;
+        # Triggers not looked at this tick (their version takes no traffic) start afresh;
         # gates keep their running tests through pauses and rollbacks.
         kept = [self.checks[name] for name in self.fresh]
         kept += [
@@ -630,10 +660,11 @@ class _Tick:
             )
         actions += self.notes
         phase = state.phase
-        interval = check_interval(self.policy)
-        requeue = interval
+        requeue = check_interval(self.policy)
+        if self.due:
+            requeue = min(requeue, max((min(self.due) - self.now).total_seconds(), 0.0))
         if phase in _AWAITING:
-            requeue = min(interval, COMMIT_POLL_SECONDS)
+            requeue = min(requeue, COMMIT_POLL_SECONDS)
         return Decision(
             next_status=ControllerStatus(
                 generation=generation,
