@@ -23,7 +23,7 @@ from statistics import NormalDist
 import numpy as np
 
 from tfprod.policy import Policy
-from tfprod.policy.rollout_state import FINAL_PHASES
+from tfprod.policy.rollout_state import FINAL_PHASES, RolloutState
 from tfprod.runtime.controller import (
     Command,
     ControllerStatus,
@@ -313,7 +313,7 @@ def simulate(
             t += restart_delay
             continue
         if decision.next_status != persisted:
-            persisted = decision.next_status
+            persisted = _written(decision.next_status)
             platform.write(persisted, t)
         waiting = {when: command for when, command in waiting.items() if when > t}
         ticks.append(Tick(t=t, decision=decision, actions=decision.actions))
@@ -321,6 +321,18 @@ def simulate(
             break
         t += decision.requeue_after
     return Run(ticks=tuple(ticks), final=persisted, kills=kills, platform=platform)
+
+
+def _written(status: ControllerStatus) -> ControllerStatus:
+    """The status as a reader gets it back from the JSON document."""
+    rollout = RolloutState.model_validate_json(status.rollout.model_dump_json())
+    assert rollout == status.rollout
+    return ControllerStatus(
+        generation=status.generation,
+        weights=dict(status.weights),
+        policy_digest=status.policy_digest,
+        rollout=rollout,
+    )
 
 
 def _settled(status: ControllerStatus) -> bool:
