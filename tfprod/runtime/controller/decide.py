@@ -21,12 +21,17 @@ One tick:
 
 Decided here, where the Policy leaves it open:
 
-- A canary ramp and an A/B test on one deployment run side by side. Stable gives both their
-  shares; a canary step that asks for more than stable has is capped at what there is, so
-  shares never exceed 100 percent. The A/B test decides on its own clock; if it promotes its
-  treatment while the canary ramps, the treatment takes stable's share and gives the canary's
-  later steps. Promoting the canary stops a running A/B test undecided ("stopped: canary
-  promoted"), its treatment's share going to the canary.
+- A canary ramp and an A/B test on one deployment run side by side; stable (the A/B control)
+  gives both their shares, so shares never exceed 100 percent (a step asking for more than
+  stable has is capped at what there is). A canary step that would leave the control less
+  traffic than the treatment has waits until the A/B test is decided (at most its
+  `duration_seconds`), so the test keeps its balance; automatic promotion (100%) therefore
+  comes after the A/B test. The A/B test decides on its own clock; if it promotes its
+  treatment, the treatment takes stable's share and gives the canary's later steps. A manual
+  promote of the canary stops a running A/B test undecided ("stopped undecided: <canary>
+  promoted"), its treatment's share going to the canary. When the A/B treatment is the
+  canary itself, the ramp sets its share, a treatment win promotes it and a control win
+  rolls it back.
 - An A/B test that ends with the control (harm shown, or no difference at `duration_seconds`)
   moves the treatment's share back to the control and ends `promoted` with the control as
   `promoted_version`: nothing failed, the result says which and why.
@@ -441,7 +446,7 @@ class _Tick:
         self._record("ab_decided", reason)
         self._notify("ab_decided", "info", reason, kept)
         if self.policy.canary is None:
-            self._promoting(kept, reason)
+            self._promoting(kept, f"{kept} takes the A/B test's traffic")
 
     def _ramp(self, gates: list[str]) -> None:
         canary = self.policy.canary
@@ -451,7 +456,10 @@ class _Tick:
         held = (self.now - started).total_seconds() >= canary.steps[index].hold_seconds
         if not held or any(self.checks[name].outcome != Outcome.PASS.value for name in gates):
             return
-        if index + 1 == len(canary.steps):
+        last = index + 1 == len(canary.steps)
+        if self._waits_for_ab(100.0 if last else canary.steps[index + 1].percent):
+            return
+        if last:
             self._promote_rollout(
                 f"{canary.version} held {len(canary.steps)} steps with every check passing"
             )
@@ -465,6 +473,19 @@ class _Tick:
         self._update(step_index=index + 1, step_started_at=self.now)
         self._record("step", reason)
         self._notify("step", "info", reason, canary.version)
+
+    def _waits_for_ab(self, percent: float) -> bool:
+        """Whether a canary step to `percent` must wait for the running A/B test to end: it
+        would leave the control (stable) less traffic than the treatment has."""
+        test = self.policy.ab_test
+        canary = self.policy.canary
+        if test is None or canary is None or self.state.ab_result:
+            return False
+        if test.treatment == canary.version:
+            return False
+        stable = self.policy.stable.id
+        room = self.weights.get(stable, 0.0) + self.weights.get(canary.version, 0.0)
+        return room - percent < self.weights.get(test.treatment, 0.0)
 
     def _shadow(self) -> None:
         shadow = self.policy.shadow
@@ -583,7 +604,8 @@ class _Tick:
             self._record("progress", f"first weights served by every replica (generation {target})")
         else:
             version = self.state.promoted_version
-            reason = f"{version} promoted, served by every replica (generation {target})"
+            verb = "promoted" if version in self.state.subject else "stays"
+            reason = f"{version} {verb}, served by every replica (generation {target})"
             self._update(phase="promoted", target_generation=None)
             self._record("promoted", reason)
             self._notify("promoted", "info", reason, version)
