@@ -28,22 +28,22 @@ def test_rolls_back_when_canary_error_rate_exceeds_5_percent() -> None:
         (0.0, "start"),
         (2.0, "progress"),
         (62.0, "step"),
-        (110.0, "rollback"),
-        (112.0, "rolled_back"),
+        (112.0, "rollback"),
+        (114.0, "rolled_back"),
     )
     assert run.final.weights == {STABLE: 100.0, CANARY: 0.0}
     assert run.final.rollout.decisions[3].reason.startswith(
         "error_rate > 5% on rec-v2.1.0 for 3 checks (immediate_rollback): error_rate "
     )
     # One routing change, first; the notification after it.
-    rollback_tick = next(tick for tick in run.ticks if tick.t == 110.0)
+    rollback_tick = next(tick for tick in run.ticks if tick.t == 112.0)
     assert [type(action) for action in rollback_tick.actions] == [RouteChange, Notify]
     first = rollback_tick.actions[0]
     assert isinstance(first, RouteChange)
     assert first.weights == {STABLE: 100.0, CANARY: 0.0}
     assert run.events() == ["rollout_started", "step", "rollback_started", "rollback_finished"]
     # Every replica served the rollback 1.3 s after it was written.
-    assert run.platform.zero_since == {CANARY: 111.3}
+    assert run.platform.zero_since == {CANARY: 113.3}
 
 
 def test_rolls_back_when_a_canary_criterion_fails_three_checks_in_a_row() -> None:
@@ -95,8 +95,8 @@ def test_gradual_rollback_walks_down_the_steps_one_interval_apart() -> None:
         if isinstance(action, RouteChange)
     ]
     # Up 5 -> 25 -> 50, then down 25, 5, 0, ten seconds apart.
-    assert walk == [(62.0, 25.0), (122.0, 50.0), (160.0, 25.0), (170.0, 5.0), (180.0, 0.0)]
-    assert run.log()[-2:] == ((160.0, "rollback"), (182.0, "rolled_back"))
+    assert walk == [(62.0, 25.0), (122.0, 50.0), (162.0, 25.0), (172.0, 5.0), (182.0, 0.0)]
+    assert run.log()[-2:] == ((162.0, "rollback"), (184.0, "rolled_back"))
 
 
 def test_no_data_holds_the_ramp_then_rolls_back_past_the_bound() -> None:

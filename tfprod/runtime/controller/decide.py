@@ -14,7 +14,7 @@ One tick:
    and the evaluation window's totals (`trailing`).
 3. People's commands (pause, resume, abort, promote) apply.
 4. Triggers are evaluated on the window of every version taking traffic except the fallback,
-   in every phase but rolling back. A trigger met `failure_threshold` checks in a row acts once
+   in every phase but initializing and rolling back. A trigger met `failure_threshold` checks in a row acts once
    per run of failures.
 5. While progressing, the gates (`checks`) run and decide: rollback, A/B decision, a ramp step
    or promotion.
@@ -158,7 +158,9 @@ class _Tick:
             self._await_routing()
         if self.state.phase == "rolling_back":
             self._walk()
-        else:
+        elif self.state.phase != "initializing":
+            # Not while the first weights are being served (at most the actuation bound), so
+            # triggers and gates start together and share one cadence.
             self._triggers()
         if self.state.phase == "progressing":
             self._gates()
