@@ -16,17 +16,13 @@ Two controller settings: the defaults, and an aggressive one (5 s checks over a 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.controller.simulation import Platform, Profile, simulate  # noqa: E402
-from tests.policy.helpers import minimal_policy  # noqa: E402
-from tfprod.policy import Policy, ramp_steps  # noqa: E402
+from tests.controller.simulation import Platform, Profile, simulate
+from tests.policy.helpers import minimal_policy
+from tfprod.policy import Policy, ramp_steps
 
 STABLE, CANARY = "rec-v2.0.0", "rec-v2.1.0"
 HEALTHY = Profile(error_rate=0.005, latency_median=0.035)

@@ -214,7 +214,8 @@ class Platform:
             conversions = int(rng.binomial(requests - errors, profile.conversion_rate))
             counts.conversions += conversions
             if profile.revenue_mean and conversions:
-                values = rng.exponential(profile.revenue_mean / profile.conversion_rate, conversions)
+                per_conversion = profile.revenue_mean / profile.conversion_rate
+                values = rng.exponential(per_conversion, conversions)
                 counts.revenue += float(values.sum())
                 counts.revenue_squares += float((values * values).sum())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.controller.policies import CANARY, STABLE, THREE_STEPS
+from tests.controller.policies import CANARY, STABLE
 from tests.controller.simulation import Platform, Profile, simulate
 from tests.policy.helpers import minimal_policy
 from tfprod.policy import Policy

@@ -32,8 +32,9 @@ def test_rolls_back_when_canary_error_rate_exceeds_5_percent() -> None:
         (114.0, "rolled_back"),
     )
     assert run.final.weights == {STABLE: 100.0, CANARY: 0.0}
-    assert run.final.rollout.decisions[3].reason.startswith(
-        "error_rate > 5% on rec-v2.1.0 for 3 checks (immediate_rollback): error_rate "
+    assert run.final.rollout.decisions[3].reason == (
+        "error_rate > 5% on rec-v2.1.0 for 3 checks (immediate_rollback): error_rate 8.23% in"
+        " the last 60 s: error_rate > 5%"
     )
     # One routing change, first; the notification after it.
     rollback_tick = next(tick for tick in run.ticks if tick.t == 112.0)
@@ -210,13 +211,9 @@ def test_a_rollback_is_committed_only_when_every_replica_reports_its_generation(
     policy = canary_policy(triggers={"error_rate > 5%": "immediate_rollback"})
     status = _rolling_back(7)
 
-    one_behind = decide(
-        policy, status, Observation(replica_generations={"a": 7, "b": 6}), at(101)
-    )
+    one_behind = decide(policy, status, Observation(replica_generations={"a": 7, "b": 6}), at(101))
     nobody = decide(policy, status, Observation(), at(101))
-    everyone = decide(
-        policy, status, Observation(replica_generations={"a": 7, "b": 8}), at(101)
-    )
+    everyone = decide(policy, status, Observation(replica_generations={"a": 7, "b": 8}), at(101))
 
     assert one_behind.next_status.rollout.phase == "rolling_back"
     assert one_behind.requeue_after == 1.0

@@ -114,9 +114,20 @@ def trigger_check(condition: Condition, total: Totals, settings: ControllerSetti
             reason=f"{condition.metric} is not observed by the controller; it observes"
             " error_rate, latency_p50/p90/p95/p99, throughput and requests_per_second",
         )
+    seen = f"{condition.metric} {shown(value, condition)} in the last"
+    seen += f" {settings.evaluation_window_seconds:g} s"
     if condition.holds(value):
-        return Found(outcome=Outcome.FAIL, reason=f"{condition.metric} {value:.4g}: {condition}")
-    return Found(outcome=Outcome.PASS, reason=f"{condition.metric} {value:.4g}: not {condition}")
+        return Found(outcome=Outcome.FAIL, reason=f"{seen}: {condition}")
+    return Found(outcome=Outcome.PASS, reason=f"{seen}: not {condition}")
+
+
+def shown(value: float, condition: Condition) -> str:
+    """`value` in the unit the condition is written in: 7.2%, 180ms, 0.31."""
+    if condition.unit == "ratio":
+        return f"{value * 100:.3g}%"
+    if condition.unit == "seconds":
+        return f"{value * 1000:.4g}ms"
+    return f"{value:.4g}"
 
 
 def _window_value(

@@ -14,8 +14,8 @@ One tick:
    and the evaluation window's totals (`trailing`).
 3. People's commands (pause, resume, abort, promote) apply.
 4. Triggers are evaluated on the window of every version taking traffic except the fallback,
-   in every phase but initializing and rolling back. A trigger met `failure_threshold` checks in a row acts once
-   per run of failures.
+   in every phase but initializing and rolling back. A trigger met `failure_threshold` checks
+   in a row acts once per run of failures.
 5. While progressing, the gates (`checks`) run and decide: rollback, A/B decision, a ramp step
    or promotion.
 
