@@ -162,7 +162,8 @@ class RolloutState(PolicyModel):
     paused_from: Phase | None = None
     """The phase a resume returns to."""
     raw: dict[str, Totals] = Field(default_factory=dict)
-    """The last cumulative counters seen per version, as the gateways export them."""
+    """The last cumulative counters seen per series (a version, or "replica/version"), as the
+    gateways export them."""
     totals: dict[str, Totals] = Field(default_factory=dict)
     """Totals since `started_at`, kept across counter resets."""
     window: tuple[WindowPoint, ...] = ()

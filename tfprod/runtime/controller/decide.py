@@ -220,7 +220,7 @@ class _Tick:
                 f"{source} failed: {message}" for source, message in sorted(errors.items())
             )
             return
-        ingested = ingest(self.state.raw, self.state.totals, self.observation.versions)
+        ingested = ingest(self.state.raw, self.state.totals, self.observation.counters())
         self.blind_reason = ingested.reset_reason
         window, self.window = trailing(
             self.state.window, ingested.totals, self.now, self.settings.evaluation_window_seconds

@@ -2,7 +2,9 @@
 
 Counters are cumulative, as the gateways export them (`tfprod_gateway_requests_total`,
 `tfprod_gateway_request_duration_seconds`, `tfprod_gateway_feedback_events_total`,
-`tfprod_gateway_feedback_value_total`), summed over the gateway replicas by the observer:
+`tfprod_gateway_feedback_value_total`), either per gateway replica (`replicas`, from each
+replica's `/metrics`: a restarted replica resets only its own counters) or summed over the
+replicas (`versions`, e.g. a PromQL `sum by (variant)`):
 
 - `requests`: every attempt on the version (`requests_total` of that variant, every outcome);
 - `errors`: its failed attempts (`outcome="fell_back"` plus `outcome="failed"`), so a version
@@ -11,7 +13,7 @@ Counters are cumulative, as the gateways export them (`tfprod_gateway_requests_t
 - `feedback`: per event (click, conversion, revenue), the count, the sum of values and the sum
   of their squares.
 
-A version missing from `versions` has no data at this check. A metric source that failed
+A version missing from both has no data at this check. A metric source that failed
 (Prometheus unreachable, a replica's `/metrics` refused) is named in `source_errors`: that is
 not "no data", every metric check is an error while it lasts. `replica_generations` is the
 status generation each gateway replica reports serving. `commands` are what people asked for
@@ -72,8 +74,19 @@ class Observation:
     """One check's inputs besides the policy, the status and the time."""
 
     versions: Mapping[str, VersionCounters] = field(default_factory=dict)
+    """Version -> its counters summed over the gateway replicas."""
+    replicas: Mapping[str, Mapping[str, VersionCounters]] = field(default_factory=dict)
+    """Gateway replica -> version -> that replica's counters."""
     source_errors: Mapping[str, str] = field(default_factory=dict)
     """Metric source name -> what went wrong; empty when every source answered."""
     replica_generations: Mapping[str, int] = field(default_factory=dict)
     """Gateway replica -> the status generation it serves."""
     commands: tuple[Command, ...] = ()
+
+    def counters(self) -> dict[str, tuple[str, VersionCounters]]:
+        """Every series of counters: key (version, or replica/version) -> (version, counters)."""
+        series = {version: (version, counters) for version, counters in self.versions.items()}
+        for replica, versions in self.replicas.items():
+            for version, counters in versions.items():
+                series[f"{replica}/{version}"] = (version, counters)
+        return series

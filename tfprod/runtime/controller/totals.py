@@ -1,10 +1,11 @@
 """Cumulative counters turned into running totals that survive counter resets, and windows.
 
-Each check adds, per version, what its counters grew by since the last check (`raw` in the
-rollout state) to `totals`. A counter that went down (a gateway replica restarted, a bucket
+Each check adds, per series of counters (a version's sum, or one replica's counters of a
+version), what they grew by since the last check (`raw` in the rollout state) to the
+version's `totals`. A counter that went down (a gateway replica restarted, a bucket
 layout changed) is a reset: that check's metric outcomes are errors, the new counters become
 the base, and nothing is added, so totals never go down and the analyses' running tests stay
-valid. A version seen for the first time becomes the base too: only traffic after the analysis
+valid. A series seen for the first time becomes the base too: only traffic after the analysis
 started counts. Trailing windows are the totals now minus the totals at the oldest kept check
 inside the window.
 """
@@ -54,22 +55,25 @@ def as_raw(counters: VersionCounters) -> Totals:
 
 
 def ingest(
-    raw: Mapping[str, Totals], totals: Mapping[str, Totals], seen: Mapping[str, VersionCounters]
+    raw: Mapping[str, Totals],
+    totals: Mapping[str, Totals],
+    seen: Mapping[str, tuple[str, VersionCounters]],
 ) -> Ingested:
-    """Add each version's growth since `raw` to `totals`; a decrease is a reset (rebase)."""
+    """Add each series' growth since `raw` to its version's `totals`; a decrease is a reset
+    (that series is rebased). `seen` is `Observation.counters()`."""
     new_raw = dict(raw)
     new_totals = dict(totals)
     resets: list[str] = []
-    for version, counters in seen.items():
+    for key, (version, counters) in seen.items():
         current = as_raw(counters)
-        before = raw.get(version)
-        new_raw[version] = current
+        before = raw.get(key)
+        new_raw[key] = current
         if before is None:
             new_totals.setdefault(version, _zero_like(current))
             continue
         growth = _difference(current, before)
         if isinstance(growth, str):
-            resets.append(f"{version} {growth}")
+            resets.append(f"{key} {growth}")
             continue
         new_totals[version] = _sum(new_totals.get(version, _zero_like(current)), growth)
     reason = ""
