@@ -117,3 +117,37 @@ def test_a_canary_ramp_next_to_an_ab_test_waits_for_it_and_shares_never_exceed_1
     ]
     assert run.final.weights == {STABLE: 0.0, CHALLENGER: 0.0, CANARY: 100.0}
     assert run.final.rollout.ab_result.startswith("no difference detected in 600 s")
+
+
+def test_ab_on_revenue_promotes_the_treatment_earning_more() -> None:
+    document = ab_policy().model_dump(mode="json")
+    document["ab_test"]["metrics"] = ["revenue_per_request"]
+    platform = Platform(
+        seed=4,
+        profiles={
+            STABLE: Profile(revenue_mean=1.0),
+            CHALLENGER: Profile(revenue_mean=1.3),
+        },
+    )
+
+    run = simulate(Policy.model_validate(document), platform, until=5000)
+
+    assert run.final.rollout.phase == "promoted"
+    assert run.final.rollout.promoted_version == CHALLENGER
+    assert run.final.rollout.ab_result.startswith("revenue_per_request: rec-v2.2.0 is better")
+
+
+def test_an_ab_metric_tfprod_does_not_observe_fails_the_rollout_at_its_start() -> None:
+    document = ab_policy().model_dump(mode="json")
+    document["ab_test"]["metrics"] = ["basket_size"]
+    platform = Platform(seed=4, profiles={STABLE: Profile(), CHALLENGER: Profile()})
+
+    run = simulate(Policy.model_validate(document), platform, until=5000)
+
+    assert run.log() == ((0.0, "fail"),)
+    assert run.final.rollout.phase == "failed"
+    assert run.final.rollout.decisions[0].reason == (
+        "A/B metric basket_size is not observed; observed: error_rate, click_rate,"
+        " click_through_rate, ctr, conversion_rate, revenue, revenue_per_request"
+    )
+    assert run.final.weights == {STABLE: 50.0, CHALLENGER: 50.0}

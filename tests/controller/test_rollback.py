@@ -243,3 +243,14 @@ def test_a_slow_replica_holds_the_commit_until_it_serves_the_rollback() -> None:
     assert started is not None and committed is not None
     assert committed - started == 30.0
     assert timedelta(seconds=committed) == run.final.rollout.decisions[-1].at - at(0)
+
+
+def test_a_crashed_canary_server_is_rolled_back_within_one_window_and_the_threshold() -> None:
+    # With failures counted where they happen, a crashed canary shows as its own 5xx.
+    policy = canary_policy(triggers={"error_rate > 5%": "immediate_rollback"})
+    platform = healthy(1, Fault(version=CANARY, onset=70, profile=Profile(error_rate=1.0)))
+
+    run = simulate(policy, platform, until=1000)
+
+    assert run.log()[-2:] == ((92.0, "rollback"), (94.0, "rolled_back"))
+    assert round(run.platform.zero_since[CANARY] - 70, 6) == 23.3

@@ -70,6 +70,7 @@ from tfprod.policy.rollout_state import (
 from tfprod.runtime.analysis import Outcome
 from tfprod.runtime.controller.actions import Action, Decision, Event, Notify, RouteChange, Severity
 from tfprod.runtime.controller.checks import (
+    AB_METRICS,
     Found,
     ab_check,
     advance,
@@ -186,8 +187,7 @@ class _Tick:
                 phase = "failed"
                 reason = (
                     f"A/B metric {', '.join(unobserved)} is not observed; observed:"
-                    " error_rate, click_rate, click_through_rate, ctr, conversion_rate,"
-                    " revenue, revenue_per_request"
+                    f" {', '.join(AB_METRICS)}"
                 )
             else:
                 weights = with_share(weights, test.treatment, test.treatment_percent, test.control)
