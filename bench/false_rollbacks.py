@@ -3,10 +3,10 @@
 Every run is a canary as healthy as stable (the same error share and latency, drawn from a
 seeded synthetic platform at `--rps` requests per second, two gateway replicas), ramped by
 `linear_10_minutes` from 5%, with the success criteria and safety triggers of the README's
-example close to the versions' own figures (0.5% errors against "error_rate < 1%" and
-"error_rate > 5%"; a 35 ms median latency, p95 about 80 ms, against "latency_p95 < 200ms"
-and "> 200ms", read from the gateway's histogram buckets as Prometheus would).
-Any run that does not end promoted is a false rollback (or a false hold).
+example close to the versions' own figures (0.5% errors, `--error-rate`, against
+"error_rate < 1%" and "error_rate > 5%"; a 35 ms median latency, p95 about 80 ms, against
+"latency_p95 < 200ms" and "> 200ms", read from the gateway's histogram buckets as Prometheus
+would). Any run that does not end promoted is a false rollback (or a false hold).
 Two controller settings: the defaults, and an aggressive one (5 s checks over a 20 s window,
 2 failing checks). Prints the count and rate of each (target: at most 1%).
 
@@ -25,7 +25,7 @@ from tests.policy.helpers import minimal_policy
 from tfprod.policy import Policy, ramp_steps
 
 STABLE, CANARY = "rec-v2.0.0", "rec-v2.1.0"
-HEALTHY = Profile(error_rate=0.005, latency_median=0.035)
+LATENCY_MEDIAN = 0.035
 SETTINGS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "aggressive": {
@@ -63,15 +63,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="healthy runs per setting")
     parser.add_argument("--rps", type=float, default=200.0, help="requests per second")
+    parser.add_argument(
+        "--error-rate", type=float, default=0.005, help="both versions' error share (0.005)"
+    )
     options = parser.parse_args()
-    print(f"{options.runs} healthy runs per setting, {options.rps:g} rps, linear_10_minutes ramp")
+    print(
+        f"{options.runs} healthy runs per setting, {options.rps:g} rps, linear_10_minutes ramp,"
+        f" {options.error_rate:.2%} errors on both versions"
+    )
     print(f"{'settings':<12} {'promoted':>9} {'false':>6} {'rate':>7} {'ends':<28} wall s")
     for name, settings in SETTINGS.items():
         started = time.perf_counter()
         ends: Counter[str] = Counter()
         for seed in range(options.runs):
+            healthy = Profile(error_rate=options.error_rate, latency_median=LATENCY_MEDIAN)
             platform = Platform(
-                seed=seed, profiles={STABLE: HEALTHY, CANARY: HEALTHY}, rps=options.rps
+                seed=seed, profiles={STABLE: healthy, CANARY: healthy}, rps=options.rps
             )
             run = simulate(policy(settings), platform, until=3600)
             ends[run.final.rollout.phase or "none"] += 1

@@ -117,7 +117,8 @@ class CheckState(PolicyModel):
     """Its action (or notice) was taken for the current run of this outcome: once, not at
     every check."""
     analysis: dict[str, Any] | None = None
-    """The running test (`CanaryState.as_dict()` / `ABState.as_dict()`); None if none."""
+    """The A/B test's running mSPRT (`ABState.as_dict()`); None for the other checks, which
+    look at one evaluation window at a time."""
 
 
 class RollbackState(PolicyModel):
