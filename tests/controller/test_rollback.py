@@ -62,15 +62,15 @@ def test_rolls_back_when_a_canary_criterion_fails_three_checks_in_a_row() -> Non
 
 def test_a_trigger_on_stable_moves_its_traffic_and_the_canary_to_the_fallback() -> None:
     policy = canary_policy(
-        triggers={"error_rate > 5%": "immediate_rollback"},
         versions=[
             {"id": STABLE, "artifact": "s3://models/rec/v2.0.0", "role": "stable"},
             {"id": CANARY, "artifact": "s3://models/rec/v2.1.0", "role": "canary"},
             {"id": "rec-v1.9.0", "artifact": "s3://models/rec/v1.9.0", "role": "fallback"},
         ],
-    )
-    policy = policy.model_copy(
-        update={"safety": policy.safety.model_copy(update={"fallback_version": "rec-v1.9.0"})}  # type: ignore[union-attr]
+        safety={
+            "fallback_version": "rec-v1.9.0",
+            "triggers": {"error_rate > 5%": "immediate_rollback"},
+        },
     )
     platform = healthy(1, Fault(version=STABLE, onset=70, profile=FAILING))
     platform.profiles["rec-v1.9.0"] = Profile()
