@@ -50,7 +50,7 @@ def test_proposal_example_synthesizes_to_one_policy_next_to_the_stack(
     assert policy.traffic.weights == {"rec-v2.0.0": 85.0, "rec-v2.1.0": 10.0, "rec-v2.1.1": 5.0}
     worst = rollback_timing(policy).worst
     assert worst is not None
-    assert (worst.cause, worst.seconds) == ("no data during the rollout", 315.0)
+    assert (worst.cause, worst.seconds) == ("no data during the rollout", 375.0)
     assert sorted(by_name(proposal_tf, "kubernetes_deployment_v1")) == [
         "recommendation-engine-rec-v2-0-0",
         "recommendation-engine-rec-v2-1-0",

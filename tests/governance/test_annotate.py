@@ -89,7 +89,7 @@ def test_configured_cap_is_read_from_the_stack_document(tmp_path: Path) -> None:
     assert [(f.rule, f.message.split(";")[0]) for f in findings] == [
         (
             "TFP009",
-            "worst-case time to rollback of 'recommendation-engine' is 315 s (no data during the"
+            "worst-case time to rollback of 'recommendation-engine' is 375 s (no data during the"
             " rollout), over the cap of 200 s",
         )
     ]

@@ -78,7 +78,7 @@ def test_slow_rollback_over_the_default_cap_is_an_error(tmp_path: Path) -> None:
             "TFP009",
             "error",
             "shop/rec",
-            "worst-case time to rollback of 'recommendation-engine' is 915 s (no data during the"
+            "worst-case time to rollback of 'recommendation-engine' is 975 s (no data during the"
             " rollout), over the cap of 600 s; shorten the controller's windows, intervals or"
             " bounds, or raise the cap with configure_governance(stack, max_rollback_seconds=...)",
         )
@@ -92,7 +92,7 @@ def test_default_controller_settings_fit_the_default_cap(tmp_path: Path) -> None
 def test_explicit_cap_applies(tmp_path: Path) -> None:
     findings = check_stack(build_stack(tmp_path), policies(), max_rollback_seconds=120)
     assert [f.message.split(";")[0] for f in findings] == [
-        "worst-case time to rollback of 'recommendation-engine' is 315 s (no data during the"
+        "worst-case time to rollback of 'recommendation-engine' is 375 s (no data during the"
         " rollout), over the cap of 120 s"
     ]
 

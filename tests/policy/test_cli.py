@@ -26,7 +26,7 @@ def test_check_accepts_a_valid_policy_and_reports_worst_case_rollback(
 
     assert capsys.readouterr().out == (
         f"{path}: valid policy 'recommendation-engine' (tfprod.dev/v1alpha1);"
-        " worst-case time to rollback 315 s (no data during the rollout)\n"
+        " worst-case time to rollback 375 s (no data during the rollout)\n"
     )
 
 

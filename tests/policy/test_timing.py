@@ -52,12 +52,16 @@ def test_triggers_add_detection_plus_actuation_and_gradual_walks_the_ramp() -> N
         RollbackPath(cause="canary criterion 'error_rate < 1%' fails", seconds=125),
         # W + F * I + A = 60 + 3 * 10 + 5
         RollbackPath(cause="trigger 'error_rate > 5%' (immediate_rollback)", seconds=95),
-        # W + F * I + n * I + A = 60 + 30 + 3 * 10 + 5
-        RollbackPath(cause="trigger 'latency_p95 > 200ms' (gradual_rollback)", seconds=125),
-        # B + I + A = 300 + 10 + 5
-        RollbackPath(cause="no data during the rollout", seconds=315),
+        # W + F * I + (n - 1) * I + A = 60 + 30 + 2 * 10 + 5: the first drop is at detection
+        # (tests/controller/test_timing_measured.py measures the walk: exactly (n - 1) * I)
+        RollbackPath(cause="trigger 'latency_p95 > 200ms' (gradual_rollback)", seconds=115),
+        # W + I + B + A = 60 + 10 + 300 + 5: the window must empty before "no data" is seen
+        # (was B + I + A = 315, which test_timing_measured.py shows is exceeded)
+        RollbackPath(cause="no data during the rollout", seconds=375),
+        # I + B + A = 10 + 300 + 5
+        RollbackPath(cause="metrics unavailable during the rollout", seconds=315),
     )
-    assert timing.worst == RollbackPath(cause="no data during the rollout", seconds=315)
+    assert timing.worst == RollbackPath(cause="no data during the rollout", seconds=375)
 
 
 def test_gradual_rollback_without_a_canary_is_one_step() -> None:
@@ -70,6 +74,8 @@ def test_gradual_rollback_without_a_canary_is_one_step() -> None:
         )
     )
 
+    # W + F * I + A: one routing change to 0 (was W + F * I + I + A; the controller
+    # takes no extra interval for a single step)
     assert timing.worst == RollbackPath(
-        cause="trigger 'latency_p99 > 1s' (gradual_rollback)", seconds=60 + 30 + 10 + 5
+        cause="trigger 'latency_p99 > 1s' (gradual_rollback)", seconds=60 + 30 + 5
     )

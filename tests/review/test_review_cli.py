@@ -89,14 +89,14 @@ def test_review_shows_triggers_rollback_paths_and_alert_receivers(
     assert _section(page, "#### Worst-case time to rollback")[:9] == [
         "- Controller: checks every 10s over a 1m window, acts after 3 failing checks; no-data"
         " bound 5m; actuation bound 5s",
-        "- Worst case: **315 s** (no data during the rollout); cap 600 s",
+        "- Worst case: **375 s** (no data during the rollout); cap 600 s",
         "| Path | Seconds |",
         "|---|---|",
         "| canary criterion 'error_rate < 1%' fails | 95 |",
         "| canary criterion 'latency_p95 < 100ms' fails | 95 |",
         "| trigger 'error_rate > 5%' (immediate_rollback) | 95 |",
-        "| trigger 'latency_p95 > 200ms' (gradual_rollback) | 195 |",
-        "| no data during the rollout | 315 |",
+        "| trigger 'latency_p95 > 200ms' (gradual_rollback) | 185 |",
+        "| no data during the rollout | 375 |",
     ]
     assert _section(page, "#### Observability and alert routes")[:6] == [
         "- Metrics: prediction_latency, error_rate",

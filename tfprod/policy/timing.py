@@ -1,24 +1,32 @@
 """Worst-case time from a fault to the end of its rollback, computed from a policy alone.
 
-With W the evaluation window, I the check interval, F the failure threshold (consecutive
-failing checks), A the actuation bound and B the no-data bound (all from
-`ControllerSettings`; a canary's own check interval replaces I for its criteria):
+This is what the controller (`tfprod.runtime.controller.decide`) does, counted in the worst
+case. With W the evaluation window, I the check interval, F the failure threshold
+(consecutive failing checks), A the actuation bound and B the no-data bound (all from
+`ControllerSettings`; a canary's own check interval replaces I for its criteria), and
+B' = B rounded up to whole check intervals (the bound is seen at a check):
 
 - detection = W + F * I: in the worst case a fault shows in the metrics only once it fills a
   whole window (W); the next check comes at most one interval later, and F - 1 more failing
   checks follow, one interval apart.
 - immediate_rollback trigger, or a failed canary criterion: detection + A (one routing change).
-- gradual_rollback trigger: detection + n * I + A, where the failing weight walks down the n
-  canary steps in reverse, one per check interval (n = 1 without a canary).
-- no data during a rollout (a canary or an A/B test): B + I + A: the bound runs out, the next
-  check sees it, one routing change follows.
+- gradual_rollback trigger: detection + (n - 1) * I + A: the failing weight drops at once to
+  the canary step below the one it is at, then one step lower each check interval, then to 0;
+  from the top of n canary steps that is n - 1 intervals (none without a canary).
+- no data during a rollout (a canary or an A/B test): W + I + B' + A: the last counted
+  requests leave the window W after they came, the next check (at most I later) finds too few,
+  the bound runs out at a check B' after that, one routing change follows.
+- metrics unavailable during a rollout (the metric source fails): I + B' + A: the next check
+  sees the error, the bound runs out B' later, one routing change follows (it needs no metrics).
 
 alert_and_monitor and pause triggers never roll back, so they add no path. The worst case is
-the longest path; a policy with no path has nothing to roll back.
+the longest path; a policy with no path has nothing to roll back. The end of a rollback is when
+every gateway replica serves the weights without the failing version.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from tfprod.policy.document import Policy
@@ -69,9 +77,20 @@ def rollback_timing(policy: Policy) -> RollbackTiming:
             if trigger.action == "immediate_rollback":
                 paths.append(RollbackPath(cause=cause, seconds=detection + actuation))
             elif trigger.action == "gradual_rollback":
-                seconds = detection + steps * interval + actuation
+                seconds = detection + (steps - 1) * interval + actuation
                 paths.append(RollbackPath(cause=cause, seconds=seconds))
     if policy.canary is not None or policy.ab_test is not None:
-        seconds = settings.no_data_bound_seconds + interval + actuation
-        paths.append(RollbackPath(cause="no data during the rollout", seconds=seconds))
+        bound = math.ceil(settings.no_data_bound_seconds / interval) * interval
+        paths.append(
+            RollbackPath(
+                cause="no data during the rollout",
+                seconds=window + interval + bound + actuation,
+            )
+        )
+        paths.append(
+            RollbackPath(
+                cause="metrics unavailable during the rollout",
+                seconds=interval + bound + actuation,
+            )
+        )
     return RollbackTiming(paths=tuple(paths))
