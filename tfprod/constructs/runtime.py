@@ -13,7 +13,6 @@ when the stack has none). RBAC is namespace-scoped and names its ConfigMaps.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +35,7 @@ from tfprod.policy import (
     Policy,
     configmap_name,
     endpoints_configmap_name,
+    endpoints_json,
     policy_json,
     status_configmap_name,
 )
@@ -90,7 +90,7 @@ class PolicyConfigMap(Construct):
                 "namespace": policy.namespace,
                 "labels": common,
             },
-            data={ENDPOINTS_KEY: json.dumps(self.endpoints, indent=2) + "\n"},
+            data={ENDPOINTS_KEY: endpoints_json(self.endpoints)},
             provider=provider,
         )
 

@@ -10,7 +10,6 @@ secret in a 0600 file under the work directory, never printed or passed on a com
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -19,7 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfprod.policy import CONFIGMAP_KEY, ENDPOINTS_KEY, Policy, policy_json, split_artifact_uri
+from tfprod.policy import (
+    CONFIGMAP_KEY,
+    ENDPOINTS_KEY,
+    Policy,
+    endpoints_json,
+    policy_json,
+    split_artifact_uri,
+)
 from tfprod.runtime.local.ports import free_port
 from tfprod.runtime.local.processes import ProcessGroup, ServiceSpec
 from tfprod.runtime.registry import Registry
@@ -64,7 +70,7 @@ def start_platform(
         directory = mounted / policy.name
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIGMAP_KEY).write_text(policy_json(policy), encoding="utf-8")
-        (directory / ENDPOINTS_KEY).write_text(json.dumps(endpoints, indent=2), encoding="utf-8")
+        (directory / ENDPOINTS_KEY).write_text(endpoints_json(endpoints), encoding="utf-8")
     token_file = _write_admin_token(workdir)
     port = options.gateway_port or free_port(options.host)
     gateway_url = f"http://{options.host}:{port}"
