@@ -8,6 +8,7 @@ from tfprod.policy.expressions import (
     parse_condition,
     parse_criterion,
     parse_duration,
+    parse_percent,
     ramp_steps,
 )
 from tfprod.policy.files import (
@@ -111,6 +112,7 @@ __all__ = [
     "parse_condition",
     "parse_criterion",
     "parse_duration",
+    "parse_percent",
     "policy_file_name",
     "policy_json",
     "ramp_steps",

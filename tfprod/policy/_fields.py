@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from tfprod.policy._base import PolicyError, invalid
-from tfprod.policy.expressions import Condition, parse_condition, parse_duration
+from tfprod.policy.expressions import Condition, parse_condition, parse_duration, parse_percent
 
 
 def _seconds(value: Any) -> Any:
@@ -53,6 +53,15 @@ ConditionField = Annotated[
 """A Condition; also accepts its written form, e.g. "error_rate > 5%"."""
 
 
+def _percent_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_percent(value)
+        except PolicyError as error:
+            raise invalid(str(error)) from None
+    return value
+
+
 def _percent(value: float) -> float:
     if not (math.isfinite(value) and 0 < value <= 100):
         raise invalid(f"percent {value:g} is not valid: give above 0 and at most 100")
@@ -61,7 +70,15 @@ def _percent(value: float) -> float:
 
 Percent = Annotated[
     float,
+    BeforeValidator(_percent_text),
     AfterValidator(_percent),
-    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 100}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+                {"type": "string", "description": "a number and %, e.g. '5%'"},
+            ]
+        }
+    ),
 ]
-"""A share of traffic in percent, above 0 and at most 100."""
+"""A share of traffic in percent, above 0 and at most 100; also accepts "5%"."""
