@@ -1,10 +1,11 @@
 """tfprod.policy: the one contract between a deployment's declaration and its runtime."""
 
 from tfprod.policy._base import PolicyError
-from tfprod.policy.alerts import AlertRoutes, SecretRef
+from tfprod.policy.alerts import AlertRoutes, SecretRef, reject_secret
 from tfprod.policy.document import SCHEMA_VERSION, Policy
 from tfprod.policy.expressions import (
     Condition,
+    is_metric_name,
     parse_condition,
     parse_criterion,
     parse_duration,
@@ -56,6 +57,7 @@ from tfprod.policy.versions import (
     StickyKey,
     Traffic,
     artifact_uri,
+    check_version_id,
     split_artifact_uri,
 )
 
@@ -102,6 +104,7 @@ __all__ = [
     "Traffic",
     "Trigger",
     "artifact_uri",
+    "check_version_id",
     "configmap_name",
     "deployed_stack",
     "endpoints_configmap_name",
@@ -109,6 +112,7 @@ __all__ = [
     "file_problem",
     "is_dns_1035_label",
     "is_dns_label",
+    "is_metric_name",
     "parse_condition",
     "parse_criterion",
     "parse_duration",
@@ -119,6 +123,7 @@ __all__ = [
     "read_endpoints",
     "read_policy",
     "read_synthesized",
+    "reject_secret",
     "rollback_timing",
     "split_artifact_uri",
     "status_configmap_name",
