@@ -15,6 +15,7 @@ from tfprod.policy import (
     PolicyError,
     configmap_name,
     endpoints_json,
+    parse_endpoints,
     policy_file_name,
     policy_json,
     read_endpoints,
@@ -90,3 +91,11 @@ def test_read_endpoints_names_the_file_and_the_shape_it_wants(
 def test_policy_files_end_in_the_one_suffix_readers_look_for() -> None:
     assert policy_file_name("rec") == f"rec{POLICY_FILE_SUFFIX}"
     assert POLICY_FILE_SUFFIX == ".policy.json"
+
+
+def test_parse_endpoints_names_where_the_text_came_from() -> None:
+    with pytest.raises(PolicyError) as error:
+        parse_endpoints('{"v1": 1}', where="stack.json: ConfigMap 'rec-endpoints'")
+    assert str(error.value) == (
+        'stack.json: ConfigMap \'rec-endpoints\': must be {"<version id>": "http://host:port", ...}'
+    )

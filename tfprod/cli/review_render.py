@@ -26,6 +26,7 @@ from tfprod.constructs.governance.view import (
     walk,
 )
 from tfprod.policy import (
+    CONFIG_MAP_TYPES,
     CanaryRamp,
     Policy,
     configmap_name,
@@ -35,7 +36,6 @@ from tfprod.policy import (
 from tfprod.policy.names import DEPLOYMENT_LABEL
 
 VERSION_LABEL = "app.kubernetes.io/version"
-CONFIG_MAP_TYPES = ("kubernetes_config_map", "kubernetes_config_map_v1")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from tfprod.policy.files import (
     configmap_name,
     endpoints_configmap_name,
     endpoints_json,
+    parse_endpoints,
     policy_file_name,
     policy_json,
     read_endpoints,
@@ -42,6 +43,7 @@ from tfprod.policy.problems import Notation, file_problem, validation_lines
 from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
 from tfprod.policy.safety import Action, ControllerSettings, SafetyNet, Trigger
 from tfprod.policy.synthesized import (
+    CONFIG_MAP_TYPES,
     DECLARATION_ERRORS_VARIABLE,
     MANIFEST,
     Synthesized,
@@ -63,6 +65,7 @@ from tfprod.policy.versions import (
 
 __all__ = [
     "CONFIGMAP_KEY",
+    "CONFIG_MAP_TYPES",
     "DECLARATION_ERRORS_VARIABLE",
     "DEPLOYMENT_LABEL",
     "DNS_1035_LABEL",
@@ -116,6 +119,7 @@ __all__ = [
     "parse_condition",
     "parse_criterion",
     "parse_duration",
+    "parse_endpoints",
     "parse_percent",
     "policy_file_name",
     "policy_json",

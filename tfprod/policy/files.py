@@ -76,13 +76,23 @@ def read_endpoints(path: Path) -> dict[str, str]:
     """Read an endpoints file; PolicyError (one line, naming the file) when it cannot be read,
     is not JSON, or is not an object of version id -> URL strings."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PolicyError(f"cannot read {path}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise PolicyError(f"{path} is not JSON: {error}") from None
+    return parse_endpoints(text, where=str(path))
+
+
+def parse_endpoints(text: str, *, where: str) -> dict[str, str]:
+    """The endpoints `text` holds (as `endpoints_json` writes them); PolicyError naming `where`
+    when it is not JSON or not an object of version id -> URL strings."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PolicyError(f"{where} is not JSON: {error}") from None
     if not isinstance(document, dict) or not all(
         isinstance(key, str) and isinstance(url, str) for key, url in document.items()
     ):
-        raise PolicyError(f'{path}: must be {{"<version id>": "http://host:port", ...}}')
+        raise PolicyError(f'{where}: must be {{"<version id>": "http://host:port", ...}}')
     return document

@@ -6,6 +6,8 @@ The one reader of what `App.synth()` (cdktn's synthesis plus tfprod's policy fil
     <output>/stacks/<id>/cdk.tf.json             the stack's Terraform JSON
     <output>/stacks/<id>/<deployment>.policy.json  each deployment's Policy (`policy_json`)
 
+and, inside each stack's JSON, the endpoints ConfigMap of each deployment (`endpoints_json`).
+
 `tfprod synth`, `validate`, `review` and `up` read through it, so they agree on the layout and
 word every problem the same way: each raises `SynthesizedError`, one line naming the file.
 """
@@ -22,9 +24,17 @@ from pydantic import ValidationError
 
 from tfprod.policy._base import PolicyError
 from tfprod.policy.document import Policy
-from tfprod.policy.files import POLICY_FILE_SUFFIX, read_policy
+from tfprod.policy.files import (
+    ENDPOINTS_KEY,
+    POLICY_FILE_SUFFIX,
+    endpoints_configmap_name,
+    parse_endpoints,
+    read_policy,
+)
 from tfprod.policy.problems import file_problem
 
+CONFIG_MAP_TYPES = ("kubernetes_config_map", "kubernetes_config_map_v1")
+"""Terraform types of the ConfigMaps a stack declares (the v1 one is what constructs use)."""
 MANIFEST = "manifest.json"
 """The file cdktn writes at the top of the output directory, naming every stack."""
 DECLARATION_ERRORS_VARIABLE = "TFPROD_DECLARATION_ERRORS"
@@ -64,6 +74,27 @@ class SynthesizedStack:
         """Every deployment's Policy, by deployment name; an invalid one names its first
         problem with the file and the field."""
         return [_policy(path) for path in self.policy_paths()]
+
+    def endpoints(self, deployment: str) -> dict[str, str]:
+        """Where each version of `deployment` is served (version id -> REST base URL), from
+        the endpoints ConfigMap the stack declares for it (`endpoints_configmap_name`)."""
+        name = endpoints_configmap_name(deployment)
+        document = self.document()
+        for kind in CONFIG_MAP_TYPES:
+            for resource in (document.get("resource", {}).get(kind) or {}).values():
+                if name in _metadata_names(resource):
+                    where = f"{self.document_path}: ConfigMap {name!r} key {ENDPOINTS_KEY!r}"
+                    text = (resource.get("data") or {}).get(ENDPOINTS_KEY)
+                    if not isinstance(text, str):
+                        raise SynthesizedError(f"{where}: missing")
+                    try:
+                        return parse_endpoints(text, where=where)
+                    except PolicyError as error:
+                        raise SynthesizedError(str(error)) from None
+        raise SynthesizedError(
+            f"{self.document_path}: no ConfigMap {name!r}: deployment {deployment!r} is not"
+            " declared in this stack"
+        )
 
 
 @dataclass(frozen=True)
@@ -132,6 +163,13 @@ def deployed_stack(synthesized: Synthesized, stack: str | None) -> SynthesizedSt
             f"name the stack to run; stacks with model deployments in {synthesized.output}: {found}"
         )
     return with_policies[0]
+
+
+def _metadata_names(resource: Any) -> list[Any]:
+    """The names in a resource's `metadata`, one block (an object) or a list of them."""
+    metadata = resource.get("metadata") if isinstance(resource, dict) else None
+    blocks = metadata if isinstance(metadata, list) else [metadata]
+    return [block.get("name") for block in blocks if isinstance(block, dict)]
 
 
 def _listed(names: Sequence[str]) -> str:
