@@ -19,28 +19,22 @@ def _project(directory: Path, config: object) -> Path:
 
 
 @pytest.mark.parametrize("command", ["validate", "review", "up"])
-def test_reads_the_output_cdktf_json_names(
+@pytest.mark.parametrize(
+    "project",
+    [({"app": "true", "output": "synthesized"}, "synthesized"), (None, "cdktf.out")],
+    ids=["cdktf.json's output", "no cdktf.json"],
+)
+def test_reads_the_output_cdktf_json_names_else_cdktf_out(
     command: str,
+    project: tuple[object, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(_project(tmp_path, {"app": "true", "output": "synthesized"}))
+    config, output = project
+    monkeypatch.chdir(tmp_path if config is None else _project(tmp_path, config))
     assert main([command]) == 2
-    message = MISSING.format(d=tmp_path / "synthesized")
-    assert capsys.readouterr().err == f"tfprod {command}: error: {message}\n"
-
-
-@pytest.mark.parametrize("command", ["validate", "review", "up"])
-def test_defaults_to_cdktf_out_without_cdktf_json(
-    command: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert main([command]) == 2
-    message = MISSING.format(d=tmp_path / "cdktf.out")
+    message = MISSING.format(d=tmp_path / output)
     assert capsys.readouterr().err == f"tfprod {command}: error: {message}\n"
 
 

@@ -137,23 +137,24 @@ ENVIRONMENT_ERROR = (
 )
 
 
-def _tfprod_app(directory: Path, source: str) -> Path:
+def _synth_app(directory: Path, source: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`tfprod synth` (a process of its own, as a user runs it) of the app `source`."""
     (directory / "app.py").write_text(source, encoding="utf-8")
     (directory / "cdktf.json").write_text(json.dumps({"app": f"{PYTHON} app.py"}))
-    return directory
+    return subprocess.run(
+        [sys.executable, "-m", "tfprod", "synth", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.mark.slow
 def test_a_declaration_error_is_one_line_with_the_construct_path_and_exit_2(
     tmp_path: Path,
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tfprod", "synth"],
-        cwd=_tfprod_app(tmp_path, BAD_APP),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _synth_app(tmp_path, BAD_APP)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", f"{ENVIRONMENT_ERROR}\n")
 
 
@@ -161,13 +162,7 @@ def test_a_declaration_error_is_one_line_with_the_construct_path_and_exit_2(
 def test_governance_errors_are_one_line_each_with_the_construct_path_and_exit_2(
     tmp_path: Path,
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tfprod", "synth"],
-        cwd=_tfprod_app(tmp_path, UNGOVERNED_APP),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _synth_app(tmp_path, UNGOVERNED_APP)
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR ")]
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -177,13 +172,7 @@ def test_governance_errors_are_one_line_each_with_the_construct_path_and_exit_2(
 
 @pytest.mark.slow
 def test_debug_shows_the_traceback_of_a_declaration_error(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tfprod", "synth", "--debug"],
-        cwd=_tfprod_app(tmp_path, BAD_APP),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _synth_app(tmp_path, BAD_APP, "--debug")
     assert result.returncode == 1
     assert result.stderr.startswith("Traceback (most recent call last):\n")
     assert result.stderr.endswith(

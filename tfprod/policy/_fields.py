@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
@@ -11,12 +12,20 @@ from tfprod.policy._base import PolicyError, invalid
 from tfprod.policy.expressions import Condition, parse_condition, parse_duration, parse_percent
 
 
+def _written(value: Any, parse: Callable[[str], Any]) -> Any:
+    """`parse(value)` for a written form (a string), with its PolicyError as the field's error;
+    any other value as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse(value)
+    except PolicyError as error:
+        raise invalid(str(error)) from None
+
+
 def _seconds(value: Any) -> Any:
     if isinstance(value, str):
-        try:
-            return parse_duration(value)
-        except PolicyError as error:
-            raise invalid(str(error)) from None
+        return _written(value, parse_duration)
     if isinstance(value, bool) or (
         isinstance(value, int | float) and not (math.isfinite(value) and value > 0)
     ):
@@ -25,12 +34,7 @@ def _seconds(value: Any) -> Any:
 
 
 def _condition(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return parse_condition(value)
-        except PolicyError as error:
-            raise invalid(str(error)) from None
-    return value
+    return _written(value, parse_condition)
 
 
 Seconds = Annotated[
@@ -54,12 +58,7 @@ ConditionField = Annotated[
 
 
 def _percent_text(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return parse_percent(value)
-        except PolicyError as error:
-            raise invalid(str(error)) from None
-    return value
+    return _written(value, parse_percent)
 
 
 def _percent(value: float) -> float:
