@@ -13,6 +13,7 @@ from tfprod.policy import (
     Policy,
     is_dns_1035_label,
     is_dns_label,
+    is_dns_subdomain,
 )
 
 
@@ -52,3 +53,12 @@ def test_a_policy_explains_a_bad_label_with_the_shared_rule() -> None:
     assert error.value.errors()[0]["msg"] == (
         f"'ML' is not a DNS-1123 label: use {DNS_1123_LABEL_RULE}"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("slack-webhook", True), ("alerts.slack", True), ("a" * 253, True), ("a" * 254, False),
+     ("Slack", False), (".slack", False), ("slack.", False), ("", False)],
+)  # fmt: skip
+def test_dns_subdomain_rule(value: str, valid: bool) -> None:
+    assert is_dns_subdomain(value) is valid

@@ -33,10 +33,13 @@ from tfprod.policy.names import (
     DNS_1035_LABEL_RULE,
     DNS_1123_LABEL,
     DNS_1123_LABEL_RULE,
+    DNS_1123_SUBDOMAIN,
+    DNS_1123_SUBDOMAIN_RULE,
     MAX_NAME,
     ROLE_LABEL,
     is_dns_1035_label,
     is_dns_label,
+    is_dns_subdomain,
 )
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.problems import Notation, file_problem, validation_lines
@@ -72,6 +75,8 @@ __all__ = [
     "DNS_1035_LABEL_RULE",
     "DNS_1123_LABEL",
     "DNS_1123_LABEL_RULE",
+    "DNS_1123_SUBDOMAIN",
+    "DNS_1123_SUBDOMAIN_RULE",
     "ENDPOINTS_KEY",
     "MANIFEST",
     "MAX_NAME",
@@ -115,6 +120,7 @@ __all__ = [
     "file_problem",
     "is_dns_1035_label",
     "is_dns_label",
+    "is_dns_subdomain",
     "is_metric_name",
     "parse_condition",
     "parse_criterion",

@@ -16,6 +16,11 @@ DNS_1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 DNS_1123_LABEL_RULE = (
     "1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit"
 )
+DNS_1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+"""A DNS-1123 subdomain: Secret and ConfigMap names."""
+DNS_1123_SUBDOMAIN_RULE = (
+    "lower-case letters, digits, '-' or '.', starting and ending with a letter or digit"
+)
 DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 """A DNS-1035 label (a DNS-1123 label that starts with a letter): Services, deployment and
 model names, since they become Service names."""
@@ -33,6 +38,11 @@ deployment's workloads by it."""
 def is_dns_label(value: object) -> bool:
     """Whether `value` is a string and a DNS-1123 label."""
     return isinstance(value, str) and DNS_1123_LABEL.fullmatch(value) is not None
+
+
+def is_dns_subdomain(value: object) -> bool:
+    """Whether `value` is a string and a DNS-1123 subdomain."""
+    return isinstance(value, str) and DNS_1123_SUBDOMAIN.fullmatch(value) is not None
 
 
 def is_dns_1035_label(value: object) -> bool:
