@@ -88,3 +88,14 @@ def test_commands_leave_a_log_level_the_user_set_alone() -> None:
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"},
     )
     assert (quiet.stderr, chosen.stderr) == ("2", "0")
+
+
+def test_parsing_the_command_line_loads_neither_tensorflow_nor_node() -> None:
+    code = (
+        "import sys; from tfprod.cli._app import build_parser; build_parser();"
+        " print(sorted(m for m in ('cdktn', 'jsii', 'pydantic', 'tensorflow') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "[]\n"
