@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tfprod.bindings._core import Construct
-from tfprod.constructs import ModelPlatformStack
+from tfprod.constructs import Construct, ModelPlatformStack
 from tfprod.stacks import (
     AwsModelPlatform,
     AzureModelPlatform,

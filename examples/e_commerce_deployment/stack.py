@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 from examples.clouds import Team, platform
-from tfprod.bindings._core import Construct
 from tfprod.constructs import (
     ABTest,
     AutoScaling,
     CanaryDeployment,
+    Construct,
     DriftDetector,
     ModelDebugger,
     ModelDeployment,

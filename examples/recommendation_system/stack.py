@@ -9,11 +9,11 @@ PagerDuty, and a safety net falls back to 2.0.0.
 from __future__ import annotations
 
 from examples.clouds import Team, platform
-from tfprod.bindings._core import Construct
 from tfprod.constructs import (
     ABTest,
     AutoScaling,
     CanaryDeployment,
+    Construct,
     DriftDetector,
     ModelDebugger,
     ModelDeployment,

@@ -244,6 +244,41 @@ def _ab(deployment: ModelDeployment, **props: Any) -> None:
             "ml/rec/shadow: mirror_percentage: percent 0 is not valid:"
             " give above 0 and at most 100",
         ),
+        (
+            lambda d: _canary(d, traffic_percentage="five"),
+            "ml/rec/canary: traffic_percentage: invalid percentage 'five': expected a number"
+            " at column 1; allowed: a number of percent such as 5, or a string such as '5%'",
+        ),
+        (
+            lambda d: _canary(d, traffic_percentage="5"),
+            "ml/rec/canary: traffic_percentage: invalid percentage '5': expected '%' after '5'"
+            " at column 2; allowed: a number of percent such as 5, or a string such as '5%'",
+        ),
+        (
+            lambda d: _canary(d, traffic_percentage=None),
+            "ml/rec/canary: traffic_percentage: None is not a number;"
+            " allowed: a number of percent such as 5, or a string such as '5%'",
+        ),
+        (
+            lambda d: _ab(d, traffic_split="0.1"),
+            "ml/rec/ab: traffic_split: invalid percentage '0.1': expected '%' after '0.1'"
+            " at column 4; allowed: a fraction such as 0.1, or a percentage string such as '10%'",
+        ),
+        (
+            lambda d: _ab(d, traffic_split="100%"),
+            "ml/rec/ab: traffic_split: 1 is not a fraction of traffic;"
+            " allowed: above 0 and below 1 (0.1 sends 10% to model_b)",
+        ),
+        (
+            lambda d: _canary(d, ramp_up_schedule=[("5%", "1m"), ("half", "1m")]),
+            "ml/rec/canary: ramp_up_schedule[1].percent: invalid percentage 'half':"
+            " expected a number at column 1",
+        ),
+        (
+            lambda d: ShadowTest(d, "shadow", candidate="rec-v3", mirror_percentage="all"),
+            "ml/rec/shadow: mirror_percentage: invalid percentage 'all': expected a number"
+            " at column 1",
+        ),
     ],
 )
 def test_rejects_bad_experiment_input_naming_path_and_field(
@@ -295,3 +330,31 @@ def test_rejects_an_experiment_not_scoped_to_a_deployment(
         "ml/canary: scope: CanaryDeployment must be created with a ModelDeployment as its"
         " scope, got ClusterModelPlatform 'ml'; allowed: CanaryDeployment(deployment, id, ...)"
     )
+
+
+def test_percent_props_read_five_percent_written_as_a_string_like_the_number(
+    deployment: ModelDeployment,
+) -> None:
+    CanaryDeployment(
+        deployment,
+        "canary",
+        new_model="rec-v2",
+        traffic_percentage="5%",
+        ramp_up_schedule=[("5%", "1m"), ("50 %", "1m")],
+    )
+    _ab(deployment, model_b="rec-v3", traffic_split="10%")
+    ShadowTest(deployment, "shadow", candidate="rec-v4", mirror_percentage="25%")
+    policy = deployment.policy()
+    assert policy.traffic.weights == {"rec-v1": 85.0, "rec-v2": 5.0, "rec-v3": 10.0}
+    assert policy.canary is not None
+    assert [(step.percent, step.hold_seconds) for step in policy.canary.steps] == [
+        (5.0, 60.0),
+        (50.0, 60.0),
+    ]
+    assert policy.ab_test is not None and policy.ab_test.treatment_percent == 10.0
+    assert policy.shadow is not None and policy.shadow.mirror_percent == 25.0
+
+
+def test_named_schedule_ramps_from_a_percentage_string(deployment: ModelDeployment) -> None:
+    _canary(deployment, traffic_percentage="5%", ramp_up_schedule="linear_10_minutes")
+    assert deployment.policy().traffic.weights == {"rec-v1": 95.0, "rec-v2": 5.0}

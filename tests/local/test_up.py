@@ -95,8 +95,8 @@ def test_says_to_synthesize_first_when_there_is_no_manifest(tmp_path: Path) -> N
     )
     assert result.returncode == 2
     assert result.stderr == (
-        f"tfprod up: error: no synthesized stacks in {tmp_path / 'cdktf.out'}:"
-        f" {tmp_path / 'cdktf.out' / 'manifest.json'} is missing; run `tfprod synth`\n"
+        f"tfprod up: error: {tmp_path / 'cdktf.out'}: no such directory; synthesize first"
+        " (e.g. python examples/app.py)\n"
     )
 
 
@@ -194,7 +194,7 @@ def test_names_the_field_of_an_invalid_policy_file_and_exits_2(tmp_path: Path) -
     result = run_up(tmp_path / "out", tmp_path / "work")
     assert (result.returncode, result.stderr) == (
         2,
-        "tfprod up: error: invalid policy: traffic.weights: traffic weights"
+        f"tfprod up: error: {policy_file}: traffic.weights: traffic weights"
         " must sum to 100 (percent); got 90 (v1: 70, v2: 20)\n",
     )
 

@@ -6,11 +6,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tfprod.policy import (
+    CanaryRamp,
     Condition,
     PolicyError,
     parse_condition,
     parse_criterion,
     parse_duration,
+    parse_percent,
     ramp_steps,
 )
 
@@ -329,3 +331,27 @@ def test_any_text_parses_or_fails_with_a_policy_error(text: str) -> None:
             parse(text)
         except PolicyError as error:
             assert str(error).startswith(("invalid condition", "invalid duration", "invalid ramp"))
+
+
+@pytest.mark.parametrize(("text", "percent"), [("5%", 5.0), ("12.5 %", 12.5), (" 100%", 100.0)])
+def test_parse_percent_reads_a_written_percentage(text: str, percent: float) -> None:
+    assert parse_percent(text) == percent
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("5", "invalid percentage '5': expected '%' after '5' at column 2"),
+        ("five%", "invalid percentage 'five%': expected a number at column 1"),
+        ("5%%", "invalid percentage '5%%': expected the end after '%' at column 3"),
+    ],
+)
+def test_parse_percent_wants_a_number_and_a_percent_sign(text: str, message: str) -> None:
+    with pytest.raises(PolicyError) as error:
+        parse_percent(text)
+    assert str(error.value) == message
+
+
+def test_a_policy_reads_ramp_and_mirror_percentages_written_as_strings() -> None:
+    ramp = CanaryRamp.model_validate({"version": "rec-v2", "steps": [("5%", "1m"), (50, 60)]})
+    assert [(step.percent, step.hold_seconds) for step in ramp.steps] == [(5.0, 60.0), (50.0, 60.0)]

@@ -160,8 +160,7 @@ def test_unknown_stack_exits_2_naming_the_stacks(
 def test_missing_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["review", "--output", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
-        f"tfprod review: error: manifest {tmp_path / 'manifest.json'} does not exist;"
-        " run `tfprod synth` first\n"
+        f"tfprod review: error: {tmp_path}: no manifest.json; is it a cdktf.out directory?\n"
     )
 
 

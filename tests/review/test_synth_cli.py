@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -105,4 +106,76 @@ def test_app_that_writes_no_manifest_exits_1(
         "tfprod synth: error: the app did not write a manifest to"
         f" {tmp_path / 'cdktf.out' / 'manifest.json'}; does it call app.synth() on an App"
         " without an explicit outdir?\n"
+    )
+
+
+# A tfprod app with a declaration error: `environment` is not a DNS-1123 label.
+BAD_APP = """\
+from tfprod.constructs import App, ModelDeployment
+from tfprod.stacks.cluster import ClusterModelPlatform
+
+app = App()
+stack = ClusterModelPlatform(app, "ml", registry_uri="s3://models/registry", namespace="ml")
+ModelDeployment(stack, "rec", name="rec", model="rec", version="rec-v1", environment="Prod")
+app.synth()
+"""
+# Production without a safety net or enough replicas: governance errors at synth.
+UNGOVERNED_APP = """\
+from tfprod.constructs import App, ModelDeployment
+from tfprod.stacks.cluster import ClusterModelPlatform
+
+app = App()
+stack = ClusterModelPlatform(app, "ml", registry_uri="s3://models/registry", namespace="ml")
+ModelDeployment(
+    stack, "rec", name="rec", model="rec", version="rec-v1", environment="production", replicas=1
+)
+app.synth()
+"""
+ENVIRONMENT_ERROR = (
+    "ml/rec: environment: 'Prod' is not a DNS-1123 label; allowed: 1 to 63 lower-case letters,"
+    " digits or '-', starting and ending with a letter or digit"
+)
+
+
+def _synth_app(directory: Path, source: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`tfprod synth` (a process of its own, as a user runs it) of the app `source`."""
+    (directory / "app.py").write_text(source, encoding="utf-8")
+    (directory / "cdktf.json").write_text(json.dumps({"app": f"{PYTHON} app.py"}))
+    return subprocess.run(
+        [sys.executable, "-m", "tfprod", "synth", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_a_declaration_error_is_one_line_with_the_construct_path_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    result = _synth_app(tmp_path, BAD_APP)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"{ENVIRONMENT_ERROR}\n")
+
+
+@pytest.mark.slow
+def test_governance_errors_are_one_line_each_with_the_construct_path_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    result = _synth_app(tmp_path, UNGOVERNED_APP)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR ")]
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(errors) >= 2
+    assert all(re.fullmatch(r"ERROR TFP\d{3} ml/rec\S*: .+", line) for line in errors), errors
+
+
+@pytest.mark.slow
+def test_debug_shows_the_traceback_of_a_declaration_error(tmp_path: Path) -> None:
+    result = _synth_app(tmp_path, BAD_APP, "--debug")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert result.stderr.endswith(
+        f"tfprod.constructs.errors.ConstructError: {ENVIRONMENT_ERROR}\n"
+        f"tfprod synth: error: the app ({PYTHON} app.py) exited with status 1\n"
     )

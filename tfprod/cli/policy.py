@@ -41,7 +41,7 @@ def _schema(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from tfprod.policy import PolicyError, read_policy, rollback_timing
+    from tfprod.policy import PolicyError, read_policy, rollback_timing, validation_lines
 
     path: Path = args.file
     try:
@@ -49,9 +49,8 @@ def _check(args: argparse.Namespace) -> int:
     except PolicyError as error:
         raise UsageError(str(error)) from None
     except ValidationError as error:
-        for problem in error.errors():
-            field = ".".join(str(part) for part in problem["loc"]) or "(document)"
-            print(f"{path}: {field}: {problem['msg']}", file=sys.stderr)
+        for line in validation_lines(error, notation="document"):
+            print(f"{path}: {line}", file=sys.stderr)
         return EXIT_USAGE
     worst = rollback_timing(policy).worst
     timing = (

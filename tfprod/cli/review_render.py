@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tfprod.constructs._names import DEPLOYMENT_LABEL
 from tfprod.constructs.governance import Audit, audit_stack
 from tfprod.constructs.governance.view import (
     AUTOSCALER_TYPES,
@@ -27,15 +26,16 @@ from tfprod.constructs.governance.view import (
     walk,
 )
 from tfprod.policy import (
+    CONFIG_MAP_TYPES,
     CanaryRamp,
     Policy,
     configmap_name,
     rollback_timing,
     status_configmap_name,
 )
+from tfprod.policy.names import DEPLOYMENT_LABEL
 
 VERSION_LABEL = "app.kubernetes.io/version"
-CONFIG_MAP_TYPES = ("kubernetes_config_map", "kubernetes_config_map_v1")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,10 @@ one holding `cdktf.json`) with `CDKTF_OUTDIR` set to the output directory (`outp
 `--output`; default `cdktf.out`) and `CDKTF_CONTEXT_JSON` set to the `context` object, which
 cdktn's `App` loads into its node context. The output is the same as `cdktn synth` writes:
 `manifest.json` and `stacks/<id>/cdk.tf.json`, plus tfprod's policy files.
+
+A declaration error ends a tfprod app with a `ConstructError`; with `DECLARATION_ERRORS_VARIABLE`
+set, the app writes the error's lines (each naming its construct path) to that file instead of
+printing a traceback (see `tfprod.constructs.errors`), and `tfprod synth` shows them, exit 2.
 """
 
 from __future__ import annotations
@@ -14,15 +18,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
 from pathlib import Path
 from typing import Any
 
-from tfprod.cli._app import UsageError
-
-CONFIG_FILE = "cdktf.json"
-DEFAULT_OUTPUT = "cdktf.out"
-MANIFEST = "manifest.json"
+from tfprod.cli._app import EXIT_USAGE, UsageError
+from tfprod.cli._project import CONFIG_FILE, add_output_argument, output_dir, read_config
 
 
 def register(subparsers: Any) -> None:
@@ -32,49 +33,28 @@ def register(subparsers: Any) -> None:
         description=(
             "Runs the app command of cdktf.json (in the current directory) with CDKTF_OUTDIR and"
             " CDKTF_CONTEXT_JSON set, as the cdktf CLI does, and checks that it wrote"
-            " manifest.json."
+            " manifest.json. A declaration error (a construct's bad prop, a governance"
+            " error) is shown as one line per problem with the construct path, exit 2."
         ),
     )
     parser.add_argument("--app", help="the command that runs the app (default: cdktf.json's app)")
+    add_output_argument(parser)
     parser.add_argument(
-        "--output",
-        type=Path,
-        help="where to synthesize (default: cdktf.json's output, else cdktf.out)",
+        "--debug",
+        action="store_true",
+        help="let a declaration error end in its Python traceback, as the app alone prints it",
     )
     parser.set_defaults(handler=_run)
 
 
-def read_config(directory: Path) -> Mapping[str, Any]:
-    """The project's `cdktf.json`, {} when there is none; UsageError when it is malformed."""
-    path = directory / CONFIG_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path} is not JSON: {error}") from None
-    if not isinstance(config, dict):
-        raise UsageError(f"{path} must hold a JSON object, got {type(config).__name__}")
-    return config
-
-
-def output_dir(config: Mapping[str, Any], directory: Path, given: Path | None) -> Path:
-    """The synthesized output directory: `given`, else the config's `output`, else cdktf.out."""
-    if given is not None:
-        return given
-    output = config.get("output", DEFAULT_OUTPUT)
-    if not isinstance(output, str) or not output:
-        raise UsageError(
-            f"{directory / CONFIG_FILE}: output must be a directory name, got {output!r}"
-        )
-    return directory / output
-
-
 def _run(args: argparse.Namespace) -> int:
+    from tfprod.policy.synthesized import (
+        DECLARATION_ERRORS_VARIABLE,
+        MANIFEST,
+        SynthesizedError,
+        read_synthesized,
+    )
+
     directory = Path.cwd()
     config = read_config(directory)
     app = args.app if args.app is not None else config.get("app")
@@ -91,22 +71,30 @@ def _run(args: argparse.Namespace) -> int:
         )
     output = output_dir(config, directory, args.output).resolve()
     env = {**os.environ, "CDKTF_OUTDIR": str(output), "CDKTF_CONTEXT_JSON": json.dumps(context)}
-    completed = subprocess.run(app, shell=True, cwd=directory, env=env, check=False)
+    with tempfile.TemporaryDirectory(prefix="tfprod-synth-") as scratch:
+        report = Path(scratch) / "declaration-errors.txt"
+        if not args.debug:
+            env[DECLARATION_ERRORS_VARIABLE] = str(report)
+        completed = subprocess.run(app, shell=True, cwd=directory, env=env, check=False)
+        problems = report.read_text(encoding="utf-8") if report.exists() else ""
+    if problems:
+        sys.stderr.write(problems)
+        return EXIT_USAGE
     if completed.returncode != 0:
         print(
             f"tfprod synth: error: the app ({app}) exited with status {completed.returncode}",
             file=sys.stderr,
         )
         return 1
-    manifest = output / MANIFEST
     try:
-        stacks = json.loads(manifest.read_text(encoding="utf-8"))["stacks"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        synthesized = read_synthesized(output)
+    except SynthesizedError:
         print(
-            f"tfprod synth: error: the app did not write a manifest to {manifest}; does it call"
-            " app.synth() on an App without an explicit outdir?",
+            f"tfprod synth: error: the app did not write a manifest to {output / MANIFEST}; does"
+            " it call app.synth() on an App without an explicit outdir?",
             file=sys.stderr,
         )
         return 1
-    print(f"synthesized {len(stacks)} stack(s) into {output}: {', '.join(sorted(stacks))}")
+    names = synthesized.names
+    print(f"synthesized {len(names)} stack(s) into {output}: {', '.join(sorted(names))}")
     return 0

@@ -12,6 +12,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from tfprod.cli._app import UsageError
+from tfprod.cli._project import add_output_argument, project_output
 
 if TYPE_CHECKING:
     from tfprod.policy import Policy
@@ -30,9 +31,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("stack", nargs="?", help="stack name (default: the only one)")
-    parser.add_argument(
-        "--outdir", type=Path, default=Path("cdktf.out"), help="synthesized output (cdktf.out)"
-    )
+    add_output_argument(parser, "--outdir")
     parser.add_argument(
         "--port", type=int, default=8080, help="gateway port; 0 picks a free one (default 8080)"
     )
@@ -46,21 +45,15 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from tfprod.policy import PolicyError
-    from tfprod.runtime.local import SynthesizedError, stack_policies
+    from tfprod.runtime.local import stack_policies
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in [0, 65535], got {args.port}")
     try:
-        policies = stack_policies(args.outdir, args.stack)
-    except (SynthesizedError, PolicyError) as error:
+        policies = stack_policies(project_output(args.output), args.stack)
+    except PolicyError as error:
         raise UsageError(str(error)) from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise UsageError(f"invalid policy: {where}: {first['msg']}") from None
     return _run_platform(policies, args)
 
 

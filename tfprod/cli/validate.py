@@ -1,7 +1,9 @@
-"""`tfprod validate [DIR]`: the offline stand-in for `terraform validate`.
+"""`tfprod validate [--output DIR]`: the offline stand-in for `terraform validate`.
 
-Reads `DIR/manifest.json` (as cdktn writes it), then each stack's `cdk.tf.json`, and checks
-every provider, resource and data block against the committed provider schema snapshots
+Reads the synthesized output with `tfprod.policy.synthesized` (the manifest as cdktn writes
+it, then each stack's `cdk.tf.json`; the directory found as every command finds it, or given as
+`validate DIR` as before), and checks every provider, resource and data block against the
+committed provider schema snapshots
 (`tfprod/bindings/snapshots/<type>.json`, picked by the provider sources the stack declares in
 `terraform.required_providers`), or against the schema files given with `--schema`.
 """
@@ -9,12 +11,12 @@ every provider, resource and data block against the committed provider schema sn
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfprod.cli._app import UsageError
+from tfprod.cli._project import add_output_argument, project_output
 
 if TYPE_CHECKING:
     from tfprod.bindings.generator.ir import ProviderSchema
@@ -35,10 +37,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "dir",
         nargs="?",
-        default=Path("cdktf.out"),
         type=Path,
-        help="the synthesized output directory (default cdktf.out)",
+        metavar="DIR",
+        help="the synthesized output directory, as --output (kept for scripts that give it so)",
     )
+    add_output_argument(parser)
     parser.add_argument(
         "--schema",
         action="append",
@@ -61,7 +64,10 @@ def _run(args: argparse.Namespace) -> int:
         validate_stack,
     )
 
-    stacks = _read_stacks(args.dir)
+    if args.dir is not None and args.output is not None:
+        raise UsageError("give the output directory once: DIR or --output, not both")
+    directory = project_output(args.dir if args.dir is not None else args.output)
+    stacks = _read_stacks(directory)
     given: list[ProviderSchema] = []
     for path in args.schema:
         try:
@@ -84,12 +90,12 @@ def _run(args: argparse.Namespace) -> int:
         print(finding)
     if findings:
         noun = "finding" if len(findings) == 1 else "findings"
-        print(f"{args.dir}: {len(findings)} {noun}", file=sys.stderr)
+        print(f"{directory}: {len(findings)} {noun}", file=sys.stderr)
         return 1
     names = ", ".join(name for name, _ in stacks)
     noun = "stack" if len(stacks) == 1 else "stacks"
     against = ", ".join(sorted(used)) or "no providers"
-    print(f"{args.dir}: {len(stacks)} {noun} ({names}) valid against {against}")
+    print(f"{directory}: {len(stacks)} {noun} ({names}) valid against {against}")
     return 0
 
 
@@ -97,40 +103,14 @@ def _describe(schema: ProviderSchema) -> str:
     return f"{schema.name} {schema.version}" if schema.version else schema.name
 
 
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file ({what})") from None
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read {what}: {error.strerror}") from None
-    except ValueError as error:
-        raise UsageError(f"{path}: {what} is not valid JSON: {error}") from None
-
-
 def _read_stacks(directory: Path) -> list[tuple[str, dict[str, Any]]]:
     """Each stack's name and synthesized JSON, in manifest order."""
-    if not directory.is_dir():
-        raise UsageError(
-            f"{directory}: no such directory; synthesize first (e.g. python examples/app.py)"
-        )
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.is_file():
-        raise UsageError(f"{directory}: no manifest.json; is it a cdktf.out directory?")
-    manifest = _read_json(manifest_path, "the manifest")
-    stacks = manifest.get("stacks") if isinstance(manifest, dict) else None
-    if not isinstance(stacks, dict) or not stacks:
-        raise UsageError(f"{manifest_path}: expected a non-empty object at stacks, got none")
-    result = []
-    for name, entry in stacks.items():
-        stack_path = entry.get("synthesizedStackPath") if isinstance(entry, dict) else None
-        if not isinstance(stack_path, str):
-            raise UsageError(f"{manifest_path}: stack {name!r} has no synthesizedStackPath")
-        stack_json = _read_json(directory / stack_path, f"stack {name!r}")
-        if not isinstance(stack_json, dict):
-            raise UsageError(f"{directory / stack_path}: expected a JSON object")
-        result.append((name, stack_json))
-    return result
+    from tfprod.policy.synthesized import SynthesizedError, read_synthesized
+
+    try:
+        return [(stack.name, stack.document()) for stack in read_synthesized(directory)]
+    except SynthesizedError as error:
+        raise UsageError(str(error)) from None
 
 
 class _Snapshots:

@@ -1,8 +1,14 @@
-"""tfprod.constructs: what a team declares about a model's production life (L3 constructs)."""
+"""tfprod.constructs: what a team declares about a model's production life (L3 constructs).
 
+Everything a stack needs comes from here: the constructs, `App`, the stacks' base
+`ModelPlatformStack`, and `Construct` (the scope type of every construct, from the `constructs`
+library cdktn builds on) for typing functions that build stacks.
+"""
+
+from tfprod.bindings._core import Construct
 from tfprod.constructs.app import App
 from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeployment
-from tfprod.constructs.errors import ConstructError, SynthError
+from tfprod.constructs.errors import ConstructError, SynthError, construct_error
 from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
 from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
 from tfprod.constructs.platform import ModelPlatformStack, platform_of
@@ -18,6 +24,7 @@ __all__ = [
     "App",
     "AutoScaling",
     "CanaryDeployment",
+    "Construct",
     "ConstructError",
     "DriftDetector",
     "Gateway",
@@ -35,5 +42,6 @@ __all__ = [
     "ServingVersion",
     "ShadowTest",
     "SynthError",
+    "construct_error",
     "platform_of",
 ]

@@ -1,19 +1,17 @@
-"""Kubernetes names and labels shared by the constructs (conventions in one place)."""
+"""Kubernetes labels the constructs put on what they declare (conventions in one place).
+
+The name rules and tfprod's own label keys live in `tfprod.policy.names`, where the runtime
+and the CLI read them too.
+"""
 
 from __future__ import annotations
 
-import re
+from tfprod.policy.names import DEPLOYMENT_LABEL, ROLE_LABEL
 
-DNS_1035 = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
-DNS_1035_RULE = (
-    "a DNS-1035 label: 1 to 63 lower-case letters, digits or '-', starting with a letter and"
-    " ending with a letter or digit"
-)
-MAX_NAME = 63
+__all__ = ["DEPLOYMENT_LABEL", "MANAGED_BY", "PART_OF", "ROLE_LABEL", "labels", "selector", "slug"]
+
 PART_OF = "tfprod"
 MANAGED_BY = "terraform"
-ROLE_LABEL = "tfprod.dev/role"
-DEPLOYMENT_LABEL = "tfprod.dev/deployment"
 
 
 def slug(version_id: str) -> str:

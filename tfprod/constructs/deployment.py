@@ -9,7 +9,7 @@ whole into one `tfprod.policy.Policy` (see `policy()`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -17,9 +17,9 @@ from pydantic_core import PydanticCustomError
 
 from tfprod.bindings._core import Construct
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
-from tfprod.constructs._names import DNS_1035, DNS_1035_RULE, MAX_NAME, labels, slug
+from tfprod.constructs._names import labels, slug
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
-from tfprod.constructs.platform import DNS_LABEL, DNS_LABEL_RULE, platform_of
+from tfprod.constructs.platform import platform_of
 from tfprod.constructs.registry import ModelRef
 from tfprod.constructs.serving import (
     AutoScaling,
@@ -28,6 +28,14 @@ from tfprod.constructs.serving import (
     VersionWorkload,
 )
 from tfprod.policy import ControllerSettings, Policy, Role, StickyKey, artifact_uri
+from tfprod.policy.names import (
+    DNS_1035_LABEL_RULE,
+    DNS_1123_LABEL_RULE,
+    MAX_NAME,
+    is_dns_1035_label,
+    is_dns_label,
+)
+from tfprod.policy.problems import validation_lines
 from tfprod.policy.versions import WEIGHT_TOLERANCE, check_version_id
 
 SERVING_IMAGE = "tensorflow/serving:2.19.0"
@@ -114,11 +122,11 @@ class ModelDeployment(Construct):
         """
         super().__init__(scope, id)
         self.platform = platform_of(self)
-        if not DNS_1035.fullmatch(name):
-            raise construct_error(self, "name", f"{name!r} is not valid", DNS_1035_RULE)
-        if not DNS_LABEL.fullmatch(environment):
+        if not is_dns_1035_label(name):
+            raise construct_error(self, "name", f"{name!r} is not valid", DNS_1035_LABEL_RULE)
+        if not is_dns_label(environment):
             raise construct_error(
-                self, "environment", f"{environment!r} is not a DNS-1123 label", DNS_LABEL_RULE
+                self, "environment", f"{environment!r} is not a DNS-1123 label", DNS_1123_LABEL_RULE
             )
         if isinstance(model, ModelRef):
             self.registry = model.registry.uri
@@ -126,8 +134,10 @@ class ModelDeployment(Construct):
         else:
             self.registry = self.platform.registry.uri
             self.model = model
-        if not DNS_1035.fullmatch(self.model):
-            raise construct_error(self, "model", f"{self.model!r} is not valid", DNS_1035_RULE)
+        if not is_dns_1035_label(self.model):
+            raise construct_error(
+                self, "model", f"{self.model!r} is not valid", DNS_1035_LABEL_RULE
+            )
         if scaling is not None:
             _check_scaling(self, scaling)
         if scaling is None and (isinstance(replicas, bool) or replicas < 1):
@@ -284,37 +294,14 @@ class ModelDeployment(Construct):
             ) from None
 
 
-def validation_lines(error: ValidationError, rename: dict[str, str] | None = None) -> Iterator[str]:
-    """`<field path>: <message>` for each problem pydantic found; `rename` maps top-level
-    policy field names to the construct's prop names.
-
-    pydantic's own messages ("Input should be ...") get the bad value appended when it is a
-    number; text is never repeated, as a value in the wrong field may be a secret.
-    """
-    for detail in error.errors(include_url=False):
-        where = ""
-        for part in detail["loc"]:
-            if isinstance(part, int):
-                where += f"[{part}]"
-            else:
-                name = rename.get(part, part) if rename is not None and not where else part
-                where += f".{name}" if where else name
-        where = where or "value"
-        value = detail.get("input")
-        shown = (
-            f" (got {value!r})"
-            if detail["type"] != "invalid_policy" and isinstance(value, int | float)
-            else ""
-        )
-        yield f"{where}: {detail['msg']}{shown}"
-
-
 def section_error(
     construct: Construct, error: ValidationError, rename: dict[str, str]
 ) -> ConstructError:
     """A ConstructError for a policy section a construct built from its props."""
     return ConstructError(
-        "\n".join(f"{construct.node.path}: {line}" for line in validation_lines(error, rename))
+        "\n".join(
+            f"{construct.node.path}: {line}" for line in validation_lines(error, rename=rename)
+        )
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import ValidationError
 
 from tfprod.bindings._core import Construct
+from tfprod.constructs._props import fraction_prop, percent_prop
 from tfprod.constructs.deployment import deployment_scope, section_error
 from tfprod.constructs.errors import construct_error
 from tfprod.policy import ABTest as ABTestSection
@@ -35,15 +36,16 @@ class CanaryDeployment(Construct):
         id: str,
         *,
         new_model: str,
-        traffic_percentage: float,
-        ramp_up_schedule: str | Sequence[tuple[float, float | str]],
+        traffic_percentage: float | str,
+        ramp_up_schedule: str | Sequence[tuple[float | str, float | str]],
         success_criteria: Mapping[str, str] | Sequence[Condition | str] = (),
         check_interval: float | str | None = None,
     ) -> None:
         """- `new_model`: the canary's version id, e.g. "rec-v2.1.0".
-        - `traffic_percentage`: its starting share of traffic, in percent (5 is 5%).
+        - `traffic_percentage`: its starting share of traffic, in percent: 5 or "5%".
         - `ramp_up_schedule`: a named schedule ("linear_10_minutes", "exponential_30_minutes",
-          "linear_5_steps_2m") or (percent, hold) steps starting at `traffic_percentage`.
+          "linear_5_steps_2m") or (percent, hold) steps starting at `traffic_percentage`, the
+          percent written 5 or "5%".
         - `success_criteria`: {"error_rate": "< 1%", ...} or conditions such as
           "error_rate < 1%". Default: none (governance warns).
         - `check_interval`: seconds or "30s" between checks of the criteria. Default: the
@@ -51,9 +53,10 @@ class CanaryDeployment(Construct):
         """
         super().__init__(scope, id)
         deployment = deployment_scope(self, "CanaryDeployment")
+        traffic_percentage = percent_prop(self, "traffic_percentage", traffic_percentage)
         if isinstance(ramp_up_schedule, str):
             try:
-                steps: Sequence[tuple[float, float | str]] = ramp_steps(
+                steps: Sequence[tuple[float | str, float | str]] = ramp_steps(
                     ramp_up_schedule, traffic_percentage
                 )
             except PolicyError as error:
@@ -107,7 +110,7 @@ class ABTest(Construct):
         name: str,
         model_a: str,
         model_b: str,
-        traffic_split: float,
+        traffic_split: float | str,
         success_metrics: Sequence[str | SuccessMetric],
         duration_days: float,
         min_sample_size: int = 1000,
@@ -116,7 +119,7 @@ class ABTest(Construct):
         """- `name`: the experiment's name, shown in reviews and alerts.
         - `model_a`: the control: the deployment's stable version id.
         - `model_b`: the treatment's version id; it is added with role challenger.
-        - `traffic_split`: the treatment's share of traffic as a fraction (0.1 is 10%).
+        - `traffic_split`: the treatment's share of traffic as a fraction: 0.1 or "10%".
         - `success_metrics`: metric names (higher is better, except error_rate, drift_score and
           latencies) or `SuccessMetric`s.
         - `duration_days`: longest the test runs; undecided at the end, the control stays.
@@ -132,6 +135,7 @@ class ABTest(Construct):
                 f"{model_a!r} is not the stable version of {deployment.node.path}",
                 repr(deployment.stable_version),
             )
+        traffic_split = fraction_prop(self, "traffic_split", traffic_split)
         if not (math.isfinite(traffic_split) and 0 < traffic_split < 1):
             raise construct_error(
                 self,
@@ -190,12 +194,13 @@ class ShadowTest(Construct):
         id: str,
         *,
         candidate: str,
-        mirror_percentage: float = 100,
+        mirror_percentage: float | str = 100,
         compare_outputs: bool = True,
         duration: float | str | None = None,
     ) -> None:
         """- `candidate`: the shadow version id; it is added with role shadow and no traffic.
-        - `mirror_percentage`: share of live requests mirrored to it, in percent. Default: 100.
+        - `mirror_percentage`: share of live requests mirrored to it, in percent: 50 or "50%".
+          Default: 100.
         - `compare_outputs`: record how its outputs differ from the stable's. Default: True.
         - `duration`: seconds or "1h" to mirror for. Default: None, until it is removed.
         """

@@ -9,18 +9,13 @@ workload identity.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from tfprod.bindings._core import Construct, TerraformStack
 from tfprod.bindings.kubernetes.provider import KubernetesProvider
 from tfprod.constructs.errors import ConstructError, construct_error
 from tfprod.constructs.registry import ModelRegistry
-
-DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-DNS_LABEL_RULE = (
-    "1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit"
-)
+from tfprod.policy.names import DNS_1123_LABEL_RULE, is_dns_label
 
 
 class ModelPlatformStack(TerraformStack):
@@ -32,9 +27,9 @@ class ModelPlatformStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, namespace: str = "default") -> None:
         """`namespace`: the Kubernetes namespace every workload goes into. Default: "default"."""
         super().__init__(scope, id)
-        if not DNS_LABEL.fullmatch(namespace):
+        if not is_dns_label(namespace):
             raise construct_error(
-                self, "namespace", f"{namespace!r} is not a DNS-1123 label", DNS_LABEL_RULE
+                self, "namespace", f"{namespace!r} is not a DNS-1123 label", DNS_1123_LABEL_RULE
             )
         self.namespace = namespace
         self._tfprod_registry: ModelRegistry | None = None

@@ -4,8 +4,8 @@ Ownership split with the controller: Terraform declares each deployment's Policy
 (`<deployment>-policy`, the declared policy only) and its endpoints ConfigMap
 (`<deployment>-endpoints`, where each version is served). The controller owns a separate status
 ConfigMap (`<deployment>-status`, never declared in Terraform) holding live weights and rollout
-state, and creates it on first use; the gateway reads weights from it and falls back to the
-declared ones. So a `terraform apply` after a ramp plans no change and resets nothing.
+state, and creates it on first use; the gateway does not read it yet (its role may get and watch
+it): it serves the declared weights. A `terraform apply` after a ramp plans no change to it.
 
 Both workloads run the project image and are added once per stack (`App` adds them at synth
 when the stack has none). RBAC is namespace-scoped and names its ConfigMaps.
@@ -20,7 +20,6 @@ Secrets names them instead. Never a literal in the synthesized JSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +46,7 @@ from tfprod.policy import (
     SecretRef,
     configmap_name,
     endpoints_configmap_name,
+    endpoints_json,
     policy_json,
     status_configmap_name,
 )
@@ -106,7 +106,7 @@ class PolicyConfigMap(Construct):
                 "namespace": policy.namespace,
                 "labels": common,
             },
-            data={ENDPOINTS_KEY: json.dumps(self.endpoints, indent=2) + "\n"},
+            data={ENDPOINTS_KEY: endpoints_json(self.endpoints)},
             provider=provider,
         )
 
@@ -368,7 +368,7 @@ class Gateway(_RuntimeWorkload):
     """The gateway: splits, mirrors and captures requests by each deployment's policy.
 
     Scope: a `ModelPlatformStack`. `App` adds one per stack when none is declared.
-    It reads the Policy ConfigMaps and the controller's status ConfigMaps, nothing else.
+    It reads the mounted Policy and endpoints ConfigMaps only; not yet the status ConfigMaps.
     """
 
     component = "gateway"

@@ -1,30 +1,61 @@
 """tfprod.policy: the one contract between a deployment's declaration and its runtime."""
 
 from tfprod.policy._base import PolicyError
-from tfprod.policy.alerts import AlertRoutes, SecretRef
+from tfprod.policy.alerts import AlertRoutes, SecretRef, reject_secret
 from tfprod.policy.document import SCHEMA_VERSION, Policy
 from tfprod.policy.expressions import (
     Condition,
+    is_metric_name,
     parse_condition,
     parse_criterion,
     parse_duration,
+    parse_percent,
     ramp_steps,
 )
 from tfprod.policy.feedback import FeedbackSettings
 from tfprod.policy.files import (
     CONFIGMAP_KEY,
     ENDPOINTS_KEY,
+    POLICY_FILE_SUFFIX,
     POLICY_MOUNT_DIR,
     configmap_name,
     endpoints_configmap_name,
+    endpoints_json,
+    parse_endpoints,
     policy_file_name,
     policy_json,
+    read_endpoints,
     read_policy,
     status_configmap_name,
 )
+from tfprod.policy.names import (
+    DEPLOYMENT_LABEL,
+    DNS_1035_LABEL,
+    DNS_1035_LABEL_RULE,
+    DNS_1123_LABEL,
+    DNS_1123_LABEL_RULE,
+    DNS_1123_SUBDOMAIN,
+    DNS_1123_SUBDOMAIN_RULE,
+    MAX_NAME,
+    ROLE_LABEL,
+    is_dns_1035_label,
+    is_dns_label,
+    is_dns_subdomain,
+)
 from tfprod.policy.observe import Debugger, Drift, Monitor
+from tfprod.policy.problems import Notation, file_problem, validation_lines
 from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
 from tfprod.policy.safety import Action, ControllerSettings, SafetyNet, Trigger
+from tfprod.policy.synthesized import (
+    CONFIG_MAP_TYPES,
+    DECLARATION_ERRORS_VARIABLE,
+    MANIFEST,
+    Synthesized,
+    SynthesizedError,
+    SynthesizedStack,
+    deployed_stack,
+    read_synthesized,
+)
 from tfprod.policy.timing import RollbackPath, RollbackTiming, rollback_timing
 from tfprod.policy.versions import (
     ModelVersion,
@@ -32,13 +63,27 @@ from tfprod.policy.versions import (
     StickyKey,
     Traffic,
     artifact_uri,
+    check_version_id,
     split_artifact_uri,
 )
 
 __all__ = [
     "CONFIGMAP_KEY",
+    "CONFIG_MAP_TYPES",
+    "DECLARATION_ERRORS_VARIABLE",
+    "DEPLOYMENT_LABEL",
+    "DNS_1035_LABEL",
+    "DNS_1035_LABEL_RULE",
+    "DNS_1123_LABEL",
+    "DNS_1123_LABEL_RULE",
+    "DNS_1123_SUBDOMAIN",
+    "DNS_1123_SUBDOMAIN_RULE",
     "ENDPOINTS_KEY",
+    "MANIFEST",
+    "MAX_NAME",
+    "POLICY_FILE_SUFFIX",
     "POLICY_MOUNT_DIR",
+    "ROLE_LABEL",
     "SCHEMA_VERSION",
     "ABTest",
     "Action",
@@ -51,6 +96,7 @@ __all__ = [
     "FeedbackSettings",
     "ModelVersion",
     "Monitor",
+    "Notation",
     "Policy",
     "PolicyError",
     "RampStep",
@@ -62,19 +108,36 @@ __all__ = [
     "ShadowTest",
     "StickyKey",
     "SuccessMetric",
+    "Synthesized",
+    "SynthesizedError",
+    "SynthesizedStack",
     "Traffic",
     "Trigger",
     "artifact_uri",
+    "check_version_id",
     "configmap_name",
+    "deployed_stack",
     "endpoints_configmap_name",
+    "endpoints_json",
+    "file_problem",
+    "is_dns_1035_label",
+    "is_dns_label",
+    "is_dns_subdomain",
+    "is_metric_name",
     "parse_condition",
     "parse_criterion",
     "parse_duration",
+    "parse_endpoints",
+    "parse_percent",
     "policy_file_name",
     "policy_json",
     "ramp_steps",
+    "read_endpoints",
     "read_policy",
+    "read_synthesized",
+    "reject_secret",
     "rollback_timing",
     "split_artifact_uri",
     "status_configmap_name",
+    "validation_lines",
 ]

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import field_validator, model_validator
 
 from tfprod.policy._base import PolicyModel, invalid
+from tfprod.policy.names import DNS_1123_SUBDOMAIN_RULE, is_dns_subdomain
 
-_SECRET_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
 _SLACK_CHANNEL = re.compile(r"#[a-z0-9][a-z0-9_-]{0,79}")
 _SERVICE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,127}")
@@ -49,10 +49,9 @@ class SecretRef(PolicyModel):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not _SECRET_NAME.fullmatch(value):
+        if not is_dns_subdomain(value):
             raise invalid(
-                f"secret name {value!r} is not a DNS-1123 subdomain: use lower-case letters,"
-                " digits, '-' or '.', starting and ending with a letter or digit"
+                f"secret name {value!r} is not a DNS-1123 subdomain: use {DNS_1123_SUBDOMAIN_RULE}"
             )
         return value
 

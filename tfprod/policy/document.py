@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final, Literal, Self
 
@@ -11,13 +10,13 @@ from pydantic_core import InitErrorDetails
 
 from tfprod.policy._base import PolicyModel, invalid
 from tfprod.policy.feedback import FeedbackSettings
+from tfprod.policy.names import DNS_1123_LABEL_RULE, is_dns_label
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.rollout import ABTest, CanaryRamp, ShadowTest
 from tfprod.policy.safety import ControllerSettings, SafetyNet
 from tfprod.policy.versions import WEIGHT_TOLERANCE, ModelVersion, Role, Traffic
 
 SCHEMA_VERSION: Final = "tfprod.dev/v1alpha1"
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 class Policy(PolicyModel):
@@ -74,11 +73,8 @@ class Policy(PolicyModel):
     @field_validator("name", "namespace", "environment", "model")
     @classmethod
     def _check_label(cls, value: str) -> str:
-        if not _DNS_LABEL.fullmatch(value):
-            raise invalid(
-                f"{value!r} is not a DNS-1123 label: use 1 to 63 lower-case letters, digits"
-                " or '-', starting and ending with a letter or digit"
-            )
+        if not is_dns_label(value):
+            raise invalid(f"{value!r} is not a DNS-1123 label: use {DNS_1123_LABEL_RULE}")
         return value
 
     @field_validator("versions")

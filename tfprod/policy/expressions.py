@@ -315,6 +315,18 @@ def parse_duration(text: str) -> float:
     return value * DURATION_UNITS[unit]
 
 
+def parse_percent(text: str) -> float:
+    """Parse a written percentage, "5%" or "12.5 %", into its number of percent (5.0).
+
+    The "%" is required, so a string is never mistaken for a fraction ("0.1" or "10%"?)."""
+    parser = _Parser(text, "percentage")
+    number_token, value = parser.number(None)
+    if parser.current.kind != "percent":
+        raise parser.error("'%'", number_token)
+    parser.end(parser.advance())
+    return value
+
+
 def ramp_steps(schedule: str, start_percent: float) -> tuple[tuple[float, float], ...]:
     """The (percent, seconds held) steps a named ramp schedule gives from `start_percent`.
 

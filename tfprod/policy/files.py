@@ -3,12 +3,14 @@
 Constructs write each deployment's policy twice: into a ConfigMap (`configmap_name`, key
 `CONFIGMAP_KEY`) that the cluster's gateway and controller mount, and as a file
 (`policy_file_name`) next to the synthesized stack in `cdktf.out`, which local runs read.
-Both hold the same text, `policy_json(policy)`.
+Both hold the same text, `policy_json(policy)`. Each deployment's endpoints (version id ->
+REST base URL) travel the same way, as `endpoints_json(mapping)`, read back by `read_endpoints`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from tfprod.policy._base import PolicyError
@@ -19,6 +21,8 @@ ENDPOINTS_KEY = "endpoints.json"
 """Key of the endpoints ConfigMap: JSON mapping each version id to its REST base URL."""
 POLICY_MOUNT_DIR = "/etc/tfprod/policies"
 """Where the gateway and controller find `<deployment>/policy.json` and `endpoints.json`."""
+POLICY_FILE_SUFFIX = ".policy.json"
+"""What `policy_file_name` appends to a deployment's name; readers of `cdktf.out` glob for it."""
 
 
 def configmap_name(deployment: str) -> str:
@@ -39,7 +43,7 @@ def status_configmap_name(deployment: str) -> str:
 
 def policy_file_name(deployment: str) -> str:
     """File name of the policy of `deployment` inside a stack's directory in `cdktf.out`."""
-    return f"{deployment}.policy.json"
+    return f"{deployment}{POLICY_FILE_SUFFIX}"
 
 
 def policy_json(policy: Policy) -> str:
@@ -60,3 +64,35 @@ def read_policy(path: Path) -> Policy:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise PolicyError(f"{path} is not JSON: {error}") from None
     return Policy.model_validate(document)
+
+
+def endpoints_json(endpoints: Mapping[str, str]) -> str:
+    """The endpoints (version id -> REST base URL) as written to files and ConfigMaps: in the
+    mapping's order, two-space indent, final newline."""
+    return json.dumps(dict(endpoints), indent=2) + "\n"
+
+
+def read_endpoints(path: Path) -> dict[str, str]:
+    """Read an endpoints file; PolicyError (one line, naming the file) when it cannot be read,
+    is not JSON, or is not an object of version id -> URL strings."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise PolicyError(f"{path} is not JSON: {error}") from None
+    return parse_endpoints(text, where=str(path))
+
+
+def parse_endpoints(text: str, *, where: str) -> dict[str, str]:
+    """The endpoints `text` holds (as `endpoints_json` writes them); PolicyError naming `where`
+    when it is not JSON or not an object of version id -> URL strings."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PolicyError(f"{where} is not JSON: {error}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(key, str) and isinstance(url, str) for key, url in document.items()
+    ):
+        raise PolicyError(f'{where}: must be {{"<version id>": "http://host:port", ...}}')
+    return document

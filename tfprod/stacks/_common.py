@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from tfprod.bindings._core import Construct
 from tfprod.constructs.errors import construct_error
+from tfprod.policy.names import DNS_1123_LABEL_RULE, is_dns_label
 
 REGISTRY_PREFIX = "registry"
 """The key prefix the registry lives under in the stack's bucket or container."""
@@ -15,10 +16,6 @@ REGISTRY_PREFIX = "registry"
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 BUCKET_NAME_RULE = (
     "3 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit"
-)
-_SERVICE_ACCOUNT = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-_SERVICE_ACCOUNT_RULE = (
-    "1 to 63 lower-case letters, digits or '-', starting and ending with a letter or digit"
 )
 
 _HASH_CHARS = 8
@@ -52,13 +49,13 @@ def check_writers(construct: Construct, writers: Sequence[str]) -> frozenset[str
             f"a list of service account names, e.g. [{writers!r}]",
         )
     for name in writers:
-        if isinstance(name, str) and _SERVICE_ACCOUNT.fullmatch(name):
+        if is_dns_label(name):
             continue
         raise construct_error(
             construct,
             "registry_writers",
             f"{name!r} is not a service account name",
-            _SERVICE_ACCOUNT_RULE,
+            DNS_1123_LABEL_RULE,
         )
     return frozenset(writers)
 

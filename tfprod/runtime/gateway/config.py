@@ -1,6 +1,6 @@
 """The gateway's own configuration: a small frozen document read from JSON.
 
-It mirrors the Policy's roles one to one, so `GatewayConfig.from_policy` stays a plain mapping:
+It mirrors the Policy's roles one to one, so `policy_routes.route_from_policy` is a plain mapping:
 stable/canary/challenger versions become `variants` (in that order), shadow versions become
 `shadows`, the fallback version becomes `fallback`, and the policy's capture rate and sticky key
 land on the route. The admin token is never part of the document: it names an environment

@@ -17,14 +17,22 @@ feedback settings say whether callers' own request ids count.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from tfprod.policy import CONFIGMAP_KEY, ENDPOINTS_KEY, Policy, PolicyError, Role, read_policy
+from tfprod.policy import (
+    CONFIGMAP_KEY,
+    ENDPOINTS_KEY,
+    Policy,
+    PolicyError,
+    Role,
+    read_endpoints,
+    read_policy,
+)
+from tfprod.policy.problems import file_problem
 from tfprod.runtime.gateway.config import (
     ConfigError,
     Endpoint,
@@ -122,20 +130,11 @@ def _mounted_policy(path: Path) -> Policy:
     except PolicyError as error:
         raise ConfigError(str(error)) from None
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+        raise ConfigError(file_problem(path, error)) from None
 
 
 def _mounted_endpoints(path: Path) -> dict[str, str]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
-    except ValueError as error:
-        raise ConfigError(f"{path} is not JSON: {error}") from None
-    if not isinstance(document, dict) or not all(
-        isinstance(key, str) and isinstance(url, str) for key, url in document.items()
-    ):
-        raise ConfigError(f'{path}: must be {{"<version id>": "http://host:port", ...}}')
-    return document
+        return read_endpoints(path)
+    except PolicyError as error:
+        raise ConfigError(str(error)) from None

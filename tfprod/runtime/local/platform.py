@@ -12,7 +12,6 @@ cluster mounts them from Secrets, never printed or passed on a command line.
 from __future__ import annotations
 
 import functools
-import json
 import secrets
 import shutil
 import sys
@@ -22,7 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from tfprod.policy import CONFIGMAP_KEY, ENDPOINTS_KEY, Policy, policy_json, split_artifact_uri
+from tfprod.policy import (
+    CONFIGMAP_KEY,
+    ENDPOINTS_KEY,
+    Policy,
+    endpoints_json,
+    policy_json,
+    split_artifact_uri,
+)
 from tfprod.runtime.local.lock import workdir_lock
 from tfprod.runtime.local.ports import ensure_port_free, free_port
 from tfprod.runtime.local.private_files import write_private
@@ -125,7 +131,7 @@ def _start_processes(
         directory = mounted / policy.name
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIGMAP_KEY).write_text(policy_json(policy), encoding="utf-8")
-        (directory / ENDPOINTS_KEY).write_text(json.dumps(endpoints, indent=2), encoding="utf-8")
+        (directory / ENDPOINTS_KEY).write_text(endpoints_json(endpoints), encoding="utf-8")
     token_file = write_private(workdir / ADMIN_TOKEN_FILE, secrets.token_urlsafe(32))
     key_file = write_private(workdir / FEEDBACK_KEY_FILE, secrets.token_urlsafe(32))
     port = options.gateway_port or free_port(options.host)
