@@ -23,16 +23,14 @@ PACKAGES = [
     "tfprod.constructs",
     "tfprod.constructs.alerting",
     "tfprod.policy",
+    "tfprod.runtime.analysis",
+    "tfprod.runtime.controller",
     "tfprod.runtime.gateway",
+    "tfprod.runtime.local",
+    "tfprod.runtime.notify",
     "tfprod.runtime.registry",
     "tfprod.runtime.serving",
     "tfprod.stacks",
-    pytest.param(
-        "tfprod.runtime.local",
-        marks=pytest.mark.xfail(
-            strict=True, reason="exports nothing yet; the local-platform work gives it __all__"
-        ),
-    ),
 ]
 # Packages of generated bindings: __all__ lists their modules.
 BINDING_PACKAGES = [
@@ -53,6 +51,23 @@ NOT_FOR_USERS = {
     "tfprod.runtime.gateway.server.run_gateway": "the event loop behind serve",
     "tfprod.runtime.registry.cas.encode": "canonical JSON bytes of the registry's records",
     "tfprod.runtime.registry.registry.utc_now": "the registry's clock",
+    "tfprod.runtime.analysis.msprt.log_likelihood_ratio": "the formulas behind update",
+    "tfprod.runtime.analysis.msprt.one_sided_log_likelihood_ratio": "the formulas behind update",
+    "tfprod.runtime.analysis.msprt.half_width": "the formulas behind update",
+    "tfprod.runtime.analysis.msprt.difference_and_variance": "the formulas behind update",
+    "tfprod.runtime.analysis.msprt.mixing_variance": "the formulas behind update",
+    "tfprod.runtime.analysis.samples.as_moments": "input checks shared by the analyses",
+    "tfprod.runtime.analysis.samples.check_sample": "input checks shared by the analyses",
+    "tfprod.runtime.analysis.samples.check_buckets": "input checks shared by the analyses",
+    "tfprod.runtime.analysis.samples.check_progress": "input checks shared by the analyses",
+    "tfprod.runtime.analysis.samples.mean_and_variance": "arithmetic shared by the analyses",
+    "tfprod.runtime.analysis.samples.bucket_holding": "arithmetic shared by the analyses",
+    "tfprod.runtime.analysis.samples.above": "arithmetic shared by the analyses",
+    "tfprod.runtime.notify.alertmanager.redacted": "a URL as the notifier's log lines show it",
+    "tfprod.runtime.serving.faults.injected_error": "the server's own fault middleware",
+    "tfprod.runtime.serving.faults.is_loopback": "the server's own fault middleware",
+    "tfprod.runtime.serving.faults.FaultDecision": "the server's own fault middleware",
+    "tfprod.runtime.serving.faults.FaultInjector": "the server's own fault middleware",
 }
 
 

@@ -188,7 +188,7 @@ class RuntimeSecrets(Construct):
         return declared.secret
 
 
-def runtime_secrets(construct: Construct) -> RuntimeSecrets:
+def _runtime_secrets(construct: Construct) -> RuntimeSecrets:
     """The `RuntimeSecrets` of `construct`'s platform stack, created with defaults if absent."""
     stack = platform_of(construct)
     found = _secrets_in(stack)
@@ -390,7 +390,7 @@ class Gateway(_RuntimeWorkload):
     def attach(self, deployments: Sequence[ModelDeployment]) -> None:
         """Create the gateway for `deployments` (`App` calls it once at synth)."""
         names = [deployment.name for deployment in deployments]
-        secrets = runtime_secrets(self)
+        secrets = _runtime_secrets(self)
         self._create(
             names,
             rules=self._rules(names),
@@ -457,7 +457,7 @@ class RuntimeController(_RuntimeWorkload):
     def attach(self, deployments: Sequence[ModelDeployment]) -> None:
         """Create the controller for `deployments` (`App` calls it once at synth)."""
         names = [deployment.name for deployment in deployments]
-        admin_token = runtime_secrets(self).admin_token
+        admin_token = _runtime_secrets(self).admin_token
         self._create(
             names,
             rules=self._rules(names),
