@@ -10,14 +10,8 @@ import pytest
 from tests.governance.stacks import build_stack, policies
 from tfprod.bindings._core import App, Construct, TerraformStack
 from tfprod.constructs.errors import ConstructError
-from tfprod.constructs.governance import (
-    SUPPRESS_METADATA,
-    GovernanceError,
-    audit_stack,
-    check_stack,
-    configure_governance,
-    suppress,
-)
+from tfprod.constructs.governance import SUPPRESS_METADATA, configure_governance, suppress
+from tfprod.governance import GovernanceError, audit_stack, check_stack
 
 
 def test_suppress_records_metadata_and_the_stack_document(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.governance.stacks import DEPLOYMENT_PATH, build_stack, policies
-from tfprod.constructs.governance import Finding, GovernanceError, Suppression, check_stack
+from tfprod.governance import Finding, GovernanceError, Suppression, check_stack
 
 
 def test_a_complete_production_stack_has_no_findings(tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ def _render(stack: str, document_path: Path) -> str:
     from pydantic import ValidationError
 
     from tfprod.cli.review_render import render_review, review_stack
-    from tfprod.constructs.governance import GovernanceError
+    from tfprod.governance import GovernanceError
     from tfprod.policy import PolicyError, read_policy
 
     document = _read_json(document_path, "stack file")

@@ -13,9 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tfprod.constructs._names import DEPLOYMENT_LABEL
-from tfprod.constructs.governance import Audit, audit_stack
-from tfprod.constructs.governance.view import (
+from tfprod.governance import Audit, audit_stack
+from tfprod.governance.view import (
     AUTOSCALER_TYPES,
     DEPLOYMENT_TYPES,
     Resource,
@@ -27,6 +26,7 @@ from tfprod.constructs.governance.view import (
     walk,
 )
 from tfprod.policy import (
+    DEPLOYMENT_LABEL,
     CanaryRamp,
     Policy,
     configmap_name,

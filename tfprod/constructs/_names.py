@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tfprod import policy
+
 DNS_1035 = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 DNS_1035_RULE = (
     "a DNS-1035 label: 1 to 63 lower-case letters, digits or '-', starting with a letter and"
@@ -13,7 +15,7 @@ MAX_NAME = 63
 PART_OF = "tfprod"
 MANAGED_BY = "terraform"
 ROLE_LABEL = "tfprod.dev/role"
-DEPLOYMENT_LABEL = "tfprod.dev/deployment"
+DEPLOYMENT_LABEL = policy.DEPLOYMENT_LABEL  # readers of synthesized stacks look for it too
 
 
 def slug(version_id: str) -> str:

@@ -29,9 +29,9 @@ from tfprod.constructs._names import labels
 from tfprod.constructs.alerting import add_alerting
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
-from tfprod.constructs.governance import check_stack
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
+from tfprod.governance import check_stack
 from tfprod.policy import Policy, policy_file_name, policy_json
 
 _T = TypeVar("_T")

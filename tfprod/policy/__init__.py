@@ -21,6 +21,7 @@ from tfprod.policy.files import (
     read_policy,
     status_configmap_name,
 )
+from tfprod.policy.labels import DEPLOYMENT_LABEL
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
 from tfprod.policy.safety import Action, ControllerSettings, SafetyNet, Trigger
@@ -36,6 +37,7 @@ from tfprod.policy.versions import (
 
 __all__ = [
     "CONFIGMAP_KEY",
+    "DEPLOYMENT_LABEL",
     "ENDPOINTS_KEY",
     "POLICY_MOUNT_DIR",
     "SCHEMA_VERSION",

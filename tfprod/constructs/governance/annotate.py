@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from tfprod.bindings._core import Construct, TerraformStack
 from tfprod.constructs.errors import ConstructError
-from tfprod.constructs.governance.findings import GovernanceError, Suppression
-from tfprod.constructs.governance.registry import rule_ids
-from tfprod.constructs.governance.view import COMMENT_KEY, TFPROD_KEY, check_cap
+from tfprod.governance.findings import GovernanceError, Suppression
+from tfprod.governance.registry import rule_ids
+from tfprod.governance.view import COMMENT_KEY, TFPROD_KEY, check_cap
 
 SUPPRESS_METADATA = "tfprod:suppress"
 

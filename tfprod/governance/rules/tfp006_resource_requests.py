@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView, blocks, walk
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import StackView, blocks, walk
+
+LEVEL: Level = "error"
+TITLE = "containers request CPU and memory"
 
 CONTAINER_KEYS = ("container", "init_container", "containers", "initContainers")
 REQUIRED = ("cpu", "memory")
@@ -24,7 +27,7 @@ def _requests(container: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
         for location, key, value in walk(resource.body):
             if key not in CONTAINER_KEYS:
@@ -42,11 +45,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                         f" {' and no '.join(missing)}; set resources.requests"
                         f" {{{', '.join(repr(name) + ': ...' for name in REQUIRED)}}}",
                     )
-
-
-RULE = Rule(
-    id="TFP006",
-    level="error",
-    title="containers request CPU and memory",
-    check=_check,
-)

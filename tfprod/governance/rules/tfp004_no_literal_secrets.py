@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import COMMENT_KEY, StackView, is_reference, walk
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import COMMENT_KEY, StackView, is_reference, walk
 
 _LOOKALIKES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"https://hooks\.slack\.com/\S+"), "a Slack webhook URL"),
@@ -27,6 +27,9 @@ _LOOKALIKES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])"), "a 32-hex routing key"),
     (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"), "a URL with a password"),
 )
+
+LEVEL: Level = "error"
+TITLE = "no literal secrets in the synthesized JSON"
 _SECRET_FIELD = re.compile(
     r"(^|_)(password|passwd|token|secret|api_key|apikey|routing_key|service_key|webhook_url"
     r"|private_key|access_key|secret_key)$"
@@ -66,7 +69,7 @@ def _scan(view: StackView, tree: Mapping[str, Any], prefix: str) -> Iterator[tup
                 yield location, problem
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
         problems = dict(_scan(view, resource.body, ""))
         if resource.type in SECRET_TYPES:
@@ -87,11 +90,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                 f"variable.{variable}.default holds a literal value; give sensitive variables"
                 " no default and set them at apply time (TF_VAR_...)",
             )
-
-
-RULE = Rule(
-    id="TFP004",
-    level="error",
-    title="no literal secrets in the synthesized JSON",
-    check=_check,
-)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tfprod.constructs.governance.findings import GovernanceError, Suppression
+from tfprod.governance.findings import GovernanceError, Suppression
 from tfprod.policy import Policy
 
 DEFAULT_MAX_ROLLBACK_SECONDS = 600.0

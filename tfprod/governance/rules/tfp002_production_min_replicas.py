@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import (
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import (
     AUTOSCALER_TYPES,
     DEPLOYMENT_TYPES,
     StackView,
@@ -18,6 +18,9 @@ from tfprod.constructs.governance.view import (
     first_block,
     is_reference,
 )
+
+LEVEL: Level = "error"
+TITLE = "production keeps at least 2 replicas per version"
 
 MIN_REPLICAS = 2
 
@@ -31,7 +34,7 @@ def _replicas(value: Any) -> int | None:
     return int(value)
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     autoscalers = list(view.of_type(*AUTOSCALER_TYPES))
     for path, policy in view.production():
         for deployment in view.of_type(*DEPLOYMENT_TYPES):
@@ -52,11 +55,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                     f" production needs at least {MIN_REPLICAS} (AutoScaling(min_replicas=2)"
                     " or replicas=2) so one pod can fail or drain",
                 )
-
-
-RULE = Rule(
-    id="TFP002",
-    level="error",
-    title="production keeps at least 2 replicas per version",
-    check=_check,
-)
