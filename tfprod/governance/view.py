@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from tfprod.governance.findings import GovernanceError, Suppression
 from tfprod.policy import Policy
@@ -170,6 +170,12 @@ def walk(value: Any, location: str = "") -> Iterator[tuple[str, str, Any]]:
 def is_reference(value: str) -> bool:
     """True when `value` is wholly a Terraform expression such as `${var.token}`."""
     return value.startswith("${") and value.endswith("}")
+
+
+def is_expression(value: object) -> TypeGuard[str]:
+    """True when `value` is a string holding a Terraform expression (`${...}`) anywhere:
+    its value is known only at apply time."""
+    return isinstance(value, str) and "${" in value
 
 
 def first_block(body: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:

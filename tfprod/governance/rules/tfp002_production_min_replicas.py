@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tfprod.governance.findings import Hit, Level
+from tfprod.governance.findings import Hit, Level, Unresolved
 from tfprod.governance.view import (
     AUTOSCALER_TYPES,
     DEPLOYMENT_TYPES,
     StackView,
     autoscaler_of,
     first_block,
-    is_reference,
+    is_expression,
 )
 
 LEVEL: Level = "error"
@@ -25,13 +25,9 @@ TITLE = "production keeps at least 2 replicas per version"
 MIN_REPLICAS = 2
 
 
-def _replicas(value: Any) -> int | None:
-    """The replica count, 1 (Kubernetes' default) when unset, None when only known at apply."""
-    if value is None:
-        return 1
-    if isinstance(value, str) and is_reference(value):
-        return None
-    return int(value)
+def _replicas(value: Any) -> int:
+    """The replica count; 1 (Kubernetes' default) when unset."""
+    return 1 if value is None else int(value)
 
 
 def check(view: StackView) -> Iterator[Hit]:
@@ -43,12 +39,20 @@ def check(view: StackView) -> Iterator[Hit]:
             name = first_block(deployment.body, "metadata").get("name", deployment.name)
             scaler = autoscaler_of(deployment, autoscalers)
             if scaler is not None:
-                count = _replicas(first_block(scaler.body, "spec").get("min_replicas"))
+                owner, location = scaler, "spec[0].min_replicas"
+                value = first_block(scaler.body, "spec").get("min_replicas")
+            else:
+                owner, location = deployment, "spec[0].replicas"
+                value = first_block(deployment.body, "spec").get("replicas")
+            if is_expression(value):
+                yield Unresolved(path=owner.path, location=location, value=value)
+                continue
+            count = _replicas(value)
+            if scaler is not None:
                 what = f"its autoscaler {scaler.path!r} sets min_replicas {count}"
             else:
-                count = _replicas(first_block(deployment.body, "spec").get("replicas"))
                 what = f"it runs {count} replica{'' if count == 1 else 's'}"
-            if count is not None and count < MIN_REPLICAS:
+            if count < MIN_REPLICAS:
                 yield (
                     deployment.path,
                     f"Deployment {name!r} of production deployment {policy.name!r}: {what};"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tfprod.governance.findings import Hit, Level
-from tfprod.governance.view import StackView, is_reference, walk
+from tfprod.governance.findings import Hit, Level, Unresolved
+from tfprod.governance.view import StackView, is_expression, walk
 
 LEVEL: Level = "error"
 TITLE = "images are pinned (no :latest, no untagged)"
@@ -31,7 +31,10 @@ def image_problem(image: str) -> str | None:
 def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
         for location, key, value in walk(resource.body):
-            if key != "image" or not isinstance(value, str) or is_reference(value):
+            if key != "image" or not isinstance(value, str):
+                continue
+            if is_expression(value):
+                yield Unresolved(path=resource.path, location=location, value=value)
                 continue
             problem = image_problem(value)
             if problem is not None:
