@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeGuard
 
 from tfprod.governance.findings import GovernanceError, Suppression
@@ -39,6 +40,11 @@ class Resource:
     name: str
     path: str
     body: Mapping[str, Any]
+
+    @cached_property
+    def entries(self) -> tuple[Entry, ...]:
+        """`walk(body)`, computed once: several rules look at every key of every resource."""
+        return tuple(walk(self.body))
 
     @property
     def address(self) -> str:
@@ -150,21 +156,35 @@ def blocks(value: Any) -> list[Mapping[str, Any]]:
     return []
 
 
-def walk(value: Any, location: str = "") -> Iterator[tuple[str, str, Any]]:
+Entry = tuple[str, str, Any]
+"""(location, key, value) of one key in a nested document; see `walk`."""
+
+
+def walk(value: Any, location: str = "") -> Iterator[Entry]:
     """(location, key, value) of every key in nested objects and lists, `"//"` left out.
 
     Locations read like Terraform's: `spec[0].template[0].spec[0].container[1].image`.
     """
+    found: list[Entry] = []
+    _collect(value, location, found)
+    return iter(found)
+
+
+def _collect(value: Any, location: str, found: list[Entry]) -> None:
+    # A list built in one recursion: stacks of `yield from` generators cost several times
+    # as much on the thousands of keys of a large stack.
     if isinstance(value, Mapping):
         for key, item in value.items():
             if key == COMMENT_KEY:
                 continue
             where = f"{location}.{key}" if location else str(key)
-            yield where, str(key), item
-            yield from walk(item, where)
-    elif isinstance(value, Sequence) and not isinstance(value, str):
+            found.append((where, str(key), item))
+            if isinstance(item, Mapping | list | tuple):
+                _collect(item, where, found)
+    elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from walk(item, f"{location}[{index}]")
+            if isinstance(item, Mapping | list | tuple):
+                _collect(item, f"{location}[{index}]", found)
 
 
 def is_reference(value: str) -> bool:

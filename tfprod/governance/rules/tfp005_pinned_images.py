@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tfprod.governance.findings import Hit, Level, Unresolved
-from tfprod.governance.view import StackView, is_expression, walk
+from tfprod.governance.view import StackView, is_expression
 
 LEVEL: Level = "error"
 TITLE = "images are pinned (no :latest, no untagged)"
@@ -30,7 +30,7 @@ def image_problem(image: str) -> str | None:
 
 def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
-        for location, key, value in walk(resource.body):
+        for location, key, value in resource.entries:
             if key != "image" or not isinstance(value, str):
                 continue
             if is_expression(value):

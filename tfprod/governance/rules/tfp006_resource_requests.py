@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tfprod.governance.findings import Hit, Level, Unresolved
-from tfprod.governance.view import StackView, blocks, is_expression, walk
+from tfprod.governance.view import StackView, blocks, is_expression
 
 LEVEL: Level = "error"
 TITLE = "containers request CPU and memory"
@@ -30,7 +30,7 @@ def _requests(container: Mapping[str, Any]) -> Mapping[str, Any] | str:
 
 def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
-        for location, key, value in walk(resource.body):
+        for location, key, value in resource.entries:
             if key not in CONTAINER_KEYS:
                 continue
             if is_expression(value):
