@@ -61,7 +61,7 @@ def test_suppress_of_unknown_rule_lists_the_rules(tmp_path: Path) -> None:
         suppress(Construct(stack, "rec"), "TFP01", "typo")
     assert str(excinfo.value) == (
         "shop/rec: rule: 'TFP01' is not a governance rule; allowed: TFP001, TFP002, TFP003,"
-        " TFP004, TFP005, TFP006, TFP007, TFP008, TFP009"
+        " TFP004, TFP005, TFP006, TFP007, TFP008, TFP009, TFP010, TFP011"
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeGuard
 
+from tfprod.governance.environments import Environments, environments_from
 from tfprod.governance.findings import GovernanceError, Suppression
 from tfprod.policy import Policy
 
@@ -64,6 +65,8 @@ class StackView:
     """Each ModelDeployment's policy, keyed by its construct path."""
     sensitive_variables: frozenset[str]
     max_rollback_seconds: float
+    environments: Environments
+    """Which environments count as production, and which are known not to."""
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         """The resources whose Terraform type is one of `types`, in document order."""
@@ -74,7 +77,7 @@ class StackView:
         return (
             (path, policy)
             for path, policy in sorted(self.policies.items())
-            if policy.environment == "production"
+            if self.environments.is_production(policy.environment)
         )
 
 
@@ -104,6 +107,7 @@ def stack_view(
             if isinstance(body, Mapping) and body.get("sensitive") is True
         ),
         max_rollback_seconds=cap,
+        environments=environments_from(settings),
     )
 
 
