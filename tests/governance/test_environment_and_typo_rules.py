@@ -10,6 +10,8 @@ import pytest
 
 from tests.governance.stacks import DEPLOYMENT_PATH, build_stack, policies, version
 from tfprod.bindings._core import App, TerraformStack
+from tfprod.constructs import App as PlatformApp
+from tfprod.constructs import ModelDeployment, SynthError
 from tfprod.constructs.errors import ConstructError
 from tfprod.constructs.governance import configure_governance
 from tfprod.governance import Finding, GovernanceError, Suppression, check_stack
@@ -17,6 +19,7 @@ from tfprod.governance.environments import (
     DEFAULT_NON_PRODUCTION_ENVIRONMENTS,
     DEFAULT_PRODUCTION_ENVIRONMENTS,
 )
+from tfprod.stacks.cluster import ClusterModelPlatform
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "governance.md"
 NO_SAFETY_NET = (
@@ -195,3 +198,19 @@ def test_challenger_typo_is_a_warning(tmp_path: Path) -> None:
 def test_typo_rule_suppressed(tmp_path: Path) -> None:
     waiver = Suppression(path=DEPLOYMENT_PATH, rule="TFP011", reason="2.0 is a real build")
     assert check_stack(build_stack(tmp_path), policies(**_fallback("rec-v2.0")), [waiver]) == []
+
+
+def test_settings_that_clash_across_calls_fail_synth_naming_the_stack(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    app = PlatformApp(outdir=str(outdir))
+    stack = ClusterModelPlatform(app, "shop", registry_uri="s3://models/registry", namespace="ml")
+    ModelDeployment(stack, "rec", name="rec", model="rec", version="v1", environment="qa")
+    configure_governance(stack, production_environments=["qa"])
+    configure_governance(stack, non_production_environments=["qa"])
+    with pytest.raises(SynthError) as excinfo:
+        app.synth()
+    assert str(excinfo.value) == (
+        "shop: environment 'qa' is listed both as production and as non-production; list it in"
+        " one of production_environments and non_production_environments"
+    )
+    assert [path for path in outdir.rglob("*") if path.is_file()] == []

@@ -35,7 +35,7 @@ from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
-from tfprod.governance import check_stack
+from tfprod.governance import GovernanceError, check_stack
 from tfprod.policy import Policy, policy_file_name, policy_json
 
 _T = TypeVar("_T")
@@ -65,7 +65,7 @@ class App(CoreApp):
             problems = [
                 line
                 for stack_id, by_path in policies.items()
-                for line in _govern(_stack_dir(outdir, stack_id) / STACK_FILE, by_path)
+                for line in _govern(stack_id, _stack_dir(outdir, stack_id) / STACK_FILE, by_path)
             ]
             if problems:
                 raise SynthError("\n".join(problems))
@@ -159,9 +159,12 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
     return result
 
 
-def _govern(stack_file: Path, policies: Mapping[str, Policy]) -> list[str]:
+def _govern(stack_id: str, stack_file: Path, policies: Mapping[str, Policy]) -> list[str]:
     """Run the governance rules on a synthesized stack: error lines back, warnings to stderr."""
-    findings = check_stack(json.loads(stack_file.read_text(encoding="utf-8")), policies)
+    try:
+        findings = check_stack(json.loads(stack_file.read_text(encoding="utf-8")), policies)
+    except GovernanceError as error:  # settings recorded by separate calls that clash
+        return [f"{stack_id}: {error}"]
     for finding in findings:
         if finding.level != "error":
             sys.stderr.write(f"{finding}\n")
