@@ -22,13 +22,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tfprod.bindings._core import App as CoreApp
-from tfprod.bindings._core import Construct
 from tfprod.constructs._names import labels
 from tfprod.constructs.alerting import add_alerting
 from tfprod.constructs.deployment import ModelDeployment
@@ -119,27 +118,30 @@ def _move_missing(source: Path, target: Path) -> None:
             path.rename(destination)
 
 
-def _of_type(scope: Construct, kind: type[_T]) -> list[_T]:
-    return [child for child in scope.node.find_all() if isinstance(child, kind)]
+def _of_type(members: Iterable[object], kind: type[_T]) -> list[_T]:
+    return [member for member in members if isinstance(member, kind)]
 
 
 def _finalize(app: App) -> dict[str, dict[str, Policy]]:
+    # Each `node` and `node.path` read and each `find_all` is a round trip to the jsii kernel:
+    # read them once per construct and once per stack.
     result: dict[str, dict[str, Policy]] = {}
     problems: list[str] = []
-    for stack in _of_type(app, ModelPlatformStack):
-        deployments = _of_type(stack, ModelDeployment)
+    for stack in _of_type(app.node.find_all(), ModelPlatformStack):
+        members = stack.node.find_all()
+        deployments = {d.node.path: d for d in _of_type(members, ModelDeployment)}
         if not deployments:
             continue
         policies: dict[str, Policy] = {}
-        for deployment in deployments:
+        for path, deployment in deployments.items():
             try:
-                policies[deployment.node.path] = deployment.policy()
+                policies[path] = deployment.policy()
             except SynthError as error:
                 problems.append(str(error))
         if problems:
             continue
-        for deployment in deployments:
-            policy = policies[deployment.node.path]
+        for path, deployment in deployments.items():
+            policy = policies[path]
             PolicyConfigMap(deployment, "policy", policy=policy)
             add_alerting(
                 deployment,
@@ -147,12 +149,14 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
                 namespace=policy.namespace,
                 labels=labels(name=policy.name, instance=policy.name, component="alerting"),
             )
-        gateways = _of_type(stack, Gateway) or [Gateway(stack, "gateway")]
-        controllers = _of_type(stack, RuntimeController) or [RuntimeController(stack, "controller")]
+        gateways = _of_type(members, Gateway) or [Gateway(stack, "gateway")]
+        controllers = _of_type(members, RuntimeController) or [
+            RuntimeController(stack, "controller")
+        ]
         for gateway in gateways:
-            gateway.attach(deployments)
+            gateway.attach(list(deployments.values()))
         for controller in controllers:
-            controller.attach(deployments)
+            controller.attach(list(deployments.values()))
         result[stack.node.id] = policies
     if problems:
         raise SynthError("\n".join(problems))
