@@ -32,21 +32,23 @@ def _rule(module: ModuleType, number: str) -> Rule:
     return Rule(id=f"TFP{number}", level=known, title=title, check=check)
 
 
-def _discover() -> tuple[Rule, ...]:
+def discover(package: ModuleType) -> tuple[Rule, ...]:
+    """The rule of every module in `package`, in id order; TypeError for a module that is
+    not a rule, so a misnamed file fails loudly instead of never running."""
     found: list[Rule] = []
-    for info in sorted(pkgutil.iter_modules(rules.__path__), key=lambda item: item.name):
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda item: item.name):
         matched = _MODULE_NAME.fullmatch(info.name)
         if matched is None:
             raise TypeError(
-                f"{rules.__name__}.{info.name} is not named like a governance rule"
+                f"{package.__name__}.{info.name} is not named like a governance rule"
                 " (tfpNNN_<what>.py)"
             )
-        module = importlib.import_module(f"{rules.__name__}.{info.name}")
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         found.append(_rule(module, matched.group(1)))
     return tuple(found)
 
 
-RULES: tuple[Rule, ...] = _discover()
+RULES: tuple[Rule, ...] = discover(rules)
 """Every rule, in id order."""
 
 
