@@ -7,6 +7,8 @@ from pathlib import Path
 from cdktn import Token
 
 from tests.governance.stacks import DEPLOYMENT_PATH, build_stack, container, policies
+from tfprod.bindings._core import Construct, TerraformStack
+from tfprod.bindings.kubernetes.horizontal_pod_autoscaler_v2 import HorizontalPodAutoscalerV2
 from tfprod.governance import Finding, Suppression, check_stack
 
 
@@ -35,6 +37,29 @@ def test_hpa_minimum_from_an_expression_is_reported_on_the_autoscaler(tmp_path: 
         ("TFP002", "warning", f"{DEPLOYMENT_PATH}/autoscaler")
     ]
     assert findings[0].message.startswith("spec[0].min_replicas is '${local.floor}', known only")
+
+
+def test_autoscaler_aimed_at_an_unknown_target_is_a_warning(tmp_path: Path) -> None:
+    def extra(stack: TerraformStack, rec: Construct) -> None:
+        del stack
+        HorizontalPodAutoscalerV2(
+            rec,
+            "elsewhere",
+            metadata={"name": "other", "namespace": "ml"},
+            spec={
+                "min_replicas": 1,
+                "max_replicas": 3,
+                "scale_target_ref": {"kind": "Deployment", "name": "${var.target}"},
+            },
+        )
+
+    findings = check_stack(build_stack(tmp_path, extra=extra), policies())
+    assert [(f.rule, f.level, f.path) for f in findings] == [
+        ("TFP002", "warning", f"{DEPLOYMENT_PATH}/elsewhere")
+    ]
+    assert findings[0].message.startswith(
+        "spec[0].scale_target_ref[0].name is '${var.target}', known only at apply time"
+    )
 
 
 def test_image_tag_from_a_variable_is_a_warning(tmp_path: Path) -> None:

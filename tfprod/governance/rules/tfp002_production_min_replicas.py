@@ -13,6 +13,7 @@ from tfprod.governance.findings import Hit, Level, Unresolved
 from tfprod.governance.view import (
     AUTOSCALER_TYPES,
     DEPLOYMENT_TYPES,
+    Resource,
     StackView,
     autoscaler_of,
     first_block,
@@ -30,8 +31,27 @@ def _replicas(value: Any) -> int:
     return 1 if value is None else int(value)
 
 
+def _unknown_targets(view: StackView, autoscalers: list[Resource]) -> Iterator[Unresolved]:
+    """Autoscalers whose target is an expression naming none of the stack's Deployments: the
+    rule cannot tell which Deployment they scale, so which minimum applies."""
+    addresses = [f"{deployment.address}." for deployment in view.of_type(*DEPLOYMENT_TYPES)]
+    for scaler in autoscalers:
+        target = first_block(scaler.body, "spec", "scale_target_ref")
+        name = target.get("name")
+        if (
+            target.get("kind", "Deployment") == "Deployment"
+            and is_expression(name)
+            and not any(address in name for address in addresses)
+        ):
+            yield Unresolved(
+                path=scaler.path, location="spec[0].scale_target_ref[0].name", value=name
+            )
+
+
 def check(view: StackView) -> Iterator[Hit]:
     autoscalers = list(view.of_type(*AUTOSCALER_TYPES))
+    if any(view.production()):
+        yield from _unknown_targets(view, autoscalers)
     for path, policy in view.production():
         for deployment in view.of_type(*DEPLOYMENT_TYPES):
             if not deployment.path.startswith(f"{path}/"):
