@@ -15,7 +15,12 @@ alternate run by run; the table shows medians. Figures:
   whose `_jsii/*.tgz` hold the Node.js assemblies. cdktn, constructs and jsii are needed by
   both and shown once.
 
-    python bench/synth.py [--runs 3] [--only tfprod|prebuilt]
+Beside them, a growth series: `bench/cluster_app.py`, one cluster-only stack through tfprod's
+`App` (policies, alerting, gateway, controller, governance) with 1, 10, 50 and 100
+deployments, each with a canary and a safety net; cold runs, medians, and the cost each added
+deployment brings.
+
+    python bench/synth.py [--runs 3] [--only tfprod|prebuilt|growth]
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 APP = HERE / "three_cloud_app.py"
+GROWTH_APP = HERE / "cluster_app.py"
+GROWTH = (1, 10, 50, 100)
+GROWTH_TARGET_SECONDS = 3.0  # for 100 deployments
 PROVIDERS = ("kubernetes", "aws", "google", "azurerm")
 PREBUILT = tuple(f"cdktn_provider_{name}" for name in PROVIDERS)
 PREBUILT_PIP = "pip install cdktn-provider-aws cdktn-provider-google cdktn-provider-azurerm"
@@ -51,6 +59,8 @@ MB = 1024 * 1024
 @dataclass(frozen=True, kw_only=True)
 class Run:
     wall_seconds: float
+    cpu_seconds: float
+    """User plus system time of the app and the descendants it waited for (the jsii kernel)."""
     tree_rss_bytes: int
     process_rss_bytes: int
 
@@ -83,7 +93,24 @@ def _rss_bytes(pid: int) -> int:
 
 def measure(flavour: str, outdir: Path) -> Run:
     """One cold synthesis of the app with `flavour` bindings into `outdir`."""
-    command = [sys.executable, str(APP), "--bindings", flavour, "--outdir", str(outdir)]
+    return _measure([sys.executable, str(APP), "--bindings", flavour, "--outdir", str(outdir)])
+
+
+def measure_growth(deployments: int, outdir: Path) -> Run:
+    """One cold synthesis of the growth app with `deployments` deployments into `outdir`."""
+    return _measure(
+        [
+            sys.executable,
+            str(GROWTH_APP),
+            "--deployments",
+            str(deployments),
+            "--outdir",
+            str(outdir),
+        ]
+    )
+
+
+def _measure(command: list[str]) -> Run:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak, tree = 0, [process.pid]
@@ -99,9 +126,14 @@ def measure(flavour: str, outdir: Path) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     output = process.stdout.read().decode(errors="replace") if process.stdout else ""
     if process.returncode != 0:
-        sys.exit(f"{flavour} app failed (exit {process.returncode}):\n{output}")
+        sys.exit(f"{' '.join(command)} failed (exit {process.returncode}):\n{output}")
     # Linux reports ru_maxrss in KiB.
-    return Run(wall_seconds=wall, tree_rss_bytes=peak, process_rss_bytes=usage.ru_maxrss * 1024)
+    return Run(
+        wall_seconds=wall,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        tree_rss_bytes=peak,
+        process_rss_bytes=usage.ru_maxrss * 1024,
+    )
 
 
 def _disk_usage(path: Path) -> int:
@@ -164,14 +196,19 @@ def _installed(flavour: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description="three-cloud synth: tfprod vs prebuilt bindings")
     parser.add_argument("--runs", type=int, default=3, help="cold runs per flavour (default 3)")
-    parser.add_argument("--only", choices=("tfprod", "prebuilt"), help="run one flavour only")
+    parser.add_argument(
+        "--only",
+        choices=("tfprod", "prebuilt", "growth"),
+        help="run one flavour only, or only the growth series",
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
-    flavours = _available(args.only)
-    if not flavours:
+    flavours = [] if args.only == "growth" else _available(args.only)
+    if not flavours and args.only != "growth":
         return 1
     runs: dict[str, list[Run]] = {flavour: [] for flavour in flavours}
+    growth: dict[int, list[Run]] = {count: [] for count in GROWTH if args.only in (None, "growth")}
     outputs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="tfprod-bench-") as tmp:
         for index in range(args.runs):
@@ -179,8 +216,40 @@ def main() -> int:
                 outdir = Path(tmp) / f"{flavour}-{index}"
                 runs[flavour].append(measure(flavour, outdir))
                 outputs[flavour] = _stacks(outdir)
-    _report(runs, outputs)
+            for count, measured in growth.items():
+                measured.append(measure_growth(count, Path(tmp) / f"growth-{count}-{index}"))
+    if runs:
+        _report(runs, outputs)
+    if growth:
+        _report_growth(growth)
     return 0
+
+
+def _report_growth(growth: dict[int, list[Run]]) -> None:
+    count = len(next(iter(growth.values())))
+    print(
+        "growth: one cluster stack through tfprod's App, each deployment with a canary and a"
+        f" safety net; median of {count} cold run(s)"
+    )
+    header = ("deployments", "wall s", "cpu s", "peak tree RSS MB", "wall ms per added one")
+    print("{:>11} {:>8} {:>8} {:>18} {:>22}".format(*header))
+    previous: tuple[int, float] | None = None
+    walls: dict[int, float] = {}
+    for deployments, measured in growth.items():
+        wall = statistics.median(run.wall_seconds for run in measured)
+        cpu = statistics.median(run.cpu_seconds for run in measured)
+        tree = statistics.median(run.tree_rss_bytes for run in measured) / MB
+        walls[deployments] = wall
+        step = "-"
+        if previous is not None:
+            step = f"{(wall - previous[1]) / (deployments - previous[0]) * 1000:.0f}"
+        print(f"{deployments:>11} {wall:>8.2f} {cpu:>8.2f} {tree:>18.0f} {step:>22}")
+        previous = (deployments, wall)
+    if 100 in walls:
+        print(
+            f"growth target: 100 deployments in {walls[100]:.2f} s <= {GROWTH_TARGET_SECONDS} s:"
+            f" {_verdict(walls[100] <= GROWTH_TARGET_SECONDS)}"
+        )
 
 
 def _report(runs: dict[str, list[Run]], outputs: dict[str, dict[str, Any]]) -> None:

@@ -10,14 +10,8 @@ import pytest
 from tests.governance.stacks import build_stack, policies
 from tfprod.bindings._core import App, Construct, TerraformStack
 from tfprod.constructs.errors import ConstructError
-from tfprod.constructs.governance import (
-    SUPPRESS_METADATA,
-    GovernanceError,
-    audit_stack,
-    check_stack,
-    configure_governance,
-    suppress,
-)
+from tfprod.constructs.governance import SUPPRESS_METADATA, configure_governance, suppress
+from tfprod.governance import GovernanceError, audit_stack, check_stack
 
 
 def test_suppress_records_metadata_and_the_stack_document(tmp_path: Path) -> None:
@@ -67,7 +61,7 @@ def test_suppress_of_unknown_rule_lists_the_rules(tmp_path: Path) -> None:
         suppress(Construct(stack, "rec"), "TFP01", "typo")
     assert str(excinfo.value) == (
         "shop/rec: rule: 'TFP01' is not a governance rule; allowed: TFP001, TFP002, TFP003,"
-        " TFP004, TFP005, TFP006, TFP007, TFP008, TFP009"
+        " TFP004, TFP005, TFP006, TFP007, TFP008, TFP009, TFP010, TFP011"
     )
 
 

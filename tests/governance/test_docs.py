@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tfprod.constructs.governance import RULES
+from tfprod.governance import RULES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "governance.md"
 

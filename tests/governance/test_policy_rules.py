@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.governance.stacks import DEPLOYMENT_PATH, build_stack, policies, version
-from tfprod.constructs.governance import Suppression, check_stack
+from tfprod.governance import Suppression, check_stack
 
 CANARY = {"version": "rec-v2.1.0", "steps": [[5, 60], [50, 60]]}
 

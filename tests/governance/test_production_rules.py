@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.governance.stacks import DEPLOYMENT_PATH, build_stack, policies
-from tfprod.constructs.governance import Finding, GovernanceError, Suppression, check_stack
+from tfprod.governance import Finding, GovernanceError, Suppression, check_stack
 
 
 def test_a_complete_production_stack_has_no_findings(tmp_path: Path) -> None:
@@ -51,7 +51,7 @@ def test_suppression_of_an_unknown_rule_is_refused(tmp_path: Path) -> None:
         check_stack(build_stack(tmp_path), policies(), [waiver])
     assert str(excinfo.value) == (
         "shop/rec: suppression names rule 'TFP100', which does not exist; allowed: TFP001,"
-        " TFP002, TFP003, TFP004, TFP005, TFP006, TFP007, TFP008, TFP009"
+        " TFP002, TFP003, TFP004, TFP005, TFP006, TFP007, TFP008, TFP009, TFP010, TFP011"
     )
 
 

@@ -12,7 +12,7 @@ from tfprod.bindings.kubernetes.config_map_v1 import ConfigMapV1
 from tfprod.bindings.kubernetes.manifest import Manifest
 from tfprod.bindings.kubernetes.provider import KubernetesProvider
 from tfprod.bindings.kubernetes.secret_v1 import SecretV1
-from tfprod.constructs.governance import Finding, Suppression, check_stack
+from tfprod.governance import Finding, Suppression, check_stack
 
 ADVICE = "store it in a Kubernetes Secret or a sensitive Terraform variable and reference it"
 WEBHOOK = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"

@@ -242,5 +242,5 @@ def test_unknown_rule_in_a_recorded_suppression_exits_2(
     assert capsys.readouterr().err == (
         f"tfprod review: error: {stack_path}: shop/search: suppression names rule 'TFP999',"
         " which does not exist; allowed: TFP001, TFP002, TFP003, TFP004, TFP005, TFP006,"
-        " TFP007, TFP008, TFP009\n"
+        " TFP007, TFP008, TFP009, TFP010, TFP011\n"
     )

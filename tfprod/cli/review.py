@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
 
 def _render(stack: SynthesizedStack) -> str:
     from tfprod.cli.review_render import render_review, review_stack
-    from tfprod.constructs.governance import GovernanceError
+    from tfprod.governance import GovernanceError
 
     try:
         return render_review(review_stack(stack.name, stack.document(), stack.policies()))

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tfprod.constructs.governance import Audit, audit_stack
-from tfprod.constructs.governance.view import (
+from tfprod.governance import Audit, audit_stack
+from tfprod.governance.view import (
     AUTOSCALER_TYPES,
     DEPLOYMENT_TYPES,
     Resource,

@@ -7,31 +7,34 @@
 2. adds its Policy ConfigMap (the declared policy, Terraform-managed) and its alerting objects
    (PrometheusRule, AlertmanagerConfig, the gateway's ServiceMonitor);
 3. adds a `Gateway` and a `RuntimeController` unless the stack declares them, and attaches them
-   to the stack's deployments;
-4. runs the governance rules on the stack: error findings raise `SynthError` listing them,
-   warnings are printed to stderr.
+   to the stack's deployments.
 
-Then cdktn synthesizes, and each policy is written with `policy_json` to
+Then cdktn synthesizes, once, and the governance rules run on each stack's `cdk.tf.json` as
+written: error findings raise `SynthError` listing them and leave the output directory as it
+was before (cdktn writes into a fresh directory that replaces the old one only on success);
+warnings are printed to stderr. Each policy is then written with `policy_json` to
 `<outdir>/stacks/<stack id>/<deployment>.policy.json`, the same text as its ConfigMap, for
 local runs and `tfprod review`.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tfprod.bindings._core import App as CoreApp
-from tfprod.bindings._core import Construct, TerraformStack
 from tfprod.constructs._names import labels
 from tfprod.constructs.alerting import add_alerting
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
-from tfprod.constructs.governance import check_stack
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
+from tfprod.governance import GovernanceError, check_stack
 from tfprod.policy import Policy, policy_file_name, policy_json
 
 _T = TypeVar("_T")
@@ -53,39 +56,92 @@ class App(CoreApp):
         return self._tfprod_policies
 
     def synth(self) -> None:
-        """Finish every stack (see the module docstring), synthesize, write the policies."""
+        """Finish every stack, synthesize, govern, write the policies (see the module docstring)."""
         policies = self.policies
-        super().synth()
-        for stack_id, by_path in policies.items():
-            directory = Path(self.outdir) / "stacks" / stack_id
-            directory.mkdir(parents=True, exist_ok=True)
-            for policy in by_path.values():
-                (directory / policy_file_name(policy.name)).write_text(
-                    policy_json(policy), encoding="utf-8"
-                )
+        outdir = Path(self.outdir)
+        with _replaced_on_success(outdir):
+            super().synth()
+            problems = [
+                line
+                for stack_id, by_path in policies.items()
+                for line in _govern(stack_id, _stack_dir(outdir, stack_id) / STACK_FILE, by_path)
+            ]
+            if problems:
+                raise SynthError("\n".join(problems))
+            for stack_id, by_path in policies.items():
+                directory = _stack_dir(outdir, stack_id)
+                directory.mkdir(parents=True, exist_ok=True)
+                for policy in by_path.values():
+                    (directory / policy_file_name(policy.name)).write_text(
+                        policy_json(policy), encoding="utf-8"
+                    )
 
 
-def _of_type(scope: Construct, kind: type[_T]) -> list[_T]:
-    return [child for child in scope.node.find_all() if isinstance(child, kind)]
+STACK_FILE = "cdk.tf.json"
+"""The name cdktn gives each stack's synthesized document."""
+
+
+def _stack_dir(outdir: Path, stack_id: str) -> Path:
+    return outdir / "stacks" / stack_id
+
+
+@contextmanager
+def _replaced_on_success(outdir: Path) -> Iterator[None]:
+    """Let the body write `outdir` afresh; keep it on success, else put the old one back.
+
+    On success files of the old directory that the body did not write stay (as cdktn leaves
+    them when it synthesizes over an old output).
+    """
+    kept = outdir.with_name(f".{outdir.name}.tfprod-previous")
+    shutil.rmtree(kept, ignore_errors=True)
+    if outdir.exists():
+        outdir.rename(kept)
+    (outdir / "stacks").mkdir(parents=True)  # cdktn made it when the App was created
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(outdir, ignore_errors=True)
+        if kept.exists():
+            kept.rename(outdir)
+        raise
+    if kept.exists():
+        _move_missing(kept, outdir)
+        shutil.rmtree(kept)
+
+
+def _move_missing(source: Path, target: Path) -> None:
+    """Move every file under `source` that `target` lacks into the same place under `target`."""
+    for path in sorted(source.rglob("*")):
+        destination = target / path.relative_to(source)
+        if path.is_file() and not destination.exists():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            path.rename(destination)
+
+
+def _of_type(members: Iterable[object], kind: type[_T]) -> list[_T]:
+    return [member for member in members if isinstance(member, kind)]
 
 
 def _finalize(app: App) -> dict[str, dict[str, Policy]]:
+    # Each `node` and `node.path` read and each `find_all` is a round trip to the jsii kernel:
+    # read them once per construct and once per stack.
     result: dict[str, dict[str, Policy]] = {}
     problems: list[str] = []
-    for stack in _of_type(app, ModelPlatformStack):
-        deployments = _of_type(stack, ModelDeployment)
+    for stack in _of_type(app.node.find_all(), ModelPlatformStack):
+        members = stack.node.find_all()
+        deployments = {d.node.path: d for d in _of_type(members, ModelDeployment)}
         if not deployments:
             continue
         policies: dict[str, Policy] = {}
-        for deployment in deployments:
+        for path, deployment in deployments.items():
             try:
-                policies[deployment.node.path] = deployment.policy()
+                policies[path] = deployment.policy()
             except SynthError as error:
                 problems.append(str(error))
         if problems:
             continue
-        for deployment in deployments:
-            policy = policies[deployment.node.path]
+        for path, deployment in deployments.items():
+            policy = policies[path]
             PolicyConfigMap(deployment, "policy", policy=policy)
             add_alerting(
                 deployment,
@@ -93,22 +149,26 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
                 namespace=policy.namespace,
                 labels=labels(name=policy.name, instance=policy.name, component="alerting"),
             )
-        gateways = _of_type(stack, Gateway) or [Gateway(stack, "gateway")]
-        controllers = _of_type(stack, RuntimeController) or [RuntimeController(stack, "controller")]
+        gateways = _of_type(members, Gateway) or [Gateway(stack, "gateway")]
+        controllers = _of_type(members, RuntimeController) or [
+            RuntimeController(stack, "controller")
+        ]
         for gateway in gateways:
-            gateway.attach(deployments)
+            gateway.attach(list(deployments.values()))
         for controller in controllers:
-            controller.attach(deployments)
-        problems.extend(_govern(stack, policies))
+            controller.attach(list(deployments.values()))
         result[stack.node.id] = policies
     if problems:
         raise SynthError("\n".join(problems))
     return result
 
 
-def _govern(stack: TerraformStack, policies: Mapping[str, Policy]) -> list[str]:
-    """Run the governance rules: error lines back, warnings to stderr."""
-    findings = check_stack(stack.to_terraform(), policies)
+def _govern(stack_id: str, stack_file: Path, policies: Mapping[str, Policy]) -> list[str]:
+    """Run the governance rules on a synthesized stack: error lines back, warnings to stderr."""
+    try:
+        findings = check_stack(json.loads(stack_file.read_text(encoding="utf-8")), policies)
+    except GovernanceError as error:  # settings recorded by separate calls that clash
+        return [f"{stack_id}: {error}"]
     for finding in findings:
         if finding.level != "error":
             sys.stderr.write(f"{finding}\n")

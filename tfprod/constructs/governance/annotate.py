@@ -8,11 +8,14 @@ suppressions, with their reasons, from the stack document.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tfprod.bindings._core import Construct, TerraformStack
 from tfprod.constructs.errors import ConstructError
-from tfprod.constructs.governance.findings import GovernanceError, Suppression
-from tfprod.constructs.governance.registry import rule_ids
-from tfprod.constructs.governance.view import COMMENT_KEY, TFPROD_KEY, check_cap
+from tfprod.governance.environments import check_environments, environments_from
+from tfprod.governance.findings import GovernanceError, Suppression
+from tfprod.governance.registry import rule_ids
+from tfprod.governance.view import COMMENT_KEY, TFPROD_KEY, check_cap
 
 SUPPRESS_METADATA = "tfprod:suppress"
 
@@ -55,12 +58,40 @@ def suppress(construct: Construct, rule: str, reason: str) -> Suppression:
     return suppression
 
 
-def configure_governance(stack: TerraformStack, *, max_rollback_seconds: float) -> None:
-    """Set the stack's cap on worst-case time to rollback (TFP009). Default without it: 600 s."""
+def configure_governance(
+    stack: TerraformStack,
+    *,
+    max_rollback_seconds: float | None = None,
+    production_environments: Sequence[str] | None = None,
+    non_production_environments: Sequence[str] | None = None,
+) -> None:
+    """Record the stack's governance settings; each one left out keeps its default.
+
+    - `max_rollback_seconds`: cap on worst-case time to rollback (TFP009). Default: 600 s.
+    - `production_environments`: environments the production rules (TFP001-TFP003) apply to.
+      Default: production, prod, prd, live (less any listed as non-production).
+    - `non_production_environments`: environments known not to be production; one in
+      neither list gets a TFP010 warning. Default: staging, stage, stg, preprod, uat, qa,
+      test, testing, dev, development, sandbox, preview, demo, ci, local (less any listed
+      as production).
+
+    ConstructError naming the stack when a value is unusable or an environment is in both.
+    """
+    settings: dict[str, object] = {}
     try:
-        check_cap(max_rollback_seconds)
+        if max_rollback_seconds is not None:
+            check_cap(max_rollback_seconds)
+            settings["max_rollback_seconds"] = max_rollback_seconds
+        if production_environments is not None:
+            settings["production_environments"] = list(
+                check_environments("production_environments", production_environments)
+            )
+        if non_production_environments is not None:
+            settings["non_production_environments"] = list(
+                check_environments("non_production_environments", non_production_environments)
+            )
+        environments_from(settings)
     except GovernanceError as error:
         raise ConstructError(f"{stack.node.path}: {error}") from None
-    stack.add_override(
-        f"{COMMENT_KEY}.{TFPROD_KEY}.governance.max_rollback_seconds", max_rollback_seconds
-    )
+    for key, value in settings.items():
+        stack.add_override(f"{COMMENT_KEY}.{TFPROD_KEY}.governance.{key}", value)

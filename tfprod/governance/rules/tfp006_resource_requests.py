@@ -9,44 +9,49 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView, blocks, walk
+from tfprod.governance.findings import Hit, Level, Unresolved
+from tfprod.governance.view import StackView, blocks, is_expression
+
+LEVEL: Level = "error"
+TITLE = "containers request CPU and memory"
 
 CONTAINER_KEYS = ("container", "init_container", "containers", "initContainers")
 REQUIRED = ("cpu", "memory")
 
 
-def _requests(container: Mapping[str, Any]) -> Mapping[str, Any]:
+def _requests(container: Mapping[str, Any]) -> Mapping[str, Any] | str:
+    """The container's requests: a mapping, or the expression standing for them."""
     for resources in blocks(container.get("resources")):
         found = resources.get("requests")
-        if isinstance(found, Mapping):
+        if isinstance(found, Mapping) or is_expression(found):
             return found
     return {}
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
-        for location, key, value in walk(resource.body):
+        for location, key, value in resource.entries:
             if key not in CONTAINER_KEYS:
+                continue
+            if is_expression(value):
+                yield Unresolved(path=resource.path, location=location, value=value)
                 continue
             listed = blocks(value)
             for index, container in enumerate(listed):
                 if "image" not in container:
                     continue
-                missing = [name for name in REQUIRED if not _requests(container).get(name)]
+                where = f"{location}[{index}]" if isinstance(value, list) else location
+                requests = _requests(container)
+                if isinstance(requests, str):
+                    yield Unresolved(
+                        path=resource.path, location=f"{where}.resources.requests", value=requests
+                    )
+                    continue
+                missing = [name for name in REQUIRED if not requests.get(name)]
                 if missing:
-                    where = f"{location}[{index}]" if isinstance(value, list) else location
                     yield (
                         resource.path,
                         f"container {container.get('name', '?')!r} ({where}) requests no"
                         f" {' and no '.join(missing)}; set resources.requests"
                         f" {{{', '.join(repr(name) + ': ...' for name in REQUIRED)}}}",
                     )
-
-
-RULE = Rule(
-    id="TFP006",
-    level="error",
-    title="containers request CPU and memory",
-    check=_check,
-)

@@ -15,11 +15,11 @@ Terraform variables. Flagged, without ever repeating the value:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator
+from functools import cache
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import COMMENT_KEY, StackView, is_reference, walk
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import COMMENT_KEY, Entry, StackView, is_reference, walk
 
 _LOOKALIKES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"https://hooks\.slack\.com/\S+"), "a Slack webhook URL"),
@@ -27,6 +27,11 @@ _LOOKALIKES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32}(?![0-9A-Fa-f])"), "a 32-hex routing key"),
     (re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"), "a URL with a password"),
 )
+
+LEVEL: Level = "error"
+TITLE = "no literal secrets in the synthesized JSON"
+_ANY_LOOKALIKE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in _LOOKALIKES))
+"""One search that finds whether any lookalike is present (most strings hold none)."""
 _SECRET_FIELD = re.compile(
     r"(^|_)(password|passwd|token|secret|api_key|apikey|routing_key|service_key|webhook_url"
     r"|private_key|access_key|secret_key)$"
@@ -36,15 +41,16 @@ SECRET_TYPES = ("kubernetes_secret", "kubernetes_secret_v1")
 _ADVICE = "store it in a Kubernetes Secret or a sensitive Terraform variable and reference it"
 
 
+@cache
 def _snake(key: str) -> str:
     """`routingKey` -> `routing_key`, so camelCase manifests are checked like HCL."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower().replace("-", "_")
 
 
 def _value_problem(view: StackView, key: str, value: str) -> str | None:
-    for pattern, what in _LOOKALIKES:
-        if pattern.search(value):
-            return f"holds {what}"
+    if _ANY_LOOKALIKE.search(value):
+        what = next(what for pattern, what in _LOOKALIKES if pattern.search(value))
+        return f"holds {what}"
     if not value or not _SECRET_FIELD.search(_snake(key)):
         return None
     variable = _VARIABLE.fullmatch(value)
@@ -57,18 +63,18 @@ def _value_problem(view: StackView, key: str, value: str) -> str | None:
     return "holds a literal value"
 
 
-def _scan(view: StackView, tree: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str]]:
+def _scan(view: StackView, entries: Iterable[Entry]) -> Iterator[tuple[str, str]]:
     """(location, problem) for every string that gives a secret away."""
-    for location, key, value in walk(tree, prefix):
+    for location, key, value in entries:
         if isinstance(value, str):
             problem = _value_problem(view, key, value)
             if problem is not None:
                 yield location, problem
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
-        problems = dict(_scan(view, resource.body, ""))
+        problems = dict(_scan(view, resource.entries))
         if resource.type in SECRET_TYPES:
             for field in ("data", "string_data"):
                 for key, value in sorted(resource.body.get(field, {}).items()):
@@ -78,7 +84,7 @@ def _check(view: StackView) -> Iterator[Hit]:
             yield resource.path, f"{location} {problem}; {_ADVICE}"
     for section in ("provider", "data", "locals", "output", "terraform", "variable"):
         tree = {k: v for k, v in view.document.get(section, {}).items() if k != COMMENT_KEY}
-        for location, problem in _scan(view, tree, section):
+        for location, problem in _scan(view, walk(tree, section)):
             yield view.name, f"{location} {problem}; {_ADVICE}"
     for variable in sorted(view.sensitive_variables):
         if view.document["variable"][variable].get("default"):
@@ -87,11 +93,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                 f"variable.{variable}.default holds a literal value; give sensitive variables"
                 " no default and set them at apply time (TF_VAR_...)",
             )
-
-
-RULE = Rule(
-    id="TFP004",
-    level="error",
-    title="no literal secrets in the synthesized JSON",
-    check=_check,
-)

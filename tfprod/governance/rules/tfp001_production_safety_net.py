@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import StackView
+
+LEVEL: Level = "error"
+TITLE = "production deployments have a SafetyNet"
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for path, policy in view.production():
         if policy.safety is None:
             yield (
@@ -16,11 +19,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                 f"production deployment {policy.name!r} has no SafetyNet; add"
                 " SafetyNet(deployment, 'safety', fallback_model=..., triggers={...})",
             )
-
-
-RULE = Rule(
-    id="TFP001",
-    level="error",
-    title="production deployments have a SafetyNet",
-    check=_check,
-)

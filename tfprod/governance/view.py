@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeGuard
 
-from tfprod.constructs.governance.findings import GovernanceError, Suppression
+from tfprod.governance.environments import Environments, environments_from
+from tfprod.governance.findings import GovernanceError, Suppression
 from tfprod.policy import Policy
 
 DEFAULT_MAX_ROLLBACK_SECONDS = 600.0
@@ -40,6 +42,11 @@ class Resource:
     path: str
     body: Mapping[str, Any]
 
+    @cached_property
+    def entries(self) -> tuple[Entry, ...]:
+        """`walk(body)`, computed once: several rules look at every key of every resource."""
+        return tuple(walk(self.body))
+
     @property
     def address(self) -> str:
         """The Terraform address, e.g. `kubernetes_deployment_v1.rec_deployment_1A2B3C4D`."""
@@ -58,6 +65,8 @@ class StackView:
     """Each ModelDeployment's policy, keyed by its construct path."""
     sensitive_variables: frozenset[str]
     max_rollback_seconds: float
+    environments: Environments
+    """Which environments count as production, and which are known not to."""
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         """The resources whose Terraform type is one of `types`, in document order."""
@@ -68,7 +77,7 @@ class StackView:
         return (
             (path, policy)
             for path, policy in sorted(self.policies.items())
-            if policy.environment == "production"
+            if self.environments.is_production(policy.environment)
         )
 
 
@@ -98,6 +107,7 @@ def stack_view(
             if isinstance(body, Mapping) and body.get("sensitive") is True
         ),
         max_rollback_seconds=cap,
+        environments=environments_from(settings),
     )
 
 
@@ -150,26 +160,46 @@ def blocks(value: Any) -> list[Mapping[str, Any]]:
     return []
 
 
-def walk(value: Any, location: str = "") -> Iterator[tuple[str, str, Any]]:
+Entry = tuple[str, str, Any]
+"""(location, key, value) of one key in a nested document; see `walk`."""
+
+
+def walk(value: Any, location: str = "") -> Iterator[Entry]:
     """(location, key, value) of every key in nested objects and lists, `"//"` left out.
 
     Locations read like Terraform's: `spec[0].template[0].spec[0].container[1].image`.
     """
+    found: list[Entry] = []
+    _collect(value, location, found)
+    return iter(found)
+
+
+def _collect(value: Any, location: str, found: list[Entry]) -> None:
+    # A list built in one recursion: stacks of `yield from` generators cost several times
+    # as much on the thousands of keys of a large stack.
     if isinstance(value, Mapping):
         for key, item in value.items():
             if key == COMMENT_KEY:
                 continue
             where = f"{location}.{key}" if location else str(key)
-            yield where, str(key), item
-            yield from walk(item, where)
-    elif isinstance(value, Sequence) and not isinstance(value, str):
+            found.append((where, str(key), item))
+            if isinstance(item, Mapping | list | tuple):
+                _collect(item, where, found)
+    elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from walk(item, f"{location}[{index}]")
+            if isinstance(item, Mapping | list | tuple):
+                _collect(item, f"{location}[{index}]", found)
 
 
 def is_reference(value: str) -> bool:
     """True when `value` is wholly a Terraform expression such as `${var.token}`."""
     return value.startswith("${") and value.endswith("}")
+
+
+def is_expression(value: object) -> TypeGuard[str]:
+    """True when `value` is a string holding a Terraform expression (`${...}`) anywhere:
+    its value is known only at apply time."""
+    return isinstance(value, str) and "${" in value
 
 
 def first_block(body: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tfprod.constructs.governance.findings import Finding, GovernanceError, Suppression
-from tfprod.constructs.governance.registry import RULES, rule_ids
-from tfprod.constructs.governance.view import recorded_suppressions, stack_view
+from tfprod.governance.findings import Finding, GovernanceError, Suppression
+from tfprod.governance.registry import RULES, rule_ids
+from tfprod.governance.view import recorded_suppressions, stack_view
 from tfprod.policy import Policy
 
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import StackView
 
 GUARDRAILS = frozenset(
     {"error_rate", "drift_score", "latency_p50", "latency_p90", "latency_p95", "latency_p99"}
 )
 
+LEVEL: Level = "warning"
+TITLE = "A/B tests have a success metric"
 
-def _check(view: StackView) -> Iterator[Hit]:
+
+def check(view: StackView) -> Iterator[Hit]:
     for path, policy in sorted(view.policies.items()):
         test = policy.ab_test
         if test is None:
@@ -31,11 +34,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                 f" only guardrails ({', '.join(names)}); add a success metric such as"
                 " conversion_rate or click_through_rate",
             )
-
-
-RULE = Rule(
-    id="TFP008",
-    level="warning",
-    title="A/B tests have a success metric",
-    check=_check,
-)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import StackView
+
+LEVEL: Level = "warning"
+TITLE = "canaries have success criteria"
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for path, policy in sorted(view.policies.items()):
         if policy.canary is not None and not policy.canary.success_criteria:
             yield (
@@ -21,11 +24,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                 " give CanaryDeployment(..., success_criteria={'error_rate': '< 1%',"
                 " 'latency_p95': '< 100ms'})",
             )
-
-
-RULE = Rule(
-    id="TFP007",
-    level="warning",
-    title="canaries have success criteria",
-    check=_check,
-)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import StackView
 from tfprod.policy import rollback_timing
 
+LEVEL: Level = "error"
+TITLE = "worst-case time to rollback under the cap"
 
-def _check(view: StackView) -> Iterator[Hit]:
+
+def check(view: StackView) -> Iterator[Hit]:
     cap = view.max_rollback_seconds
     for path, policy in sorted(view.policies.items()):
         worst = rollback_timing(policy).worst
@@ -26,11 +29,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                 " windows, intervals or bounds, or raise the cap with"
                 " configure_governance(stack, max_rollback_seconds=...)",
             )
-
-
-RULE = Rule(
-    id="TFP009",
-    level="error",
-    title="worst-case time to rollback under the cap",
-    check=_check,
-)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView
+from tfprod.governance.findings import Hit, Level
+from tfprod.governance.view import StackView
+
+LEVEL: Level = "error"
+TITLE = "production deployments route alerts"
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for path, policy in view.production():
         if policy.monitor is None or policy.monitor.alerts is None:
             yield (
@@ -17,11 +20,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                 " ModelMonitor(deployment, 'monitor', metrics=[...], alerts={'slack': ...,"
                 " 'email': [...], 'pagerduty': ...})",
             )
-
-
-RULE = Rule(
-    id="TFP003",
-    level="error",
-    title="production deployments route alerts",
-    check=_check,
-)

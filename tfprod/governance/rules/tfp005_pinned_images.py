@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tfprod.constructs.governance.findings import Hit, Rule
-from tfprod.constructs.governance.view import StackView, is_reference, walk
+from tfprod.governance.findings import Hit, Level, Unresolved
+from tfprod.governance.view import StackView, is_expression
+
+LEVEL: Level = "error"
+TITLE = "images are pinned (no :latest, no untagged)"
 
 
 def image_problem(image: str) -> str | None:
@@ -25,10 +28,13 @@ def image_problem(image: str) -> str | None:
     return None
 
 
-def _check(view: StackView) -> Iterator[Hit]:
+def check(view: StackView) -> Iterator[Hit]:
     for resource in view.resources:
-        for location, key, value in walk(resource.body):
-            if key != "image" or not isinstance(value, str) or is_reference(value):
+        for location, key, value in resource.entries:
+            if key != "image" or not isinstance(value, str):
+                continue
+            if is_expression(value):
+                yield Unresolved(path=resource.path, location=location, value=value)
                 continue
             problem = image_problem(value)
             if problem is not None:
@@ -37,11 +43,3 @@ def _check(view: StackView) -> Iterator[Hit]:
                     f"{location} {value!r} {problem}; pin a version tag (e.g."
                     " 'tensorflow/serving:2.19.0') or a digest ('...@sha256:<digest>')",
                 )
-
-
-RULE = Rule(
-    id="TFP005",
-    level="error",
-    title="images are pinned (no :latest, no untagged)",
-    check=_check,
-)

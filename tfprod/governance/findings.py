@@ -7,13 +7,29 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from tfprod.constructs.governance.view import StackView
+    from tfprod.governance.view import StackView
 
 Level = Literal["error", "warning"]
 """error: synth fails; warning: synth prints it and goes on."""
 
-Hit = tuple[str, str]
-"""What a rule's check yields: (construct path, message)."""
+
+@dataclass(frozen=True, kw_only=True)
+class Unresolved:
+    """A value a rule needs but cannot know from the synthesized JSON (a `${...}` expression).
+
+    Reported as a warning under the rule's own id, never passed silently: the rule could not
+    show the stack complies, so a reviewer must (or a suppression says why it is fine).
+    """
+
+    path: str
+    """The construct path of the resource holding the value."""
+    location: str
+    """Where in the resource, e.g. `spec[0].replicas`."""
+    value: str
+
+
+Hit = tuple[str, str] | Unresolved
+"""What a rule's check yields: (construct path, message), or a value it cannot resolve."""
 
 
 class GovernanceError(ValueError):
@@ -38,7 +54,7 @@ class Rule:
     """A governance rule: a pure check over one synthesized stack, with its id and level."""
 
     id: str
-    """Stable id, e.g. "TFP001"; suppressions name it."""
+    """Stable id, e.g. "TFP001", from the rule's module name; suppressions name it."""
     level: Level
     title: str
     """What the rule asks for, in a few words (shown in reviews)."""
@@ -46,10 +62,22 @@ class Rule:
 
     def run(self, view: StackView) -> list[Finding]:
         """The findings of this rule on `view`, in the order the check yields them."""
-        return [
-            Finding(rule=self.id, level=self.level, path=path, message=message)
-            for path, message in self.check(view)
-        ]
+        return [self._finding(hit) for hit in self.check(view)]
+
+    def _finding(self, hit: Hit) -> Finding:
+        if isinstance(hit, Unresolved):
+            return Finding(
+                rule=self.id,
+                level="warning",
+                path=hit.path,
+                message=(
+                    f"{hit.location} is {hit.value!r}, known only at apply time, so {self.id}"
+                    f" ({self.title}) cannot check it; write the value literally, or suppress"
+                    f" {self.id} here saying why it holds"
+                ),
+            )
+        path, message = hit
+        return Finding(rule=self.id, level=self.level, path=path, message=message)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,1 +1,0 @@
-"""Governance rules, one pure rule per module (`tfpNNN_<what>.py`); `registry` lists them."""
