@@ -9,11 +9,11 @@ from tfprod.governance.findings import (
     Finding,
     GovernanceError,
     Level,
-    Rule,
     Suppression,
     Unresolved,
 )
 from tfprod.governance.registry import RULES, rule_ids
+from tfprod.governance.rule import Rule
 from tfprod.governance.view import DEFAULT_MAX_ROLLBACK_SECONDS, StackView, stack_view
 
 __all__ = [

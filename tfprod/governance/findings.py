@@ -1,13 +1,9 @@
-"""What a governance rule is, what it reports, and how a finding is waived."""
+"""What a governance rule reports, and how a finding is waived."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from tfprod.governance.view import StackView
+from typing import Literal
 
 Level = Literal["error", "warning"]
 """error: synth fails; warning: synth prints it and goes on."""
@@ -47,37 +43,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.level.upper()} {self.rule} {self.path}: {self.message}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rule:
-    """A governance rule: a pure check over one synthesized stack, with its id and level."""
-
-    id: str
-    """Stable id, e.g. "TFP001", from the rule's module name; suppressions name it."""
-    level: Level
-    title: str
-    """What the rule asks for, in a few words (shown in reviews)."""
-    check: Callable[[StackView], Iterable[Hit]]
-
-    def run(self, view: StackView) -> list[Finding]:
-        """The findings of this rule on `view`, in the order the check yields them."""
-        return [self._finding(hit) for hit in self.check(view)]
-
-    def _finding(self, hit: Hit) -> Finding:
-        if isinstance(hit, Unresolved):
-            return Finding(
-                rule=self.id,
-                level="warning",
-                path=hit.path,
-                message=(
-                    f"{hit.location} is {hit.value!r}, known only at apply time, so {self.id}"
-                    f" ({self.title}) cannot check it; write the value literally, or suppress"
-                    f" {self.id} here saying why it holds"
-                ),
-            )
-        path, message = hit
-        return Finding(rule=self.id, level=self.level, path=path, message=message)
 
 
 @dataclass(frozen=True, kw_only=True)

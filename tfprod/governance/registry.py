@@ -15,7 +15,8 @@ from types import ModuleType
 from typing import get_args
 
 from tfprod.governance import rules
-from tfprod.governance.findings import Level, Rule
+from tfprod.governance.findings import Level
+from tfprod.governance.rule import Rule
 
 _MODULE_NAME = re.compile(r"tfp(\d{3})_[a-z0-9_]+")
 
