@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes.client import ApiClient
 
+from tests.kube.candidate import FAST
 from tests.kube.conftest import NAMESPACE
 from tests.kube.fake_apiserver import FakeApiServer
 from tfprod.runtime.kube import LeaseElector, LeaseTiming, Term
 
-# The shortest durations the library accepts: whole seconds, retry >= 1, deadline > 1.2 x retry.
-FAST = LeaseTiming(lease_duration=3, renew_deadline=2, retry_period=1)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -180,8 +186,8 @@ def test_two_controllers_racing_for_the_lease_never_both_act(
         wait_until(rival.elector.is_leader)
         assert not leader.elector.is_leader()
         apiserver.heal(f"token-{leader.elector.identity[-1]}")
+    b.stop()  # the follower first: the leader's release must not start a third term
     a.stop()
-    b.stop()
 
     a_terms, b_terms = a.elector.terms, b.elector.terms
     assert (len(a_terms), len(b_terms)) == (2, 1)
@@ -195,3 +201,71 @@ def test_two_controllers_racing_for_the_lease_never_both_act(
         assert won.start >= lost.end - FAST.renew_deadline + FAST.lease_duration
     assert a.events == [("started", True), ("stopped", False)] * 2
     assert b.events == [("started", True), ("stopped", False)]
+
+
+class Process:
+    """A candidate process (tests/kube/candidate.py) and what it logged."""
+
+    def __init__(self, apiserver: FakeApiServer, name: str, out: Path) -> None:
+        self.out = out
+        self.popen = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.kube.candidate",
+                apiserver.url,
+                f"token-{name}",
+                f"controller-{name}",
+                str(out),
+            ],
+            cwd=ROOT,
+        )
+
+    def lines(self) -> list[dict[str, Any]]:
+        if not self.out.exists():
+            return []
+        text = self.out.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.endswith("}")]
+
+    def acts(self) -> list[float]:
+        return [line["act"] for line in self.lines() if "act" in line]
+
+    def terms(self) -> tuple[Term, ...]:
+        (terms,) = [line["terms"] for line in self.lines() if "terms" in line]
+        return tuple(Term(start=start, end=end) for start, end in terms)
+
+    def finish(self) -> None:
+        self.popen.send_signal(signal.SIGCONT)
+        self.popen.terminate()
+        self.popen.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_frozen_leader_is_replaced_and_does_not_act_when_it_thaws(
+    apiserver: FakeApiServer, tmp_path: Path
+) -> None:
+    a = Process(apiserver, "a", tmp_path / "a.jsonl")
+    b: Process | None = None
+    try:
+        wait_until(lambda: bool(a.acts()), timeout=60)
+        b = Process(apiserver, "b", tmp_path / "b.jsonl")
+        wait_until(lambda: holder(apiserver) == "controller-a" and b.out.exists(), timeout=60)
+        a.popen.send_signal(signal.SIGSTOP)  # frozen: no renewal, no action, no clock check
+        wait_until(lambda: bool(b.acts()))
+        a.popen.send_signal(signal.SIGCONT)
+        acts_before_thaw = len(a.acts())
+        time.sleep(2 * FAST.retry_period)  # give the thawed leader time to (wrongly) act
+        thawed_acts = a.acts()[acts_before_thaw:]
+    finally:
+        a.finish()
+        if b is not None:
+            b.finish()
+
+    assert b is not None
+    a_terms, b_terms = a.terms(), b.terms()
+    assert (len(a_terms), len(b_terms)) == (1, 1)
+    assert overlapping(a_terms, b_terms) == []
+    assert b_terms[0].start >= a_terms[0].end - FAST.renew_deadline + FAST.lease_duration
+    assert thawed_acts == []
+    assert [act for act in a.acts() if b_terms[0].start < act < b_terms[0].end] == []
+    assert holder(apiserver) == "controller-b"
