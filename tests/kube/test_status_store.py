@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from kubernetes.client import ApiClient
@@ -16,7 +17,7 @@ from tfprod.runtime.kube import ConfigMapStatusStore, StatusStoreError, StoredSt
 KEY = "status.json"
 
 
-def store(client: ApiClient, **options: int) -> ConfigMapStatusStore:
+def store(client: ApiClient, **options: Any) -> ConfigMapStatusStore:
     return ConfigMapStatusStore(client, namespace=NAMESPACE, deployment="clf", key=KEY, **options)
 
 
@@ -154,6 +155,33 @@ def test_gives_up_after_the_bounded_attempts_with_a_clear_error(
         "another writer changed it in between (409 Conflict)"
     )
     assert apiserver.counts["Conflict"] == 3
+
+
+def test_a_controller_that_loses_the_lease_mid_retry_stops_writing(
+    apiserver: FakeApiServer, client_for: Callable[[str], ApiClient]
+) -> None:
+    calls: list[str | None] = []
+    # The Lease is lost after the first attempt, before the retry its 409 calls for.
+    ours = store(client_for("a"), may_write=lambda: len(calls) < 2)
+    theirs = store(client_for("b"))
+    ours.write_status(document(1))
+
+    def overtaken_while_losing_the_lease(current: str | None) -> str:
+        calls.append(current)
+        if len(calls) == 1:
+            theirs.update_status(increment)  # our first write will meet a 409
+        return increment(current)
+
+    with pytest.raises(StatusStoreError) as raised:
+        ours.update_status(overtaken_while_losing_the_lease)
+
+    assert str(raised.value) == (
+        "status ConfigMap ml/clf-status: not written: this controller may not write now (it "
+        "does not hold the leader Lease)"
+    )
+    assert calls == [document(1), document(2, 1)]
+    assert apiserver.counts["Conflict"] == 1
+    assert stored_document(apiserver) == {"generation": 2, "count": 1}
 
 
 def test_a_write_that_does_not_raise_the_generation_is_refused(

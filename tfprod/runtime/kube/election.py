@@ -117,13 +117,13 @@ class LeaseElector:
         self._on_started = on_started
         self._on_stopped = on_stopped
         self._clock = clock
-        self._lock = LeaseLock(name, namespace, identity)
+        self._lease = LeaseLock(name, namespace, identity)
         # LeaseLock talks to the default client and sets no timeout: give it ours, with one.
         timed = _TimedLeaseApi(CoordinationV1Api(client), timing.retry_period)
-        self._lock.api_instance = timed  # type: ignore[assignment]
+        self._lease.api_instance = timed  # type: ignore[assignment]
         self._election = LeaderElection(
             Config(
-                self._lock,
+                self._lease,
                 timing.lease_duration,
                 timing.renew_deadline,
                 timing.retry_period,
@@ -182,20 +182,17 @@ class LeaseElector:
     def _settle(self, sent: float, renewed: bool) -> None:
         """Take in the outcome of one try sent at `sent`."""
         now = self._clock()
+        self._step_down(now, expired_only=True)
         if not renewed or now >= sent + self.timing.renew_deadline:
-            self._step_down(now, expired_only=True)
             return
         with self._state:
-            if self._leading and now >= self._deadline:
-                self._terms.append(Term(start=self._started_at, end=self._deadline))
-                self._leading = False
             starting = not self._leading
             if starting:
                 self._leading = True
                 self._started_at = now
             self._deadline = sent + self.timing.renew_deadline
         if starting:
-            _log.info("%s leads lease %s", self.identity, self._lock.name)
+            _log.info("%s leads lease %s", self.identity, self._lease.name)
             self._on_started()
 
     def _wait(self) -> float:
@@ -211,18 +208,18 @@ class LeaseElector:
                 return
             self._leading = False
             self._terms.append(Term(start=self._started_at, end=min(now, self._deadline)))
-        _log.info("%s stopped leading lease %s", self.identity, self._lock.name)
+        _log.info("%s stopped leading lease %s", self.identity, self._lease.name)
         self._on_stopped()
 
     def _release(self) -> None:
         """Clear the holder if it is still us (a rival's write makes this a 409, left alone)."""
         try:
-            found, record = self._lock.get(self._lock.name, self._lock.namespace)
+            found, record = self._lease.get(self._lease.name, self._lease.namespace)
             if not found or record.holder_identity != self.identity:
                 return
             cleared: Any = LeaderElectionRecord(
                 None, record.lease_duration, record.acquire_time, record.renew_time
             )
-            self._lock.update(self._lock.name, self._lock.namespace, cleared)
+            self._lease.update(self._lease.name, self._lease.namespace, cleared)
         except Exception as error:  # releasing is a courtesy: the Lease expires anyway
             _log.warning("lease release by %s failed: %s", self.identity, type(error).__name__)

@@ -67,10 +67,14 @@ class ConfigMapStatusStore:
         key: str,
         max_attempts: int = 10,
         request_timeout: float = 10.0,
+        may_write: Callable[[], bool] = lambda: True,
     ) -> None:
         """- `key`: the data key holding the document (the status module's `STATUS_KEY`).
         - `max_attempts`: writes tried before giving up on conflicts. Default: 10.
         - `request_timeout`: seconds one API request may take. Default: 10.
+        - `may_write`: asked before every write attempt, retries included; a write is refused
+          when it says no. Pass the elector's `is_leader`, so a controller that lost the Lease
+          in the middle of a retry stops writing. Default: always yes.
         """
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
@@ -80,6 +84,7 @@ class ConfigMapStatusStore:
         self.key = key
         self.max_attempts = max_attempts
         self._timeout = request_timeout
+        self._may_write = may_write
 
     @property
     def where(self) -> str:
@@ -118,6 +123,11 @@ class ConfigMapStatusStore:
             current = self.read()
             text = change(None if current is None else current.text)
             self._check_newer(current, text)
+            if not self._may_write():
+                raise StatusStoreError(
+                    f"status ConfigMap {self.where}: not written: this controller may not write "
+                    "now (it does not hold the leader Lease)"
+                )
             try:
                 written = self._create(text) if current is None else self._patch(current, text)
             except ApiException as error:
