@@ -9,7 +9,7 @@ election. Its calls are a few per controller tick; an async caller runs them in 
 from __future__ import annotations
 
 from kubernetes.client import ApiClient, Configuration
-from kubernetes.config import load_incluster_config
+from kubernetes.config import ConfigException, load_incluster_config
 
 __all__ = ["api_client"]
 
@@ -22,7 +22,12 @@ def api_client(
     in-cluster token, CA and `KUBERNETES_SERVICE_HOST`)."""
     configuration = Configuration()
     if host is None:
-        load_incluster_config(client_configuration=configuration)
+        try:
+            load_incluster_config(client_configuration=configuration)
+        except ConfigException as error:
+            raise ValueError(
+                f"no in-cluster service account ({error}): give the API server's host and token"
+            ) from None
     else:
         if not token:
             raise ValueError(f"a Kubernetes API token is required with host {host!r}")
