@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from tests.observe.processes import gateway_process, mount_policies, prometheus_
 from tests.services import free_port
 from tfprod.policy import Policy
 from tfprod.runtime.controller import FeedbackCounters, Observation
+from tfprod.runtime.controller.totals import ingest
 from tfprod.runtime.observe import (
     GatewayScrapeSource,
     PrometheusSource,
@@ -60,7 +62,8 @@ SCORER = policy(
     {"s1": 0, "s2": 100},
     safety={"fallback_version": "s1", "triggers": {"error_rate > 50%": "alert_and_monitor"}},
 )
-RANKER = policy("ranker", {"r1": "stable"}, {"r1": 100})
+# A version id with regex metacharacters, as ids often have.
+RANKER = policy("ranker", {"ranker-v1.0": "stable"}, {"ranker-v1.0": 100})
 # Requests sent to each replica: (scorer, ranker).
 TRAFFIC = {"a": (6, 4), "b": (3, 5)}
 
@@ -72,6 +75,9 @@ class Platform:
     prometheus: str
     dead: str
     """host:port where nothing listens, a Prometheus target of JOB_WITH_A_DEAD_TARGET."""
+    policies: Path
+    flags: tuple[str, ...]
+    """The replicas' command-line flags besides --policies and --port."""
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +93,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         with model_server(export_versions(root / "models", {1: 0})) as (_process, served):
             policies = mount_policies(
                 root / "policies",
-                [(SCORER, {"s1": served, "s2": failing_url}), (RANKER, {"r1": served})],
+                [(SCORER, {"s1": served, "s2": failing_url}), (RANKER, {"ranker-v1.0": served})],
             )
             ports = {name: free_port() for name in TRAFFIC}
             dead = f"127.0.0.1:{free_port()}"
@@ -102,7 +108,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
                     labels={"namespace": NAMESPACE},
                 ) as prometheus,
             ):  # fmt: skip
-                platform = Platform(replicas={"a": a, "b": b}, prometheus=prometheus, dead=dead)
+                platform = Platform(
+                    replicas={"a": a, "b": b},
+                    prometheus=prometheus,
+                    dead=dead,
+                    policies=policies,
+                    flags=flags,
+                )
                 send_traffic(platform)
                 yield platform
     finally:
@@ -185,16 +197,21 @@ def test_direct_source_counts_each_replicas_requests_errors_and_feedback_exactly
     assert {
         replica: {v: (c.requests, c.errors) for v, c in versions.items()}
         for replica, versions in ranker.replicas.items()
-    } == {a: {"r1": (4.0, 0.0)}, b: {"r1": (5.0, 0.0)}}
-    a_r1, b_r1 = ranker.replicas[a]["r1"], ranker.replicas[b]["r1"]
-    assert a_r1.latency is not None and b_r1.latency is not None
-    assert (a_r1.latency.cumulative_counts[-1], b_r1.latency.cumulative_counts[-1]) == (4.0, 5.0)
-    assert len(a_r1.latency.cumulative_counts) == len(a_r1.latency.upper_bounds) + 1
-    assert a_r1.feedback == {
+    } == {a: {"ranker-v1.0": (4.0, 0.0)}, b: {"ranker-v1.0": (5.0, 0.0)}}
+    a_ranker, b_ranker = ranker.replicas[a]["ranker-v1.0"], ranker.replicas[b]["ranker-v1.0"]
+    assert a_ranker.latency is not None and b_ranker.latency is not None
+    assert (a_ranker.latency.cumulative_counts[-1], b_ranker.latency.cumulative_counts[-1]) == (
+        4.0,
+        5.0,
+    )
+    assert len(a_ranker.latency.cumulative_counts) == len(a_ranker.latency.upper_bounds) + 1
+    assert a_ranker.feedback == {
         "conversion": FeedbackCounters(count=1.0, total=1.0, sum_of_squares=0.0),
         "revenue": FeedbackCounters(count=1.0, total=2.5, sum_of_squares=6.25),
     }
-    assert b_r1.feedback == {"revenue": FeedbackCounters(count=1.0, total=4.0, sum_of_squares=16.0)}
+    assert b_ranker.feedback == {
+        "revenue": FeedbackCounters(count=1.0, total=4.0, sum_of_squares=16.0)
+    }
 
 
 def test_both_sources_give_the_same_observation_after_a_scrape(platform: Platform) -> None:
@@ -271,3 +288,39 @@ def test_a_replica_that_does_not_answer_is_a_source_error_naming_it(platform: Pl
         f"GET {dead}/metrics failed: Cannot connect to host"
     )
     assert list(observation.replicas) == [name(platform, "a")]
+
+
+def rank(url: str, requests: int) -> None:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(requests):
+            assert client.post("/v1/models/ranker:predict", content=BODY).status_code == 200
+
+
+def test_a_restarted_replica_resets_only_its_own_series(platform: Platform) -> None:
+    """A replica's counters start again at 0 when it restarts; reported per replica, the
+    controller rebases that replica's series alone and keeps counting the others'."""
+    port = free_port()
+    replicas = (platform.replicas["a"], f"http://127.0.0.1:{port}")
+    restarted = f"127.0.0.1:{port}"
+    with gateway_process(platform.policies, port, *platform.flags) as url:
+        rank(url, 3)
+        before = observe_direct(platform, RANKER, *replicas)
+    with gateway_process(platform.policies, port, *platform.flags) as url:
+        rank(url, 1)
+        rank(platform.replicas["a"], 2)
+        after = observe_direct(platform, RANKER, *replicas)
+
+    a = name(platform, "a")
+    assert before.replicas[restarted]["ranker-v1.0"].requests == 3.0
+    assert after.replicas[restarted]["ranker-v1.0"].requests == 1.0
+    assert (
+        after.replicas[a]["ranker-v1.0"].requests - before.replicas[a]["ranker-v1.0"].requests
+        == 2.0
+    )
+    first = ingest({}, {}, before.counters())
+    second = ingest(first.raw, first.totals, after.counters())
+    assert second.reset_reason == (
+        f"counter reset ({restarted}/ranker-v1.0 requests went down from 3 to 1):"
+        " this check's totals are rebased"
+    )
+    assert second.totals["ranker-v1.0"].requests == 2.0
