@@ -54,11 +54,15 @@ def gateway_process(policies: Path, port: int, *extra: str) -> Iterator[str]:
 
 @contextmanager
 def prometheus_server(
-    storage: Path, jobs: Mapping[str, Sequence[str]], *, labels: Mapping[str, str]
+    storage: Path,
+    jobs: Mapping[str, Sequence[str]],
+    *,
+    labels: Mapping[str, str],
+    scrape_interval: str = "1s",
 ) -> Iterator[str]:
     """Debian's `prometheus` on a free loopback port, scraping each job's `host:port`
-    targets every second with `labels` added to every series; yields its base URL once
-    ready."""
+    targets every `scrape_interval` with `labels` added to every series; yields its base URL
+    once ready."""
     binary = tool("prometheus")
     port = free_port()
     config = storage / "prometheus.yml"
@@ -66,7 +70,7 @@ def prometheus_server(
     config.write_text(
         json.dumps(  # JSON is YAML
             {
-                "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+                "global": {"scrape_interval": scrape_interval, "scrape_timeout": "1s"},
                 "scrape_configs": [
                     {"job_name": job, "static_configs": [{"targets": list(targets),
                                                           "labels": dict(labels)}]}
