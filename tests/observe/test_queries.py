@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from tests.alerting.conftest import proposal_policy
+from tfprod.runtime.gateway.metrics import GatewayMetrics
 from tfprod.runtime.observe import queries
+from tfprod.runtime.observe.counters import (
+    DURATION_BUCKETS,
+    FEEDBACK_EVENTS,
+    FEEDBACK_SQUARES,
+    FEEDBACK_VALUES,
+    REQUESTS,
+    STATUS_GENERATION,
+)
 
 SERIES = (
     'job="tfprod-gateway", namespace="ml", model="recommendation-engine",'
@@ -39,3 +48,16 @@ def test_queries_select_the_deployments_versions_per_instance_with_regex_escaped
 
 def test_a_job_name_with_quotes_stays_one_promql_string() -> None:
     assert queries(proposal_policy(), job='a"b\\c')["up"] == r'up{job="a\"b\\c"}'
+
+
+def test_every_series_the_sources_read_is_one_the_gateway_exports() -> None:
+    exported = {metric.name: metric for metric in GatewayMetrics().all()}
+    read = {
+        REQUESTS: ("model", "variant", "code", "outcome"),
+        DURATION_BUCKETS.removesuffix("_bucket"): ("model", "variant"),
+        FEEDBACK_EVENTS: ("model", "variant", "event"),
+        FEEDBACK_VALUES: ("model", "variant", "event"),
+        FEEDBACK_SQUARES: ("model", "variant", "event"),
+        STATUS_GENERATION: ("deployment",),
+    }
+    assert {name: exported[name].label_names for name in read if name in exported} == read

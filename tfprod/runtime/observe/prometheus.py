@@ -168,7 +168,10 @@ def _vector(document: Any, where: str) -> list[tuple[dict[str, str], float]]:
     data = document.get("data", {})
     if data.get("resultType") != "vector":
         raise PrometheusError(f"{where}: expected a vector, got {data.get('resultType')!r}")
-    return [(dict(item["metric"]), float(item["value"][1])) for item in data["result"]]
+    try:
+        return [(dict(item["metric"]), float(item["value"][1])) for item in data["result"]]
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise PrometheusError(f"{where}: a result is not [labels, value]: {error!r}") from None
 
 
 def _down_targets(up: list[tuple[dict[str, str], float]], job: str) -> str:
