@@ -26,6 +26,7 @@ from tfprod.runtime.controller import FeedbackCounters, Observation
 from tfprod.runtime.controller.totals import ingest
 from tfprod.runtime.observe import (
     GatewayScrapeSource,
+    PrometheusError,
     PrometheusSource,
     parse_exposition,
     replica_name,
@@ -266,6 +267,16 @@ def test_prometheus_unreachable_is_a_source_error_not_zeros(platform: Platform) 
     assert list(observation.source_errors) == ["prometheus"]
     assert observation.source_errors["prometheus"].startswith(f"{url}/api/v1/query ")
     assert "Cannot connect to host 127.0.0.1" in observation.source_errors["prometheus"]
+
+
+def test_a_query_prometheus_refuses_is_an_error_naming_the_query(platform: Platform) -> None:
+    async def run() -> None:
+        async with PrometheusSource(url=platform.prometheus, job=JOB) as source:
+            await source.query("sum(")
+
+    with pytest.raises(PrometheusError) as raised:
+        asyncio.run(run())
+    assert str(raised.value).startswith(f"{platform.prometheus}/api/v1/query 'sum(': bad_data: ")
 
 
 def test_a_gateway_target_prometheus_cannot_scrape_is_a_source_error_naming_it(
