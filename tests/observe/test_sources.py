@@ -142,10 +142,11 @@ def send_traffic(platform: Platform) -> None:
     for name, events in feedback.items():
         with httpx.Client(base_url=platform.replicas[name], timeout=30) as client:
             for request_id, event, value in events:
-                body = {"request_id": request_id, "event": event}
+                body: dict[str, object] = {"request_id": request_id, "event": event}
                 if value is not None:
                     body["value"] = value
-                assert client.post("/v1/feedback", json=body).status_code in (200, 202, 204)
+                counted = client.post("/v1/feedback", json=body)
+                assert (counted.status_code, counted.json()["variant"]) == (200, "ranker-v1.0")
 
 
 def observe_direct(platform: Platform, deployment: Policy, *urls: str) -> Observation:
