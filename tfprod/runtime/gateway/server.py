@@ -14,15 +14,23 @@ from aiohttp import web
 
 from tfprod.runtime.gateway.app import Gateway
 from tfprod.runtime.gateway.config import GatewayConfig
+from tfprod.runtime.gateway.follow import Following
 
 _log = logging.getLogger(__name__)
 
 
 async def run_gateway(
-    config: GatewayConfig, *, host: str, port: int, drain_seconds: float = 30.0
+    config: GatewayConfig,
+    *,
+    host: str,
+    port: int,
+    drain_seconds: float = 30.0,
+    following: Following | None = None,
 ) -> None:
-    """Serves until SIGTERM/SIGINT; logs one `listening` line once bound."""
-    gateway = Gateway(config, admin_token=config.admin_token())
+    """Serves until SIGTERM/SIGINT; logs one `listening` line once bound. With `following`,
+    the status documents are read before the port opens, so the first request already gets
+    the live weights."""
+    gateway = Gateway(config, admin_token=config.admin_token(), following=following)
     runner = web.AppRunner(gateway.build_app(), access_log=None, shutdown_timeout=drain_seconds)
     await runner.setup()
     stop = asyncio.Event()
@@ -40,11 +48,21 @@ async def run_gateway(
         await runner.cleanup()
 
 
-def serve(config: GatewayConfig, *, host: str, port: int, drain_seconds: float = 30.0) -> None:
+def serve(
+    config: GatewayConfig,
+    *,
+    host: str,
+    port: int,
+    drain_seconds: float = 30.0,
+    following: Following | None = None,
+) -> None:
     """Runs the gateway on uvloop (when installed) until it is told to stop."""
+    running = run_gateway(
+        config, host=host, port=port, drain_seconds=drain_seconds, following=following
+    )
     try:
         import uvloop
     except ImportError:  # the runtime image has it; plain asyncio still works
-        asyncio.run(run_gateway(config, host=host, port=port, drain_seconds=drain_seconds))
+        asyncio.run(running)
         return
-    uvloop.run(run_gateway(config, host=host, port=port, drain_seconds=drain_seconds))
+    uvloop.run(running)
