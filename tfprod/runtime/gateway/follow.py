@@ -265,9 +265,7 @@ class Follower:
         """Reads every status once (so a restarted gateway serves live weights from its first
         request), then keeps polling in the background."""
         if self.following.kubernetes is not None:
-            api = self.following.kubernetes
-            context = ssl.create_default_context(cafile=api.ca_file)
-            connector = aiohttp.TCPConnector(ssl=context if api.url.startswith("https") else False)
+            connector = aiohttp.TCPConnector(ssl=_tls(self.following.kubernetes))
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout())
             )
@@ -318,6 +316,16 @@ class Follower:
         source = self.sources.get(model)
         if source is not None:
             source.forget()  # re-apply the live weights to the new route on the next poll
+
+
+def _tls(api: KubernetesApi) -> ssl.SSLContext | bool:
+    """TLS trusting the cluster's CA for an https API URL; plain HTTP otherwise (tests)."""
+    if not api.url.startswith("https://"):
+        return False
+    try:
+        return ssl.create_default_context(cafile=api.ca_file)
+    except OSError as error:
+        raise ConfigError(f"kubernetes CA file {api.ca_file}: {_describe(error)}") from None
 
 
 def _describe(error: BaseException) -> str:
