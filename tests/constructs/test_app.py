@@ -137,6 +137,26 @@ def test_gateway_reads_only_the_named_policy_and_status_configmaps(
     ]
 
 
+def test_the_gateway_may_get_the_status_configmaps_it_follows_and_write_nothing(
+    proposal_tf: dict[str, Any],
+) -> None:
+    (container,) = by_name(proposal_tf, "kubernetes_deployment_v1")["tfprod-gateway"]["spec"][
+        "template"
+    ]["spec"]["container"]
+    args = container["args"]
+    namespace = args[args.index("--status-namespace") + 1]
+    role = by_name(proposal_tf, "kubernetes_role_v1")["tfprod-gateway"]
+    assert role["metadata"][0]["namespace"] == namespace == "ml"
+    readable = {
+        name
+        for rule in role["rule"]
+        if "get" in rule["verbs"]
+        for name in rule["resource_names"]
+    }
+    assert "recommendation-engine-status" in readable
+    assert {verb for rule in role["rule"] for verb in rule["verbs"]} <= {"get", "watch"}
+
+
 def test_controller_may_create_configmaps_but_names_every_other_grant(
     proposal_tf: dict[str, Any],
 ) -> None:
@@ -172,6 +192,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "gateway",
         "--policies",
         POLICY_DIR,
+        "--status-namespace",
+        "ml",
         "--host",
         "0.0.0.0",
         "--port",

@@ -4,8 +4,12 @@ Each version of each deployment is pulled from its registry (checksums verified)
 its own `tfprod serve` process, as a cluster runs one Deployment per version; one gateway
 process routes between them with the Policy's weights, shadows, sticky key, fallback and
 capture rate. The gateway reads the same files as in a cluster: each deployment's policy and
-endpoints, laid out as the cluster mounts their ConfigMaps. The admin token is a fresh random
-secret in a 0600 file under the work directory, never printed or passed on a command line.
+endpoints, laid out as the cluster mounts their ConfigMaps. Live weights live in each
+deployment's status file under `<workdir>/status` (the cluster's status ConfigMap), which the
+gateway follows and its admin API writes; it survives restarts of the gateway and of `tfprod
+up`, and a status naming other versions than the policy's is ignored. The admin token is a
+fresh random secret in a 0600 file under the work directory, never printed or passed on a
+command line.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ def start_platform(
                 str(mounted),
                 "--admin-token-file",
                 str(token_file),
+                *_status_flags(workdir),
                 "--host",
                 options.host,
                 "--port",
@@ -122,6 +127,11 @@ def _start_model_server(
         )
     )
     return url
+
+
+def _status_flags(workdir: Path) -> list[str]:
+    """Where the gateway follows (and its admin API writes) each deployment's live weights."""
+    return ["--status-dir", str(workdir / "status")]
 
 
 def _write_admin_token(workdir: Path) -> Path:
