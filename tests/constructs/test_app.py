@@ -148,10 +148,7 @@ def test_the_gateway_may_get_the_status_configmaps_it_follows_and_write_nothing(
     role = by_name(proposal_tf, "kubernetes_role_v1")["tfprod-gateway"]
     assert role["metadata"][0]["namespace"] == namespace == "ml"
     readable = {
-        name
-        for rule in role["rule"]
-        if "get" in rule["verbs"]
-        for name in rule["resource_names"]
+        name for rule in role["rule"] if "get" in rule["verbs"] for name in rule["resource_names"]
     }
     assert "recommendation-engine-status" in readable
     assert {verb for rule in role["rule"] for verb in rule["verbs"]} <= {"get", "watch"}
