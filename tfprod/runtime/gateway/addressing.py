@@ -86,7 +86,8 @@ class Addressing:
                 f"model {model!r} has no variant with label {target.label!r};"
                 f" labels: {', '.join(state.labels())}",
             )
-        version = str(int(target.version or "0"))
+        assert target.version is not None  # a pinned path has a label or a version
+        version = str(int(target.version))
         if version not in state.versions:
             await self._learn_versions(state)
         name = state.versions.get(version)
@@ -118,7 +119,9 @@ class Addressing:
                 versions.setdefault(endpoint.version, endpoint.name)
                 continue
             for entry in entries:
-                versions.setdefault(str(entry.get("version")), endpoint.name)
+                number = str(entry.get("version"))
+                if number.isdigit():  # TF Serving versions are int64s
+                    versions.setdefault(number, endpoint.name)
         state.versions = versions
         return answers
 

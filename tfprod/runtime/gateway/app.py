@@ -34,7 +34,7 @@ from tfprod.runtime.gateway.metrics import GatewayMetrics
 from tfprod.runtime.gateway.policy_routes import mounted_route
 from tfprod.runtime.gateway.routing import RoutingTable, key_point
 from tfprod.runtime.gateway.shadow import ShadowMirror, prediction_rows
-from tfprod.runtime.gateway.state import RouteState
+from tfprod.runtime.gateway.state import RouteState, declared_table
 from tfprod.runtime.gateway.upstream import Origin, UpstreamClient, UpstreamError
 from tfprod.runtime.tfserving_api import VERBS, ModelPath, parse_prediction_path
 
@@ -132,8 +132,7 @@ class Gateway:
         names other versions than the route's: then the weights being served stay."""
         state = self.states[model]
         if status is None:
-            declared = RouteState.build(state.route, self.config.breaker, state)
-            table, generation, writer = declared.table, 0, None
+            table, generation, writer = declared_table(state.route), 0, None
         else:
             if set(status.weights) != set(state.names) or status.deployment != model:
                 self.status_problem(

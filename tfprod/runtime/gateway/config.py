@@ -96,13 +96,6 @@ class Route:
     labels: tuple[tuple[str, str], ...] = ()
     policy_digest: str | None = None
 
-    def endpoint(self, name: str) -> Endpoint | None:
-        """The variant or fallback endpoint called `name`, or None."""
-        for variant in self.variants:
-            if variant.endpoint.name == name:
-                return variant.endpoint
-        return self.fallback if self.fallback is not None and self.fallback.name == name else None
-
 
 @dataclass(frozen=True, kw_only=True)
 class BreakerConfig:

@@ -26,6 +26,7 @@ class RouteState:
 
     route: Route
     table: RoutingTable
+    endpoints: dict[str, Endpoint]
     breakers: dict[str, Breaker]
     generation: int = 0
     status_writer: str | None = None
@@ -42,30 +43,32 @@ class RouteState:
         kept = {} if previous is None else previous.breakers
         breakers = {}
         for endpoint in _upstreams(route):
-            old = None if previous is None else previous.route.endpoint(endpoint.name)
+            old = None if previous is None else previous.endpoints.get(endpoint.name)
             breakers[endpoint.name] = (
                 kept[endpoint.name]
                 if old == endpoint and endpoint.name in kept
                 else Breaker(threshold=breaker.failure_threshold, open_seconds=breaker.open_seconds)
             )
-        table = RoutingTable.build(
-            [v.endpoint.name for v in route.variants], [v.weight for v in route.variants]
-        )
         versions = {
             v.endpoint.version: v.endpoint.name
             for v in route.variants
             if v.endpoint.version is not None
         }
-        return cls(route=route, table=table, breakers=breakers, versions=versions)
+        return cls(
+            route=route,
+            table=declared_table(route),
+            endpoints={endpoint.name: endpoint for endpoint in _upstreams(route)},
+            breakers=breakers,
+            versions=versions,
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
         return self.table.names
 
     def variant(self, name: str) -> Endpoint:
-        endpoint = self.route.endpoint(name)
-        assert endpoint is not None, name  # tables only ever name the route's variants
-        return endpoint
+        """The endpoint of the variant (or fallback) called `name`: tables name only those."""
+        return self.endpoints[name]
 
     def percent(self) -> dict[str, float]:
         """The current weights in percent, by variant (rounded to 1e-9 for display)."""
@@ -107,6 +110,13 @@ class RouteState:
             "confidence_rate": route.confidence_rate,
             "breakers": {name: breaker.state for name, breaker in self.breakers.items()},
         }
+
+
+def declared_table(route: Route) -> RoutingTable:
+    """The routing table of `route`'s declared weights."""
+    return RoutingTable.build(
+        [v.endpoint.name for v in route.variants], [v.weight for v in route.variants]
+    )
 
 
 def _upstreams(route: Route) -> list[Endpoint]:
