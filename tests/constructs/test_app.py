@@ -23,6 +23,7 @@ from tfprod.constructs import (
     Gateway,
     ModelDeployment,
     RuntimeController,
+    SafetyNet,
     SynthError,
 )
 from tfprod.policy import policy_json, read_policy, rollback_timing
@@ -324,3 +325,17 @@ def test_governance_warnings_print_and_synth_goes_on(
         " '< 100ms'})\n"
     )
     assert (outdir / "stacks" / "ml" / "rec.policy.json").exists()
+
+
+def test_a_fallback_version_is_served_and_listed_in_the_endpoints_configmap(
+    app: App, outdir: Path, deployment: ModelDeployment
+) -> None:
+    SafetyNet(deployment, "safety", fallback_model="rec-v0", triggers={"error_rate > 5%": "pause"})
+    app.synth()
+    stack = synthesized(outdir, "ml")
+    endpoints = by_name(stack, "kubernetes_config_map_v1")["rec-endpoints"]["data"]
+    assert json.loads(endpoints["endpoints.json"]) == {
+        "rec-v1": "http://rec-rec-v1.ml.svc:8501",
+        "rec-v0": "http://rec-rec-v0.ml.svc:8501",
+    }
+    assert {"rec-rec-v0", "rec-rec-v1"} <= set(by_name(stack, "kubernetes_service_v1"))
