@@ -309,8 +309,20 @@ def test_version_and_label_addressing_agree_with_the_reported_status(platform: P
 
 
 def test_a_changed_policy_reaches_running_gateways(platform: Platform) -> None:
+    path = platform.policies / DEPLOYMENT / "policy.json"
+    path.write_text("{")
+    deadline = time.monotonic() + 10
+    while None in [platform.state(r)["policy_problem"] for r in platform.replicas]:
+        if time.monotonic() > deadline:
+            pytest.fail("the broken policy was not reported")
+        time.sleep(0.05)
+    assert [platform.state(r)["policy_problem"] for r in platform.replicas] == [
+        f"keeping the running policy: {path} is not JSON: Expecting property name enclosed in"
+        " double quotes: line 1 column 2 (char 1)"
+    ] * 2
+    assert variants(platform.replicas[0], 3) == ["rec-v1"] * 3  # still the running route
     changed = policy(debugger={"capture_rate": 0.25, "explainers": ["shap"]})
-    (platform.policies / DEPLOYMENT / "policy.json").write_text(policy_json(changed))
+    path.write_text(policy_json(changed))
     deadline = time.monotonic() + 10
     while {platform.state(r)["policy_digest"] for r in platform.replicas} != {
         policy_digest(changed)
@@ -320,7 +332,7 @@ def test_a_changed_policy_reaches_running_gateways(platform: Platform) -> None:
         time.sleep(0.05)
     for replica in platform.replicas:
         state = platform.state(replica)
-        assert state["capture_rate"] == 0.25
+        assert (state["capture_rate"], state["policy_problem"]) == (0.25, None)
         # Same versions: the live weights stay.
         assert state["weights"] == {"rec-v1": 100.0, "rec-v2": 0.0, "rec-v0": 0.0}
     (platform.policies / DEPLOYMENT / "policy.json").write_text(policy_json(policy()))

@@ -16,8 +16,9 @@ Policy's `actuation_bound_seconds` (the CLI checks it at start). A document the 
 use (unreadable, invalid, or naming other versions than the route's) leaves the weights it
 serves unchanged and shows as `status_problem` in `/admin/v1/state`; the generation it reports
 stays the one it really serves. Policy changes rebuild the deployment's route in place
-(breakers of unchanged upstreams carry over); adding or removing a deployment needs a restart,
-as it does in a cluster, where the gateway's pod spec lists the mounted deployments.
+(breakers of unchanged upstreams carry over); an invalid one keeps the running route and shows
+as `policy_problem`. Adding or removing a deployment needs a restart, as it does in a cluster,
+where the gateway's pod spec lists the mounted deployments.
 """
 
 from __future__ import annotations
@@ -297,6 +298,7 @@ class Follower:
                 status = await asyncio.wait_for(source.poll(self._session), self._timeout())
             except (PolicyError, OSError, ValueError, aiohttp.ClientError, TimeoutError) as error:
                 self.gateway.status_problem(model, f"{source.where()}: {_describe(error)}")
+                source.forget()  # the next good read applies (and clears the problem)
                 continue
             if status is not _UNCHANGED:
                 self.gateway.apply_status(model, status, source.where())
@@ -304,12 +306,13 @@ class Follower:
     def _reload_policy(self, model: str, directory: Path) -> None:
         try:
             route = self._read_route(directory)
+            if route.model != model:
+                raise ConfigError(f"{directory}: names deployment {route.model!r}")
         except ConfigError as error:
-            _log.warning("keeping the running policy of %s: %s", model, error)
-            return
-        if route.model != model:
-            _log.warning("keeping the running policy of %s: %s names %s", model, directory,
-                         route.model)  # fmt: skip
+            problem = f"keeping the running policy: {error}"
+            if self.gateway.states[model].policy_problem != problem:
+                _log.warning("%s: %s", model, problem)
+            self.gateway.states[model].policy_problem = problem
             return
         self.gateway.replace_route(route)
         _log.info("policy of %s reloaded from %s", model, directory)

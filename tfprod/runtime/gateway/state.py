@@ -31,6 +31,7 @@ class RouteState:
     generation: int = 0
     status_writer: str | None = None
     status_problem: str | None = None
+    policy_problem: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     versions_checked: float = float("-inf")
 
@@ -98,6 +99,7 @@ class RouteState:
             "generation": self.generation,
             "status_writer": self.status_writer,
             "status_problem": self.status_problem,
+            "policy_problem": self.policy_problem,
             "policy_digest": route.policy_digest,
             "labels": dict(route.labels),
             "versions": dict(sorted(self.versions.items(), key=lambda item: int(item[0]))),
