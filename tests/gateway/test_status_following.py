@@ -430,6 +430,22 @@ def test_a_gateway_in_a_cluster_follows_the_status_configmap_through_the_api(
         assert {(method, path, ok) for method, path, ok in api.requests} == {
             ("GET", f"/api/v1/namespaces/ml/configmaps/{DEPLOYMENT}-status", True)
         }
+        token_file.write_text("rotated-but-wrong\n")  # the token is read on every poll
+        deadline = time.monotonic() + 10
+        while platform.state(replica)["status_problem"] is None:
+            if time.monotonic() > deadline:
+                pytest.fail("a refused GET was not reported")
+            time.sleep(0.05)
+        assert platform.state(replica)["status_problem"] == (
+            "configmap ml/scorer-status: GET answered 401: Unauthorized"
+        )
+        assert platform.state(replica)["generation"] == 1  # still serving what it had
+        token_file.write_text(token)
+        deadline = time.monotonic() + 10
+        while platform.state(replica)["status_problem"] is not None:
+            if time.monotonic() > deadline:
+                pytest.fail("the problem did not clear once the token was right again")
+            time.sleep(0.05)
         assert token not in replica.log.read_text()
     finally:
         if replica is not None:

@@ -297,7 +297,8 @@ class Follower:
             try:
                 status = await asyncio.wait_for(source.poll(self._session), self._timeout())
             except (PolicyError, OSError, ValueError, aiohttp.ClientError, TimeoutError) as error:
-                self.gateway.status_problem(model, f"{source.where()}: {_describe(error)}")
+                where = "" if isinstance(error, PolicyError) else f"{source.where()}: "
+                self.gateway.status_problem(model, f"{where}{_describe(error)}")
                 source.forget()  # the next good read applies (and clears the problem)
                 continue
             if status is not _UNCHANGED:
