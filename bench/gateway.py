@@ -11,7 +11,9 @@ interleaved.
 
 Every server and the load generator run in processes of their own: the upstream, two gateway
 replicas (`python -m tfprod gateway --policies ... --status-dir ...`, status following on, at
-its default poll interval) and a uvloop + aiohttp load generator (this file, `--loadgen`).
+its default poll interval), a third gateway following nothing (`--config`, the same routes) so
+that the cost of following is measured side by side, and a uvloop + aiohttp load generator
+(this file, `--loadgen`).
 
 Upstreams:
   serve   the real model server (`tfprod serve`) with the tiny test classifier (trained here);
@@ -202,6 +204,29 @@ def gateways(upstream_url: str, workdir: Path, count: int) -> Iterator[list[tupl
         yield replicas
 
 
+@contextmanager
+def plain_gateway(upstream_url: str, workdir: Path) -> Iterator[str]:
+    """A gateway from a `--config` file: follows nothing (the same routes, for comparison)."""
+    config = {
+        "routes": [
+            {
+                "model": "clf",
+                "variants": [
+                    {"name": "stable", "url": upstream_url, "weight": 0.9},
+                    {"name": "canary", "url": upstream_url, "weight": 0.1},
+                ],
+            }
+        ]
+    }
+    path = workdir / "plain-gateway.json"
+    path.write_text(json.dumps(config))
+    port = free_port()
+    args = [sys.executable, "-m", "tfprod", "gateway", "--config", str(path), "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with process(args, f"{url}/v1/models/clf"):
+        yield url
+
+
 # -- load generator (runs in its own process) -------------------------------------------------
 
 
@@ -359,18 +384,31 @@ def weight_flips(replicas: list[str], rate: float, token: str, workdir: Path) ->
 def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: Path) -> None:
     token = os.urandom(16).hex()
     (workdir / "token").write_text(token)
-    with upstream(kind, workdir) as direct, gateways(direct, workdir, 2) as replicas:
+    with (
+        upstream(kind, workdir) as direct,
+        gateways(direct, workdir, 2) as replicas,
+        plain_gateway(direct, workdir) as plain,
+    ):
         through, pid = replicas[0]
-        targets = {"direct": direct + PREDICT, "gateway": through + PREDICT}
+        targets = {
+            "direct": direct + PREDICT,
+            "gateway": through + PREDICT,
+            "unfollowing": plain + PREDICT,
+        }
         print(f"\n## upstream: {kind}  ({repeats} repeats, {seconds:g} s each, medians)\n")
         print(
-            "| rate rps | p50 direct ms | p50 gateway ms | p50 added ms "
-            "| p99 direct ms | p99 gateway ms | p99 added ms | failures |"
+            "gateway: status following on (the targets' figure); without: the same routes from"
+            " --config, following nothing; following costs = gateway - without\n"
         )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            "| rate rps | p50 direct ms | p50 gateway ms | p50 added ms "
+            "| p99 direct ms | p99 gateway ms | p99 added ms | failures "
+            "| p50 without ms | p99 without ms | following costs p50/p99 ms |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         added: dict[str, float] = {}
         for rate in rates:
-            runs: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
             for _ in range(repeats):
                 for name, url in targets.items():
                     runs[name].append(
@@ -397,13 +435,17 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
             print(
                 f"| {rate} | {med[('direct', 'p50_ms')]:.3f} | {med[('gateway', 'p50_ms')]:.3f}"
                 f" | {p50_added:.3f} | {med[('direct', 'p99_ms')]:.3f}"
-                f" | {med[('gateway', 'p99_ms')]:.3f} | {p99_added:.3f} | {failures} |"
+                f" | {med[('gateway', 'p99_ms')]:.3f} | {p99_added:.3f} | {failures}"
+                f" | {med[('unfollowing', 'p50_ms')]:.3f} | {med[('unfollowing', 'p99_ms')]:.3f}"
+                f" | {med[('gateway', 'p50_ms')] - med[('unfollowing', 'p50_ms')]:.3f}"
+                f" / {med[('gateway', 'p99_ms')] - med[('unfollowing', 'p99_ms')]:.3f} |"
             )
         rps: dict[str, list[float]] = {"direct": [], "gateway": []}
         non_200 = 0
         cpu_per_request: list[float] = []
         for _ in range(repeats):
-            for name, url in targets.items():
+            for name, measured in rps.items():
+                url = targets[name]
                 cpu_before = cpu_seconds(pid)
                 result = run_loadgen(
                     "--mode",
@@ -415,7 +457,7 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
                     "--seconds",
                     str(seconds),
                 )
-                rps[name].append(result["rps"])
+                measured.append(result["rps"])
                 non_200 += result["failures"]
                 if name == "gateway":
                     requests = result["rps"] * seconds
