@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from examples.toy_models import export_tiny_classifier
 from tests.gateway.conftest import BODY
 from tests.gateway.processes import Process, gateway, model_server
 from tests.gateway.upstream import ServerThread
+from tests.services import skip_or_fail
 from tfprod.policy import (
     Policy,
     next_status,
@@ -364,8 +367,26 @@ class FakeApiServer:
         return web.json_response(self.configmap)
 
 
+def self_signed(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 and the CA file that trusts it (openssl)."""
+    key, cert = directory / "api.key", directory / "api.crt"
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as error:
+        skip_or_fail(f"openssl cannot make a test certificate: {error}")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_gateway_in_a_cluster_follows_the_status_configmap_through_the_api(
-    platform: Platform,
+    platform: Platform, scheme: str
 ) -> None:
     token = secrets.token_urlsafe(16)
     token_file = platform.root / "sa-token"
@@ -373,8 +394,10 @@ def test_a_gateway_in_a_cluster_follows_the_status_configmap_through_the_api(
     api = FakeApiServer(token)
     threads = ServerThread()
     replica = None
+    tls, ca_file = self_signed(platform.root) if scheme == "https" else (None, None)
     try:
-        url = threads.serve(api.app)
+        url = threads.serve(api.app, tls)
+        assert url.startswith(f"{scheme}://")
         replica = gateway(
             "--policies",
             str(platform.policies),
@@ -384,6 +407,7 @@ def test_a_gateway_in_a_cluster_follows_the_status_configmap_through_the_api(
             url,
             "--kubernetes-token-file",
             str(token_file),
+            *(["--kubernetes-ca-file", str(ca_file)] if ca_file else []),
             "--admin-token-file",
             str(platform.root / "admin-token"),
             "--status-poll-seconds",
