@@ -3,12 +3,17 @@
 
 Prints, per upstream: added p50/p99 latency at fixed request rates (open loop: each request is
 scheduled at its slot and timed from the slot, so a stalled server cannot hide its queue),
-maximum throughput (closed loop, fixed concurrency), and requests lost while the admin API
-changes the weights 100 times under load. Every figure is the median over `--repeats`, with
-direct and gateway runs interleaved.
+maximum throughput (closed loop, fixed concurrency), and, while the load runs at 500 rps,
+requests lost during 100 weight changes written to the status document (as the controller
+writes it) and the time from each status write to every gateway replica serving it. Every
+latency and throughput figure is the median over `--repeats`, with direct and gateway runs
+interleaved.
 
-Every server and the load generator run in processes of their own: the upstream, the gateway
-(`python -m tfprod gateway`) and a uvloop + aiohttp load generator (this file, `--loadgen`).
+Every server and the load generator run in processes of their own: the upstream, two gateway
+replicas (`python -m tfprod gateway --policies ... --status-dir ...`, status following on, at
+its default poll interval), a third gateway following nothing (`--config`, the same routes) so
+that the cost of following is measured side by side, and a uvloop + aiohttp load generator
+(this file, `--loadgen`).
 
 Upstreams:
   serve   the real model server (`tfprod serve`) with the tiny test classifier (trained here);
@@ -21,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -30,17 +36,31 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from tfprod.policy import (
+    Policy,
+    next_status,
+    policy_digest,
+    policy_json,
+    read_status,
+    status_file_name,
+    write_status,
+)
+from tfprod.runtime.gateway.follow import DEFAULT_POLL_SECONDS
 from tfprod.runtime.local.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = b'{"instances": [[1.0, 2.0, 3.0, 4.0]]}'
 PREDICT = "/v1/models/clf:predict"
-TOKEN_ENV = "TFPROD_BENCH_GATEWAY_TOKEN"
-TARGETS = {"p50_added_ms_500": 0.7, "p99_added_ms_500": 2.0, "max_rps_gateway": 2000.0}
+TARGETS = {
+    "p50_added_ms_500": 0.7,
+    "p99_added_ms_500": 2.0,
+    "max_rps_gateway": 2000.0,
+    "lost_during_weight_changes": 0,
+}
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -144,9 +164,49 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def bench_policy() -> Policy:
+    artifact = "file:///bench/models/clf/versions/{}"
+    return Policy.model_validate(
+        {
+            "name": "clf",
+            "environment": "staging",
+            "model": "clf",
+            "versions": [
+                {"id": "stable", "artifact": artifact.format("stable"), "role": "stable"},
+                {"id": "canary", "artifact": artifact.format("canary"), "role": "canary"},
+            ],
+            "traffic": {"weights": {"stable": 90, "canary": 10}},
+        }
+    )
+
+
 @contextmanager
-def gateway(upstream_url: str, workdir: Path) -> Iterator[tuple[str, int]]:
-    port = free_port()
+def gateways(upstream_url: str, workdir: Path, count: int) -> Iterator[list[tuple[str, int]]]:
+    """`count` gateway replicas following one status directory, as `tfprod up` lays it out."""
+    policies = workdir / "policies"
+    (policies / "clf").mkdir(parents=True, exist_ok=True)
+    (policies / "clf" / "policy.json").write_text(policy_json(bench_policy()))
+    endpoints = {"stable": upstream_url, "canary": upstream_url}
+    (policies / "clf" / "endpoints.json").write_text(json.dumps(endpoints))
+    status_dir = workdir / "status"
+    (status_dir / status_file_name("clf")).unlink(missing_ok=True)
+    with ExitStack() as stack:
+        replicas = []
+        for _ in range(count):
+            port = free_port()
+            args = [
+                sys.executable, "-m", "tfprod", "gateway", "--policies", str(policies),
+                "--status-dir", str(status_dir), "--admin-token-file", str(workdir / "token"),
+                "--port", str(port),
+            ]  # fmt: skip
+            url = f"http://127.0.0.1:{port}"
+            replicas.append((url, stack.enter_context(process(args, f"{url}/v1/models/clf"))))
+        yield replicas
+
+
+@contextmanager
+def plain_gateway(upstream_url: str, workdir: Path) -> Iterator[str]:
+    """A gateway from a `--config` file: follows nothing (the same routes, for comparison)."""
     config = {
         "routes": [
             {
@@ -156,22 +216,25 @@ def gateway(upstream_url: str, workdir: Path) -> Iterator[tuple[str, int]]:
                     {"name": "canary", "url": upstream_url, "weight": 0.1},
                 ],
             }
-        ],
-        "admin_token_env": TOKEN_ENV,
+        ]
     }
-    path = workdir / "gateway.json"
+    path = workdir / "plain-gateway.json"
     path.write_text(json.dumps(config))
+    port = free_port()
     args = [sys.executable, "-m", "tfprod", "gateway", "--config", str(path), "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    with process(args, f"{url}/v1/models/clf") as pid:
-        yield url, pid
+    with process(args, f"{url}/v1/models/clf"):
+        yield url
 
 
 # -- load generator (runs in its own process) -------------------------------------------------
 
 
-async def open_loop(url: str, rate: float, seconds: float) -> dict[str, Any]:
-    """Sends `rate` requests per second on a fixed schedule; latency counts from the slot."""
+async def open_loop(
+    url: str, rate: float, seconds: float, stop_file: str | None = None
+) -> dict[str, Any]:
+    """Sends `rate` requests per second on a fixed schedule; latency counts from the slot.
+    Stops early once `stop_file` exists."""
     import aiohttp
 
     latencies: list[float] = []
@@ -198,6 +261,8 @@ async def open_loop(url: str, rate: float, seconds: float) -> dict[str, Any]:
         tasks = []
         start = time.perf_counter() + 0.05
         for i in range(int(rate * seconds)):
+            if stop_file is not None and i % 50 == 0 and os.path.exists(stop_file):
+                break
             slot = start + i / rate
             delay = slot - time.perf_counter()
             if delay > 0:
@@ -240,7 +305,7 @@ def loadgen(args: argparse.Namespace) -> None:
     import uvloop
 
     if args.mode == "open":
-        result = uvloop.run(open_loop(args.url, args.rate, args.seconds))
+        result = uvloop.run(open_loop(args.url, args.rate, args.seconds, args.stop_file))
     else:
         result = uvloop.run(closed_loop(args.url, args.concurrency, args.seconds))
     print(json.dumps(result))
@@ -261,44 +326,89 @@ def start_loadgen(*extra: str) -> subprocess.Popen[bytes]:
 # -- the benchmark ----------------------------------------------------------------------------
 
 
-def weight_flips(gateway_url: str, rate: float, token: str) -> dict[str, Any]:
-    """100 weight changes through the admin API while the load generator runs at `rate`."""
-    load = start_loadgen(
-        "--mode", "open", "--url", gateway_url + PREDICT, "--rate", str(rate), "--seconds", "4"
+def admin_generation(url: str, token: str) -> int:
+    request = urllib.request.Request(
+        f"{url}/admin/v1/state", headers={"Authorization": f"Bearer {token}"}
     )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        generation: int = json.loads(answer.read())["models"]["clf"]["generation"]
+    return generation
+
+
+def weight_flips(replicas: list[str], rate: float, token: str, workdir: Path) -> dict[str, Any]:
+    """100 weight changes written to the status document (as the controller writes it) while
+    the load generator sends `rate` rps to the first replica; after each write, waits until
+    every replica reports the new generation and records how long that took."""
+    stop_file = workdir / "stop-load"
+    stop_file.unlink(missing_ok=True)
+    load = start_loadgen(
+        "--mode", "open", "--url", replicas[0] + PREDICT, "--rate", str(rate),
+        "--seconds", "300", "--stop-file", str(stop_file),
+    )  # fmt: skip
     time.sleep(0.5)
-    changed = 0
+    status_file = workdir / "status" / status_file_name("clf")
+    digest = policy_digest(bench_policy())
+    seconds: list[float] = []
+    jitter = random.Random(7)
     for i in range(100):
-        canary = (i % 10) / 10
-        body = json.dumps({"weights": {"stable": 1 - canary, "canary": canary}}).encode()
-        request = urllib.request.Request(
-            f"{gateway_url}/admin/v1/models/clf/weights",
-            data=body,
-            method="PUT",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        canary = (i % 10) * 10
+        # A controller writes at any point of the replicas' poll cycle, not just after a poll.
+        time.sleep(jitter.uniform(0, DEFAULT_POLL_SECONDS))
+        started = time.perf_counter()
+        status = next_status(
+            read_status(status_file),
+            deployment="clf",
+            weights={"stable": 100 - canary, "canary": canary},
+            policy=digest,
+            writer="bench",
         )
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            changed += answer.status == 200
-        time.sleep(0.02)
-    output, _ = load.communicate(timeout=60)
+        write_status(status_file, status)
+        waiting = set(replicas)
+        while waiting:
+            waiting = {url for url in waiting if admin_generation(url, token) != status.generation}
+            if waiting:
+                time.sleep(0.005)
+        seconds.append(time.perf_counter() - started)
+    stop_file.touch()
+    output, _ = load.communicate(timeout=120)
     result: dict[str, Any] = json.loads(output)
-    return {"weight_changes": changed, "sent": result["sent"], "lost": result["failures"]}
+    return {
+        "weight_changes": len(seconds),
+        "sent": result["sent"],
+        "lost": result["failures"],
+        "propagation_median_ms": 1000 * statistics.median(seconds),
+        "propagation_max_ms": 1000 * max(seconds),
+    }
 
 
 def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: Path) -> None:
     token = os.urandom(16).hex()
-    os.environ[TOKEN_ENV] = token
-    with upstream(kind, workdir) as direct, gateway(direct, workdir) as (through, pid):
-        targets = {"direct": direct + PREDICT, "gateway": through + PREDICT}
+    (workdir / "token").write_text(token)
+    with (
+        upstream(kind, workdir) as direct,
+        gateways(direct, workdir, 2) as replicas,
+        plain_gateway(direct, workdir) as plain,
+    ):
+        through, pid = replicas[0]
+        targets = {
+            "direct": direct + PREDICT,
+            "gateway": through + PREDICT,
+            "unfollowing": plain + PREDICT,
+        }
         print(f"\n## upstream: {kind}  ({repeats} repeats, {seconds:g} s each, medians)\n")
         print(
-            "| rate rps | p50 direct ms | p50 gateway ms | p50 added ms "
-            "| p99 direct ms | p99 gateway ms | p99 added ms | failures |"
+            "gateway: status following on (the targets' figure); without: the same routes from"
+            " --config, following nothing; following costs = gateway - without\n"
         )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            "| rate rps | p50 direct ms | p50 gateway ms | p50 added ms "
+            "| p99 direct ms | p99 gateway ms | p99 added ms | failures "
+            "| p50 without ms | p99 without ms | following costs p50/p99 ms |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         added: dict[str, float] = {}
         for rate in rates:
-            runs: dict[str, list[dict[str, Any]]] = {"direct": [], "gateway": []}
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
             for _ in range(repeats):
                 for name, url in targets.items():
                     runs[name].append(
@@ -325,13 +435,17 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
             print(
                 f"| {rate} | {med[('direct', 'p50_ms')]:.3f} | {med[('gateway', 'p50_ms')]:.3f}"
                 f" | {p50_added:.3f} | {med[('direct', 'p99_ms')]:.3f}"
-                f" | {med[('gateway', 'p99_ms')]:.3f} | {p99_added:.3f} | {failures} |"
+                f" | {med[('gateway', 'p99_ms')]:.3f} | {p99_added:.3f} | {failures}"
+                f" | {med[('unfollowing', 'p50_ms')]:.3f} | {med[('unfollowing', 'p99_ms')]:.3f}"
+                f" | {med[('gateway', 'p50_ms')] - med[('unfollowing', 'p50_ms')]:.3f}"
+                f" / {med[('gateway', 'p99_ms')] - med[('unfollowing', 'p99_ms')]:.3f} |"
             )
         rps: dict[str, list[float]] = {"direct": [], "gateway": []}
         non_200 = 0
         cpu_per_request: list[float] = []
         for _ in range(repeats):
-            for name, url in targets.items():
+            for name, measured in rps.items():
+                url = targets[name]
                 cpu_before = cpu_seconds(pid)
                 result = run_loadgen(
                     "--mode",
@@ -343,7 +457,7 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
                     "--seconds",
                     str(seconds),
                 )
-                rps[name].append(result["rps"])
+                measured.append(result["rps"])
                 non_200 += result["failures"]
                 if name == "gateway":
                     requests = result["rps"] * seconds
@@ -357,18 +471,21 @@ def measure(kind: str, rates: list[int], repeats: int, seconds: float, workdir: 
             f" gateway CPU {cpu_us:.0f} us per request (one core: {1e6 / cpu_us:.0f} rps);"
             f" {non_200} non-200 answers"
         )
-        flips = weight_flips(through, 500, token)
+        flips = weight_flips([url for url, _pid in replicas], 500, token, workdir)
         print(
-            f"weight changes under load (500 rps): {flips['weight_changes']} changes,"
-            f" {flips['sent']} requests, {flips['lost']} lost"
+            f"status-document weight changes under load (500 rps): {flips['weight_changes']}"
+            f" changes, {flips['sent']} requests, {flips['lost']} lost; status write to every"
+            f" replica ({len(replicas)}) serving it: median"
+            f" {flips['propagation_median_ms']:.0f} ms, max {flips['propagation_max_ms']:.0f} ms"
         )
+        added["lost_during_weight_changes"] = flips["lost"]
         print("\ntargets (500 rps, this machine):")
         for key, target in TARGETS.items():
             if key not in added:
                 continue
             value = added[key]
             met = value >= target if key.startswith("max") else value <= target
-            unit = "rps" if key.startswith("max") else "ms"
+            unit = "rps" if key.startswith("max") else "ms" if "_ms_" in key else "requests"
             relation = ">=" if key.startswith("max") else "<="
             print(
                 f"  {key}: {value:.3f} {unit} (target {relation} {target:g}):"
@@ -388,6 +505,7 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--stop-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
         loadgen(args)

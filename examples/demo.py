@@ -133,7 +133,7 @@ def set_weights(platform: LocalPlatform, deployment: str, percent: dict[str, flo
     connection.request(
         "PUT",
         f"/admin/v1/models/{deployment}/weights",
-        body=json.dumps({"weights": {name: value / 100 for name, value in percent.items()}}),
+        body=json.dumps({"weights": percent}),  # percent, as the Policy
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     response = connection.getresponse()
@@ -145,13 +145,15 @@ def set_weights(platform: LocalPlatform, deployment: str, percent: dict[str, flo
 
 def ramp_weights(policy: Policy, canary_percent: float) -> dict[str, float]:
     """Percent per live version with the canary at `canary_percent`: challengers keep their
-    declared share (as much of it as is left), the stable version takes the rest."""
+    declared share (as much of it as is left), fallback versions stay at 0, the stable version
+    takes the rest."""
     canary = policy.with_role("canary")[0].id
     declared = {v.id: policy.traffic.weights.get(v.id, 0.0) for v in policy.with_role("challenger")}
     scale = min(1.0, (100 - canary_percent) / (sum(declared.values()) or 1))
     weights = {name: share * scale for name, share in declared.items()}
     weights[canary] = canary_percent
     weights[policy.stable.id] = 100 - sum(weights.values())
+    weights.update({v.id: 0.0 for v in policy.with_role("fallback")})
     return weights
 
 

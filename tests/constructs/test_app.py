@@ -23,6 +23,7 @@ from tfprod.constructs import (
     Gateway,
     ModelDeployment,
     RuntimeController,
+    SafetyNet,
     SynthError,
 )
 from tfprod.policy import policy_json, read_policy, rollback_timing
@@ -137,6 +138,23 @@ def test_gateway_reads_only_the_named_policy_and_status_configmaps(
     ]
 
 
+def test_the_gateway_may_get_the_status_configmaps_it_follows_and_write_nothing(
+    proposal_tf: dict[str, Any],
+) -> None:
+    (container,) = by_name(proposal_tf, "kubernetes_deployment_v1")["tfprod-gateway"]["spec"][
+        "template"
+    ]["spec"]["container"]
+    args = container["args"]
+    namespace = args[args.index("--status-namespace") + 1]
+    role = by_name(proposal_tf, "kubernetes_role_v1")["tfprod-gateway"]
+    assert role["metadata"][0]["namespace"] == namespace == "ml"
+    readable = {
+        name for rule in role["rule"] if "get" in rule["verbs"] for name in rule["resource_names"]
+    }
+    assert "recommendation-engine-status" in readable
+    assert {verb for rule in role["rule"] for verb in rule["verbs"]} <= {"get", "watch"}
+
+
 def test_controller_may_create_configmaps_but_names_every_other_grant(
     proposal_tf: dict[str, Any],
 ) -> None:
@@ -176,6 +194,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "/var/run/secrets/tfprod/admin-token/token",
         "--feedback-key-file",
         "/var/run/secrets/tfprod/feedback-key/key",
+        "--status-namespace",
+        "ml",
         "--host",
         "0.0.0.0",
         "--port",
@@ -335,3 +355,17 @@ def test_governance_warnings_print_and_synth_goes_on(
         " '< 100ms'})\n"
     )
     assert (outdir / "stacks" / "ml" / "rec.policy.json").exists()
+
+
+def test_a_fallback_version_is_served_and_listed_in_the_endpoints_configmap(
+    app: App, outdir: Path, deployment: ModelDeployment
+) -> None:
+    SafetyNet(deployment, "safety", fallback_model="rec-v0", triggers={"error_rate > 5%": "pause"})
+    app.synth()
+    stack = synthesized(outdir, "ml")
+    endpoints = by_name(stack, "kubernetes_config_map_v1")["rec-endpoints"]["data"]
+    assert json.loads(endpoints["endpoints.json"]) == {
+        "rec-v1": "http://rec-rec-v1.ml.svc:8501",
+        "rec-v0": "http://rec-rec-v0.ml.svc:8501",
+    }
+    assert {"rec-rec-v0", "rec-rec-v1"} <= set(by_name(stack, "kubernetes_service_v1"))

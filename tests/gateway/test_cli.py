@@ -116,3 +116,29 @@ def test_sigterm_stops_accepting_and_drains_in_flight_requests(
             process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+def test_status_flags_need_mounted_policies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "gw.json"
+    variant = {"name": "stable", "url": "http://127.0.0.1:1", "weight": 1}
+    path.write_text(json.dumps({"routes": [{"model": "clf", "variants": [variant]}]}))
+    argv = ["gateway", "--config", str(path), "--status-dir", str(tmp_path), "--port", "0"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == "tfprod gateway: error: --status-dir goes with --policies\n"
+
+
+def test_a_poll_interval_at_or_above_the_actuation_bound_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.gateway.test_policy_routes import ENDPOINTS, mount, policy
+
+    mount(tmp_path, policy(), {version: e.url for version, e in ENDPOINTS.items()})
+    argv = ["gateway", "--policies", str(tmp_path), "--status-dir", str(tmp_path / "s"),
+            "--status-poll-seconds", "5", "--port", "0"]  # fmt: skip
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "tfprod gateway: error: --status-poll-seconds: must be above 0 and below the actuation"
+        " bound of every policy (recommendation-engine: 5 s), got 5\n"
+    )

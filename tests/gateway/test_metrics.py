@@ -77,6 +77,7 @@ def test_every_gateway_metric_parses_with_its_declared_type() -> None:
         "tfprod_gateway_capture_dropped": "counter",
         "tfprod_gateway_breaker_open": "gauge",
         "tfprod_gateway_fallback_requests": "counter",
+        "tfprod_gateway_status_generation": "gauge",
     }
 
 

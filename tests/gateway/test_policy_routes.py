@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tfprod.policy import Policy, policy_json
+from tfprod.policy import Policy, policy_digest, policy_json
 from tfprod.runtime.gateway.config import (
     ConfigError,
     Endpoint,
@@ -72,8 +72,12 @@ def test_lists_stable_before_canary_so_a_ramp_only_moves_callers_to_the_canary()
         variants=(
             Variant(endpoint=ENDPOINTS["rec-v2.0.0"], weight=0.95),
             Variant(endpoint=ENDPOINTS["rec-v2.1.0"], weight=0.05),
+            # A fallback version is live too, at 0% until a rollback sends traffic to it.
+            Variant(endpoint=ENDPOINTS["rec-v1.9.0"], weight=0.0),
         ),
         sticky=StickyKey(source="header", name="X-User-Id"),
+        labels=(("stable", "rec-v2.0.0"), ("canary", "rec-v2.1.0"), ("fallback", "rec-v1.9.0")),
+        policy_digest=policy_digest(policy()),
     )
 
 

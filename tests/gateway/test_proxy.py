@@ -153,8 +153,8 @@ def test_100_weight_changes_under_load_lose_no_request(stack: Stack) -> None:
             async def flipper() -> None:
                 nonlocal flips
                 for i in range(100):
-                    canary = (i % 10) / 10
-                    body = {"weights": {"stable": 1 - canary, "canary": canary}}
+                    canary = (i % 10) * 10  # percent
+                    body = {"weights": {"stable": 100 - canary, "canary": canary}}
                     path = "/admin/v1/models/clf/weights"
                     async with session.put(path, json=body, headers=admin_headers()) as answer:
                         assert answer.status == 200
@@ -183,7 +183,7 @@ def test_a_request_in_flight_during_a_weight_change_finishes_on_its_upstream(
     worker = threading.Thread(target=lambda: answers.append(client.post(PREDICT, content=BODY)))
     worker.start()
     wait_for(lambda: stack.upstreams["stable"].in_flight == 1, "the request to reach stable")
-    weights = {"weights": {"stable": 0.0, "canary": 1.0}}
+    weights = {"weights": {"stable": 0.0, "canary": 100.0}}
     assert client.put("/admin/v1/models/clf/weights", json=weights,
                       headers=admin_headers()).status_code == 200  # fmt: skip
     after = client.post(PREDICT, content=BODY)
@@ -432,7 +432,8 @@ def test_admin_state_and_weight_errors(stack: Stack) -> None:
     client = stack.start(route(stack, {"stable": 0.9, "canary": 0.1}))
     headers = admin_headers()
     state = client.get("/admin/v1/state", headers=headers).json()
-    assert state["models"]["clf"]["weights"] == {"stable": 0.9, "canary": 0.1}
+    assert state["models"]["clf"]["weights"] == {"stable": 90.0, "canary": 10.0}  # percent
+    assert state["models"]["clf"]["generation"] == 0  # declared weights
     bad = client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": 1}},
                      headers=headers)  # fmt: skip
     assert (bad.status_code, bad.json()) == (
@@ -448,9 +449,26 @@ def test_admin_state_and_weight_errors(stack: Stack) -> None:
     wrong_shape = client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": "1"}},
                              headers=headers)  # fmt: skip
     assert wrong_shape.json() == {
-        "error": 'body must be {"weights": {"<variant>": <number>, ...}}'
+        "error": 'body must be {"weights": {"<variant>": <percent>, ...}}'
         " for variants stable, canary"
     }
-    ok = client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": 1, "canary": 3}},
+    path = "/admin/v1/models/clf/weights"
+    not_percent = client.put(path, json={"weights": {"stable": 1, "canary": 3}}, headers=headers)
+    assert (not_percent.status_code, not_percent.json()) == (
+        400,
+        {"error": "weights must sum to 100 (percent); got 4 (stable: 1, canary: 3)"},
+    )
+    negative = client.put(path, json={"weights": {"stable": 100, "canary": -5}}, headers=headers)
+    assert negative.json() == {"error": "weight for 'canary' is -5; allowed: 0 to 100 (percent)"}
+    extra = client.put("/admin/v1/models/clf/weights",
+                       json={"weights": {"stable": 25, "canary": 75}, "normalise": True},
+                       headers=headers)  # fmt: skip
+    assert (extra.status_code, extra.json()) == (
+        400,
+        {"error": "unknown field 'normalise'; allowed: weights"},
+    )
+    ok = client.put("/admin/v1/models/clf/weights", json={"weights": {"stable": 25, "canary": 75}},
                     headers=headers)  # fmt: skip
-    assert ok.json() == {"model": "clf", "weights": {"stable": 0.25, "canary": 0.75}}
+    assert ok.json() == {"model": "clf", "weights": {"stable": 25.0, "canary": 75.0},
+                         "generation": 1}  # fmt: skip
+    assert metric(client, "tfprod_gateway_status_generation", deployment="clf") == 1

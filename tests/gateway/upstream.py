@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import ssl
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -98,17 +99,19 @@ class ServerThread:
         """Runs a coroutine on the server thread's loop and returns its result."""
         return asyncio.run_coroutine_threadsafe(coroutine_factory(), self.loop).result(30)
 
-    def serve(self, app_factory: Callable[[], web.Application]) -> str:
-        """Starts the app on a free port; returns its base URL."""
+    def serve(
+        self, app_factory: Callable[[], web.Application], tls: ssl.SSLContext | None = None
+    ) -> str:
+        """Starts the app on a free port (over TLS with `tls`); returns its base URL."""
 
         async def start() -> str:
             runner = web.AppRunner(app_factory(), access_log=None, shutdown_timeout=5)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
+            site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
             await site.start()
             self.runners.append(runner)
             host, port = runner.addresses[0][:2]
-            return f"http://{host}:{port}"
+            return f"{'https' if tls else 'http'}://{host}:{port}"
 
         return self.run(start)
 

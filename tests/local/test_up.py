@@ -23,7 +23,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from examples.toy_models import export_tiny_classifier
-from tfprod.policy import Policy, artifact_uri, policy_file_name, policy_json
+from tfprod.policy import Policy, artifact_uri, policy_file_name, policy_json, read_status
 from tfprod.runtime.local.lock import workdir_lock
 from tfprod.runtime.local.synthesized import SynthesizedError, stack_policies
 from tfprod.runtime.registry import Registry
@@ -369,3 +369,23 @@ def test_a_killed_gateway_is_restarted_on_its_port_and_serves_again(
             process.kill()
         process.wait()
         process.stdout.close()
+
+
+@pytest.mark.slow
+def test_a_weight_change_is_kept_in_the_status_file_the_gateway_follows(
+    platform: tuple[str, subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    gateway, _process = platform
+    token = (tmp_path / "work" / "admin-token").read_text(encoding="utf-8")
+    request = urllib.request.Request(
+        f"{gateway}/admin/v1/models/recommendation-engine/weights",
+        data=json.dumps({"weights": {"v1": 0, "v2": 100}}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="PUT",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["generation"] == 1
+    status = read_status(tmp_path / "work" / "status" / "recommendation-engine-status.json")
+    assert status is not None
+    assert (status.generation, status.weights) == (1, {"v1": 0.0, "v2": 100.0})
+    assert {predict(gateway, f"user-{n}")[0] for n in range(20)} == {"v2"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from tfprod.cli._app import UsageError
 
 if TYPE_CHECKING:
     from tfprod.runtime.gateway.config import GatewayConfig
+    from tfprod.runtime.gateway.follow import Following
 
 
 def register(subparsers: Any) -> None:
@@ -46,6 +48,7 @@ def register(subparsers: Any) -> None:
             " feedback then only matches ids that replica issued)"
         ),
     )
+    _register_following(parser)
     parser.add_argument("--port", required=True, type=int, help="port to listen on")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -69,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         config = _config(args)
         config.admin_token()  # fail now, before binding, if the token source is missing
         feedback_key = _feedback_key(args.feedback_key_file)
+        following = _following(args)
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         serve(
             config,
@@ -76,6 +80,7 @@ def _run(args: argparse.Namespace) -> int:
             port=args.port,
             drain_seconds=args.drain_seconds,
             feedback_key=feedback_key,
+            following=following,
         )
     except ConfigError as error:
         raise UsageError(f"{args.config}: {error}" if args.config else str(error)) from None
@@ -108,3 +113,98 @@ def _feedback_key(path: Path | None) -> bytes | None:
         return read_key(path)
     except FeedbackKeyError as error:
         raise UsageError(str(error)) from None
+
+
+def _register_following(parser: argparse.ArgumentParser) -> None:
+    """Flags for following live weights (status documents) and policy changes."""
+    status = parser.add_mutually_exclusive_group()
+    status.add_argument(
+        "--status-dir",
+        type=Path,
+        help=(
+            "with --policies: follow each deployment's status file <dir>/<deployment>-status.json"
+            " (the admin API's weight changes are written there)"
+        ),
+    )
+    status.add_argument(
+        "--status-namespace",
+        help=(
+            "with --policies: follow each deployment's <deployment>-status ConfigMap in this"
+            " namespace through the Kubernetes API (read only)"
+        ),
+    )
+    parser.add_argument(
+        "--status-poll-seconds",
+        type=float,
+        default=None,
+        help="time between two looks at status and policy files (default 0.5)",
+    )
+    parser.add_argument(
+        "--kubernetes-api",
+        help=(
+            "with --status-namespace: API server URL"
+            " (default https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)"
+        ),
+    )
+    parser.add_argument(
+        "--kubernetes-token-file",
+        help="with --status-namespace: bearer token file (default: the service account's)",
+    )
+    parser.add_argument(
+        "--kubernetes-ca-file",
+        help="with --status-namespace: CA bundle for https (default: the service account's)",
+    )
+
+
+def _following(args: argparse.Namespace) -> Following | None:
+    from tfprod.runtime.gateway.follow import DEFAULT_POLL_SECONDS, Following, KubernetesApi
+    from tfprod.runtime.gateway.policy_routes import actuation_bounds
+
+    if args.policies is None:
+        flags = {
+            "--status-dir": args.status_dir,
+            "--status-namespace": args.status_namespace,
+            "--status-poll-seconds": args.status_poll_seconds,
+        }
+        given = [flag for flag, value in flags.items() if value is not None]
+        if given:
+            raise UsageError(f"{given[0]} goes with --policies")
+        return None
+    poll = DEFAULT_POLL_SECONDS if args.status_poll_seconds is None else args.status_poll_seconds
+    bounds = actuation_bounds(args.policies)
+    tightest = min(bounds, key=lambda name: bounds[name])
+    if not 0 < poll < bounds[tightest]:
+        raise UsageError(
+            f"--status-poll-seconds: must be above 0 and below the actuation bound of every"
+            f" policy ({tightest}: {bounds[tightest]:g} s), got {poll:g}"
+        )
+    kubernetes = None
+    if args.status_namespace is not None:
+        kubernetes = KubernetesApi(
+            url=args.kubernetes_api or _in_cluster_api(),
+            namespace=args.status_namespace,
+            **{
+                key: value
+                for key, value in (
+                    ("token_file", args.kubernetes_token_file),
+                    ("ca_file", args.kubernetes_ca_file),
+                )
+                if value is not None
+            },
+        )
+    return Following(
+        status_dir=args.status_dir,
+        kubernetes=kubernetes,
+        policies_dir=args.policies,
+        poll_seconds=poll,
+    )
+
+
+def _in_cluster_api() -> str:
+    host = os.environ.get("KUBERNETES_SERVICE_HOST")
+    port = os.environ.get("KUBERNETES_SERVICE_PORT", "443")
+    if not host:
+        raise UsageError(
+            "--kubernetes-api: not given and KUBERNETES_SERVICE_HOST is not set (not in a pod)"
+        )
+    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"

@@ -4,8 +4,10 @@ Ownership split with the controller: Terraform declares each deployment's Policy
 (`<deployment>-policy`, the declared policy only) and its endpoints ConfigMap
 (`<deployment>-endpoints`, where each version is served). The controller owns a separate status
 ConfigMap (`<deployment>-status`, never declared in Terraform) holding live weights and rollout
-state, and creates it on first use; the gateway does not read it yet (its role may get and watch
-it): it serves the declared weights. A `terraform apply` after a ramp plans no change to it.
+state, and creates it on first use; every gateway replica polls it through the Kubernetes API
+(`--status-namespace`, read-only RBAC on exactly those names) and serves its weights, or the
+declared ones while it does not exist. So a `terraform apply` after a ramp plans no change and
+resets nothing.
 
 Both workloads run the project image and are added once per stack (`App` adds them at synth
 when the stack has none). RBAC is namespace-scoped and names its ConfigMaps.
@@ -368,7 +370,8 @@ class Gateway(_RuntimeWorkload):
     """The gateway: splits, mirrors and captures requests by each deployment's policy.
 
     Scope: a `ModelPlatformStack`. `App` adds one per stack when none is declared.
-    It reads the mounted Policy and endpoints ConfigMaps only; not yet the status ConfigMaps.
+    It reads the Policy ConfigMaps (mounted, followed as the kubelet updates them) and the
+    controller's status ConfigMaps (polled through the API, read only), nothing else.
     """
 
     component = "gateway"
@@ -422,6 +425,8 @@ class Gateway(_RuntimeWorkload):
             ADMIN_TOKEN_FILE,
             "--feedback-key-file",
             FEEDBACK_KEY_FILE,
+            "--status-namespace",
+            self.platform.namespace,
             "--host",
             "0.0.0.0",
             "--port",

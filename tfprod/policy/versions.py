@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import field_validator
@@ -121,16 +122,25 @@ class Traffic(PolicyModel):
     @field_validator("weights")
     @classmethod
     def _check_weights(cls, value: dict[str, float]) -> dict[str, float]:
-        if not value:
-            raise invalid("traffic weights are empty: give at least one version 100 percent")
-        for version, weight in value.items():
+        for version in value:
             check_version_id(version, "traffic weight key")
-            if not math.isfinite(weight) or not 0 <= weight <= 100:
-                raise invalid(
-                    f"traffic weight for {version!r} is {weight:g}; allowed: 0 to 100 (percent)"
-                )
-        total = math.fsum(value.values())
-        if abs(total - 100) > WEIGHT_TOLERANCE:
-            shown = ", ".join(f"{version}: {weight:g}" for version, weight in value.items())
-            raise invalid(f"traffic weights must sum to 100 (percent); got {total:g} ({shown})")
+        problem = weights_problem(value, "traffic weight")
+        if problem is not None:
+            raise invalid(problem)
         return value
+
+
+def weights_problem(weights: Mapping[str, float], noun: str = "weight") -> str | None:
+    """Why `weights` (percent per version) are not a split of all traffic, or None.
+
+    `noun` names them in the message ("traffic weight for 'v2' is 120; ...")."""
+    if not weights:
+        return f"{noun}s are empty: give at least one version 100 percent"
+    for version, weight in weights.items():
+        if not math.isfinite(weight) or not 0 <= weight <= 100:
+            return f"{noun} for {version!r} is {weight:g}; allowed: 0 to 100 (percent)"
+    total = math.fsum(weights.values())
+    if abs(total - 100) > WEIGHT_TOLERANCE:
+        shown = ", ".join(f"{version}: {weight:g}" for version, weight in weights.items())
+        return f"{noun}s must sum to 100 (percent); got {total:g} ({shown})"
+    return None

@@ -3,6 +3,13 @@
 Every call needs `Authorization: Bearer <token>`: none gives 401, a wrong one 403 (compared in
 constant time). Without a configured token the admin API refuses every call. The token itself
 never appears in answers, logs or errors.
+
+Weights are percent, as in the Policy and the status document: `PUT .../weights` takes
+`{"weights": {"<variant>": <percent>, ...}}` naming every variant once, each in [0, 100],
+summing to 100; nothing is normalised and no other field is accepted. With a local status file
+the change is written there (the next generation) and served from it like any replica serves
+it; with a status ConfigMap the controller owns the weights and the call answers 409.
+Errors are 400 with TF Serving's `{"error": ...}` body and name the variants.
 """
 
 from __future__ import annotations
@@ -11,12 +18,15 @@ import hmac
 import json
 import math
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from tfprod.runtime.gateway.app import Gateway
+from tfprod.policy import weights_problem
+from tfprod.runtime.gateway.capture import CaptureQueue
+from tfprod.runtime.gateway.follow import StatusReadOnlyError
+from tfprod.runtime.gateway.routing import names_problem
+from tfprod.runtime.gateway.state import RouteState
 
 ADMIN_PREFIX = "/admin/v1"
 MAX_CAPTURE_BATCH = 10_000
@@ -24,12 +34,21 @@ MAX_CAPTURE_BATCH = 10_000
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
+class AdminTarget(Protocol):
+    """What the admin API reads and changes (the gateway)."""
+
+    states: dict[str, RouteState]
+    capture: CaptureQueue
+
+    def change_weights(self, model: str, weights: dict[str, float]) -> RouteState: ...
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
 class AdminApi:
-    def __init__(self, gateway: Gateway, token: str | None) -> None:
+    def __init__(self, gateway: AdminTarget, token: str | None) -> None:
         self.gateway = gateway
         self._token = None if token is None else token.encode()
 
@@ -59,27 +78,9 @@ class AdminApi:
 
     async def state(self, _request: web.Request) -> web.Response:
         gateway = self.gateway
-        models = {}
-        for model, route in gateway.routes.items():
-            table = gateway.tables[model]
-            models[model] = {
-                "weights": dict(zip(table.names, table.weights, strict=True)),
-                "sticky": None
-                if route.sticky is None
-                else {"source": route.sticky.source, "name": route.sticky.name},
-                "shadows": {s.endpoint.name: s.fraction for s in route.shadows},
-                "fallback": None if route.fallback is None else route.fallback.name,
-                "capture_rate": route.capture_rate,
-                "confidence_rate": route.confidence_rate,
-                "breakers": {
-                    name: breaker.state
-                    for (owner, name), breaker in gateway.breakers.items()
-                    if owner == model
-                },
-            }
         return web.json_response(
             {
-                "models": models,
+                "models": {model: state.snapshot() for model, state in gateway.states.items()},
                 "capture": {
                     "queued": gateway.capture.queue.qsize(),
                     "dropped": gateway.capture.dropped,
@@ -89,31 +90,24 @@ class AdminApi:
 
     async def set_weights(self, request: web.Request) -> web.Response:
         model = request.match_info["model"]
-        table = self.gateway.tables.get(model)
-        if table is None:
+        state = self.gateway.states.get(model)
+        if state is None:
             return _error(
-                404, f"unknown model {model!r}; models: {', '.join(sorted(self.gateway.tables))}"
+                404, f"unknown model {model!r}; models: {', '.join(sorted(self.gateway.states))}"
             )
         try:
             document = json.loads(await request.read())
         except ValueError as error:
             return _error(400, f"request body is not valid JSON: {error}")
-        weights = document.get("weights") if isinstance(document, dict) else None
-        if not isinstance(weights, dict) or not all(
-            isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w)
-            for w in weights.values()
-        ):
-            return _error(
-                400, 'body must be {"weights": {"<variant>": <number>, ...}}'
-                f" for variants {', '.join(table.names)}",
-            )  # fmt: skip
+        weights = _weights(document, state.names)
+        if isinstance(weights, str):
+            return _error(400, weights)
         try:
-            new_table = table.with_weights(weights)
-        except ValueError as error:
-            return _error(400, str(error))
-        self.gateway.set_table(model, new_table)
+            changed = self.gateway.change_weights(model, weights)
+        except StatusReadOnlyError as error:
+            return _error(409, str(error))
         return web.json_response(
-            {"model": model, "weights": dict(zip(new_table.names, new_table.weights, strict=True))}
+            {"model": model, "weights": changed.percent(), "generation": changed.generation}
         )
 
     async def drain_capture(self, request: web.Request) -> web.Response:
@@ -124,3 +118,27 @@ class AdminApi:
             )
         records = self.gateway.capture.drain(int(raw))
         return web.json_response({"records": [record.to_json() for record in records]})
+
+
+def _weights(document: Any, names: tuple[str, ...]) -> dict[str, float] | str:
+    """The weights of a `PUT .../weights` body, or the error naming what is wrong."""
+    shape = (
+        'body must be {"weights": {"<variant>": <percent>, ...}}'
+        f" for variants {', '.join(names)}"
+    )
+    if not isinstance(document, dict):
+        return shape
+    unknown = sorted(set(document) - {"weights"})
+    if unknown:
+        return f"unknown field {unknown[0]!r}; allowed: weights"
+    weights = document.get("weights")
+    if not isinstance(weights, dict) or not all(
+        isinstance(w, int | float) and not isinstance(w, bool) and math.isfinite(w)
+        for w in weights.values()
+    ):
+        return shape
+    problem = names_problem(names, weights)
+    if problem is not None:
+        return problem
+    ordered = {name: float(weights[name]) for name in names}
+    return weights_problem(ordered) or ordered

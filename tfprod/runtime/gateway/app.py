@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import random
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from tfprod.policy import DeploymentStatus
+from tfprod.runtime.gateway.addressing import Addressing
 from tfprod.runtime.gateway.admin import AdminApi
-from tfprod.runtime.gateway.breaker import Breaker
 from tfprod.runtime.gateway.capture import CaptureQueue, CaptureRecord
 from tfprod.runtime.gateway.config import Endpoint, GatewayConfig, Route
 from tfprod.runtime.gateway.feedback import (
@@ -29,13 +30,22 @@ from tfprod.runtime.gateway.feedback import (
     Refusal,
     parse_feedback,
 )
+from tfprod.runtime.gateway.follow import (
+    FileStatus,
+    Follower,
+    Following,
+    StatusReadOnlyError,
+)
 from tfprod.runtime.gateway.metrics import GatewayMetrics
+from tfprod.runtime.gateway.policy_routes import mounted_route
 from tfprod.runtime.gateway.request_ids import RequestIds, random_key
 from tfprod.runtime.gateway.routing import RoutingTable, key_point
 from tfprod.runtime.gateway.shadow import ShadowMirror, prediction_rows
+from tfprod.runtime.gateway.state import RouteState, declared_table
 from tfprod.runtime.gateway.upstream import Origin, UpstreamClient, UpstreamError
+from tfprod.runtime.tfserving_api import VERBS, ModelPath, parse_prediction_path
 
-VERBS = ("predict", "classify", "regress")
+_log = logging.getLogger(__name__)
 REQUEST_ID_HEADER = "X-Request-Id"
 FEEDBACK_ID_HEADER = "X-Tfprod-Feedback-Id"
 VARIANT_HEADER = "X-Tfprod-Variant"
@@ -50,39 +60,6 @@ def error_response(
     return web.Response(
         status=status, body=json.dumps({"error": message}), content_type=_JSON, headers=headers
     )
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Target:
-    """Where a request goes: the model name as called, the verb, an optional pinned variant."""
-
-    model: str
-    verb: str | None
-    suffix: str
-    pinned: str | None
-    pinned_kind: str | None
-
-
-def _parse_path(tail: str) -> _Target | None:
-    """`name[/versions/V|/labels/L][:verb|/metadata]` -> target, or None if malformed."""
-    verb = None
-    last_slash = tail.rfind("/")
-    colon = tail.find(":", last_slash + 1)
-    if colon >= 0:
-        verb = tail[colon + 1 :]
-        tail = tail[:colon]
-    parts = tail.split("/")
-    suffix = ""
-    if parts[-1] == "metadata" and verb is None and len(parts) in (2, 4):
-        suffix = "/metadata"
-        parts = parts[:-1]
-    if len(parts) == 1 and parts[0]:
-        return _Target(model=parts[0], verb=verb, suffix=suffix, pinned=None, pinned_kind=None)
-    if len(parts) == 3 and parts[0] and parts[1] in ("versions", "labels") and parts[2]:
-        return _Target(
-            model=parts[0], verb=verb, suffix=suffix, pinned=parts[2], pinned_kind=parts[1]
-        )
-    return None
 
 
 class _UpstreamError(Exception):
@@ -105,37 +82,23 @@ class _UpstreamError(Exception):
 
 
 class Gateway:
-    """Holds the live state: routing tables, breakers, metrics, capture, feedback.
+    """Holds the live state: one `RouteState` per deployment, metrics, capture, feedback, and
+    what it follows (status documents, mounted policies).
 
     `feedback_key` signs request ids (see `request_ids`); None draws a random key for this
     process, so feedback then matches only the ids this replica issued."""
 
     def __init__(
-        self, config: GatewayConfig, *, admin_token: str | None, feedback_key: bytes | None = None
+        self,
+        config: GatewayConfig,
+        *,
+        admin_token: str | None,
+        feedback_key: bytes | None = None,
+        following: Following | None = None,
     ) -> None:
         self.config = config
         self.metrics = GatewayMetrics()
-        self.routes = {route.model: route for route in config.routes}
-        self.tables: dict[str, RoutingTable] = {}
-        for route in config.routes:
-            self.set_table(
-                route.model,
-                RoutingTable.build(
-                    [v.endpoint.name for v in route.variants], [v.weight for v in route.variants]
-                ),
-            )
-        self.endpoints = {
-            route.model: {v.endpoint.name: v.endpoint for v in route.variants}
-            for route in config.routes
-        }
-        self.breakers: dict[tuple[str, str], Breaker] = {}
-        for route in config.routes:
-            for endpoint in [v.endpoint for v in route.variants] + [route.fallback]:
-                if endpoint is not None:
-                    self.breakers[(route.model, endpoint.name)] = Breaker(
-                        threshold=config.breaker.failure_threshold,
-                        open_seconds=config.breaker.open_seconds,
-                    )
+        self.states: dict[str, RouteState] = {}
         rng = random.Random(config.seed)
         self.random = rng.random
         self.capture = CaptureQueue(config.capture_queue_size)
@@ -150,9 +113,7 @@ class Gateway:
         )
         self.origins: dict[str, Origin] = {}
         for route in config.routes:
-            endpoints = [v.endpoint for v in route.variants] + [s.endpoint for s in route.shadows]
-            for endpoint in endpoints + ([route.fallback] if route.fallback else []):
-                self.origins[endpoint.url] = Origin.of(endpoint.url)
+            self.replace_route(route)
         self.shadows = ShadowMirror(
             client=self.client,
             origins=self.origins,
@@ -161,15 +122,86 @@ class Gateway:
             max_in_flight=config.shadow_max_in_flight,
             random=self.random,
         )
+        self.addressing = Addressing(self)
+        self.follower = (
+            None if following is None else Follower(self, following, read_route=mounted_route)
+        )
 
     # -- state ------------------------------------------------------------------------------
+
+    def replace_route(self, route: Route) -> None:
+        """Installs `route` (at start, or when its mounted policy changed). A reload that keeps
+        the same variants keeps the weights and generation being served."""
+        previous = self.states.get(route.model)
+        state = RouteState.build(route, self.config.breaker, previous)
+        if previous is not None and previous.names == state.names:
+            state.table = previous.table
+            state.generation = previous.generation
+            state.status_writer = previous.status_writer
+        endpoints = [v.endpoint for v in route.variants] + [s.endpoint for s in route.shadows]
+        for endpoint in endpoints + ([route.fallback] if route.fallback else []):
+            self.origins.setdefault(endpoint.url, Origin.of(endpoint.url))
+        self.states[route.model] = state
+        self.set_table(route.model, state.table)
+        self.metrics.status_generation.set((route.model,), state.generation)
 
     def set_table(self, model: str, table: RoutingTable) -> None:
         """Swaps in a new routing table in one step: requests already routed keep their
         upstream, the next request sees the new weights; none is dropped."""
-        self.tables[model] = table
+        self.states[model].table = table
         for name, weight in zip(table.names, table.weights, strict=True):
             self.metrics.weights.set((model, name), weight)
+
+    def apply_status(self, model: str, status: DeploymentStatus | None, where: str) -> None:
+        """Serves `status` (None: no document, the declared weights) for `model`, unless it
+        names other versions than the route's: then the weights being served stay."""
+        state = self.states[model]
+        if status is None:
+            table, generation, writer = declared_table(state.route), 0, None
+        else:
+            if set(status.weights) != set(state.names) or status.deployment != model:
+                self.status_problem(
+                    model,
+                    f"{where}: generation {status.generation} of {status.deployment!r} gives"
+                    f" weights to {', '.join(sorted(status.weights))}; the route's variants are"
+                    f" {', '.join(state.names)}: still serving generation {state.generation}",
+                )
+                return
+            table = state.with_percent(status.weights)
+            generation, writer = status.generation, status.writer
+        self.set_table(model, table)
+        state.generation, state.status_writer, state.status_problem = generation, writer, None
+        self.metrics.status_generation.set((model,), generation)
+
+    def status_problem(self, model: str, problem: str) -> None:
+        """Records why the status of `model` could not be followed (logged once per change)."""
+        state = self.states[model]
+        if state.status_problem != problem:
+            _log.warning("%s", problem)
+        state.status_problem = problem
+
+    def change_weights(self, model: str, weights: dict[str, float]) -> RouteState:
+        """Sets `model`'s weights (percent, validated): through the status file when the
+        gateway follows one (then applied as any replica applies it), in memory otherwise.
+
+        Raises StatusReadOnlyError when the status is a ConfigMap (the controller writes it)."""
+        state = self.states[model]
+        source = None if self.follower is None else self.follower.source(model)
+        if source is None:
+            self.set_table(model, state.with_percent(weights))
+            state.generation += 1
+            state.status_writer = "admin API (memory)"
+            self.metrics.status_generation.set((model,), state.generation)
+            return state
+        if not isinstance(source, FileStatus):
+            raise StatusReadOnlyError(
+                f"weights of {model!r} come from {source.where()}, which the controller"
+                " writes; this gateway only reads it"
+            )
+        assert self.follower is not None and state.route.policy_digest is not None
+        status = source.write_next(model, weights, state.route.policy_digest, self.follower.writer)
+        self.apply_status(model, status, source.where())
+        return state
 
     def _answer_headers(self, request: web.Request, route: Route, variant: str) -> dict[str, str]:
         """The answer's ids: `X-Tfprod-Feedback-Id` is signed and names `variant`;
@@ -193,14 +225,21 @@ class Gateway:
         app.router.add_get("/metrics", self.handle_metrics)
         self.admin.register(app.router)
         app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle_unknown)
+        app.on_startup.append(self._start_following)
         app.on_shutdown.append(self._stop_shadows)
         app.on_cleanup.append(self._close)
         return app
+
+    async def _start_following(self, _app: web.Application) -> None:
+        if self.follower is not None:
+            await self.follower.start()
 
     async def _stop_shadows(self, _app: web.Application) -> None:
         await self.shadows.close(self.config.shadow_timeout_seconds)
 
     async def _close(self, _app: web.Application) -> None:
+        if self.follower is not None:
+            await self.follower.stop()
         self.client.close()
 
     # -- handlers ---------------------------------------------------------------------------
@@ -209,77 +248,47 @@ class Gateway:
         return error_response(404, f"no such endpoint: {request.method} {request.path}")
 
     async def handle_metrics(self, _request: web.Request) -> web.Response:
-        for (model, name), breaker in self.breakers.items():
-            self.metrics.breaker_open.set((f"{model}/{name}",), float(breaker.state != "closed"))
+        for model, state in self.states.items():
+            for name, breaker in state.breakers.items():
+                self.metrics.breaker_open.set(
+                    (f"{model}/{name}",), float(breaker.state != "closed")
+                )
         return web.Response(
             text=self.metrics.render(), content_type="text/plain", charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )  # fmt: skip
 
     async def handle_status(self, request: web.Request) -> web.Response:
-        target = _parse_path(request.match_info["tail"])
-        if target is None or target.verb is not None:
-            return error_response(404, f"malformed model path: {request.path}")
-        route = self.routes.get(target.model)
-        if route is None:
-            return error_response(404, f"Servable not found for request: Latest({target.model})")
-        endpoint = self._pinned(route, target) if target.pinned else route.variants[0].endpoint
-        if isinstance(endpoint, web.Response):
-            return endpoint
-        path = endpoint.model_path(route.model) + target.suffix
-        try:
-            status, answer = await self.client.request(self.origins[endpoint.url], "GET", path)
-        except (UpstreamError, TimeoutError):
-            return error_response(503, f"upstream {endpoint.name!r} is unavailable")
-        return web.Response(status=status, body=answer, content_type=_JSON)
-
-    def _pinned(self, route: Route, target: _Target) -> Endpoint | web.Response:
-        """The variant a `/versions/V` or `/labels/L` path names (a label is a variant name)."""
-        for variant in route.variants:
-            endpoint = variant.endpoint
-            if (target.pinned_kind == "versions" and endpoint.version == target.pinned) or (
-                target.pinned_kind == "labels" and endpoint.name == target.pinned
-            ):
-                return endpoint
-        kind = "version" if target.pinned_kind == "versions" else "label"
-        known = [
-            (v.endpoint.version if kind == "version" else v.endpoint.name) or "-"
-            for v in route.variants
-        ]
-        return error_response(
-            404,
-            f"model {route.model!r} has no variant with {kind} {target.pinned!r};"
-            f" {kind}s: {', '.join(known)}",
-        )
+        return await self.addressing.status(request)
 
     async def handle_predict(self, request: web.Request) -> web.Response:
-        target = _parse_path(request.match_info["tail"])
+        target = parse_prediction_path(request.rel_url.raw_path)
         if target is None or target.verb not in VERBS:
             return error_response(
                 404, f"malformed request: POST {request.path}; expected"
                 " /v1/models/NAME[/versions/V|/labels/L]:predict|classify|regress",
             )  # fmt: skip
-        route = self.routes.get(target.model)
-        if route is None:
-            return error_response(404, f"Servable not found for request: Latest({target.model})")
+        state = self.states.get(target.name)
+        if state is None:
+            return error_response(404, f"Servable not found for request: Latest({target.name})")
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return error_response(
                 413, f"request body is larger than {self.config.max_body_bytes} bytes"
             )
-        if target.pinned is not None:
-            pinned = self._pinned(route, target)
+        if target.version is not None or target.label is not None:
+            pinned = await self.addressing.pinned(state, target)
             if isinstance(pinned, web.Response):
                 return pinned
             endpoint = pinned
         else:
-            point = self._point(route, request, body)
+            point = self._point(state.route, request, body)
             if isinstance(point, web.Response):
                 return point
-            table = self.tables[route.model]
-            endpoint = self.endpoints[route.model][table.names[table.pick(point)]]
-        return await self._forward(request, route, endpoint, target.verb, body)
+            table = state.table
+            endpoint = state.variant(table.names[table.pick(point)])
+        return await self._forward(request, state.route, endpoint, _verb(target), body)
 
     def _point(self, route: Route, request: web.Request, body: bytes) -> float | web.Response:
         sticky = route.sticky
@@ -308,7 +317,7 @@ class Gateway:
             status, answer, elapsed = await self._attempt(model, endpoint, verb, body)
         except _UpstreamError as failure:
             fallback = route.fallback
-            if fallback is None or fallback is endpoint:
+            if fallback is None or fallback == endpoint:
                 return self._failed(request, route, endpoint, failure)
             self._count_failure(model, endpoint, failure, "fell_back")
             self.metrics.fallbacks.inc((model, endpoint.name))
@@ -358,7 +367,7 @@ class Gateway:
     async def _call(
         self, model: str, endpoint: Endpoint, verb: str, body: bytes
     ) -> tuple[int, bytes]:
-        breaker = self.breakers[(model, endpoint.name)]
+        breaker = self.states[model].breakers[endpoint.name]
         if not breaker.allow():
             raise _UpstreamError(
                 f"upstream {endpoint.name!r} is unavailable (circuit open)", attempted=False
@@ -444,6 +453,11 @@ class Gateway:
             self.metrics.feedback_squares.inc(labels, event.value * event.value)
         return web.json_response({"request_id": event.request_id, "model": model,
                                   "variant": variant, "event": event.event})  # fmt: skip
+
+
+def _verb(target: ModelPath) -> str:
+    assert target.verb is not None  # prediction paths always have one
+    return target.verb
 
 
 def _field(document: Any, path: str) -> str | None:

@@ -1,10 +1,11 @@
 """The gateway's own configuration: a small frozen document read from JSON.
 
-It mirrors the Policy's roles one to one, so `policy_routes.route_from_policy` is a plain mapping:
-stable/canary/challenger versions become `variants` (in that order), shadow versions become
-`shadows`, the fallback version becomes `fallback`, and the policy's capture rate and sticky key
-land on the route. The admin token is never part of the document: it names an environment
-variable or a file that holds it.
+It mirrors the Policy's roles one to one, so `policy_routes.route_from_policy` stays a plain
+mapping: stable/canary/challenger/fallback versions become `variants` (in that order), shadow
+versions become `shadows`, the safety net's fallback version becomes `fallback`, and the
+policy's capture rate and sticky key land on the route. The admin token is never part of the
+document: it names an environment variable or a file that holds it. Every default is written
+once, on the dataclasses; the JSON reader takes it from there.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -77,11 +78,15 @@ class Route:
     the stable version, holds the top, the second sits just below), so growing the second
     variant's share at the expense of the first only moves users from the first to it: list
     the variant being ramped (the canary) second. `sticky` left out: weighted random per
-    request. `fallback` left out: an open breaker answers 503. `capture_rate` 0: no capture.
-    `confidence_rate` (default 1: every answer) is the share of 200 answers parsed, after they
-    are sent, for the prediction confidence histogram; lower it for large batch answers.
-    `client_request_ids` (default off, the Policy's `feedback.client_request_ids`): feedback
-    may also name the caller's own `X-Request-Id`, joined in this replica's memory."""
+    request. `fallback` left out: an open breaker answers 503; it may be one of the variants
+    (the same name and upstream), which weights can then reach too. `capture_rate` 0: no
+    capture. `confidence_rate` (default 1: every answer) is the share of 200 answers parsed,
+    after they are sent, for the prediction confidence histogram; lower it for large batch
+    answers. `client_request_ids` (default off, the Policy's `feedback.client_request_ids`):
+    feedback may also name the caller's own `X-Request-Id`, joined in this replica's memory.
+    `labels` (default none) name variants for `/labels/L` paths besides their own names (a
+    Policy's roles: `stable`, `canary`, ...). `policy_digest` (default none) is the digest of
+    the Policy the route was read from, which status documents are written against."""
 
     model: str
     variants: tuple[Variant, ...]
@@ -91,6 +96,8 @@ class Route:
     capture_rate: float = 0.0
     confidence_rate: float = 1.0
     client_request_ids: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+    policy_digest: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,20 +162,15 @@ class GatewayConfig:
         return _Reader(data, "").gateway()
 
 
-_GATEWAY_KEYS = {
-    "routes",
-    "breaker",
-    "max_body_bytes",
-    "upstream_timeout_seconds",
-    "upstream_connections",
-    "shadow_timeout_seconds",
-    "shadow_max_in_flight",
-    "capture_queue_size",
-    "feedback_window",
-    "admin_token_env",
-    "admin_token_file",
-    "seed",
-}
+def _defaults(cls: type) -> dict[str, Any]:
+    """Each field's default, as the dataclass declares it (the one place defaults live)."""
+    return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+
+
+_GATEWAY_DEFAULTS = _defaults(GatewayConfig)
+_BREAKER_DEFAULTS = _defaults(BreakerConfig)
+_ROUTE_DEFAULTS = _defaults(Route)
+_GATEWAY_KEYS = {f.name for f in fields(GatewayConfig)}
 
 
 class _Reader:
@@ -287,7 +289,7 @@ class _Reader:
         names = [v.endpoint.name for v in variants] + [s.endpoint.name for s in shadows]
         fallback_reader = self.child("fallback")
         fallback = None if fallback_reader is None else fallback_reader.endpoint(set())
-        if fallback is not None:
+        if fallback is not None and fallback not in [v.endpoint for v in variants]:
             names.append(fallback.name)
         duplicate = next((n for n in names if names.count(n) > 1), None)
         if duplicate is not None:
@@ -309,8 +311,10 @@ class _Reader:
             shadows=shadows,
             sticky=sticky,
             fallback=fallback,
-            capture_rate=self.number("capture_rate", 0.0, 0, 1),
-            confidence_rate=self.number("confidence_rate", 1.0, 0, 1),
+            capture_rate=self.number("capture_rate", _ROUTE_DEFAULTS["capture_rate"], 0, 1),
+            confidence_rate=self.number(
+                "confidence_rate", _ROUTE_DEFAULTS["confidence_rate"], 0, 1
+            ),
             client_request_ids=self.flag("client_request_ids"),
         )
 
@@ -326,21 +330,30 @@ class _Reader:
         if breaker_reader is not None:
             breaker_reader.only({"failure_threshold", "open_seconds"})
             breaker = BreakerConfig(
-                failure_threshold=breaker_reader.integer("failure_threshold", 5, 1),
-                open_seconds=breaker_reader.number("open_seconds", 10.0, 0.001, 86_400),
+                failure_threshold=breaker_reader.integer(
+                    "failure_threshold", _BREAKER_DEFAULTS["failure_threshold"], 1
+                ),
+                open_seconds=breaker_reader.number(
+                    "open_seconds", _BREAKER_DEFAULTS["open_seconds"], 0.001, 86_400
+                ),
             )
         if "admin_token_env" in self.data and "admin_token_file" in self.data:
             raise ConfigError("admin_token_env, admin_token_file: give one token source, not both")
+        d = _GATEWAY_DEFAULTS
         return GatewayConfig(
             routes=routes,
             breaker=breaker,
-            max_body_bytes=self.integer("max_body_bytes", 1 << 20, 1),
-            upstream_timeout_seconds=self.number("upstream_timeout_seconds", 10.0, 0.001, 3600),
-            upstream_connections=self.integer("upstream_connections", 256, 1),
-            shadow_timeout_seconds=self.number("shadow_timeout_seconds", 2.0, 0.001, 3600),
-            shadow_max_in_flight=self.integer("shadow_max_in_flight", 64, 0),
-            capture_queue_size=self.integer("capture_queue_size", 10_000, 1),
-            feedback_window=self.integer("feedback_window", 100_000, 1),
+            max_body_bytes=self.integer("max_body_bytes", d["max_body_bytes"], 1),
+            upstream_timeout_seconds=self.number(
+                "upstream_timeout_seconds", d["upstream_timeout_seconds"], 0.001, 3600
+            ),
+            upstream_connections=self.integer("upstream_connections", d["upstream_connections"], 1),
+            shadow_timeout_seconds=self.number(
+                "shadow_timeout_seconds", d["shadow_timeout_seconds"], 0.001, 3600
+            ),
+            shadow_max_in_flight=self.integer("shadow_max_in_flight", d["shadow_max_in_flight"], 0),
+            capture_queue_size=self.integer("capture_queue_size", d["capture_queue_size"], 1),
+            feedback_window=self.integer("feedback_window", d["feedback_window"], 1),
             admin_token_env=self.text("admin_token_env"),
             admin_token_file=self.text("admin_token_file"),
             seed=self.integer("seed", None, 0),

@@ -234,6 +234,11 @@ class GatewayMetrics:
             "1 while an upstream's circuit breaker is open (or half-open), else 0.",
             ("upstream",),
         )
+        self.status_generation = Gauge(
+            "tfprod_gateway_status_generation",
+            "Generation of the deployment's status document being served (0: declared weights).",
+            ("deployment",),
+        )
         self.fallbacks = Counter(
             "tfprod_gateway_fallback_requests_total",
             "Requests sent to the fallback because the chosen upstream failed or was open.",

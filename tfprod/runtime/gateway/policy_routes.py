@@ -5,14 +5,16 @@ gateway forwards to each version's model server under the registry's model name,
 endpoints carry (`Endpoint.model_name`). Metrics label requests with the deployment name, as
 the alerting rules expect.
 
-Live variants are listed stable first, then canary, then challengers, each with its declared
-weight as a fraction (the Policy's percent / 100; zero weights included, so the controller can
-raise them later without a restart).
+Live variants are listed stable first, then canary, then challengers, then fallback versions,
+each with its declared weight as a fraction (the Policy's percent / 100; zero weights
+included, so the controller can raise them later, a rollback to the fallback included,
+without a restart).
 Because the gateway assigns ranges from the last listed variant upwards, growing the canary
 at the stable version's expense only moves callers from stable to canary (see `Route`).
 Shadow versions get the shadow test's mirror share, the safety net's fallback version becomes
 the breaker's fallback, the debugger's capture rate becomes the route's capture rate, and the
-feedback settings say whether callers' own request ids count.
+feedback settings say whether callers' own request ids count. Each role held by exactly one
+live version becomes a label (`/labels/stable`, ...).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tfprod.policy import (
     Policy,
     PolicyError,
     Role,
+    policy_digest,
     read_endpoints,
     read_policy,
 )
@@ -43,7 +46,7 @@ from tfprod.runtime.gateway.config import (
     Variant,
 )
 
-LIVE_ROLE_ORDER: tuple[Role, ...] = ("stable", "canary", "challenger")
+LIVE_ROLE_ORDER: tuple[Role, ...] = ("stable", "canary", "challenger", "fallback")
 
 
 def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Route:
@@ -73,6 +76,11 @@ def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Rout
         if policy.shadow is not None and policy.shadow.version == version.id
     )
     sticky = policy.traffic.sticky
+    labels = tuple(
+        (role, versions[0].id)
+        for role in LIVE_ROLE_ORDER
+        if len(versions := policy.with_role(role)) == 1
+    )
     return Route(
         model=policy.name,
         variants=variants,
@@ -80,16 +88,21 @@ def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Rout
         sticky=None if sticky is None else StickyKey(source=sticky.source, name=sticky.name),
         fallback=None
         if policy.safety is None
-        else _fallback(endpoint(policy.safety.fallback_version), variants),
+        else _fallback(
+            endpoint(policy.safety.fallback_version), policy, policy.safety.fallback_version
+        ),
         capture_rate=0.0 if policy.debugger is None else policy.debugger.capture_rate,
         client_request_ids=policy.feedback.client_request_ids,
+        labels=labels,
+        policy_digest=policy_digest(policy),
     )
 
 
-def _fallback(endpoint: Endpoint, variants: tuple[Variant, ...]) -> Endpoint:
-    """The fallback endpoint, renamed `<version>-fallback` when it is also a live variant (a
-    safety net may fall back to the stable version), since endpoint names must be unique."""
-    if any(variant.endpoint.name == endpoint.name for variant in variants):
+def _fallback(endpoint: Endpoint, policy: Policy, version_id: str) -> Endpoint:
+    """The fallback endpoint; renamed `<version>-fallback` when the safety net falls back to
+    the stable version, so that its breaker and its answers are counted apart from the stable
+    variant's. A role-fallback version is the variant itself (one upstream, one breaker)."""
+    if policy.version(version_id).role == "stable":
         return replace(endpoint, name=f"{endpoint.name}-fallback")
     return endpoint
 
@@ -105,23 +118,38 @@ def config_from_mounted_policies(
     deployments = sorted(path for path in directory.glob("*") if path.is_dir())
     if not deployments:
         raise ConfigError(f"{directory}: no deployment directories with {CONFIGMAP_KEY}")
-    routes = []
-    for deployment in deployments:
-        policy = _mounted_policy(deployment / CONFIGMAP_KEY)
-        endpoints = _mounted_endpoints(deployment / ENDPOINTS_KEY)
-        try:
-            routes.append(
-                route_from_policy(
-                    policy,
-                    {
-                        version: Endpoint(name=version, url=url, model_name=policy.model)
-                        for version, url in endpoints.items()
-                    },
-                )
-            )
-        except KeyError as error:
-            raise ConfigError(f"{deployment / ENDPOINTS_KEY}: {error.args[0]}") from None
-    return GatewayConfig(routes=tuple(routes), admin_token_file=admin_token_file)
+    routes = tuple(mounted_route(deployment) for deployment in deployments)
+    return GatewayConfig(routes=routes, admin_token_file=admin_token_file)
+
+
+def mounted_route(deployment: Path) -> Route:
+    """The route of one mounted deployment directory (`policy.json`, `endpoints.json`).
+
+    Raises ConfigError naming the file and what is wrong with it."""
+    policy = _mounted_policy(deployment / CONFIGMAP_KEY)
+    endpoints = _mounted_endpoints(deployment / ENDPOINTS_KEY)
+    try:
+        return route_from_policy(
+            policy,
+            {
+                version: Endpoint(name=version, url=url, model_name=policy.model)
+                for version, url in endpoints.items()
+            },
+        )
+    except KeyError as error:
+        raise ConfigError(f"{deployment / ENDPOINTS_KEY}: {error.args[0]}") from None
+
+
+def actuation_bounds(directory: Path) -> dict[str, float]:
+    """Each mounted deployment's `controller.actuation_bound_seconds`, by deployment name."""
+    return {
+        policy.name: policy.controller.actuation_bound_seconds
+        for policy in (
+            _mounted_policy(path / CONFIGMAP_KEY)
+            for path in sorted(directory.glob("*"))
+            if path.is_dir()
+        )
+    }
 
 
 def _mounted_policy(path: Path) -> Policy:

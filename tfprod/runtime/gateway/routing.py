@@ -57,13 +57,9 @@ class RoutingTable:
 
     def with_weights(self, weights: Mapping[str, float]) -> RoutingTable:
         """A new table with `weights` given for exactly this table's variants."""
-        missing = [n for n in self.names if n not in weights]
-        unknown = sorted(set(weights) - set(self.names))
-        if missing or unknown:
-            raise ValueError(
-                f"weights must name exactly the variants {', '.join(self.names)};"
-                f" missing: {', '.join(missing) or '-'}; unknown: {', '.join(unknown) or '-'}"
-            )
+        problem = names_problem(self.names, weights)
+        if problem is not None:
+            raise ValueError(problem)
         return RoutingTable.build(self.names, [weights[n] for n in self.names])
 
     def pick(self, point: float) -> int:
@@ -74,3 +70,15 @@ class RoutingTable:
         # bounds are ascending lower ends of reversed variants; equal bounds mean empty ranges,
         # and bisect_right picks the last of equal ones, i.e. the non-empty range above them.
         return len(self.names) - 1 - slot
+
+
+def names_problem(names: Sequence[str], weights: Mapping[str, object]) -> str | None:
+    """Why `weights` do not name exactly the variants `names`, or None."""
+    missing = [n for n in names if n not in weights]
+    unknown = sorted(set(weights) - set(names))
+    if not missing and not unknown:
+        return None
+    return (
+        f"weights must name exactly the variants {', '.join(names)};"
+        f" missing: {', '.join(missing) or '-'}; unknown: {', '.join(unknown) or '-'}"
+    )

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from tfprod.runtime.gateway.app import Gateway
 from tfprod.runtime.gateway.config import GatewayConfig
+from tfprod.runtime.gateway.follow import Following
 
 _log = logging.getLogger(__name__)
 
@@ -25,10 +26,15 @@ async def run_gateway(
     port: int,
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
+    following: Following | None = None,
 ) -> None:
     """Serves until SIGTERM/SIGINT; logs one `listening` line once bound. `feedback_key`
-    signs request ids (None: a random key of this process, see `Gateway`)."""
-    gateway = Gateway(config, admin_token=config.admin_token(), feedback_key=feedback_key)
+    signs request ids (None: a random key of this process, see `Gateway`). With `following`,
+    the status documents are read before the port opens, so the first request already gets
+    the live weights."""
+    gateway = Gateway(
+        config, admin_token=config.admin_token(), feedback_key=feedback_key, following=following
+    )
     runner = web.AppRunner(gateway.build_app(), access_log=None, shutdown_timeout=drain_seconds)
     await runner.setup()
     stop = asyncio.Event()
@@ -58,10 +64,16 @@ def serve(
     port: int,
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
+    following: Following | None = None,
 ) -> None:
     """Runs the gateway on uvloop (when installed) until it is told to stop."""
     running = run_gateway(
-        config, host=host, port=port, drain_seconds=drain_seconds, feedback_key=feedback_key
+        config,
+        host=host,
+        port=port,
+        drain_seconds=drain_seconds,
+        feedback_key=feedback_key,
+        following=following,
     )
     try:
         import uvloop

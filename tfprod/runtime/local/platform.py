@@ -4,7 +4,10 @@ Each version of each deployment is pulled from its registry (checksums verified)
 its own `tfprod serve` process, as a cluster runs one Deployment per version; one gateway
 process routes between them with the Policy's weights, shadows, sticky key, fallback and
 capture rate. The gateway reads the same files as in a cluster: each deployment's policy and
-endpoints, laid out as the cluster mounts their ConfigMaps. The admin token and the
+endpoints, laid out as the cluster mounts their ConfigMaps. Live weights live in each
+deployment's status file under `<workdir>/status` (the cluster's status ConfigMap), which the
+gateway follows and its admin API writes; it survives restarts of the gateway and of `tfprod
+up`, and a status naming other versions than the policy's is ignored. The admin token and the
 feedback-signing key are fresh random secrets in 0600 files under the work directory, as a
 cluster mounts them from Secrets, never printed or passed on a command line.
 """
@@ -148,6 +151,7 @@ def _start_processes(
                 str(token_file),
                 FEEDBACK_KEY_FLAG,
                 str(key_file),
+                *_status_flags(workdir),
                 "--host",
                 options.host,
                 "--port",
@@ -192,6 +196,11 @@ def _start_model_server(
         )
     )
     return url
+
+
+def _status_flags(workdir: Path) -> list[str]:
+    """Where the gateway follows (and its admin API writes) each deployment's live weights."""
+    return ["--status-dir", str(workdir / "status")]
 
 
 @functools.cache

@@ -1,6 +1,7 @@
 """TF Serving's REST API on aiohttp: same paths, bodies, error bodies and status codes.
 
-Paths are matched with TF Serving's own (case-insensitive) patterns; anything under `/v1/`
+Paths are matched with TF Serving's own (case-insensitive) patterns, the grammar the gateway
+shares (`tfprod.runtime.tfserving_api`); anything under `/v1/`
 that does not match is `400 {"error": "Malformed request: ..."}`, anything else a bare 404.
 Every failure is a JSON `{"error": ...}` body with the status TF Serving maps its code to;
 an unexpected exception is logged and answered 500 rather than dropping the connection.
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -22,18 +22,11 @@ from tfprod.runtime.serving.inference import classify, regress, serialize_exampl
 from tfprod.runtime.serving.models import DEFAULT_SIGNATURE, ModelManager, ServableVersion
 from tfprod.runtime.serving.signatures import Signature
 from tfprod.runtime.serving.status import metadata_json, model_metadata, model_status, status_json
+from tfprod.runtime.tfserving_api import ModelPath, parse_prediction_path, parse_status_path
 
 _LOG = logging.getLogger(__name__)
 
 _V1 = re.compile(r"/v1/.*", re.IGNORECASE)
-_PREDICTION = re.compile(
-    r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:(classify|regress|predict)",
-    re.IGNORECASE,
-)
-_STATUS = re.compile(
-    r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?",
-    re.IGNORECASE,
-)
 _INT64_MAX = 2**63 - 1
 _JSON = "application/json"
 
@@ -91,22 +84,21 @@ class _RestApi:
     def _dispatch(self, method: str, path: str, body: bytes) -> bytes:
         malformed = invalid_argument(f"Malformed request: {method} {path}")
         if method == "POST":
-            match = _PREDICTION.fullmatch(path)
-            if match is None:
+            target = parse_prediction_path(path)
+            if target is None:
                 raise malformed
-            name, version, label = _model_info(match)
-            verb = match.group(4)
-            if verb == "predict":
+            name, version, label = _model_info(target)
+            if target.verb == "predict":
                 return self._predict(name, version, label, body)
-            if verb in ("classify", "regress"):
-                return self._classify_or_regress(verb, name, version, label, body)
+            if target.verb in ("classify", "regress"):
+                return self._classify_or_regress(target.verb, name, version, label, body)
             raise malformed
         if method == "GET":
-            match = _STATUS.fullmatch(path)
-            if match is None:
+            target = parse_status_path(path)
+            if target is None:
                 raise malformed
-            name, version, label = _model_info(match)
-            if match.group(4) == "metadata":
+            name, version, label = _model_info(target)
+            if target.metadata:
                 if not name:
                     raise invalid_argument("Missing model name in request.")
                 response = model_metadata(self._manager, name, version, label, ["signature_def"])
@@ -134,15 +126,13 @@ class _RestApi:
         return json_tensor.regress_response(regress(servable, key, serialized))
 
 
-def _model_info(match: re.Match[str]) -> tuple[str, int | None, str | None]:
-    name = unquote(match.group(1) or "")
-    version_text, label = match.group(2), match.group(3)
+def _model_info(target: ModelPath) -> tuple[str, int | None, str | None]:
     version = None
-    if version_text:
-        version = int(version_text)
+    if target.version:
+        version = int(target.version)
         if version > _INT64_MAX:
-            raise invalid_argument(f"Failed to convert version: {version_text} to numeric.")
-    return name, version, unquote(label) if label else None
+            raise invalid_argument(f"Failed to convert version: {target.version} to numeric.")
+    return target.name, version, target.label
 
 
 def _rest_signature(servable: ServableVersion, key: str) -> Signature:
