@@ -15,7 +15,9 @@ A change reaches a gateway within `poll_seconds` plus one read, which must stay 
 Policy's `actuation_bound_seconds` (the CLI checks it at start). A document the gateway cannot
 use (unreadable, invalid, or naming other versions than the route's) leaves the weights it
 serves unchanged and shows as `status_problem` in `/admin/v1/state`; the generation it reports
-stays the one it really serves. Policy changes rebuild the deployment's route in place
+stays the one it really serves. At start the port opens only once every status source has
+answered (a missing document is an answer), so a gateway never serves declared weights only
+because it could not read the live ones. Policy changes rebuild the deployment's route in place
 (breakers of unchanged upstreams carry over); an invalid one keeps the running route and shows
 as `policy_problem`. Adding or removing a deployment needs a restart, as it does in a cluster,
 where the gateway's pod spec lists the mounted deployments.
@@ -263,14 +265,20 @@ class Follower:
         return self.sources.get(model)
 
     async def start(self) -> None:
-        """Reads every status once (so a restarted gateway serves live weights from its first
-        request), then keeps polling in the background."""
+        """Reads every status (so a restarted gateway serves the live weights from its first
+        request), then keeps polling in the background.
+
+        Until every status source has answered (a missing document counts as an answer: the
+        declared weights), it retries every poll interval and the port stays closed: a
+        gateway that cannot tell whether a rollback happened must not serve the declared
+        weights (a cluster keeps the pod unready; the problem is logged)."""
         if self.following.kubernetes is not None:
             connector = aiohttp.TCPConnector(ssl=_tls(self.following.kubernetes))
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self._timeout())
             )
-        await self.poll_once()
+        while not await self.poll_once():
+            await asyncio.sleep(self.following.poll_seconds)
         self._task = asyncio.create_task(self._run())
 
     def _timeout(self) -> float:
@@ -289,10 +297,12 @@ class Follower:
             await asyncio.sleep(self.following.poll_seconds)
             await self.poll_once()
 
-    async def poll_once(self) -> None:
+    async def poll_once(self) -> bool:
+        """One look at every mounted policy and status source; True if every source answered."""
         for model, mounted in self.policies.items():
             if mounted.changed():
                 self._reload_policy(model, mounted.directory)
+        answered = True
         for model, source in self.sources.items():
             try:
                 status = await asyncio.wait_for(source.poll(self._session), self._timeout())
@@ -300,9 +310,11 @@ class Follower:
                 where = "" if isinstance(error, PolicyError) else f"{source.where()}: "
                 self.gateway.status_problem(model, f"{where}{_describe(error)}")
                 source.forget()  # the next good read applies (and clears the problem)
+                answered = False
                 continue
             if status is not _UNCHANGED:
                 self.gateway.apply_status(model, status, source.where())
+        return answered
 
     def _reload_policy(self, model: str, directory: Path) -> None:
         try:
