@@ -54,12 +54,5 @@ def test_a_cycle_through_a_type_checking_import_is_reported_once(
     assert import_cycles("cyclic") == ["cyclic.records -> cyclic.store -> cyclic.records"]
 
 
-# Remove this marker once both branches are merged (strict: the test fails when they are gone).
-@pytest.mark.xfail(
-    strict=True,
-    reason="two cycles remain until their owners' branches merge: "
-    "gateway.admin -> gateway.app -> gateway.admin (gateway-state) and "
-    "constructs.governance.findings -> view -> findings (seams-governance)",
-)
 def test_no_module_of_tfprod_imports_itself_back() -> None:
     assert import_cycles("tfprod") == []

@@ -45,7 +45,17 @@ from tfprod.policy.names import (
 from tfprod.policy.observe import Debugger, Drift, Monitor
 from tfprod.policy.problems import Notation, file_problem, validation_lines
 from tfprod.policy.rollout import ABTest, CanaryRamp, RampStep, ShadowTest, SuccessMetric
-from tfprod.policy.rollout_state import MAX_DECISIONS, DecisionRecord, Phase, RolloutState
+from tfprod.policy.rollout_state import (
+    MAX_DECISIONS,
+    CheckState,
+    DecisionRecord,
+    FeedbackTotals,
+    Phase,
+    RollbackState,
+    RolloutState,
+    Totals,
+    WindowPoint,
+)
 from tfprod.policy.safety import Action, ControllerSettings, SafetyNet, Trigger
 from tfprod.policy.status import (
     STATUS_KEY,
@@ -104,6 +114,7 @@ __all__ = [
     "Action",
     "AlertRoutes",
     "CanaryRamp",
+    "CheckState",
     "Condition",
     "ControllerSettings",
     "Debugger",
@@ -111,6 +122,7 @@ __all__ = [
     "DeploymentStatus",
     "Drift",
     "FeedbackSettings",
+    "FeedbackTotals",
     "ModelVersion",
     "Monitor",
     "Notation",
@@ -120,6 +132,7 @@ __all__ = [
     "RampStep",
     "Role",
     "RollbackPath",
+    "RollbackState",
     "RollbackTiming",
     "RolloutState",
     "SafetyNet",
@@ -130,8 +143,10 @@ __all__ = [
     "Synthesized",
     "SynthesizedError",
     "SynthesizedStack",
+    "Totals",
     "Traffic",
     "Trigger",
+    "WindowPoint",
     "artifact_uri",
     "check_version_id",
     "configmap_name",
