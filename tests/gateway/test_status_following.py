@@ -10,6 +10,7 @@ with the merged model status, and a policy change reaches running gateways.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import ssl
 import subprocess
@@ -247,7 +248,7 @@ def test_a_status_naming_other_versions_is_refused_and_reported(platform: Platfo
         policy="sha256:x",
         writer="test",
     )
-    platform.status_file.write_text(status_json(bad))
+    write_status(platform.status_file, bad)
 
     def problems() -> list[str | None]:
         return [platform.state(r)["status_problem"] for r in platform.replicas]
@@ -313,7 +314,7 @@ def test_version_and_label_addressing_agree_with_the_reported_status(platform: P
 
 def test_a_changed_policy_reaches_running_gateways(platform: Platform) -> None:
     path = platform.policies / DEPLOYMENT / "policy.json"
-    path.write_text("{")
+    replace_text(path, "{")
     deadline = time.monotonic() + 10
     while None in [platform.state(r)["policy_problem"] for r in platform.replicas]:
         if time.monotonic() > deadline:
@@ -325,7 +326,7 @@ def test_a_changed_policy_reaches_running_gateways(platform: Platform) -> None:
     ] * 2
     assert variants(platform.replicas[0], 3) == ["rec-v1"] * 3  # still the running route
     changed = policy(debugger={"capture_rate": 0.25, "explainers": ["shap"]})
-    path.write_text(policy_json(changed))
+    replace_text(path, policy_json(changed))
     deadline = time.monotonic() + 10
     while {platform.state(r)["policy_digest"] for r in platform.replicas} != {
         policy_digest(changed)
@@ -338,7 +339,15 @@ def test_a_changed_policy_reaches_running_gateways(platform: Platform) -> None:
         assert (state["capture_rate"], state["policy_problem"]) == (0.25, None)
         # Same versions: the live weights stay.
         assert state["weights"] == {"rec-v1": 100.0, "rec-v2": 0.0, "rec-v0": 0.0}
-    (platform.policies / DEPLOYMENT / "policy.json").write_text(policy_json(policy()))
+    replace_text(platform.policies / DEPLOYMENT / "policy.json", policy_json(policy()))
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Replaces `path` in one step, as the kubelet swaps a mounted ConfigMap: a reader never
+    sees it half written."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
 
 
 class FakeApiServer:
