@@ -55,7 +55,9 @@ def test_a_failing_tensorflow_import_still_shows_what_was_printed(tmp_path: Path
         "import os\nos.write(2, b'E0000 loader: libtensorflow missing\\n')\n"
         "raise ImportError('no libtensorflow')\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ["PYTHONPATH"]])}
+    inherited = os.environ.get("PYTHONPATH")
+    path = [str(tmp_path), *([inherited] if inherited else [])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     result = subprocess.run(
         [sys.executable, "-c", "from tfprod.cli._app import quiet_tensorflow_import as q; q()"],
         capture_output=True,
