@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,6 +23,7 @@ from tfprod.policy import Policy
 from tfprod.runtime.controller.observation import Observation, VersionCounters
 from tfprod.runtime.observe.counters import served_generation, version_counters
 from tfprod.runtime.observe.exposition import ExpositionError, Sample, parse_exposition
+from tfprod.runtime.observe.http import HttpSource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +35,7 @@ class Scrape:
     error: str = ""
 
 
-class GatewayScrapeSource:
+class GatewayScrapeSource(HttpSource):
     """Reads `/metrics` of every gateway replica in `replicas` (base URLs)."""
 
     def __init__(self, *, replicas: Sequence[str], timeout_seconds: float = 2.0) -> None:
@@ -44,22 +44,7 @@ class GatewayScrapeSource:
                 "replicas: give at least one gateway base URL, e.g. http://10.0.0.5:8080"
             )
         self.replicas = tuple(url.rstrip("/") for url in replicas)
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> GatewayScrapeSource:
-        self._session = aiohttp.ClientSession(timeout=self.timeout)
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        super().__init__(timeout_seconds=timeout_seconds)
 
     async def scrape(self) -> tuple[Scrape, ...]:
         """Every replica's samples (or error), read concurrently."""
@@ -85,7 +70,7 @@ class GatewayScrapeSource:
         except TimeoutError:
             return Scrape(
                 replica=replica,
-                error=f"GET {url}/metrics timed out after {self.timeout.total:g} s",
+                error=f"GET {url}/metrics timed out after {self.timeout_seconds:g} s",
             )
         except aiohttp.ClientError as error:
             return Scrape(replica=replica, error=f"GET {url}/metrics failed: {error}")

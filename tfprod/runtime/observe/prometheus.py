@@ -19,7 +19,6 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -37,6 +36,7 @@ from tfprod.runtime.observe.counters import (
     version_counters,
 )
 from tfprod.runtime.observe.exposition import Sample
+from tfprod.runtime.observe.http import HttpSource
 
 SOURCE = "prometheus"
 """The source's name in `Observation.source_errors`."""
@@ -68,7 +68,7 @@ def queries(policy: Policy, *, job: str) -> dict[str, str]:
     }
 
 
-class PrometheusSource:
+class PrometheusSource(HttpSource):
     """Observes deployments through the Prometheus HTTP API at `url` (e.g. http://prom:9090).
 
     `job` is the scrape job of the gateways (with the Prometheus operator, the gateway
@@ -81,24 +81,7 @@ class PrometheusSource:
             raise ValueError(f"url {url!r} is not valid: give http://host:port of Prometheus")
         self.url = url.rstrip("/")
         self.job = job
-        self.timeout_seconds = timeout_seconds
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> PrometheusSource:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)
-        )
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        super().__init__(timeout_seconds=timeout_seconds)
 
     async def observe(self, policy: Policy) -> Observation:
         """The deployment's counters per gateway replica, as Prometheus last scraped them."""
