@@ -82,7 +82,7 @@ def prometheus_rule_groups(policy: Policy) -> list[dict[str, Any]]:
     return [
         {
             "name": f"tfprod-{policy.name}.records",
-            "rules": list(_records(policy, _metrics_named(policy))),
+            "rules": list(_records(policy, metrics_named(policy))),
         },
         {"name": f"tfprod-{policy.name}.alerts", "rules": list(_alerts(policy))},
     ]
@@ -97,10 +97,11 @@ def duration(seconds: float) -> str:
 
 def watches_drift(policy: Policy) -> bool:
     """Whether the rules read the controller's drift score: a detector, trigger or monitor."""
-    return policy.drift is not None or "drift_score" in _metrics_named(policy)
+    return policy.drift is not None or "drift_score" in metrics_named(policy)
 
 
-def _metrics_named(policy: Policy) -> set[str]:
+def metrics_named(policy: Policy) -> set[str]:
+    """The metrics `policy`'s conditions and monitor name, monitor aliases resolved."""
     named = {check.condition.metric for check in _checks(policy)}
     if policy.monitor is not None:
         named |= {_MONITOR_ALIASES.get(name, name) for name in policy.monitor.metrics}
@@ -339,7 +340,7 @@ def _alerts(policy: Policy) -> Iterator[dict[str, Any]]:
             yield rule
     yield from _drift_alerts(policy)
     yield from _no_data_alerts(policy)
-    if "nonfinite_predictions" in _metrics_named(policy):
+    if "nonfinite_predictions" in metrics_named(policy):
         yield _alert(
             "TfprodNonFinitePredictions",
             f"{_mine(policy, 'tfprod:nonfinite_predictions:rate5m')} > 0",
