@@ -60,8 +60,8 @@ class Monitor(PolicyModel):
 
     metrics: tuple[str, ...]
     """Metric names from `MONITOR_METRICS`, e.g. prediction_latency, prediction_confidence,
-    feature_drift, error_rate; also given grouped: {"performance": [...], "quality": [...],
-    "business": [...]}."""
+    feature_drift, error_rate. The grouped form {"performance": [...], "quality": [...],
+    "business": [...]} is also read, and kept as one list in group order."""
     alerts: AlertRoutes | None = None
     """Alert destinations. Default: none, alerts are only logged and shown in status."""
 
