@@ -15,6 +15,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from tests.alerting.conftest import minimal_policy, promtool, proposal_policy
+from tests.alerting.test_monitored_alerts import DEGRADED
 from tests.alerting.test_monitored_alerts import POLICY as MONITORED
 from tests.constructs.stacks import synth_proposal
 from tfprod.constructs.alerting import prometheus_rule_groups
@@ -194,3 +195,50 @@ def test_the_stack_ships_the_dashboard_in_a_sidecar_config_map(tmp_path: Path) -
     assert key == "recommendation-engine.json"
     assert "${" not in text
     assert json.loads(text)["uid"] == "tfprod-ml-recommendation-engine"
+
+
+GENERATION = {
+    "series": 'tfprod_gateway_status_generation{namespace="ml", deployment="fraud"}',
+    "values": "3x120",
+}
+
+
+def empty_query_alerts(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """One alert per panel query, firing when the query returns nothing."""
+    return [
+        {"alert": f"DashboardQueryEmpty{index}", "expr": f"absent({expr})"}
+        for index, expr in enumerate(expressions(document))
+    ]
+
+
+@pytest.mark.service
+def test_every_panel_query_returns_data_on_gateway_shaped_series(
+    promtool: str, tmp_path: Path
+) -> None:
+    """The monitored policy's rules and degraded series from the alert cases (every measure
+    present), plus the generation gauge as the gateway labels it: no panel query is empty."""
+    assert GatewayMetrics().status_generation.label_names == ("deployment",)
+    alerts = empty_query_alerts(loaded(MONITORED))
+    groups = [*prometheus_rule_groups(MONITORED), {"name": "dashboard", "rules": alerts}]
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+    case = {
+        "interval": "10s",
+        "input_series": [*DEGRADED, GENERATION],
+        "alert_rule_test": [
+            {"eval_time": "10m", "alertname": alert["alert"], "exp_alerts": []} for alert in alerts
+        ],
+    }
+    unit_test = {"rule_files": ["rules.yml"], "evaluation_interval": "10s", "tests": [case]}
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(unit_test, sort_keys=False))
+
+    result = subprocess.run(
+        [promtool, "test", "rules", "test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert len(alerts) == 12
+    assert result.returncode == 0, result.stdout + result.stderr
