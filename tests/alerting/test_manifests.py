@@ -126,6 +126,9 @@ def test_controller_is_scraped_only_once_a_policy_watches_drift(tmp_path: Path) 
             "app.kubernetes.io/part-of": "tfprod",
         }
     }
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "15s", "honorLabels": True}
+    ]
 
 
 def test_refuses_a_namespace_other_than_the_policys(tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ def test_policy_configmap_holds_exactly_the_declared_policy_and_equals_the_file(
 ) -> None:
     config_maps = by_name(proposal_tf, "kubernetes_config_map_v1")
     assert sorted(config_maps) == [
+        "recommendation-engine-dashboard",
         "recommendation-engine-endpoints",
         "recommendation-engine-policy",
     ]

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from tfprod.bindings._core import App as CoreApp
 from tfprod.constructs._names import labels
 from tfprod.constructs.alerting import add_alerting
+from tfprod.constructs.dashboards import DeploymentDashboard
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
 from tfprod.constructs.platform import ModelPlatformStack
@@ -149,6 +150,7 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
                 namespace=policy.namespace,
                 labels=labels(name=policy.name, instance=policy.name, component="alerting"),
             )
+            DeploymentDashboard(deployment, "dashboard", policy=policy)
         gateways = _of_type(members, Gateway) or [Gateway(stack, "gateway")]
         controllers = _of_type(members, RuntimeController) or [
             RuntimeController(stack, "controller")

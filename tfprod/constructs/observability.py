@@ -23,17 +23,20 @@ class ModelMonitor(Construct):
         scope: Construct,
         id: str,
         *,
-        metrics: Sequence[str],
+        metrics: Sequence[str] | Mapping[str, Sequence[str]],
         alerts: AlertRoutes | Mapping[str, Any] | None = None,
     ) -> None:
-        """- `metrics`: metric names, e.g. prediction_latency, error_rate.
+        """- `metrics`: metric names, e.g. prediction_latency, error_rate, or the proposal's grouped
+          form {"performance": [...], "quality": [...], "business": [...]}; names the platform
+          does not measure are refused (`tfprod.policy.observe.MONITOR_METRICS` lists them).
         - `alerts`: {"slack": "#ml-alerts", "email": [...], "pagerduty": "ml-on-call"} or
           `AlertRoutes` (secrets only as `SecretRef`s). Default: None, alerts are only logged.
         """
         super().__init__(scope, id)
         deployment = deployment_scope(self, "ModelMonitor")
         try:
-            section = Monitor.model_validate({"metrics": list(metrics), "alerts": alerts})
+            written = dict(metrics) if isinstance(metrics, Mapping) else list(metrics)
+            section = Monitor.model_validate({"metrics": written, "alerts": alerts})
         except ValidationError as error:
             raise section_error(self, error, {}) from None
         deployment.set_section("monitor", section, by=self)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
 from pydantic import Field, field_validator
 
@@ -13,6 +14,33 @@ from tfprod.policy.expressions import is_metric_name
 from tfprod.policy.versions import ARTIFACT_SCHEMES
 
 Explainer = Literal["lime", "shap", "gradients"]
+
+FEEDBACK_RATES: Final[Mapping[str, str]] = {
+    "click_rate": "click",
+    "click_through_rate": "click",
+    "ctr": "click",
+    "conversion_rate": "conversion",
+}
+"""Business metrics read as the share of answered requests followed by a feedback event."""
+FEEDBACK_MEANS: Final[Mapping[str, str]] = {"revenue_per_request": "revenue"}
+"""Business metrics read as the mean feedback value per answered request."""
+MONITOR_METRICS: Final[Mapping[str, tuple[str, ...]]] = {
+    "performance": (
+        "prediction_latency",
+        "latency_p50",
+        "latency_p90",
+        "latency_p95",
+        "latency_p99",
+        "throughput",
+        "requests_per_second",
+        "error_rate",
+    ),
+    "quality": ("prediction_confidence", "nonfinite_predictions", "feature_drift", "drift_score"),
+    "business": (*FEEDBACK_RATES, *FEEDBACK_MEANS),
+}
+"""The metrics the platform measures, by the group the proposal's grouped form names: the
+gateway's series (performance, confidence, non-finite predictions, feedback events) and the
+drift detector's score."""
 
 
 def _check_names(value: tuple[str, ...], what: str) -> tuple[str, ...]:
@@ -31,16 +59,53 @@ class Monitor(PolicyModel):
     """Metrics exported and watched for every version, and where alerts go."""
 
     metrics: tuple[str, ...]
-    """Metric names, e.g. prediction_latency, prediction_confidence, feature_drift, error_rate."""
+    """Metric names from `MONITOR_METRICS`, e.g. prediction_latency, prediction_confidence,
+    feature_drift, error_rate. The grouped form {"performance": [...], "quality": [...],
+    "business": [...]} is also read, and kept as one list in group order."""
     alerts: AlertRoutes | None = None
     """Alert destinations. Default: none, alerts are only logged and shown in status."""
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _flatten_groups(cls, value: Any) -> Any:
+        """The grouped form {"performance": [...], "quality": [...], "business": [...]}, as one
+        list in that order; each name must be one its group measures."""
+        if not isinstance(value, Mapping):
+            return value
+        flat: list[Any] = []
+        for group, names in value.items():
+            allowed = MONITOR_METRICS.get(group)
+            if allowed is None:
+                raise invalid(
+                    f"metric group {group!r} is not known; allowed: {', '.join(MONITOR_METRICS)}"
+                )
+            if isinstance(names, str) or not isinstance(names, list | tuple):
+                raise invalid(f"metric group {group!r} must be a list of metric names")
+            for name in names:
+                if isinstance(name, str) and is_metric_name(name) and name not in allowed:
+                    raise invalid(
+                        f"metric {name!r} is not one the platform measures in group {group!r};"
+                        f" allowed: {', '.join(allowed)}"
+                    )
+            flat.extend(names)
+        return flat
 
     @field_validator("metrics")
     @classmethod
     def _check_metrics(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
             raise invalid("monitor metrics are empty: name at least one, e.g. error_rate")
-        return _check_names(value, "metric")
+        _check_names(value, "metric")
+        measured = [name for names in MONITOR_METRICS.values() for name in names]
+        for name in value:
+            if name not in measured:
+                raise invalid(
+                    f"metric {name!r} is not one the platform measures; allowed: "
+                    + "; ".join(
+                        f"{group}: {', '.join(names)}" for group, names in MONITOR_METRICS.items()
+                    )
+                )
+        return value
 
 
 class Drift(PolicyModel):

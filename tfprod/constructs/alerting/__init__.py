@@ -7,7 +7,7 @@ from tfprod.constructs.alerting.manifests import (
     prometheus_rule_manifest,
 )
 from tfprod.constructs.alerting.monitor import service_monitor
-from tfprod.constructs.alerting.rules import prometheus_rule_groups
+from tfprod.constructs.alerting.rules import metrics_named, prometheus_rule_groups
 from tfprod.policy.alertmanager_config import (
     AlertingError,
     EmailSettings,
@@ -22,6 +22,7 @@ __all__ = [
     "alertmanager_config",
     "alertmanager_config_manifest",
     "alertmanager_config_spec",
+    "metrics_named",
     "prometheus_rule_groups",
     "prometheus_rule_manifest",
     "service_monitor",

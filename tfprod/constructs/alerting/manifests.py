@@ -14,7 +14,8 @@ the app's finalization, after the Policy is built):
   `tfprod-gateway-monitor`, ServiceMonitor `tfprod-gateway` scraping port "http" of the Service
   labelled `app.kubernetes.io/component: gateway` and `app.kubernetes.io/part-of: tfprod` (the
   `Gateway` construct's); and, once a policy watches drift (whose score the controller exports),
-  `tfprod-controller-monitor` likewise for the `RuntimeController`'s Service;
+  `tfprod-controller-monitor` likewise for the `RuntimeController`'s Service, honouring the
+  scraped labels (the drift score's `namespace` and `deployment` are its own);
 - every object is in `namespace` (which must be the policy's) and carries `labels` (use them
   for the Prometheus and Alertmanager resources' rule/config/monitor selectors); a
   ServiceMonitor, shared by the stack, gets them with `app.kubernetes.io/name` and `instance`
@@ -126,5 +127,6 @@ def _monitor_once(
         labels={**labels, "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name},
         selector={"app.kubernetes.io/component": component, "app.kubernetes.io/part-of": "tfprod"},
         port=SCRAPED_PORT,
+        honor_labels=component == "controller",
     )
     Manifest(stack, construct_id, manifest=monitor)

@@ -17,11 +17,18 @@ def service_monitor(
     port: str,
     path: str = "/metrics",
     interval: str = SCRAPE_INTERVAL,
+    honor_labels: bool = False,
 ) -> dict[str, Any]:
     """A monitoring.coreos.com/v1 ServiceMonitor for the Service in `namespace` matching `selector`.
 
     `port` is the Service's port name. Prometheus adds the `namespace` label the rules select on.
+    `honor_labels`: keep the scraped series' own `namespace` label (the controller's
+    `tfprod_drift_score` names the deployment's) instead of renaming it `exported_namespace`.
+    Default: False.
     """
+    endpoint: dict[str, Any] = {"port": port, "path": path, "interval": interval}
+    if honor_labels:
+        endpoint["honorLabels"] = True
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
@@ -29,6 +36,6 @@ def service_monitor(
         "spec": {
             "selector": {"matchLabels": dict(selector)},
             "namespaceSelector": {"matchNames": [namespace]},
-            "endpoints": [{"port": port, "path": path, "interval": interval}],
+            "endpoints": [endpoint],
         },
     }

@@ -15,17 +15,26 @@ carries `namespace`, `deployment` and `version` labels:
 - `tfprod:prediction_confidence:mean5m`, `tfprod:traffic_weight:ratio`;
 - `tfprod:shadow_agreement:ratio_rate5m` with a shadow test,
   `tfprod:capture_dropped:rate5m` with a debugger,
-  `tfprod:drift_score:max` (by feature: the controller's `tfprod_drift_score`) with drift.
+  `tfprod:drift_score:max` (by feature: the controller's `tfprod_drift_score`) with drift;
+- `tfprod:nonfinite_predictions:rate5m` (prediction rows holding NaN or an infinity) when
+  monitored;
+- business metrics from the gateway's feedback counters, per answered request (attempts that
+  did not fail, as the controller counts them) and 0 for a version without events:
+  `tfprod:<click_rate|click_through_rate|ctr|conversion_rate>:ratio_rate5m` (events of
+  `click` or `conversion`) and `tfprod:revenue_per_request:mean5m` (the sum of `revenue`
+  values), when a monitor or a condition names them.
 
 Alerts mirror what the controller acts on, so a person sees what it saw: one per SafetyNet
 trigger and per canary success criterion (firing when the criterion fails), drift above the
 threshold, a version with traffic weight but no requests, and the gateway's metrics missing.
 `for:` is the controller's `failure_threshold * check_interval_seconds` (the time it waits before
 acting), and a condition only counts with at least `min_samples` requests in the window, as for
-the controller. Conditions on custom (business) metrics have no Prometheus series and are left to
-the controller. A monitor metric (the proposal's `prediction_latency` is `latency_p95`,
-`feature_drift` is `drift_score`) makes sure its series is recorded; it alerts where a trigger or
-criterion gives it a threshold, since the Policy holds no other threshold.
+the controller. A condition on one of the business metrics above alerts on its recorded series;
+conditions on other custom metrics have no Prometheus series and are left to the controller. A
+monitor metric (the proposal's `prediction_latency` is `latency_p95`, `feature_drift` is
+`drift_score`) makes sure its series is recorded; it alerts where a trigger or criterion gives it
+a threshold, since the Policy holds no other threshold, except `nonfinite_predictions`, which
+alerts on any non-finite prediction row.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from tfprod.policy import Action, Condition, Policy
+from tfprod.policy.observe import FEEDBACK_MEANS, FEEDBACK_RATES
 
 WINDOW: Final = "5m"
 WINDOW_SECONDS: Final = 300
@@ -59,6 +69,8 @@ _RECORDED = {
     "throughput": "tfprod:requests:rate5m",
     "requests_per_second": "tfprod:requests:rate5m",
     **{name: f"tfprod:{name}:seconds5m" for name in _QUANTILES},
+    **{name: f"tfprod:{name}:ratio_rate5m" for name in FEEDBACK_RATES},
+    **{name: f"tfprod:{name}:mean5m" for name in FEEDBACK_MEANS},
 }
 # The proposal's monitor metric names, as the conditions spell them.
 _MONITOR_ALIASES = {"prediction_latency": "latency_p95", "feature_drift": "drift_score"}
@@ -70,7 +82,7 @@ def prometheus_rule_groups(policy: Policy) -> list[dict[str, Any]]:
     return [
         {
             "name": f"tfprod-{policy.name}.records",
-            "rules": list(_records(policy, _metrics_named(policy))),
+            "rules": list(_records(policy, metrics_named(policy))),
         },
         {"name": f"tfprod-{policy.name}.alerts", "rules": list(_alerts(policy))},
     ]
@@ -85,10 +97,11 @@ def duration(seconds: float) -> str:
 
 def watches_drift(policy: Policy) -> bool:
     """Whether the rules read the controller's drift score: a detector, trigger or monitor."""
-    return policy.drift is not None or "drift_score" in _metrics_named(policy)
+    return policy.drift is not None or "drift_score" in metrics_named(policy)
 
 
-def _metrics_named(policy: Policy) -> set[str]:
+def metrics_named(policy: Policy) -> set[str]:
+    """The metrics `policy`'s conditions and monitor name, monitor aliases resolved."""
     named = {check.condition.metric for check in _checks(policy)}
     if policy.monitor is not None:
         named |= {_MONITOR_ALIASES.get(name, name) for name in policy.monitor.metrics}
@@ -156,6 +169,14 @@ def _records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
     )
     weight = _by_version(_gateway(policy, "tfprod_gateway_traffic_weight"))
     yield _record(policy, "tfprod:traffic_weight:ratio", f"max by (version) ({weight})")
+    if "nonfinite_predictions" in named:
+        nonfinite = _gateway(policy, "tfprod_gateway_prediction_nonfinite_total")
+        yield _record(
+            policy,
+            "tfprod:nonfinite_predictions:rate5m",
+            f"sum by (version) ({_by_version(f'rate({nonfinite}[{WINDOW}])')})",
+        )
+    yield from _business_records(policy, named)
     if policy.shadow is not None:
         yield from _shadow_records(policy)
     if policy.debugger is not None:
@@ -164,6 +185,30 @@ def _records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
     if watches_drift(policy):
         score = _mine(policy, "tfprod_drift_score")
         yield _record(policy, "tfprod:drift_score:max", f"max by (feature) ({score})")
+
+
+def _business_records(policy: Policy, named: set[str]) -> Iterator[dict[str, Any]]:
+    """Feedback events per answered request (attempts that did not fail), as the controller
+    reads them; 0, not absent, for a version that answered and got no event."""
+    answered = _gateway(policy, "tfprod_gateway_requests_total", ', code!~"5.."')
+    per_answer = f"sum by (version) ({_by_version(f'rate({answered}[{WINDOW}])')})"
+    for metric, (counter, event) in _business_metrics(named).items():
+        events = _gateway(policy, counter, f', event="{event}"')
+        per_version = f"sum by (version) ({_by_version(f'rate({events}[{WINDOW}])')})"
+        yield _record(
+            policy,
+            _RECORDED[metric],
+            f"({per_version} or {per_answer} * 0) / {per_answer}",
+        )
+
+
+def _business_metrics(named: set[str]) -> dict[str, tuple[str, str]]:
+    """Business metric -> (gateway counter, feedback event), for those `named`."""
+    counters = {
+        **{m: ("tfprod_gateway_feedback_events_total", e) for m, e in FEEDBACK_RATES.items()},
+        **{m: ("tfprod_gateway_feedback_value_total", e) for m, e in FEEDBACK_MEANS.items()},
+    }
+    return {metric: counters[metric] for metric in sorted(named) if metric in counters}
 
 
 def _shadow_records(policy: Policy) -> Iterator[dict[str, Any]]:
@@ -295,6 +340,23 @@ def _alerts(policy: Policy) -> Iterator[dict[str, Any]]:
             yield rule
     yield from _drift_alerts(policy)
     yield from _no_data_alerts(policy)
+    if "nonfinite_predictions" in metrics_named(policy):
+        yield _alert(
+            "TfprodNonFinitePredictions",
+            f"{_mine(policy, 'tfprod:nonfinite_predictions:rate5m')} > 0",
+            _wait(policy),
+            {"severity": "warning", "deployment": policy.name},
+            (
+                f"{policy.name} {{{{ $labels.version }}}}: predictions hold NaN or infinities",
+                f"Version {{{{ $labels.version }}}} of {policy.name} answers"
+                " {{ $value }} prediction rows per second holding NaN or an infinity.",
+                RUNBOOK.format(
+                    namespace=policy.namespace,
+                    deployment=policy.name,
+                    action="non-finite predictions are not acted on",
+                ),
+            ),
+        )
     if policy.debugger is not None:
         yield _alert(
             "TfprodCaptureDropping",
