@@ -69,6 +69,7 @@ def test_policy_configmap_holds_exactly_the_declared_policy_and_equals_the_file(
     assert sorted(config_maps) == [
         "recommendation-engine-endpoints",
         "recommendation-engine-policy",
+        "tfprod-adapter-rules-ml",
     ]
     data = config_maps["recommendation-engine-policy"]["data"]
     text = (outdir / "stacks" / STACK / "recommendation-engine.policy.json").read_text()

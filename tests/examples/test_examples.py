@@ -15,12 +15,14 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.examples.conftest import manifests, policies, stack_json, stacks, synth_examples
 from tests.kubernetes_objects import KUBERNETES_VERSION, kubernetes_objects
 from tests.services import skip_or_fail
 from tfprod.cli._app import main
 from tfprod.constructs.alerting import EmailSettings, alertmanager_config
+from tfprod.runtime.gateway.metrics import GatewayMetrics
 
 REPO = Path(__file__).resolve().parents[2]
 STACKS = [
@@ -299,3 +301,61 @@ def test_the_root_cdktf_json_app_synthesizes_every_example(tmp_path: Path) -> No
         f" into {outdir}\n"
     )
     assert stacks(outdir) == STACKS
+
+
+# Resource metrics come from the cluster's resource metrics API (metrics-server), which every
+# HPA on CPU relies on; the stacks declare nothing for them.
+RESOURCE_METRICS = {"cpu"}
+
+
+def test_every_metric_an_hpa_names_has_a_declared_source(outdir: Path) -> None:
+    """Each External metric of an HPA is served by an adapter rule the same stack declares, over
+    a series the gateway serves, with a selector naming the scale target's deployment and
+    version; each Resource metric is one the resource metrics API serves."""
+    gateway_series = {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in text_string_to_metric_families(GatewayMetrics().render())
+    }
+    unserved = []
+    checked: Counter[str] = Counter()
+    for stack in stacks(outdir):
+        document = stack_json(outdir, stack)
+        rules = [
+            rule
+            for resource in document["resource"]["kubernetes_config_map_v1"].values()
+            if "config.yaml" in resource.get("data", {})
+            for rule in yaml.safe_load(resource["data"]["config.yaml"])["externalRules"]
+        ]
+        served = {rule["name"]["as"]: rule for rule in rules}
+        deployments = {
+            resource["metadata"]["name"]: resource["spec"]["template"]["metadata"]["labels"]
+            for resource in document["resource"]["kubernetes_deployment_v1"].values()
+        }
+        hpas = document["resource"].get("kubernetes_horizontal_pod_autoscaler_v2", {})
+        for address, hpa in hpas.items():
+            spec = hpa["spec"]
+            target = deployments[spec["scale_target_ref"]["name"]]
+            for metric in spec["metric"]:
+                if metric["type"] == "Resource":
+                    name = metric["resource"]["name"]
+                    if name not in RESOURCE_METRICS:
+                        unserved.append(f"{stack} {address}: resource {name}")
+                    checked[f"Resource/{name}"] += 1
+                    continue
+                assert metric["type"] == "External", f"{stack} {address}: {metric['type']}"
+                name = metric["external"]["metric"]["name"]
+                selector = metric["external"]["metric"]["selector"][0]["match_labels"]
+                rule = served.get(name)
+                if rule is None:
+                    unserved.append(f"{stack} {address}: external {name}: no adapter rule")
+                    continue
+                series, _, matchers = rule["seriesQuery"].partition("{")
+                assert series in gateway_series
+                assert set(selector) <= set(re.findall(r"(\w+)!=", matchers))
+                assert selector == {
+                    "model": target["tfprod.dev/deployment"],
+                    "variant": target["app.kubernetes.io/version"],
+                }
+                checked[f"External/{name}"] += 1
+    assert unserved == []
+    assert set(checked) == {"Resource/cpu", "External/tfprod_requests_per_second"}

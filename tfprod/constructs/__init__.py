@@ -10,6 +10,7 @@ from tfprod.constructs.app import App
 from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeployment
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
 from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
+from tfprod.constructs.metrics_adapter import MetricsAdapterRules, adapter_rules
 from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
 from tfprod.constructs.platform import ModelPlatformStack, platform_of
 from tfprod.constructs.registry import ModelRef, ModelRegistry
@@ -28,6 +29,7 @@ __all__ = [
     "ConstructError",
     "DriftDetector",
     "Gateway",
+    "MetricsAdapterRules",
     "ModelDebugger",
     "ModelDeployment",
     "ModelMonitor",
@@ -42,6 +44,7 @@ __all__ = [
     "ServingVersion",
     "ShadowTest",
     "SynthError",
+    "adapter_rules",
     "construct_error",
     "platform_of",
 ]

@@ -7,7 +7,8 @@
 2. adds its Policy ConfigMap (the declared policy, Terraform-managed) and its alerting objects
    (PrometheusRule, AlertmanagerConfig, the gateway's ServiceMonitor);
 3. adds a `Gateway` and a `RuntimeController` unless the stack declares them, and attaches them
-   to the stack's deployments.
+   to the stack's deployments; and `MetricsAdapterRules` when a deployment scales on requests
+   and the stack declares none.
 
 Then cdktn synthesizes, once, and the governance rules run on each stack's `cdk.tf.json` as
 written: error findings raise `SynthError` listing them and leave the output directory as it
@@ -32,6 +33,7 @@ from tfprod.constructs._names import labels
 from tfprod.constructs.alerting import add_alerting
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
+from tfprod.constructs.metrics_adapter import MetricsAdapterRules
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
 from tfprod.governance import GovernanceError, check_stack
@@ -153,6 +155,12 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
         controllers = _of_type(members, RuntimeController) or [
             RuntimeController(stack, "controller")
         ]
+        scales_on_requests = any(
+            d.scaling is not None and d.scaling.target_requests_per_second is not None
+            for d in deployments.values()
+        )
+        if scales_on_requests and not _of_type(members, MetricsAdapterRules):
+            MetricsAdapterRules(stack)
         for gateway in gateways:
             gateway.attach(list(deployments.values()))
         for controller in controllers:
