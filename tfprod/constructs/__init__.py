@@ -12,7 +12,7 @@ from tfprod.constructs.errors import ConstructError, SynthError, construct_error
 from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
 from tfprod.constructs.metrics_adapter import MetricsAdapterRules, adapter_rules
 from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
-from tfprod.constructs.platform import ModelPlatformStack, platform_of
+from tfprod.constructs.platform import ModelPlatformStack, ProjectImage, platform_of
 from tfprod.constructs.registry import ModelRef, ModelRegistry
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController, RuntimeSecrets
 from tfprod.constructs.safety import SafetyNet
@@ -37,6 +37,7 @@ __all__ = [
     "ModelRef",
     "ModelRegistry",
     "PolicyConfigMap",
+    "ProjectImage",
     "RuntimeController",
     "RuntimeSecrets",
     "SafetyNet",

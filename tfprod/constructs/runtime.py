@@ -36,7 +36,7 @@ from tfprod.bindings.kubernetes.secret_v1 import SecretV1
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
 from tfprod.bindings.kubernetes.service_v1 import ServiceV1
 from tfprod.constructs._names import DEPLOYMENT_LABEL, labels, selector
-from tfprod.constructs.deployment import TFPROD_IMAGE, ModelDeployment
+from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import construct_error
 from tfprod.constructs.platform import platform_of
 from tfprod.constructs.serving import RUN_AS_GROUP, RUN_AS_USER
@@ -218,7 +218,7 @@ class _RuntimeWorkload(Construct):
     """The container's HTTP port."""
 
     def __init__(
-        self, scope: Construct, id: str, *, image: str, replicas: int, field_owner: str
+        self, scope: Construct, id: str, *, image: str | None, replicas: int, field_owner: str
     ) -> None:
         super().__init__(scope, id)
         self.platform = platform_of(self)
@@ -226,7 +226,7 @@ class _RuntimeWorkload(Construct):
             raise construct_error(
                 self, "replicas", f"{replicas!r} is below 1", "a whole number from 1 up"
             )
-        self.image = image
+        self.image = image or self.platform.image.reference
         self.replicas = replicas
         self.k8s_name = f"tfprod-{field_owner}"
         self._attached = False
@@ -382,10 +382,11 @@ class Gateway(_RuntimeWorkload):
         scope: Construct,
         id: str,
         *,
-        image: str = TFPROD_IMAGE,
+        image: str | None = None,
         replicas: int = 2,
     ) -> None:
-        """- `image`: the project image. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        """- `image`: the project image. Default: None, the stack's `image` setting (by default
+          "ghcr.io/tfprod/tfprod:0.1.0").
         - `replicas`: gateway replicas. Default: 2.
         """
         super().__init__(scope, id, image=image, replicas=replicas, field_owner="gateway")
@@ -449,10 +450,11 @@ class RuntimeController(_RuntimeWorkload):
         scope: Construct,
         id: str,
         *,
-        image: str = TFPROD_IMAGE,
+        image: str | None = None,
         prometheus_url: str = PROMETHEUS_URL,
     ) -> None:
-        """- `image`: the project image. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        """- `image`: the project image. Default: None, the stack's `image` setting (by default
+          "ghcr.io/tfprod/tfprod:0.1.0").
         - `prometheus_url`: Prometheus HTTP API the controller reads metrics from. Default:
           "http://prometheus-operated.monitoring.svc:9090" (the Prometheus Operator's service).
         """
