@@ -359,3 +359,59 @@ def test_every_metric_an_hpa_names_has_a_declared_source(outdir: Path) -> None:
                 checked[f"External/{name}"] += 1
     assert unserved == []
     assert set(checked) == {"Resource/cpu", "External/tfprod_requests_per_second"}
+
+
+def secret_references(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(where, Secret name, key) of every Secret key a stack's objects reference: pod volumes
+    and environment of Deployments, and AlertmanagerConfig receivers."""
+    found = []
+    for address, resource in document["resource"].get("kubernetes_deployment_v1", {}).items():
+        pod = resource["spec"]["template"]["spec"]
+        for volume in pod.get("volume", []):
+            if "secret" in volume:
+                for item in volume["secret"]["items"]:
+                    found.append((address, volume["secret"]["secret_name"], item["key"]))
+        for container in pod["container"] + pod.get("init_container", []):
+            for env in container.get("env", []):
+                ref = env.get("value_from", {}).get("secret_key_ref")
+                if ref is not None:
+                    found.append((address, ref["name"], ref["key"]))
+    for address, resource in document["resource"].get("kubernetes_manifest", {}).items():
+        manifest = resource["manifest"]
+        if manifest["kind"] == "AlertmanagerConfig":
+            for receiver in manifest["spec"]["receivers"]:
+                for kind in ("slackConfigs", "pagerdutyConfigs"):
+                    for config in receiver.get(kind, []):
+                        ref = config.get("apiURL") or config["routingKey"]
+                        found.append((address, ref["name"], ref["key"]))
+    return found
+
+
+def test_every_secret_reference_leads_to_a_secret_the_stack_declares_from_a_sensitive_variable(
+    outdir: Path,
+) -> None:
+    missing = []
+    followed: Counter[str] = Counter()
+    for stack in stacks(outdir):
+        document = stack_json(outdir, stack)
+        declared = {
+            resource["metadata"]["name"]: resource["data"]
+            for resource in document["resource"]["kubernetes_secret_v1"].values()
+        }
+        for where, name, key in secret_references(document):
+            value = declared.get(name, {}).get(key)
+            match = re.fullmatch(r"\$\{var\.(\w+)\}", value or "")
+            if match is None or document["variable"][match.group(1)] != {
+                **document["variable"][match.group(1)],
+                "sensitive": True,
+                "type": "string",
+            }:
+                missing.append(f"{stack} {where}: {name}/{key} -> {value!r}")
+            followed[f"{name}/{key}"] += 1
+    assert missing == []
+    assert set(followed) == {
+        "tfprod-admin-token/token",
+        "tfprod-feedback-key/key",
+        "tfprod-alerts/slack-webhook-url",
+        "tfprod-alerts/pagerduty-routing-key",
+    }

@@ -6,6 +6,7 @@ library cdktn builds on) for typing functions that build stacks.
 """
 
 from tfprod.bindings._core import Construct
+from tfprod.constructs.alert_secrets import AlertSecrets
 from tfprod.constructs.app import App
 from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeployment
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
@@ -22,6 +23,7 @@ __all__ = [
     "SERVING_IMAGE",
     "TFPROD_IMAGE",
     "ABTest",
+    "AlertSecrets",
     "App",
     "AutoScaling",
     "CanaryDeployment",

@@ -7,8 +7,9 @@
 2. adds its Policy ConfigMap (the declared policy, Terraform-managed) and its alerting objects
    (PrometheusRule, AlertmanagerConfig, the gateway's ServiceMonitor);
 3. adds a `Gateway` and a `RuntimeController` unless the stack declares them, and attaches them
-   to the stack's deployments; and `MetricsAdapterRules` when a deployment scales on requests
-   and the stack declares none.
+   to the stack's deployments; `MetricsAdapterRules` when a deployment scales on requests
+   and the stack declares none; and the Secrets its AlertmanagerConfigs reference
+   (`AlertSecrets`, added unless the stack declares one).
 
 Then cdktn synthesizes, once, and the governance rules run on each stack's `cdk.tf.json` as
 written: error findings raise `SynthError` listing them and leave the output directory as it
@@ -30,14 +31,15 @@ from typing import Any, TypeVar
 
 from tfprod.bindings._core import App as CoreApp
 from tfprod.constructs._names import labels
-from tfprod.constructs.alerting import add_alerting
+from tfprod.constructs.alert_secrets import AlertSecrets, secret_refs
+from tfprod.constructs.alerting import add_alerting, alertmanager_config_manifest
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
 from tfprod.constructs.metrics_adapter import MetricsAdapterRules
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
 from tfprod.governance import GovernanceError, check_stack
-from tfprod.policy import Policy, policy_file_name, policy_json
+from tfprod.policy import Policy, SecretRef, policy_file_name, policy_json
 
 _T = TypeVar("_T")
 
@@ -142,15 +144,19 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
                 problems.append(str(error))
         if problems:
             continue
+        references: list[SecretRef] = []
         for path, deployment in deployments.items():
             policy = policies[path]
             PolicyConfigMap(deployment, "policy", policy=policy)
-            add_alerting(
-                deployment,
-                policy,
-                namespace=policy.namespace,
-                labels=labels(name=policy.name, instance=policy.name, component="alerting"),
+            alerting_labels = labels(name=policy.name, instance=policy.name, component="alerting")
+            add_alerting(deployment, policy, namespace=policy.namespace, labels=alerting_labels)
+            routing = alertmanager_config_manifest(
+                policy, namespace=policy.namespace, labels=alerting_labels
             )
+            if routing is not None:
+                references.extend(secret_refs(routing["spec"]))
+        if references:
+            (_of_type(members, AlertSecrets) or [AlertSecrets(stack)])[0].declare(references)
         gateways = _of_type(members, Gateway) or [Gateway(stack, "gateway")]
         controllers = _of_type(members, RuntimeController) or [
             RuntimeController(stack, "controller")
