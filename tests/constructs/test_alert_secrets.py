@@ -8,7 +8,7 @@ import pytest
 
 from tests.constructs.stacks import by_name, synthesized
 from tfprod.constructs import AlertSecrets, App, ConstructError, ModelDeployment, ModelMonitor
-from tfprod.constructs.alert_secrets import secret_refs, variable_name
+from tfprod.constructs.alert_secrets import alert_secret_refs, alert_variable_name
 from tfprod.policy import AlertRoutes, SecretRef
 from tfprod.stacks.cluster import ClusterModelPlatform
 
@@ -65,5 +65,5 @@ def test_existing_names_must_be_secret_names(platform: ClusterModelPlatform) -> 
 
 def test_references_are_read_from_the_alertmanager_config_spec() -> None:
     spec = {"receivers": [{"slackConfigs": [{"apiURL": {"name": "a", "key": "b.c"}}]}]}
-    (ref,) = secret_refs(spec)
-    assert (ref, variable_name(ref)) == (SecretRef(name="a", key="b.c"), "tfprod_alert_a_b_c")
+    (ref,) = alert_secret_refs(spec)
+    assert (ref, alert_variable_name(ref)) == (SecretRef(name="a", key="b.c"), "tfprod_alert_a_b_c")

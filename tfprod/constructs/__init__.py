@@ -6,7 +6,7 @@ library cdktn builds on) for typing functions that build stacks.
 """
 
 from tfprod.bindings._core import Construct
-from tfprod.constructs.alert_secrets import AlertSecrets
+from tfprod.constructs.alert_secrets import AlertSecrets, alert_secret_refs, alert_variable_name
 from tfprod.constructs.app import App
 from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeployment
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
@@ -48,6 +48,8 @@ __all__ = [
     "ShadowTest",
     "SynthError",
     "adapter_rules",
+    "alert_secret_refs",
+    "alert_variable_name",
     "construct_error",
     "platform_of",
 ]

@@ -28,22 +28,22 @@ from tfprod.policy import SecretRef
 from tfprod.policy.names import DNS_1123_SUBDOMAIN_RULE, is_dns_subdomain
 
 
-def variable_name(secret: SecretRef) -> str:
+def alert_variable_name(secret: SecretRef) -> str:
     """The sensitive variable holding `secret`'s key: `tfprod_alert_<name>_<key>`."""
     return re.sub(r"[-.]", "_", f"tfprod_alert_{secret.name}_{secret.key}")
 
 
-def secret_refs(spec: Any) -> Iterator[SecretRef]:
+def alert_secret_refs(spec: Any) -> Iterator[SecretRef]:
     """Every Secret key reference (`{"name": ..., "key": ...}`) in an AlertmanagerConfig spec."""
     if isinstance(spec, dict):
         if set(spec) == {"name", "key"}:
             yield SecretRef(name=spec["name"], key=spec["key"])
             return
         for value in spec.values():
-            yield from secret_refs(value)
+            yield from alert_secret_refs(value)
     elif isinstance(spec, list):
         for item in spec:
-            yield from secret_refs(item)
+            yield from alert_secret_refs(item)
 
 
 class AlertSecrets(Construct):
@@ -87,10 +87,10 @@ class AlertSecrets(Construct):
                     self, f"{name}-{key}-variable", type="string", sensitive=True,
                     description=(
                         f"Key {key!r} of Secret {name!r}, read by the deployments' alert"
-                        f" receivers. Set it at apply time (TF_VAR_{variable_name(ref)})."
+                        f" receivers. Set it at apply time (TF_VAR_{alert_variable_name(ref)})."
                     ),
                 )  # fmt: skip
-                variable.override_logical_id(variable_name(ref))
+                variable.override_logical_id(alert_variable_name(ref))
                 data[key] = variable.string_value
             SecretV1(
                 self,

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from tfprod.bindings._core import App as CoreApp
 from tfprod.constructs._names import labels
-from tfprod.constructs.alert_secrets import AlertSecrets, secret_refs
+from tfprod.constructs.alert_secrets import AlertSecrets, alert_secret_refs
 from tfprod.constructs.alerting import add_alerting, alertmanager_config_manifest
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
@@ -154,7 +154,7 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
                 policy, namespace=policy.namespace, labels=alerting_labels
             )
             if routing is not None:
-                references.extend(secret_refs(routing["spec"]))
+                references.extend(alert_secret_refs(routing["spec"]))
         if references:
             (_of_type(members, AlertSecrets) or [AlertSecrets(stack)])[0].declare(references)
         gateways = _of_type(members, Gateway) or [Gateway(stack, "gateway")]
