@@ -220,18 +220,32 @@ class Gateway:
 
     # -- application ------------------------------------------------------------------------
 
-    def build_app(self) -> web.Application:
+    def build_app(self, *, with_admin: bool = True) -> web.Application:
+        """The public application: TF Serving's API and feedback, and, unless `with_admin` is
+        false (the admin API and /metrics then served by `build_admin_app` on a port of their
+        own), the admin API and /metrics too. It owns the gateway's lifecycle hooks."""
         app = web.Application(client_max_size=self.config.max_body_bytes)
         app.router.add_post("/v1/feedback", self.handle_feedback)
         app.router.add_post("/v1/models/{tail:[\\s\\S]+}", self.handle_predict)
         app.router.add_get("/v1/models/{tail:[\\s\\S]+}", self.handle_status)
-        app.router.add_get("/metrics", self.handle_metrics)
-        self.admin.register(app.router)
+        if with_admin:
+            self._add_admin_routes(app)
         app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle_unknown)
         app.on_startup.append(self._start_following)
         app.on_shutdown.append(self._stop_shadows)
         app.on_cleanup.append(self._close)
         return app
+
+    def build_admin_app(self) -> web.Application:
+        """The admin application: the admin API and /metrics only (for `--admin-port`)."""
+        app = web.Application(client_max_size=self.config.max_body_bytes)
+        self._add_admin_routes(app)
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle_unknown)
+        return app
+
+    def _add_admin_routes(self, app: web.Application) -> None:
+        app.router.add_get("/metrics", self.handle_metrics)
+        self.admin.register(app.router)
 
     async def _start_following(self, _app: web.Application) -> None:
         if self.follower is not None:
