@@ -201,6 +201,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "0.0.0.0",
         "--port",
         "8080",
+        "--admin-port",
+        "9090",
     ]
     assert container["volume_mount"] == [
         {
@@ -267,7 +269,10 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
     ]
     service = by_name(proposal_tf, "kubernetes_service_v1")["tfprod-gateway"]
     assert service["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway"
-    assert service["spec"]["port"] == [{"name": "http", "port": 8080, "target_port": "http"}]
+    assert service["spec"]["port"] == [
+        {"name": "http", "port": 8080, "target_port": "http"},
+        {"name": "admin", "port": 9090, "target_port": "admin"},
+    ]
 
 
 def test_declared_gateway_and_controller_are_used_instead_of_defaults(

@@ -12,6 +12,7 @@ from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeplo
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
 from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
 from tfprod.constructs.metrics_adapter import MetricsAdapterRules, adapter_rules
+from tfprod.constructs.network import NetworkBoundaries, PeerSelector
 from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
 from tfprod.constructs.platform import ModelPlatformStack, ProjectImage, platform_of
 from tfprod.constructs.registry import ModelRef, ModelRegistry
@@ -38,6 +39,8 @@ __all__ = [
     "ModelPlatformStack",
     "ModelRef",
     "ModelRegistry",
+    "NetworkBoundaries",
+    "PeerSelector",
     "PolicyConfigMap",
     "ProjectImage",
     "RuntimeController",

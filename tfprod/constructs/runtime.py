@@ -54,6 +54,9 @@ from tfprod.policy import (
 )
 
 GATEWAY_PORT = 8080
+"""The gateway's public port (`http`): TF Serving's API and feedback only."""
+GATEWAY_ADMIN_PORT = 9090
+"""The gateway's `admin` port (`--admin-port`): its admin API and /metrics."""
 CONTROLLER_PORT = 8081
 PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
 _RESOURCES = {
@@ -216,6 +219,8 @@ class _RuntimeWorkload(Construct):
     """The `app.kubernetes.io/component` label and container name."""
     port: int
     """The container's HTTP port."""
+    admin_port: int | None = None
+    """A second port, named `admin`, for the admin API and /metrics. Default: none."""
 
     def __init__(
         self, scope: Construct, id: str, *, image: str | None, replicas: int, field_owner: str
@@ -299,7 +304,10 @@ class _RuntimeWorkload(Construct):
                                 "name": self.component,
                                 "image": self.image,
                                 "args": list(args),
-                                "port": [{"name": "http", "container_port": self.port}],
+                                "port": [
+                                    {"name": name, "container_port": port}
+                                    for name, port in _ports_of(self)
+                                ],
                                 "readiness_probe": probe,
                                 "liveness_probe": {**probe, "initial_delay_seconds": 15},
                                 "resources": _RESOURCES,
@@ -360,10 +368,20 @@ class _RuntimeWorkload(Construct):
             metadata=metadata,
             spec={
                 "selector": match,
-                "port": [{"name": "http", "port": self.port, "target_port": "http"}],
+                "port": [
+                    {"name": name, "port": port, "target_port": name}
+                    for name, port in _ports_of(self)
+                ],
             },
             provider=provider,
         )
+
+
+def _ports_of(workload: _RuntimeWorkload) -> list[tuple[str, int]]:
+    ports = [("http", workload.port)]
+    if workload.admin_port is not None:
+        ports.append(("admin", workload.admin_port))
+    return ports
 
 
 class Gateway(_RuntimeWorkload):
@@ -376,6 +394,7 @@ class Gateway(_RuntimeWorkload):
 
     component = "gateway"
     port = GATEWAY_PORT
+    admin_port = GATEWAY_ADMIN_PORT
 
     def __init__(
         self,
@@ -432,6 +451,8 @@ class Gateway(_RuntimeWorkload):
             "0.0.0.0",
             "--port",
             str(GATEWAY_PORT),
+            "--admin-port",
+            str(GATEWAY_ADMIN_PORT),
         ]
 
 
