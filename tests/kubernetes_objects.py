@@ -49,6 +49,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "kubernetes_deployment_v1": ("apps/v1", "Deployment"),
     "kubernetes_horizontal_pod_autoscaler_v2": ("autoscaling/v2", "HorizontalPodAutoscaler"),
     "kubernetes_namespace_v1": ("v1", "Namespace"),
+    "kubernetes_network_policy_v1": ("networking.k8s.io/v1", "NetworkPolicy"),
     "kubernetes_pod_disruption_budget_v1": ("policy/v1", "PodDisruptionBudget"),
     "kubernetes_role_binding_v1": ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     "kubernetes_role_v1": ("rbac.authorization.k8s.io/v1", "Role"),

@@ -108,7 +108,7 @@ def test_gateway_monitor_scrapes_the_gateway_service_port(tmp_path: Path) -> Non
                 }
             },
             "namespaceSelector": {"matchNames": ["ml"]},
-            "endpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
+            "endpoints": [{"port": "admin", "path": "/metrics", "interval": "15s"}],
         },
     }
 

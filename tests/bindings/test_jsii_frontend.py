@@ -120,7 +120,7 @@ def _serialized_shapes(
 @pytest.mark.parametrize(
     ("provider", "blocks"),
     [
-        ("kubernetes", 267),
+        ("kubernetes", 287),
         pytest.param("aws", 39, marks=pytest.mark.slow),
         pytest.param("google", 26, marks=pytest.mark.slow),
         pytest.param("azurerm", 47, marks=pytest.mark.slow),
@@ -186,7 +186,7 @@ def _attribute_serializers(
 @pytest.mark.parametrize(
     ("provider", "attributes"),
     [
-        ("kubernetes", 731),
+        ("kubernetes", 768),
         pytest.param("aws", 521, marks=pytest.mark.slow),
         pytest.param("google", 299, marks=pytest.mark.slow),
         pytest.param("azurerm", 212, marks=pytest.mark.slow),

@@ -70,6 +70,7 @@ def test_policy_configmap_holds_exactly_the_declared_policy_and_equals_the_file(
         "recommendation-engine-dashboard",
         "recommendation-engine-endpoints",
         "recommendation-engine-policy",
+        "tfprod-adapter-rules-ml",
     ]
     data = config_maps["recommendation-engine-policy"]["data"]
     text = (outdir / "stacks" / STACK / "recommendation-engine.policy.json").read_text()
@@ -201,6 +202,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "0.0.0.0",
         "--port",
         "8080",
+        "--admin-port",
+        "9090",
     ]
     assert container["volume_mount"] == [
         {
@@ -267,7 +270,10 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
     ]
     service = by_name(proposal_tf, "kubernetes_service_v1")["tfprod-gateway"]
     assert service["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway"
-    assert service["spec"]["port"] == [{"name": "http", "port": 8080, "target_port": "http"}]
+    assert service["spec"]["port"] == [
+        {"name": "http", "port": 8080, "target_port": "http"},
+        {"name": "admin", "port": 9090, "target_port": "admin"},
+    ]
 
 
 def test_declared_gateway_and_controller_are_used_instead_of_defaults(

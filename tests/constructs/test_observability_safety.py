@@ -84,7 +84,41 @@ def test_debugger_features_are_the_explainers(deployment: ModelDeployment) -> No
         "capture_rate": 0.01,
         "explainers": ("lime", "shap", "gradients"),
         "features": ("age", "basket_size"),
+        "capture_redact": {},
+        "capture_retention": 86_400.0,
     }
+
+
+def test_debugger_redacts_named_capture_fields_and_bounds_retention(
+    deployment: ModelDeployment,
+) -> None:
+    ModelDebugger(
+        deployment,
+        "debugger",
+        capture_rate=0.01,
+        features=["shap"],
+        capture_redact={"user_id": "hash", "email": "drop"},
+        capture_retention="7d",
+    )
+    debugger = deployment.policy().debugger
+    assert debugger is not None
+    assert (debugger.capture_redact, debugger.capture_retention) == (
+        {"email": "drop", "user_id": "hash"},
+        7 * 86_400,
+    )
+
+
+def test_debugger_refuses_an_unknown_redaction_naming_the_construct(
+    deployment: ModelDeployment,
+) -> None:
+    with pytest.raises(ConstructError) as error:
+        ModelDebugger(
+            deployment, "debugger", capture_rate=0.01, features=["shap"],
+            capture_redact={"email": "mask"},
+        )  # fmt: skip
+    assert str(error.value) == (
+        "ml/rec/debugger: capture_redact: capture_redact['email'] is 'mask'; allowed: drop, hash"
+    )
 
 
 def test_safety_net_on_the_stable_version_adds_no_version(deployment: ModelDeployment) -> None:

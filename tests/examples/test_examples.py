@@ -15,12 +15,14 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.examples.conftest import manifests, policies, stack_json, stacks, synth_examples
 from tests.kubernetes_objects import KUBERNETES_VERSION, kubernetes_objects
 from tests.services import skip_or_fail
 from tfprod.cli._app import main
 from tfprod.constructs.alerting import EmailSettings, alertmanager_config
+from tfprod.runtime.gateway.metrics import GatewayMetrics
 
 REPO = Path(__file__).resolve().parents[2]
 STACKS = [
@@ -46,6 +48,7 @@ OPERATOR_KINDS = {
 CORE_KINDS = {
     ("apps/v1", "Deployment"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
     ("policy/v1", "PodDisruptionBudget"),
     ("rbac.authorization.k8s.io/v1", "Role"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
@@ -299,3 +302,117 @@ def test_the_root_cdktf_json_app_synthesizes_every_example(tmp_path: Path) -> No
         f" into {outdir}\n"
     )
     assert stacks(outdir) == STACKS
+
+
+# Resource metrics come from the cluster's resource metrics API (metrics-server), which every
+# HPA on CPU relies on; the stacks declare nothing for them.
+RESOURCE_METRICS = {"cpu"}
+
+
+def test_every_metric_an_hpa_names_has_a_declared_source(outdir: Path) -> None:
+    """Each External metric of an HPA is served by an adapter rule the same stack declares, over
+    a series the gateway serves, with a selector naming the scale target's deployment and
+    version; each Resource metric is one the resource metrics API serves."""
+    gateway_series = {
+        family.name + ("_total" if family.type == "counter" else "")
+        for family in text_string_to_metric_families(GatewayMetrics().render())
+    }
+    unserved = []
+    checked: Counter[str] = Counter()
+    for stack in stacks(outdir):
+        document = stack_json(outdir, stack)
+        rules = [
+            rule
+            for resource in document["resource"]["kubernetes_config_map_v1"].values()
+            if "config.yaml" in resource.get("data", {})
+            for rule in yaml.safe_load(resource["data"]["config.yaml"])["externalRules"]
+        ]
+        served = {rule["name"]["as"]: rule for rule in rules}
+        deployments = {
+            resource["metadata"]["name"]: resource["spec"]["template"]["metadata"]["labels"]
+            for resource in document["resource"]["kubernetes_deployment_v1"].values()
+        }
+        hpas = document["resource"].get("kubernetes_horizontal_pod_autoscaler_v2", {})
+        for address, hpa in hpas.items():
+            spec = hpa["spec"]
+            target = deployments[spec["scale_target_ref"]["name"]]
+            for metric in spec["metric"]:
+                if metric["type"] == "Resource":
+                    name = metric["resource"]["name"]
+                    if name not in RESOURCE_METRICS:
+                        unserved.append(f"{stack} {address}: resource {name}")
+                    checked[f"Resource/{name}"] += 1
+                    continue
+                assert metric["type"] == "External", f"{stack} {address}: {metric['type']}"
+                name = metric["external"]["metric"]["name"]
+                selector = metric["external"]["metric"]["selector"][0]["match_labels"]
+                rule = served.get(name)
+                if rule is None:
+                    unserved.append(f"{stack} {address}: external {name}: no adapter rule")
+                    continue
+                series, _, matchers = rule["seriesQuery"].partition("{")
+                assert series in gateway_series
+                assert set(selector) <= set(re.findall(r"(\w+)!=", matchers))
+                assert selector == {
+                    "model": target["tfprod.dev/deployment"],
+                    "variant": target["app.kubernetes.io/version"],
+                }
+                checked[f"External/{name}"] += 1
+    assert unserved == []
+    assert set(checked) == {"Resource/cpu", "External/tfprod_requests_per_second"}
+
+
+def secret_references(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(where, Secret name, key) of every Secret key a stack's objects reference: pod volumes
+    and environment of Deployments, and AlertmanagerConfig receivers."""
+    found = []
+    for address, resource in document["resource"].get("kubernetes_deployment_v1", {}).items():
+        pod = resource["spec"]["template"]["spec"]
+        for volume in pod.get("volume", []):
+            if "secret" in volume:
+                for item in volume["secret"]["items"]:
+                    found.append((address, volume["secret"]["secret_name"], item["key"]))
+        for container in pod["container"] + pod.get("init_container", []):
+            for env in container.get("env", []):
+                ref = env.get("value_from", {}).get("secret_key_ref")
+                if ref is not None:
+                    found.append((address, ref["name"], ref["key"]))
+    for address, resource in document["resource"].get("kubernetes_manifest", {}).items():
+        manifest = resource["manifest"]
+        if manifest["kind"] == "AlertmanagerConfig":
+            for receiver in manifest["spec"]["receivers"]:
+                for kind in ("slackConfigs", "pagerdutyConfigs"):
+                    for config in receiver.get(kind, []):
+                        ref = config.get("apiURL") or config["routingKey"]
+                        found.append((address, ref["name"], ref["key"]))
+    return found
+
+
+def test_every_secret_reference_leads_to_a_secret_the_stack_declares_from_a_sensitive_variable(
+    outdir: Path,
+) -> None:
+    missing = []
+    followed: Counter[str] = Counter()
+    for stack in stacks(outdir):
+        document = stack_json(outdir, stack)
+        declared = {
+            resource["metadata"]["name"]: resource["data"]
+            for resource in document["resource"]["kubernetes_secret_v1"].values()
+        }
+        for where, name, key in secret_references(document):
+            value = declared.get(name, {}).get(key)
+            match = re.fullmatch(r"\$\{var\.(\w+)\}", value or "")
+            if match is None or document["variable"][match.group(1)] != {
+                **document["variable"][match.group(1)],
+                "sensitive": True,
+                "type": "string",
+            }:
+                missing.append(f"{stack} {where}: {name}/{key} -> {value!r}")
+            followed[f"{name}/{key}"] += 1
+    assert missing == []
+    assert set(followed) == {
+        "tfprod-admin-token/token",
+        "tfprod-feedback-key/key",
+        "tfprod-alerts/slack-webhook-url",
+        "tfprod-alerts/pagerduty-routing-key",
+    }

@@ -52,6 +52,8 @@ def populated() -> GatewayMetrics:
     metrics.shadow_latency.observe(("clf", "shadow"), -0.0005)
     metrics.captured.inc(("clf",))
     metrics.capture_dropped.inc(("clf",))
+    metrics.capture_expired.inc(("clf",))
+    metrics.capture_unredactable.inc(("clf",))
     metrics.breaker_open.set(("clf/stable",), 0)
     metrics.fallbacks.inc(("clf", "stable"))
     return metrics
@@ -75,6 +77,8 @@ def test_every_gateway_metric_parses_with_its_declared_type() -> None:
         "tfprod_gateway_shadow_latency_difference_seconds": "histogram",
         "tfprod_gateway_capture_records": "counter",
         "tfprod_gateway_capture_dropped": "counter",
+        "tfprod_gateway_capture_expired": "counter",
+        "tfprod_gateway_capture_unredactable": "counter",
         "tfprod_gateway_breaker_open": "gauge",
         "tfprod_gateway_fallback_requests": "counter",
         "tfprod_gateway_status_generation": "gauge",

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from tfprod.policy import Policy, policy_digest, policy_json
 from tfprod.runtime.gateway.config import (
@@ -163,3 +164,55 @@ def test_refuses_a_directory_without_deployments(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         config_from_mounted_policies(tmp_path)
     assert str(error.value) == f"{tmp_path}: no deployment directories with policy.json"
+
+
+def test_maps_the_debugger_capture_redaction_and_retention() -> None:
+    route = route_from_policy(
+        policy(
+            debugger={
+                "capture_rate": 0.5,
+                "explainers": ["shap"],
+                "capture_redact": {"user_id": "hash", "email": "drop"},
+                "capture_retention": "12h",
+            }
+        ),
+        ENDPOINTS,
+    )
+    assert route.capture_redact == (("email", "drop"), ("user_id", "hash"))
+    assert route.capture_retention_seconds == 43_200
+
+
+def test_without_a_debugger_captures_would_be_kept_one_day_and_unredacted() -> None:
+    route = route_from_policy(policy(), ENDPOINTS)
+    assert (route.capture_rate, route.capture_redact, route.capture_retention_seconds) == (
+        0.0,
+        (),
+        86_400,
+    )
+
+
+@pytest.mark.parametrize(
+    ("debugger", "message"),
+    [
+        (
+            {"capture_redact": {"email": "mask"}},
+            "debugger.capture_redact\n  capture_redact['email'] is 'mask'; allowed: drop, hash",
+        ),
+        (
+            {"capture_redact": {"user id": "drop"}},
+            "debugger.capture_redact\n  capture_redact field 'user id' is not valid: give a field"
+            " name of 1 to 256 characters without spaces",
+        ),
+        (
+            {"capture_retention": 0},
+            "debugger.capture_retention\n  duration 0 is not valid: give seconds above 0, or"
+            " e.g. '30m'",
+        ),
+    ],
+)
+def test_a_bad_capture_privacy_setting_names_the_field(
+    debugger: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        policy(debugger={"capture_rate": 0.5, "explainers": ["shap"], **debugger})
+    assert message in str(error.value)

@@ -50,6 +50,14 @@ def register(subparsers: Any) -> None:
     )
     _register_following(parser)
     parser.add_argument("--port", required=True, type=int, help="port to listen on")
+    parser.add_argument(
+        "--admin-port",
+        type=int,
+        help=(
+            "serve the admin API and /metrics on this port only, and only TF Serving's API and"
+            " feedback on --port (default: one port serves all)"
+        ),
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--drain-seconds",
@@ -66,6 +74,12 @@ def _run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in [0, 65535], got {args.port}")
+    if args.admin_port is not None and not (
+        0 < args.admin_port <= 65535 and args.admin_port != args.port
+    ):
+        raise UsageError(
+            f"--admin-port: must be in [1, 65535] and differ from --port, got {args.admin_port}"
+        )
     if args.config is not None and args.admin_token_file is not None:
         raise UsageError("--admin-token-file goes with --policies; a --config names its own")
     try:
@@ -78,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
             config,
             host=args.host,
             port=args.port,
+            admin_port=args.admin_port,
             drain_seconds=args.drain_seconds,
             feedback_key=feedback_key,
             following=following,

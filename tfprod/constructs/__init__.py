@@ -6,12 +6,15 @@ library cdktn builds on) for typing functions that build stacks.
 """
 
 from tfprod.bindings._core import Construct
+from tfprod.constructs.alert_secrets import AlertSecrets, alert_secret_refs, alert_variable_name
 from tfprod.constructs.app import App
 from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeployment
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
 from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
+from tfprod.constructs.metrics_adapter import MetricsAdapterRules, adapter_rules
+from tfprod.constructs.network import NetworkBoundaries, PeerSelector
 from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
-from tfprod.constructs.platform import ModelPlatformStack, platform_of
+from tfprod.constructs.platform import ModelPlatformStack, ProjectImage, platform_of
 from tfprod.constructs.registry import ModelRef, ModelRegistry
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController, RuntimeSecrets
 from tfprod.constructs.safety import SafetyNet
@@ -21,6 +24,7 @@ __all__ = [
     "SERVING_IMAGE",
     "TFPROD_IMAGE",
     "ABTest",
+    "AlertSecrets",
     "App",
     "AutoScaling",
     "CanaryDeployment",
@@ -28,13 +32,17 @@ __all__ = [
     "ConstructError",
     "DriftDetector",
     "Gateway",
+    "MetricsAdapterRules",
     "ModelDebugger",
     "ModelDeployment",
     "ModelMonitor",
     "ModelPlatformStack",
     "ModelRef",
     "ModelRegistry",
+    "NetworkBoundaries",
+    "PeerSelector",
     "PolicyConfigMap",
+    "ProjectImage",
     "RuntimeController",
     "RuntimeSecrets",
     "SafetyNet",
@@ -42,6 +50,9 @@ __all__ = [
     "ServingVersion",
     "ShadowTest",
     "SynthError",
+    "adapter_rules",
+    "alert_secret_refs",
+    "alert_variable_name",
     "construct_error",
     "platform_of",
 ]

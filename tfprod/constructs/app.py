@@ -7,7 +7,10 @@
 2. adds its Policy ConfigMap (the declared policy, Terraform-managed) and its alerting objects
    (PrometheusRule, AlertmanagerConfig, the gateway's ServiceMonitor);
 3. adds a `Gateway` and a `RuntimeController` unless the stack declares them, and attaches them
-   to the stack's deployments.
+   to the stack's deployments; `MetricsAdapterRules` when a deployment scales on requests
+   and the stack declares none; and the Secrets its AlertmanagerConfigs reference
+   (`AlertSecrets`, added unless the stack declares one); and its NetworkPolicies
+   (`NetworkBoundaries`, unless the stack declares one).
 
 Then cdktn synthesizes, once, and the governance rules run on each stack's `cdk.tf.json` as
 written: error findings raise `SynthError` listing them and leave the output directory as it
@@ -29,14 +32,17 @@ from typing import Any, TypeVar
 
 from tfprod.bindings._core import App as CoreApp
 from tfprod.constructs._names import labels
-from tfprod.constructs.alerting import add_alerting
+from tfprod.constructs.alert_secrets import AlertSecrets, alert_secret_refs
+from tfprod.constructs.alerting import add_alerting, alertmanager_config_manifest
 from tfprod.constructs.dashboards import DeploymentDashboard
 from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
+from tfprod.constructs.metrics_adapter import MetricsAdapterRules
+from tfprod.constructs.network import NetworkBoundaries
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
 from tfprod.governance import GovernanceError, check_stack
-from tfprod.policy import Policy, policy_file_name, policy_json
+from tfprod.policy import Policy, SecretRef, policy_file_name, policy_json
 
 _T = TypeVar("_T")
 
@@ -141,20 +147,14 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
                 problems.append(str(error))
         if problems:
             continue
+        references: list[SecretRef] = []
         for path, deployment in deployments.items():
-            policy = policies[path]
-            PolicyConfigMap(deployment, "policy", policy=policy)
-            add_alerting(
-                deployment,
-                policy,
-                namespace=policy.namespace,
-                labels=labels(name=policy.name, instance=policy.name, component="alerting"),
-            )
-            DeploymentDashboard(deployment, "dashboard", policy=policy)
+            references.extend(_declare_policy(deployment, policies[path]))
         gateways = _of_type(members, Gateway) or [Gateway(stack, "gateway")]
         controllers = _of_type(members, RuntimeController) or [
             RuntimeController(stack, "controller")
         ]
+        _add_stack_parts(stack, members, list(deployments.values()), references)
         for gateway in gateways:
             gateway.attach(list(deployments.values()))
         for controller in controllers:
@@ -163,6 +163,38 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
     if problems:
         raise SynthError("\n".join(problems))
     return result
+
+
+def _declare_policy(deployment: ModelDeployment, policy: Policy) -> list[SecretRef]:
+    """Add `policy`'s ConfigMaps, alerting objects and dashboard; the Secret keys its alerts
+    reference."""
+    PolicyConfigMap(deployment, "policy", policy=policy)
+    alerting_labels = labels(name=policy.name, instance=policy.name, component="alerting")
+    add_alerting(deployment, policy, namespace=policy.namespace, labels=alerting_labels)
+    DeploymentDashboard(deployment, "dashboard", policy=policy)
+    routing = alertmanager_config_manifest(
+        policy, namespace=policy.namespace, labels=alerting_labels
+    )
+    return [] if routing is None else list(alert_secret_refs(routing["spec"]))
+
+
+def _add_stack_parts(
+    stack: ModelPlatformStack,
+    members: list[Any],
+    deployments: list[ModelDeployment],
+    references: list[SecretRef],
+) -> None:
+    """The stack's alert Secrets, adapter rules and NetworkPolicies, unless declared."""
+    if references:
+        (_of_type(members, AlertSecrets) or [AlertSecrets(stack)])[0].declare(references)
+    scales_on_requests = any(
+        d.scaling is not None and d.scaling.target_requests_per_second is not None
+        for d in deployments
+    )
+    if scales_on_requests and not _of_type(members, MetricsAdapterRules):
+        MetricsAdapterRules(stack)
+    if not _of_type(members, NetworkBoundaries):
+        NetworkBoundaries(stack)
 
 
 def _govern(stack_id: str, stack_file: Path, policies: Mapping[str, Policy]) -> list[str]:

@@ -19,7 +19,7 @@ from tfprod.bindings._core import Construct
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
 from tfprod.constructs._names import labels, slug
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
-from tfprod.constructs.platform import platform_of
+from tfprod.constructs.platform import ProjectImage, platform_of
 from tfprod.constructs.registry import ModelRef
 from tfprod.constructs.serving import (
     AutoScaling,
@@ -39,7 +39,8 @@ from tfprod.policy.problems import validation_lines
 from tfprod.policy.versions import WEIGHT_TOLERANCE, check_version_id
 
 SERVING_IMAGE = "tensorflow/serving:2.19.0"
-TFPROD_IMAGE = "ghcr.io/tfprod/tfprod:0.1.0"
+TFPROD_IMAGE = ProjectImage().reference
+"""The default tfprod image: "ghcr.io/tfprod/tfprod:0.1.0" (a stack's `image` setting)."""
 Section = Literal["canary", "ab_test", "shadow", "monitor", "drift", "safety", "debugger"]
 """Policy sections a construct under the deployment may set, at most once each."""
 
@@ -107,7 +108,7 @@ class ModelDeployment(Construct):
         sticky: StickyKey | None = None,
         controller: ControllerSettings | None = None,
         serving_image: str = SERVING_IMAGE,
-        tfprod_image: str = TFPROD_IMAGE,
+        tfprod_image: str | None = None,
     ) -> None:
         """Declare the deployment `name` of `model` at its stable `version`.
 
@@ -118,7 +119,8 @@ class ModelDeployment(Construct):
         - `sticky`: pin callers to a version by a header, cookie or field. Default: none.
         - `controller`: check cadence and evidence thresholds. Default: `ControllerSettings()`.
         - `serving_image`: the model server image. Default: "tensorflow/serving:2.19.0".
-        - `tfprod_image`: the image of the init container. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        - `tfprod_image`: the image of the init container. Default: None, the stack's `image`
+          setting (by default "ghcr.io/tfprod/tfprod:0.1.0").
         """
         super().__init__(scope, id)
         self.platform = platform_of(self)
@@ -153,7 +155,7 @@ class ModelDeployment(Construct):
         self.sticky = sticky
         self.controller = controller if controller is not None else ControllerSettings()
         self.serving_image = serving_image
-        self.tfprod_image = tfprod_image
+        self.tfprod_image = tfprod_image or self.platform.image.reference
         self.namespace = self.platform.namespace
         self.service_account_name = f"{name}-model-server"
         self._roles: dict[str, Role] = {}

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from tfprod.bindings._core import Construct
 from tfprod.constructs.deployment import deployment_scope, section_error
 from tfprod.policy import AlertRoutes, Debugger, Drift, Monitor
+from tfprod.policy.observe import DEFAULT_CAPTURE_RETENTION_SECONDS
 
 
 class ModelMonitor(Construct):
@@ -99,10 +100,17 @@ class ModelDebugger(Construct):
         capture_rate: float,
         features: Sequence[str],
         explain_features: Sequence[str] = (),
+        capture_redact: Mapping[str, str] | None = None,
+        capture_retention: float | str = DEFAULT_CAPTURE_RETENTION_SECONDS,
     ) -> None:
         """- `capture_rate`: fraction of requests captured (0.01 is one in a hundred).
         - `features`: explanation methods, as the proposal names them: lime, shap, gradients.
         - `explain_features`: input features to explain. Default: all of them.
+        - `capture_redact`: captured fields to "drop" or "hash" by name, at any depth of the
+          request and response, e.g. {"email": "drop", "user_id": "hash"}; the gateway
+          redacts before anything is stored. Default: none.
+        - `capture_retention`: how long captured records are kept, seconds or e.g. "12h".
+          Default: 86400 (one day).
         """
         super().__init__(scope, id)
         deployment = deployment_scope(self, "ModelDebugger")
@@ -112,6 +120,8 @@ class ModelDebugger(Construct):
                     "capture_rate": capture_rate,
                     "explainers": list(features),
                     "features": list(explain_features),
+                    "capture_redact": dict(capture_redact or {}),
+                    "capture_retention": capture_retention,
                 }
             )
         except ValidationError as error:

@@ -36,7 +36,7 @@ from tfprod.bindings.kubernetes.secret_v1 import SecretV1
 from tfprod.bindings.kubernetes.service_account_v1 import ServiceAccountV1
 from tfprod.bindings.kubernetes.service_v1 import ServiceV1
 from tfprod.constructs._names import DEPLOYMENT_LABEL, labels, selector
-from tfprod.constructs.deployment import TFPROD_IMAGE, ModelDeployment
+from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import construct_error
 from tfprod.constructs.platform import platform_of
 from tfprod.constructs.serving import RUN_AS_GROUP, RUN_AS_USER
@@ -54,6 +54,9 @@ from tfprod.policy import (
 )
 
 GATEWAY_PORT = 8080
+"""The gateway's public port (`http`): TF Serving's API and feedback only."""
+GATEWAY_ADMIN_PORT = 9090
+"""The gateway's `admin` port (`--admin-port`): its admin API and /metrics."""
 CONTROLLER_PORT = 8081
 PROMETHEUS_URL = "http://prometheus-operated.monitoring.svc:9090"
 _RESOURCES = {
@@ -216,9 +219,11 @@ class _RuntimeWorkload(Construct):
     """The `app.kubernetes.io/component` label and container name."""
     port: int
     """The container's HTTP port."""
+    admin_port: int | None = None
+    """A second port, named `admin`, for the admin API and /metrics. Default: none."""
 
     def __init__(
-        self, scope: Construct, id: str, *, image: str, replicas: int, field_owner: str
+        self, scope: Construct, id: str, *, image: str | None, replicas: int, field_owner: str
     ) -> None:
         super().__init__(scope, id)
         self.platform = platform_of(self)
@@ -226,7 +231,7 @@ class _RuntimeWorkload(Construct):
             raise construct_error(
                 self, "replicas", f"{replicas!r} is below 1", "a whole number from 1 up"
             )
-        self.image = image
+        self.image = image or self.platform.image.reference
         self.replicas = replicas
         self.k8s_name = f"tfprod-{field_owner}"
         self._attached = False
@@ -299,7 +304,10 @@ class _RuntimeWorkload(Construct):
                                 "name": self.component,
                                 "image": self.image,
                                 "args": list(args),
-                                "port": [{"name": "http", "container_port": self.port}],
+                                "port": [
+                                    {"name": name, "container_port": port}
+                                    for name, port in _ports_of(self)
+                                ],
                                 "readiness_probe": probe,
                                 "liveness_probe": {**probe, "initial_delay_seconds": 15},
                                 "resources": _RESOURCES,
@@ -360,10 +368,20 @@ class _RuntimeWorkload(Construct):
             metadata=metadata,
             spec={
                 "selector": match,
-                "port": [{"name": "http", "port": self.port, "target_port": "http"}],
+                "port": [
+                    {"name": name, "port": port, "target_port": name}
+                    for name, port in _ports_of(self)
+                ],
             },
             provider=provider,
         )
+
+
+def _ports_of(workload: _RuntimeWorkload) -> list[tuple[str, int]]:
+    ports = [("http", workload.port)]
+    if workload.admin_port is not None:
+        ports.append(("admin", workload.admin_port))
+    return ports
 
 
 class Gateway(_RuntimeWorkload):
@@ -376,16 +394,18 @@ class Gateway(_RuntimeWorkload):
 
     component = "gateway"
     port = GATEWAY_PORT
+    admin_port = GATEWAY_ADMIN_PORT
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        image: str = TFPROD_IMAGE,
+        image: str | None = None,
         replicas: int = 2,
     ) -> None:
-        """- `image`: the project image. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        """- `image`: the project image. Default: None, the stack's `image` setting (by default
+          "ghcr.io/tfprod/tfprod:0.1.0").
         - `replicas`: gateway replicas. Default: 2.
         """
         super().__init__(scope, id, image=image, replicas=replicas, field_owner="gateway")
@@ -431,6 +451,8 @@ class Gateway(_RuntimeWorkload):
             "0.0.0.0",
             "--port",
             str(GATEWAY_PORT),
+            "--admin-port",
+            str(GATEWAY_ADMIN_PORT),
         ]
 
 
@@ -449,10 +471,11 @@ class RuntimeController(_RuntimeWorkload):
         scope: Construct,
         id: str,
         *,
-        image: str = TFPROD_IMAGE,
+        image: str | None = None,
         prometheus_url: str = PROMETHEUS_URL,
     ) -> None:
-        """- `image`: the project image. Default: "ghcr.io/tfprod/tfprod:0.1.0".
+        """- `image`: the project image. Default: None, the stack's `image` setting (by default
+          "ghcr.io/tfprod/tfprod:0.1.0").
         - `prometheus_url`: Prometheus HTTP API the controller reads metrics from. Default:
           "http://prometheus-operated.monitoring.svc:9090" (the Prometheus Operator's service).
         """

@@ -21,6 +21,7 @@ from tfprod.bindings.kubernetes.pod_disruption_budget_v1 import PodDisruptionBud
 from tfprod.bindings.kubernetes.provider import KubernetesProvider
 from tfprod.bindings.kubernetes.service_v1 import ServiceV1
 from tfprod.constructs._names import DEPLOYMENT_LABEL, ROLE_LABEL, labels, selector
+from tfprod.constructs.metrics_adapter import REQUESTS_PER_SECOND_METRIC
 
 GRPC_PORT = 8500
 REST_PORT = 8501
@@ -32,11 +33,6 @@ RUN_AS_GROUP = "10001"
 no user (it would run as root) and needs none: it only reads the model directory and listens on
 8500/8501, so its container runs as this user too, in the group (`fs_group`) that owns the
 emptyDir the init container fills."""
-REQUESTS_PER_SECOND_METRIC = "tfprod_requests_per_second"
-"""Pods metric the HPA scales on when `target_requests_per_second` is set. The cluster's custom
-metrics API must serve it for the model server pods (e.g. prometheus-adapter over the model
-servers' request counters). Without it the HPA still scales up on CPU but never scales down:
-Kubernetes skips scale-down while any metric cannot be read."""
 REPLICAS_PATH = "spec[0].replicas"
 
 
@@ -55,8 +51,10 @@ class AutoScaling:
     """Average CPU use, in percent of the request, the HPA aims at. Default: 70; None: CPU is
     not a scaling signal."""
     target_requests_per_second: float | None = None
-    """Average requests per second per replica the HPA aims at (Pods metric
-    `tfprod_requests_per_second`). Default: None, requests are not a scaling signal."""
+    """Average requests per second per replica the HPA aims at: the External metric
+    `tfprod_requests_per_second` (the gateway's request rate to this version, served by
+    prometheus-adapter from the rules `MetricsAdapterRules` ships), divided by the version's
+    replicas. Default: None, requests are not a scaling signal."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,7 +163,7 @@ class ServingVersion(Construct):
                 self,
                 "autoscaler",
                 metadata=metadata,
-                spec=_autoscaler_spec(w.k8s_name, w.scaling),
+                spec=_autoscaler_spec(w.k8s_name, w.deployment, w.version, w.scaling),
                 provider=provider,
             )
             if w.scaling is not None
@@ -249,7 +247,11 @@ def _pod_spec(w: VersionWorkload) -> dict[str, Any]:
     }
 
 
-def _autoscaler_spec(name: str, scaling: AutoScaling) -> dict[str, Any]:
+def _autoscaler_spec(
+    name: str, deployment: str, version: str, scaling: AutoScaling
+) -> dict[str, Any]:
+    """The HPA of Deployment `name`, serving `version` of `deployment`; the request metric is
+    selected by the gateway's labels for that version (see `metrics_adapter`)."""
     metrics: list[dict[str, Any]] = []
     if scaling.target_cpu_percent is not None:
         metrics.append(
@@ -267,9 +269,12 @@ def _autoscaler_spec(name: str, scaling: AutoScaling) -> dict[str, Any]:
     if scaling.target_requests_per_second is not None:
         metrics.append(
             {
-                "type": "Pods",
-                "pods": {
-                    "metric": {"name": REQUESTS_PER_SECOND_METRIC},
+                "type": "External",
+                "external": {
+                    "metric": {
+                        "name": REQUESTS_PER_SECOND_METRIC,
+                        "selector": [{"match_labels": {"model": deployment, "variant": version}}],
+                    },
                     "target": {
                         "type": "AverageValue",
                         "average_value": f"{scaling.target_requests_per_second:g}",

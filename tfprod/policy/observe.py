@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -14,6 +15,11 @@ from tfprod.policy.expressions import is_metric_name
 from tfprod.policy.versions import ARTIFACT_SCHEMES
 
 Explainer = Literal["lime", "shap", "gradients"]
+Redaction = Literal["drop", "hash"]
+_REDACTIONS: tuple[str, ...] = get_args(Redaction)
+_FIELD_NAME = re.compile(r"[^\s]{1,256}")
+DEFAULT_CAPTURE_RETENTION_SECONDS = 86_400.0
+"""How long captured records are kept unless the Policy says otherwise: one day."""
 
 FEEDBACK_RATES: Final[Mapping[str, str]] = {
     "click_rate": "click",
@@ -139,6 +145,16 @@ class Debugger(PolicyModel):
     """Explanation methods run on captured requests (the proposal's `features` list)."""
     features: tuple[str, ...] = ()
     """Input features to explain. Default: all of them."""
+    capture_redact: Mapping[str, Redaction] = {}
+    """Captured fields to `drop` or `hash`, by name: every JSON object member of that name at
+    any depth of the captured request and response (a TF Serving input name, in `instances`
+    rows or the `inputs` object, or a nested member), e.g. {"email": "drop", "user_id": "hash"}.
+    The gateway redacts before anything is stored; a hash is an HMAC-SHA256 keyed from the
+    feedback-signing key, so equal values hash alike across replicas. Default: none."""
+    capture_retention: Seconds = DEFAULT_CAPTURE_RETENTION_SECONDS
+    """How long a captured record is kept: the gateway never hands it out later, and records
+    carry `expires_unix_time` for whoever drains them. Default: 86400 s (one day); also
+    accepts "12h", "7d"."""
 
     @field_validator("explainers")
     @classmethod
@@ -154,3 +170,20 @@ class Debugger(PolicyModel):
     @classmethod
     def _check_features(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _check_names(value, "feature")
+
+    @field_validator("capture_redact", mode="before")
+    @classmethod
+    def _check_redact(cls, value: object) -> object:
+        if not isinstance(value, Mapping):
+            return value  # pydantic names the wrong type
+        for name, how in value.items():
+            if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+                raise invalid(
+                    f"capture_redact field {name!r} is not valid: give a field name of 1 to"
+                    " 256 characters without spaces"
+                )
+            if how not in _REDACTIONS:
+                raise invalid(
+                    f"capture_redact[{name!r}] is {how!r}; allowed: {', '.join(_REDACTIONS)}"
+                )
+        return dict(sorted(value.items()))

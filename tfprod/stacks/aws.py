@@ -33,7 +33,8 @@ from tfprod.bindings.aws.s3_bucket_server_side_encryption_configuration import (
 )
 from tfprod.bindings.aws.s3_bucket_versioning import S3BucketVersioningA
 from tfprod.bindings.kubernetes.provider import KubernetesProvider, KubernetesProviderExec
-from tfprod.constructs import ModelPlatformStack, ModelRegistry
+from tfprod.constructs import ModelPlatformStack, ModelRegistry, ProjectImage
+from tfprod.constructs.platform import DEFAULT_IMAGE
 from tfprod.stacks._common import (
     BUCKET_NAME,
     BUCKET_NAME_RULE,
@@ -67,6 +68,7 @@ class AwsModelPlatform(ModelPlatformStack):
         cluster_name: str,
         registry_bucket: str,
         namespace: str = "default",
+        image: ProjectImage = DEFAULT_IMAGE,
         kms_key_arn: str | None = None,
         registry_writers: Sequence[str] = (),
     ) -> None:
@@ -75,6 +77,8 @@ class AwsModelPlatform(ModelPlatformStack):
         - `registry_bucket`: the S3 bucket this stack creates for the registry; the registry
           root is `s3://<registry_bucket>/registry`.
         - `namespace`: where workloads go. Default: "default".
+        - `image`: the tfprod image (repository, tag, optional digest) of the gateway,
+          controller and registry pulls. Default: "ghcr.io/tfprod/tfprod:0.1.0".
         - `kms_key_arn`: the KMS key encrypting the bucket. Default: None, the AWS managed
           key `aws/s3` (SSE-KMS either way, with S3 Bucket Keys).
         - `registry_writers`: service accounts whose role may also write registry objects
@@ -82,7 +86,7 @@ class AwsModelPlatform(ModelPlatformStack):
           `service_account_annotations(name)` gives the annotation to put on them.
           Default: none; every role only reads.
         """
-        super().__init__(scope, id, namespace=namespace)
+        super().__init__(scope, id, namespace=namespace, image=image)
         check_name(self, "region", region, _REGION, _REGION_RULE)
         check_name(self, "cluster_name", cluster_name, _EKS_NAME, _EKS_NAME_RULE)
         check_name(self, "registry_bucket", registry_bucket, BUCKET_NAME, BUCKET_NAME_RULE)

@@ -28,7 +28,8 @@ from tfprod.bindings.azurerm.storage_account import StorageAccount
 from tfprod.bindings.azurerm.storage_container import StorageContainer
 from tfprod.bindings.azurerm.user_assigned_identity import UserAssignedIdentity
 from tfprod.bindings.kubernetes.provider import KubernetesProvider, KubernetesProviderExec
-from tfprod.constructs import ModelPlatformStack, ModelRegistry
+from tfprod.constructs import ModelPlatformStack, ModelRegistry, ProjectImage
+from tfprod.constructs.platform import DEFAULT_IMAGE
 from tfprod.stacks._common import (
     REGISTRY_PREFIX,
     bounded_name,
@@ -81,6 +82,7 @@ class AzureModelPlatform(ModelPlatformStack):
         cluster_name: str,
         storage_account_name: str,
         namespace: str = "default",
+        image: ProjectImage = DEFAULT_IMAGE,
         container_name: str = "models",
         cluster_resource_group_name: str | None = None,
         registry_writers: Sequence[str] = (),
@@ -92,6 +94,8 @@ class AzureModelPlatform(ModelPlatformStack):
         - `cluster_name`: the existing AKS cluster the workloads run on.
         - `storage_account_name`: the storage account this stack creates for the registry.
         - `namespace`: where workloads go. Default: "default".
+        - `image`: the tfprod image (repository, tag, optional digest) of the gateway,
+          controller and registry pulls. Default: "ghcr.io/tfprod/tfprod:0.1.0".
         - `container_name`: the blob container of the registry; the registry root is
           `az://<container_name>/registry`. Default: "models".
         - `cluster_resource_group_name`: the cluster's resource group. Default: None,
@@ -101,7 +105,7 @@ class AzureModelPlatform(ModelPlatformStack):
           `service_account_annotations(name)` gives the annotation to put on them.
           Default: none; every identity only reads.
         """
-        super().__init__(scope, id, namespace=namespace)
+        super().__init__(scope, id, namespace=namespace, image=image)
         check_name(self, "subscription_id", subscription_id, _SUBSCRIPTION, _SUBSCRIPTION_RULE)
         for field, value in (
             ("resource_group_name", resource_group_name),

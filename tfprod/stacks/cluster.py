@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from tfprod.bindings._core import Construct
 from tfprod.bindings.kubernetes.provider import KubernetesProvider
-from tfprod.constructs import ModelPlatformStack, ModelRegistry
+from tfprod.constructs import ModelPlatformStack, ModelRegistry, ProjectImage
+from tfprod.constructs.platform import DEFAULT_IMAGE
 
 
 class ClusterModelPlatform(ModelPlatformStack):
@@ -24,13 +25,16 @@ class ClusterModelPlatform(ModelPlatformStack):
         kubeconfig_path: str = "~/.kube/config",
         kube_context: str | None = None,
         namespace: str = "default",
+        image: ProjectImage = DEFAULT_IMAGE,
     ) -> None:
         """- `registry_uri`: the registry root, e.g. "s3://ml-models/registry" (a plain string).
         - `kubeconfig_path`: the kubeconfig Terraform reads. Default: "~/.kube/config".
         - `kube_context`: the kubeconfig context to use. Default: None, its current context.
         - `namespace`: where workloads go. Default: "default".
+        - `image`: the tfprod image (repository, tag, optional digest) of the gateway,
+          controller and registry pulls. Default: "ghcr.io/tfprod/tfprod:0.1.0".
         """
-        super().__init__(scope, id, namespace=namespace)
+        super().__init__(scope, id, namespace=namespace, image=image)
         self.use_kubernetes(
             KubernetesProvider(
                 self, "kubernetes", config_path=kubeconfig_path, config_context=kube_context

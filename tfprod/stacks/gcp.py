@@ -24,7 +24,8 @@ from tfprod.bindings.google.service_account_iam_member import ServiceAccountIamM
 from tfprod.bindings.google.storage_bucket import StorageBucket
 from tfprod.bindings.google.storage_bucket_iam_member import StorageBucketIamMember
 from tfprod.bindings.kubernetes.provider import KubernetesProvider, KubernetesProviderExec
-from tfprod.constructs import ModelPlatformStack, ModelRegistry
+from tfprod.constructs import ModelPlatformStack, ModelRegistry, ProjectImage
+from tfprod.constructs.platform import DEFAULT_IMAGE
 from tfprod.stacks._common import (
     BUCKET_NAME,
     BUCKET_NAME_RULE,
@@ -61,6 +62,7 @@ class GcpModelPlatform(ModelPlatformStack):
         cluster_name: str,
         registry_bucket: str,
         namespace: str = "default",
+        image: ProjectImage = DEFAULT_IMAGE,
         bucket_location: str | None = None,
         registry_writers: Sequence[str] = (),
     ) -> None:
@@ -70,6 +72,8 @@ class GcpModelPlatform(ModelPlatformStack):
         - `registry_bucket`: the bucket this stack creates for the registry; the registry root
           is `gs://<registry_bucket>/registry`.
         - `namespace`: where workloads go. Default: "default".
+        - `image`: the tfprod image (repository, tag, optional digest) of the gateway,
+          controller and registry pulls. Default: "ghcr.io/tfprod/tfprod:0.1.0".
         - `bucket_location`: the bucket's location. Default: None, the cluster's region
           (`location` without a zone suffix).
         - `registry_writers`: Kubernetes service accounts that may also write registry
@@ -77,7 +81,7 @@ class GcpModelPlatform(ModelPlatformStack):
           created up front, and `service_account_annotations(name)` gives the annotation to
           put on them. Default: none; every service account only reads.
         """
-        super().__init__(scope, id, namespace=namespace)
+        super().__init__(scope, id, namespace=namespace, image=image)
         check_name(self, "project", project, _PROJECT, _PROJECT_RULE)
         check_name(self, "location", location, _LOCATION, _LOCATION_RULE)
         check_name(self, "cluster_name", cluster_name, _CLUSTER_NAME, _CLUSTER_NAME_RULE)

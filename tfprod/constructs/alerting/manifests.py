@@ -11,7 +11,7 @@ the app's finalization, after the Policy is built):
     AlertmanagerConfig `<name>-alerts` (monitoring.coreos.com/v1alpha1) from
     `alertmanager_config_spec`, secrets as Kubernetes Secret key references;
 - adds once per stack (the first call creates it, later calls find it) under the stack:
-  `tfprod-gateway-monitor`, ServiceMonitor `tfprod-gateway` scraping port "http" of the Service
+  `tfprod-gateway-monitor`, ServiceMonitor `tfprod-gateway` scraping port "admin" of the Service
   labelled `app.kubernetes.io/component: gateway` and `app.kubernetes.io/part-of: tfprod` (the
   `Gateway` construct's); and, once a policy watches drift (whose score the controller exports),
   `tfprod-controller-monitor` likewise for the `RuntimeController`'s Service, honouring the
@@ -46,8 +46,9 @@ from tfprod.policy.alertmanager_config import (
     alertmanager_config_spec,
 )
 
-SCRAPED_PORT: Final = "http"
-"""Port name of the gateway's and the controller's Services, where /metrics is served."""
+SCRAPED_PORTS: Final = {"gateway": "admin", "controller": "http"}
+"""Port name of the gateway's and the controller's Services where /metrics is served (the
+gateway's admin port, `--admin-port`; the controller's one port)."""
 
 
 def _metadata(name: str, namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
@@ -126,7 +127,7 @@ def _monitor_once(
         namespace=namespace,
         labels={**labels, "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name},
         selector={"app.kubernetes.io/component": component, "app.kubernetes.io/part-of": "tfprod"},
-        port=SCRAPED_PORT,
+        port=SCRAPED_PORTS[component],
         honor_labels=component == "controller",
     )
     Manifest(stack, construct_id, manifest=monitor)

@@ -21,7 +21,7 @@ from aiohttp import web
 from tfprod.policy import DeploymentStatus
 from tfprod.runtime.gateway.addressing import Addressing
 from tfprod.runtime.gateway.admin import AdminApi
-from tfprod.runtime.gateway.capture import CaptureQueue, CaptureRecord
+from tfprod.runtime.gateway.capture import CaptureQueue, CaptureRecord, Redactor
 from tfprod.runtime.gateway.config import Endpoint, GatewayConfig, Route
 from tfprod.runtime.gateway.feedback import (
     BINARY_EVENTS,
@@ -102,8 +102,11 @@ class Gateway:
         rng = random.Random(config.seed)
         self.random = rng.random
         self.capture = CaptureQueue(config.capture_queue_size)
+        self.capture.on_expired = lambda record: self.metrics.capture_expired.inc((record.model,))
+        key = feedback_key or random_key()
+        self.redactor = Redactor(key)
         self.feedback = FeedbackBook(
-            RequestIds(feedback_key or random_key()),
+            RequestIds(key),
             window=config.feedback_window,
             client_ids=any(route.client_request_ids for route in config.routes),
         )
@@ -217,18 +220,32 @@ class Gateway:
 
     # -- application ------------------------------------------------------------------------
 
-    def build_app(self) -> web.Application:
+    def build_app(self, *, with_admin: bool = True) -> web.Application:
+        """The public application: TF Serving's API and feedback, and, unless `with_admin` is
+        false (the admin API and /metrics then served by `build_admin_app` on a port of their
+        own), the admin API and /metrics too. It owns the gateway's lifecycle hooks."""
         app = web.Application(client_max_size=self.config.max_body_bytes)
         app.router.add_post("/v1/feedback", self.handle_feedback)
         app.router.add_post("/v1/models/{tail:[\\s\\S]+}", self.handle_predict)
         app.router.add_get("/v1/models/{tail:[\\s\\S]+}", self.handle_status)
-        app.router.add_get("/metrics", self.handle_metrics)
-        self.admin.register(app.router)
+        if with_admin:
+            self._add_admin_routes(app)
         app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle_unknown)
         app.on_startup.append(self._start_following)
         app.on_shutdown.append(self._stop_shadows)
         app.on_cleanup.append(self._close)
         return app
+
+    def build_admin_app(self) -> web.Application:
+        """The admin application: the admin API and /metrics only (for `--admin-port`)."""
+        app = web.Application(client_max_size=self.config.max_body_bytes)
+        self._add_admin_routes(app)
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle_unknown)
+        return app
+
+    def _add_admin_routes(self, app: web.Application) -> None:
+        app.router.add_get("/metrics", self.handle_metrics)
+        self.admin.register(app.router)
 
     async def _start_following(self, _app: web.Application) -> None:
         if self.follower is not None:
@@ -343,7 +360,7 @@ class Gateway:
                 )
             if route.capture_rate and self.random() < route.capture_rate:
                 self._capture(
-                    headers[REQUEST_ID_HEADER], model, variant,
+                    headers[REQUEST_ID_HEADER], route, variant,
                     status=status, body=body, answer=answer,
                 )  # fmt: skip
         return web.Response(status=status, body=answer, content_type=_JSON, headers=headers)
@@ -405,16 +422,33 @@ class Gateway:
         return error_response(503, str(failure), headers)
 
     def _capture(
-        self, request_id: str, model: str, variant: str, *, status: int, body: bytes, answer: bytes
+        self,
+        request_id: str,
+        route: Route,
+        variant: str,
+        *,
+        status: int,
+        body: bytes,
+        answer: bytes,
     ) -> None:
+        """Queue one exchange, redacted by the route's rules first (see the capture module)."""
+        model = route.model
+        rules = dict(route.capture_redact)
+        request = self.redactor.redact_text(body.decode("utf-8", "replace"), rules)
+        response = self.redactor.redact_text(answer.decode("utf-8", "replace"), rules)
+        if request is None or response is None:
+            self.metrics.capture_unredactable.inc((model,))
+            return
+        now = time.time()
         record = CaptureRecord(
             request_id=request_id,
             model=model,
             variant=variant,
             status=status,
-            unix_time=time.time(),
-            request=body.decode("utf-8", "replace"),
-            response=answer.decode("utf-8", "replace"),
+            unix_time=now,
+            expires_unix_time=now + route.capture_retention_seconds,
+            request=request,
+            response=response,
         )
         if self.capture.offer(record):
             self.metrics.captured.inc((model,))

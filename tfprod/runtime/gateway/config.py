@@ -17,6 +17,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from tfprod.runtime.gateway.capture import REDACTIONS, Redaction
+
 StickySource = Literal["header", "cookie", "field"]
 STICKY_SOURCES: tuple[str, ...] = get_args(StickySource)
 
@@ -76,17 +78,20 @@ class Route:
 
     Variants hold ranges of [0, 1) from the last listed one upwards (the first listed, usually
     the stable version, holds the top, the second sits just below), so growing the second
-    variant's share at the expense of the first only moves users from the first to it: list
-    the variant being ramped (the canary) second. `sticky` left out: weighted random per
-    request. `fallback` left out: an open breaker answers 503; it may be one of the variants
-    (the same name and upstream), which weights can then reach too. `capture_rate` 0: no
-    capture. `confidence_rate` (default 1: every answer) is the share of 200 answers parsed,
-    after they are sent, for the prediction confidence histogram; lower it for large batch
-    answers. `client_request_ids` (default off, the Policy's `feedback.client_request_ids`):
-    feedback may also name the caller's own `X-Request-Id`, joined in this replica's memory.
-    `labels` (default none) name variants for `/labels/L` paths besides their own names (a
-    Policy's roles: `stable`, `canary`, ...). `policy_digest` (default none) is the digest of
-    the Policy the route was read from, which status documents are written against."""
+    variant's share at the expense of the first only moves users from the first to it: list the
+    variant being ramped (the canary) second. `sticky` left out: weighted random per request.
+    `fallback` left out: an open breaker answers 503; it may be one of the variants (the same
+    name and upstream), which weights can then reach too. `capture_rate` 0: no capture.
+    `capture_redact` (default none) drops or hashes the named JSON members of captured bodies,
+    `capture_retention_seconds` (default 86,400: one day) bounds how long a captured record is
+    kept (see the capture module). `confidence_rate` (default 1: every answer) is the share of
+    200 answers parsed, after they are sent, for the prediction confidence histogram; lower it
+    for large batch answers. `client_request_ids` (default off, the Policy's
+    `feedback.client_request_ids`): feedback may also name the caller's own `X-Request-Id`,
+    joined in this replica's memory. `labels` (default none) name variants for `/labels/L` paths
+    besides their own names (a Policy's roles: `stable`, `canary`, ...). `policy_digest`
+    (default none) is the digest of the Policy the route was read from, which status documents
+    are written against."""
 
     model: str
     variants: tuple[Variant, ...]
@@ -94,6 +99,8 @@ class Route:
     sticky: StickyKey | None = None
     fallback: Endpoint | None = None
     capture_rate: float = 0.0
+    capture_redact: tuple[tuple[str, Redaction], ...] = ()
+    capture_retention_seconds: float = 86_400.0
     confidence_rate: float = 1.0
     client_request_ids: bool = False
     labels: tuple[tuple[str, str], ...] = ()
@@ -170,6 +177,7 @@ def _defaults(cls: type) -> dict[str, Any]:
 _GATEWAY_DEFAULTS = _defaults(GatewayConfig)
 _BREAKER_DEFAULTS = _defaults(BreakerConfig)
 _ROUTE_DEFAULTS = _defaults(Route)
+_MIN_RETENTION_SECONDS = 0.001
 _GATEWAY_KEYS = {f.name for f in fields(GatewayConfig)}
 
 
@@ -234,6 +242,19 @@ class _Reader:
             raise ConfigError(f"{self._at(key)}: must be {wanted}, got {_show(value)}")
         return [_Reader(item, f"{self._at(key)}[{i}]") for i, item in enumerate(value)]
 
+    def redactions(self, key: str) -> tuple[tuple[str, Redaction], ...]:
+        value = self.data.get(key, {})
+        shape = f"an object of field name to {' or '.join(REDACTIONS)}"
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{self._at(key)}: must be {shape}, got {_show(value)}")
+        for name, how in value.items():
+            if not name or how not in REDACTIONS:
+                raise ConfigError(
+                    f"{self._at(key)}.{name}: must be one of {', '.join(REDACTIONS)},"
+                    f" got {_show(how)}"
+                )
+        return tuple(sorted(value.items()))
+
     def child(self, key: str) -> _Reader | None:
         value = self.data.get(key)
         return None if value is None else _Reader(value, self._at(key))
@@ -269,6 +290,8 @@ class _Reader:
                 "sticky",
                 "fallback",
                 "capture_rate",
+                "capture_redact",
+                "capture_retention_seconds",
                 "confidence_rate",
                 "client_request_ids",
             }
@@ -312,6 +335,13 @@ class _Reader:
             sticky=sticky,
             fallback=fallback,
             capture_rate=self.number("capture_rate", _ROUTE_DEFAULTS["capture_rate"], 0, 1),
+            capture_redact=self.redactions("capture_redact"),
+            capture_retention_seconds=self.number(
+                "capture_retention_seconds",
+                _ROUTE_DEFAULTS["capture_retention_seconds"],
+                _MIN_RETENTION_SECONDS,
+                math.inf,
+            ),
             confidence_rate=self.number(
                 "confidence_rate", _ROUTE_DEFAULTS["confidence_rate"], 0, 1
             ),

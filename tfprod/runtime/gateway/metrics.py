@@ -229,6 +229,16 @@ class GatewayMetrics:
             "Sampled records dropped because the capture queue was full.",
             ("model",),
         )
+        self.capture_expired = Counter(
+            "tfprod_gateway_capture_expired_total",
+            "Captured records discarded unread because their retention ran out.",
+            ("model",),
+        )
+        self.capture_unredactable = Counter(
+            "tfprod_gateway_capture_unredactable_total",
+            "Sampled exchanges not kept because a body to redact was not JSON.",
+            ("model",),
+        )
         self.breaker_open = Gauge(
             "tfprod_gateway_breaker_open",
             "1 while an upstream's circuit breaker is open (or half-open), else 0.",

@@ -35,6 +35,7 @@ from tfprod.policy import (
     read_endpoints,
     read_policy,
 )
+from tfprod.policy.observe import DEFAULT_CAPTURE_RETENTION_SECONDS
 from tfprod.policy.problems import file_problem
 from tfprod.runtime.gateway.config import (
     ConfigError,
@@ -92,6 +93,12 @@ def route_from_policy(policy: Policy, endpoints: Mapping[str, Endpoint]) -> Rout
             endpoint(policy.safety.fallback_version), policy, policy.safety.fallback_version
         ),
         capture_rate=0.0 if policy.debugger is None else policy.debugger.capture_rate,
+        capture_redact=()
+        if policy.debugger is None
+        else tuple(policy.debugger.capture_redact.items()),
+        capture_retention_seconds=DEFAULT_CAPTURE_RETENTION_SECONDS
+        if policy.debugger is None
+        else policy.debugger.capture_retention,
         client_request_ids=policy.feedback.client_request_ids,
         labels=labels,
         policy_digest=policy_digest(policy),

@@ -1,5 +1,8 @@
 """Running the gateway until SIGTERM or SIGINT, then shutting down gracefully.
 
+With `admin_port` the admin API and /metrics listen on a port of their own and the public port
+serves only TF Serving's API and feedback; without it (the default) one port serves all.
+
 On a signal the gateway stops accepting connections, lets in-flight requests finish (up to
 `drain_seconds`), gives running shadow mirrors their timeout, then closes upstream connections.
 """
@@ -24,19 +27,26 @@ async def run_gateway(
     *,
     host: str,
     port: int,
+    admin_port: int | None = None,
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
     following: Following | None = None,
 ) -> None:
-    """Serves until SIGTERM/SIGINT; logs one `listening` line once bound. `feedback_key`
+    """Serves until SIGTERM/SIGINT; logs one `listening` line per port once bound. `feedback_key`
     signs request ids (None: a random key of this process, see `Gateway`). With `following`,
     the status documents are read before the port opens, so the first request already gets
     the live weights."""
     gateway = Gateway(
         config, admin_token=config.admin_token(), feedback_key=feedback_key, following=following
     )
-    runner = web.AppRunner(gateway.build_app(), access_log=None, shutdown_timeout=drain_seconds)
+    split = admin_port is not None
+    runner = web.AppRunner(
+        gateway.build_app(with_admin=not split), access_log=None, shutdown_timeout=drain_seconds
+    )
     await runner.setup()
+    admin_runner = web.AppRunner(gateway.build_admin_app(), access_log=None) if split else None
+    if admin_runner is not None:
+        await admin_runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -45,6 +55,9 @@ async def run_gateway(
         site = web.TCPSite(runner, host, port, backlog=1024)
         await site.start()
         _log.info("tfprod gateway listening on http://%s:%d", host, port)
+        if admin_runner is not None:
+            await web.TCPSite(admin_runner, host, admin_port).start()
+            _log.info("tfprod gateway admin API and /metrics on http://%s:%d", host, admin_port)
         if feedback_key is None:
             _log.warning(
                 "no --feedback-key-file: request ids are signed with a random key of this"
@@ -55,6 +68,8 @@ async def run_gateway(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         await runner.cleanup()
+        if admin_runner is not None:
+            await admin_runner.cleanup()
 
 
 def serve(
@@ -62,6 +77,7 @@ def serve(
     *,
     host: str,
     port: int,
+    admin_port: int | None = None,
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
     following: Following | None = None,
@@ -71,6 +87,7 @@ def serve(
         config,
         host=host,
         port=port,
+        admin_port=admin_port,
         drain_seconds=drain_seconds,
         feedback_key=feedback_key,
         following=following,
