@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "policy",
     "registry",
     "review",
+    "rollout",
     "serve",
     "synth",
     "up",

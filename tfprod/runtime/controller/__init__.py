@@ -1,6 +1,8 @@
-"""The controller's pure decision core: `decide(policy, status, observation, now)`."""
+"""The controller's pure decision core `decide(policy, status, observation, now)`, and its HTTP
+API (`build_api` over a `ControllerView`)."""
 
 from tfprod.runtime.controller.actions import Decision, Notify, RouteChange
+from tfprod.runtime.controller.api import ControllerView, build_api
 from tfprod.runtime.controller.decide import COMMIT_POLL_SECONDS, check_interval, decide, subject
 from tfprod.runtime.controller.observation import (
     Command,
@@ -15,6 +17,7 @@ __all__ = [
     "COMMIT_POLL_SECONDS",
     "Command",
     "ControllerStatus",
+    "ControllerView",
     "Decision",
     "FeedbackCounters",
     "Histogram",
@@ -22,6 +25,7 @@ __all__ = [
     "Observation",
     "RouteChange",
     "VersionCounters",
+    "build_api",
     "check_interval",
     "decide",
     "subject",

@@ -14,15 +14,15 @@ Errors are 400 with TF Serving's `{"error": ...}` body and name the variants.
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from tfprod.policy import weights_problem
+from tfprod.runtime.bearer import Handler, guarded
+from tfprod.runtime.bearer import error_response as _error
 from tfprod.runtime.gateway.capture import CaptureQueue
 from tfprod.runtime.gateway.follow import StatusReadOnlyError
 from tfprod.runtime.gateway.routing import names_problem
@@ -30,8 +30,6 @@ from tfprod.runtime.gateway.state import RouteState
 
 ADMIN_PREFIX = "/admin/v1"
 MAX_CAPTURE_BATCH = 10_000
-
-Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 class AdminTarget(Protocol):
@@ -41,10 +39,6 @@ class AdminTarget(Protocol):
     capture: CaptureQueue
 
     def change_weights(self, model: str, weights: dict[str, float]) -> RouteState: ...
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
 
 
 class AdminApi:
@@ -58,23 +52,13 @@ class AdminApi:
         router.add_post(f"{ADMIN_PREFIX}/capture/drain", self._guard(self.drain_capture))
 
     def _guard(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.Response:
-            if self._token is None:
-                return _error(
-                    403, "admin API disabled: configure admin_token_env or admin_token_file"
-                )
-            given = request.headers.get("Authorization", "")
-            if not given.startswith("Bearer "):
-                return _error(
-                    401,
-                    "admin API needs an 'Authorization: Bearer <token>' header",
-                    {"WWW-Authenticate": 'Bearer realm="tfprod-gateway"'},
-                )
-            if not hmac.compare_digest(given[len("Bearer ") :].encode(), self._token):
-                return _error(403, "admin token rejected")
-            return await handler(request)
-
-        return guarded
+        return guarded(
+            handler,
+            self._token,
+            name="admin",
+            realm="tfprod-gateway",
+            disabled="admin API disabled: configure admin_token_env or admin_token_file",
+        )
 
     async def state(self, _request: web.Request) -> web.Response:
         gateway = self.gateway
