@@ -3,12 +3,14 @@
 - `<registry URI>/models/<name>/versions/<version or alias>`: the profile stored with that
   version at registration (`Registry.register(..., reference_data=...)`);
 - any other URI ending in `.json`: a profile document (`ReferenceProfile.to_json`) stored as
-  one object, e.g. `s3://bucket/profiles/fraud.json` or `file:///data/profile.json`.
+  one object of a store, e.g. `s3://bucket/profiles/fraud.json`, or as a plain file for
+  `file://`, e.g. `file:///data/profile.json`.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tfprod.runtime.registry import ReferenceProfile, Registry
 from tfprod.runtime.registry.uri import open_store
@@ -31,7 +33,13 @@ def load_profile(uri: str) -> ReferenceProfile:
         )
     folder, _, key = uri.rpartition("/")
     try:
-        document = json.loads(open_store(folder).get(key).data)
+        if uri.startswith("file://"):  # a plain file on this machine (or a mounted volume)
+            data = Path(uri.removeprefix("file://")).read_bytes()
+        else:
+            data = open_store(folder).get(key).data
+        document = json.loads(data)
+    except OSError as error:
+        raise ProfileSourceError(f"reference_uri {uri!r}: {error.strerror}") from None
     except ValueError as error:
         raise ProfileSourceError(f"reference_uri {uri!r} is not a profile: {error}") from None
     return ReferenceProfile.from_json(document)
