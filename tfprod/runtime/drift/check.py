@@ -111,6 +111,8 @@ class DriftReference:
             for f in categorical.values()
         ]
         self.category_count = [float(f.count) for f in categorical.values()]
+        self.numeric = not categorical
+        """Whether every feature is numeric (no category codes to look up)."""
 
     @classmethod
     def fit(

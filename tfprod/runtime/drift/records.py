@@ -21,8 +21,11 @@ from tfprod.runtime.drift.stats import Array
 Encode = Callable[[str, Any], float]
 
 
-def request_rows(body: str, names: Sequence[str], encode: Encode) -> Array | None:
-    """The request's rows (rows x features, encoded), or None if it holds none readable."""
+def request_rows(
+    body: str, names: Sequence[str], encode: Encode, *, numeric: bool = False
+) -> Array | None:
+    """The request's rows (rows x features, encoded), or None if it holds none readable.
+    `numeric` (every feature is numeric) lets list rows convert in one step."""
     document = _json(body)
     if not isinstance(document, dict):
         return None
@@ -37,6 +40,17 @@ def request_rows(body: str, names: Sequence[str], encode: Encode) -> Array | Non
         instances = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
     if not isinstance(instances, list) or not instances:
         return None
+    return _instance_rows(instances, names, encode, numeric)
+
+
+def _instance_rows(
+    instances: list[Any], names: Sequence[str], encode: Encode, numeric: bool
+) -> Array | None:
+    if numeric and all(isinstance(row, list) and len(row) == len(names) for row in instances):
+        try:  # all-numeric rows: one conversion (None becomes NaN, missing)
+            return np.array(instances, dtype="float64")
+        except (TypeError, ValueError):
+            pass  # strings among the values: encoded one by one below
     rows = np.empty((len(instances), len(names)))
     for index, instance in enumerate(instances):
         if isinstance(instance, dict):

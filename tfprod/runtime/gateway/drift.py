@@ -85,7 +85,10 @@ class DriftMonitor:
     def feed(self, exchange: Exchange) -> bool:
         """Adds the exchange's rows to the windows; False when its request has none readable."""
         rows = request_rows(
-            exchange.request.decode("utf-8", "replace"), self.inputs.names, self.inputs.encode
+            exchange.request.decode("utf-8", "replace"),
+            self.inputs.names,
+            self.inputs.encode,
+            numeric=self.inputs.numeric,
         )
         if rows is None:
             return False
