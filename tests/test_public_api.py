@@ -26,6 +26,7 @@ PACKAGES = [
     "tfprod.policy",
     "tfprod.runtime.analysis",
     "tfprod.runtime.controller",
+    "tfprod.runtime.drift",
     "tfprod.runtime.gateway",
     "tfprod.runtime.local",
     "tfprod.runtime.notify",

@@ -13,6 +13,7 @@ from tfprod.cli._app import UsageError
 
 if TYPE_CHECKING:
     from tfprod.runtime.gateway.config import GatewayConfig
+    from tfprod.runtime.gateway.drift import DriftMonitors
     from tfprod.runtime.gateway.follow import Following
 
 
@@ -65,6 +66,12 @@ def register(subparsers: Any) -> None:
         default=30.0,
         help="how long shutdown waits for in-flight requests (default 30)",
     )
+    parser.add_argument(
+        "--drift-interval",
+        type=float,
+        default=10.0,
+        help="seconds between drift checks of policies with a drift section (default 10)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -80,6 +87,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--admin-port: must be in [1, 65535] and differ from --port, got {args.admin_port}"
         )
+    if not args.drift_interval > 0:
+        raise UsageError(f"--drift-interval: must be greater than 0, got {args.drift_interval}")
     if args.config is not None and args.admin_token_file is not None:
         raise UsageError("--admin-token-file goes with --policies; a --config names its own")
     try:
@@ -88,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         feedback_key = _feedback_key(args.feedback_key_file)
         following = _following(args)
         logging.basicConfig(level=logging.INFO, format="%(message)s")
+        drift = _drift(args)
         serve(
             config,
             host=args.host,
@@ -96,6 +106,7 @@ def _run(args: argparse.Namespace) -> int:
             drain_seconds=args.drain_seconds,
             feedback_key=feedback_key,
             following=following,
+            drift=drift,
         )
     except ConfigError as error:
         raise UsageError(f"{args.config}: {error}" if args.config else str(error)) from None
@@ -117,6 +128,15 @@ def _config(args: argparse.Namespace) -> GatewayConfig:
     except ValueError as error:
         raise UsageError(f"--config: {args.config} is not valid JSON: {error}") from None
     return GatewayConfig.from_dict(document)
+
+
+def _drift(args: argparse.Namespace) -> DriftMonitors | None:
+    """Drift monitors of the mounted policies with a drift section (profiles read now)."""
+    from tfprod.runtime.gateway.drift import monitors_for, mounted_policies
+
+    if args.policies is None:
+        return None
+    return monitors_for(mounted_policies(args.policies), interval_seconds=args.drift_interval)
 
 
 def _feedback_key(path: Path | None) -> bytes | None:

@@ -23,6 +23,7 @@ from tfprod.runtime.gateway.addressing import Addressing
 from tfprod.runtime.gateway.admin import AdminApi
 from tfprod.runtime.gateway.capture import CaptureQueue, CaptureRecord, Redactor
 from tfprod.runtime.gateway.config import Endpoint, GatewayConfig, Route
+from tfprod.runtime.gateway.drift import DriftMonitors
 from tfprod.runtime.gateway.feedback import (
     BINARY_EVENTS,
     FeedbackBook,
@@ -83,7 +84,8 @@ class _UpstreamError(Exception):
 
 class Gateway:
     """Holds the live state: one `RouteState` per deployment, metrics, capture, feedback, and
-    what it follows (status documents, mounted policies).
+    what it follows (status documents, mounted policies), and the drift monitors, which every
+    200 answer of a monitored deployment is handed to (see the drift module).
 
     `feedback_key` signs request ids (see `request_ids`); None draws a random key for this
     process, so feedback then matches only the ids this replica issued."""
@@ -95,8 +97,10 @@ class Gateway:
         admin_token: str | None,
         feedback_key: bytes | None = None,
         following: Following | None = None,
+        drift: DriftMonitors | None = None,
     ) -> None:
         self.config = config
+        self.drift = drift
         self.metrics = GatewayMetrics()
         self.states: dict[str, RouteState] = {}
         rng = random.Random(config.seed)
@@ -232,6 +236,9 @@ class Gateway:
             self._add_admin_routes(app)
         app.router.add_route("*", "/{tail:[\\s\\S]*}", self.handle_unknown)
         app.on_startup.append(self._start_following)
+        if self.drift is not None:
+            app.on_startup.append(self._start_drift)
+            app.on_cleanup.append(self._stop_drift)
         app.on_shutdown.append(self._stop_shadows)
         app.on_cleanup.append(self._close)
         return app
@@ -250,6 +257,14 @@ class Gateway:
     async def _start_following(self, _app: web.Application) -> None:
         if self.follower is not None:
             await self.follower.start()
+
+    async def _start_drift(self, _app: web.Application) -> None:
+        assert self.drift is not None
+        await self.drift.start()
+
+    async def _stop_drift(self, _app: web.Application) -> None:
+        assert self.drift is not None
+        await self.drift.stop()
 
     async def _stop_shadows(self, _app: web.Application) -> None:
         await self.shadows.close(self.config.shadow_timeout_seconds)
@@ -270,8 +285,11 @@ class Gateway:
                 self.metrics.breaker_open.set(
                     (f"{model}/{name}",), float(breaker.state != "closed")
                 )
+        text = self.metrics.render()
+        if self.drift is not None:
+            text += self.drift.render()
         return web.Response(
-            text=self.metrics.render(), content_type="text/plain", charset="utf-8",
+            text=text, content_type="text/plain", charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )  # fmt: skip
 
@@ -358,6 +376,8 @@ class Gateway:
                 asyncio.get_running_loop().call_soon(
                     self._observe_confidence, model, variant, answer
                 )
+            if self.drift is not None:
+                self.drift.offer(model, body, answer)
             if route.capture_rate and self.random() < route.capture_rate:
                 self._capture(
                     headers[REQUEST_ID_HEADER], route, variant,

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from tfprod.runtime.gateway.app import Gateway
 from tfprod.runtime.gateway.config import GatewayConfig
+from tfprod.runtime.gateway.drift import DriftMonitors
 from tfprod.runtime.gateway.follow import Following
 
 _log = logging.getLogger(__name__)
@@ -31,13 +32,18 @@ async def run_gateway(
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
     following: Following | None = None,
+    drift: DriftMonitors | None = None,
 ) -> None:
     """Serves until SIGTERM/SIGINT; logs one `listening` line per port once bound. `feedback_key`
     signs request ids (None: a random key of this process, see `Gateway`). With `following`,
     the status documents are read before the port opens, so the first request already gets
-    the live weights."""
+    the live weights. `drift`: the drift monitors (see the drift module), default none."""
     gateway = Gateway(
-        config, admin_token=config.admin_token(), feedback_key=feedback_key, following=following
+        config,
+        admin_token=config.admin_token(),
+        feedback_key=feedback_key,
+        following=following,
+        drift=drift,
     )
     split = admin_port is not None
     runner = web.AppRunner(
@@ -81,6 +87,7 @@ def serve(
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
     following: Following | None = None,
+    drift: DriftMonitors | None = None,
 ) -> None:
     """Runs the gateway on uvloop (when installed) until it is told to stop."""
     running = run_gateway(
@@ -91,6 +98,7 @@ def serve(
         drain_seconds=drain_seconds,
         feedback_key=feedback_key,
         following=following,
+        drift=drift,
     )
     try:
         import uvloop

@@ -4,7 +4,11 @@ live traffic against.
 Numeric features (integer and float columns) keep quantiles and an equal-width histogram over
 the observed range; categorical features (strings, booleans, other objects) keep the relative
 frequency of each category. Missing values (NaN, infinities, None) are counted apart and left
-out of the statistics. The profile is plain JSON (`to_json` / `from_json`) so it can be stored
+out of the statistics. Asked for (`drift_edges`), a numeric feature also keeps that many
+reference quantiles as bin edges and the fraction of values at or below each (ties make it
+differ from the level), which `tfprod.runtime.drift` bins live windows with. A profile may
+also describe the model's predictions on the reference data (`outputs`), for output drift.
+The profile is plain JSON (`to_json` / `from_json`) so it can be stored
 next to the model and read by code that has no numpy.
 """
 
@@ -13,13 +17,16 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 PROFILE_FORMAT = 1
 DEFAULT_QUANTILES = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+DRIFT_EDGES = 499
+"""Reference quantiles kept per numeric feature for `tfprod.runtime.drift` (PSI deciles are
+every 50th)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +42,10 @@ class NumericFeature:
     bin_edges: tuple[float, ...]
     """`len(bin_counts) + 1` increasing edges; the last bin includes its right edge."""
     bin_counts: tuple[int, ...]
+    drift_edges: tuple[float, ...] = ()
+    """Reference quantiles at levels k / (len + 1), k = 1..len. Default: none kept."""
+    drift_cdf: tuple[float, ...] = ()
+    """Fraction of present values at or below each of `drift_edges`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,35 +67,18 @@ Feature = NumericFeature | CategoricalFeature
 class ReferenceProfile:
     rows: int
     features: Mapping[str, Feature]
+    outputs: Mapping[str, Feature] = field(default_factory=dict)
+    """The model's predictions on the reference data, per output column. Default: none."""
 
     def to_json(self) -> dict[str, Any]:
-        features: dict[str, Any] = {}
-        for name, feature in self.features.items():
-            if isinstance(feature, NumericFeature):
-                features[name] = {
-                    "kind": "numeric",
-                    "count": feature.count,
-                    "missing": feature.missing,
-                    "mean": feature.mean,
-                    "std": feature.std,
-                    "quantiles": {
-                        "levels": list(feature.quantile_levels),
-                        "values": list(feature.quantile_values),
-                    },
-                    "histogram": {
-                        "edges": list(feature.bin_edges),
-                        "counts": list(feature.bin_counts),
-                    },
-                }
-            else:
-                features[name] = {
-                    "kind": "categorical",
-                    "count": feature.count,
-                    "missing": feature.missing,
-                    "frequencies": dict(feature.frequencies),
-                    "other": feature.other,
-                }
-        return {"format": PROFILE_FORMAT, "rows": self.rows, "features": features}
+        document: dict[str, Any] = {
+            "format": PROFILE_FORMAT,
+            "rows": self.rows,
+            "features": _features_json(self.features),
+        }
+        if self.outputs:
+            document["outputs"] = _features_json(self.outputs)
+        return document
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> ReferenceProfile:
@@ -93,27 +87,73 @@ class ReferenceProfile:
                 f"reference profile format {document.get('format')!r} is not supported; "
                 f"expected {PROFILE_FORMAT}"
             )
-        features: dict[str, Feature] = {}
-        for name, item in document["features"].items():
-            if item["kind"] == "numeric":
-                features[name] = NumericFeature(
-                    count=item["count"],
-                    missing=item["missing"],
-                    mean=item["mean"],
-                    std=item["std"],
-                    quantile_levels=tuple(item["quantiles"]["levels"]),
-                    quantile_values=tuple(item["quantiles"]["values"]),
-                    bin_edges=tuple(item["histogram"]["edges"]),
-                    bin_counts=tuple(item["histogram"]["counts"]),
-                )
-            else:
-                features[name] = CategoricalFeature(
-                    count=item["count"],
-                    missing=item["missing"],
-                    frequencies=dict(item["frequencies"]),
-                    other=item["other"],
-                )
-        return cls(rows=document["rows"], features=features)
+        return cls(
+            rows=document["rows"],
+            features=_features_from_json(document["features"]),
+            outputs=_features_from_json(document.get("outputs", {})),
+        )
+
+
+def _features_json(items: Mapping[str, Feature]) -> dict[str, Any]:
+    features: dict[str, Any] = {}
+    for name, feature in items.items():
+        if isinstance(feature, NumericFeature):
+            features[name] = {
+                "kind": "numeric",
+                "count": feature.count,
+                "missing": feature.missing,
+                "mean": feature.mean,
+                "std": feature.std,
+                "quantiles": {
+                    "levels": list(feature.quantile_levels),
+                    "values": list(feature.quantile_values),
+                },
+                "histogram": {
+                    "edges": list(feature.bin_edges),
+                    "counts": list(feature.bin_counts),
+                },
+            }
+            if feature.drift_edges:
+                features[name]["drift_bins"] = {
+                    "edges": list(feature.drift_edges),
+                    "cdf": list(feature.drift_cdf),
+                }
+        else:
+            features[name] = {
+                "kind": "categorical",
+                "count": feature.count,
+                "missing": feature.missing,
+                "frequencies": dict(feature.frequencies),
+                "other": feature.other,
+            }
+    return features
+
+
+def _features_from_json(items: Mapping[str, Any]) -> dict[str, Feature]:
+    features: dict[str, Feature] = {}
+    for name, item in items.items():
+        if item["kind"] == "numeric":
+            drift_bins = item.get("drift_bins", {"edges": [], "cdf": []})
+            features[name] = NumericFeature(
+                count=item["count"],
+                missing=item["missing"],
+                mean=item["mean"],
+                std=item["std"],
+                quantile_levels=tuple(item["quantiles"]["levels"]),
+                quantile_values=tuple(item["quantiles"]["values"]),
+                bin_edges=tuple(item["histogram"]["edges"]),
+                bin_counts=tuple(item["histogram"]["counts"]),
+                drift_edges=tuple(drift_bins["edges"]),
+                drift_cdf=tuple(drift_bins["cdf"]),
+            )
+        else:
+            features[name] = CategoricalFeature(
+                count=item["count"],
+                missing=item["missing"],
+                frequencies=dict(item["frequencies"]),
+                other=item["other"],
+            )
+    return features
 
 
 def build_profile(
@@ -123,9 +163,32 @@ def build_profile(
     bins: int = 10,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     max_categories: int = 50,
+    drift_edges: int = 0,
+    predictions: np.ndarray[Any, Any]
+    | Mapping[str, Sequence[Any] | np.ndarray[Any, Any]]
+    | None = None,
 ) -> ReferenceProfile:
     """Profiles `data`: a 2-D array (rows x features; columns named by `feature_names`, or
-    `f0`, `f1`, ... when it is left out) or a mapping of column name to equally long columns."""
+    `f0`, `f1`, ... when it is left out) or a mapping of column name to equally long columns.
+
+    `drift_edges` (default 0: none) reference quantiles are kept per numeric feature for drift
+    binning. `predictions` (default None: no output profile), the model's answers on `data`
+    (a 1-D array, a 2-D array with columns named `0`, `1`, ..., or a mapping), are profiled
+    as `outputs` the same way."""
+    if drift_edges < 0:
+        raise ValueError(f"drift_edges must be 0 or more, got {drift_edges}")
+    outputs: dict[str, Feature] = {}
+    if predictions is not None:
+        if not isinstance(predictions, Mapping):
+            answers = np.asarray(predictions)
+            answers = answers.reshape(len(answers), -1)
+            predictions = {str(index): answers[:, index] for index in range(answers.shape[1])}
+        outputs = dict(
+            build_profile(
+                predictions, bins=bins, quantiles=quantiles, max_categories=max_categories,
+                drift_edges=drift_edges,
+            ).features
+        )  # fmt: skip
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
     if max_categories < 1:
@@ -142,10 +205,10 @@ def build_profile(
     features: dict[str, Feature] = {}
     for name, column in columns.items():
         if column.dtype.kind in "iuf":
-            features[name] = _numeric(name, column.astype("float64"), bins, quantiles)
+            features[name] = _numeric(name, column.astype("float64"), bins, quantiles, drift_edges)
         else:
             features[name] = _categorical(column, max_categories)
-    return ReferenceProfile(rows=rows, features=features)
+    return ReferenceProfile(rows=rows, features=features, outputs=outputs)
 
 
 def _columns(
@@ -175,13 +238,18 @@ def _columns(
 
 
 def _numeric(
-    name: str, column: np.ndarray[Any, Any], bins: int, quantiles: Sequence[float]
+    name: str,
+    column: np.ndarray[Any, Any],
+    bins: int,
+    quantiles: Sequence[float],
+    drift_edges: int,
 ) -> NumericFeature:
-    present = column[np.isfinite(column)]
+    present = np.sort(column[np.isfinite(column)])
     if present.size == 0:
         raise ValueError(f"feature {name!r} has no finite values to profile")
     counts, edges = np.histogram(present, bins=bins)
     levels = tuple(float(level) for level in quantiles)
+    edges_at = np.quantile(present, np.arange(1, drift_edges + 1) / (drift_edges + 1))
     return NumericFeature(
         count=int(present.size),
         missing=int(column.size - present.size),
@@ -191,6 +259,8 @@ def _numeric(
         quantile_values=tuple(float(value) for value in np.quantile(present, levels)),
         bin_edges=tuple(float(edge) for edge in edges),
         bin_counts=tuple(int(count) for count in counts),
+        drift_edges=tuple(edges_at.tolist()),
+        drift_cdf=tuple((np.searchsorted(present, edges_at, side="right") / present.size).tolist()),
     )
 
 

@@ -105,9 +105,10 @@ class Registry:
             raise VersionExistsError(name, version)
         profile_bytes = None
         if reference_data is not None:
-            from tfprod.runtime.registry.profile import build_profile
+            from tfprod.runtime.registry.profile import DRIFT_EDGES, build_profile
 
-            profile_bytes = encode(build_profile(reference_data).to_json())
+            profile = build_profile(reference_data, drift_edges=DRIFT_EDGES)
+            profile_bytes = encode(profile.to_json())
         with contextlib.ExitStack() as cleanup:
             if isinstance(model, Path | str):
                 source = Path(model)
