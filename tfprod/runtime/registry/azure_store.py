@@ -112,7 +112,7 @@ class AzureStore:
                 blob.stage_block(block_id, chunk)
                 blocks.append(block_id)
                 chunk = source.read(CHUNK_SIZE)
-            blob.commit_block_list(blocks, etag="*", match_condition=MatchConditions.IfMissing)
+            blob.commit_block_list(blocks, match_condition=MatchConditions.IfMissing)
 
     def download(self, key: str, sink: Sink) -> None:
         with self._errors(key, missing=ObjectNotFoundError):
