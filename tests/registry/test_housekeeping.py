@@ -14,12 +14,12 @@ from tfprod.cli import main
 from tfprod.runtime.registry import SERVING_MAP_FILE, Registry, open_store
 
 
-class _Abort(Exception):
+class _AbortError(Exception):
     """Stops an upload midway, as a crash would."""
 
 
 def _abort_after_first_file(path: str) -> None:
-    raise _Abort(path)
+    raise _AbortError(path)
 
 
 @pytest.mark.slow
@@ -74,7 +74,7 @@ def test_gc_removes_an_orphaned_upload_and_leaves_every_committed_version(
     for version in ("v1", "v2"):
         registry.register(saved_model_dir, name="churn", version=version)
     committed = store.list("models/")
-    with pytest.raises(_Abort):
+    with pytest.raises(_AbortError):
         registry.register(
             saved_model_dir, name="churn", version="v3", on_file_uploaded=_abort_after_first_file
         )
@@ -105,7 +105,7 @@ def test_gc_command_is_a_dry_run_unless_told_to_delete(
     root = f"file://{tmp_path / 'registry'}"
     registry = Registry.open(root)
     registry.register(saved_model_dir, name="churn", version="v1")
-    with pytest.raises(_Abort):
+    with pytest.raises(_AbortError):
         registry.register(
             saved_model_dir, name="churn", version="v2", on_file_uploaded=_abort_after_first_file
         )
