@@ -35,7 +35,8 @@ class S3Store:
     def __init__(self, bucket: str, prefix: str, *, uri: str) -> None:
         import boto3
 
-        self._client: Any = boto3.client("s3")
+        # A session of its own: the default session caches the credentials it resolved first.
+        self._client: Any = boto3.session.Session().client("s3")
         self._bucket = bucket
         self._prefix = prefix
         self._uri = uri
