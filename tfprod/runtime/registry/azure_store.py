@@ -26,7 +26,7 @@ from tfprod.runtime.registry.errors import (
     RegistryError,
 )
 from tfprod.runtime.registry.store import StoredObject
-from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source, first_chunk
+from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source, first_chunk, send_chunks
 
 CONNECTION_STRING_VARIABLE = "AZURE_STORAGE_CONNECTION_STRING"
 ENDPOINT_VARIABLE = "TFPROD_AZURE_BLOB_ENDPOINT"
@@ -105,13 +105,14 @@ class AzureStore:
             self.put_if_absent(key, chunk)
             return
         blob = self._blob(key)
-        blocks: list[str] = []
+
+        def send(index: int, block: bytes) -> str:
+            block_id = base64.b64encode(f"{index:010d}".encode()).decode()
+            blob.stage_block(block_id, block)
+            return block_id
+
         with self._errors(key):
-            while chunk:
-                block_id = base64.b64encode(f"{len(blocks):010d}".encode()).decode()
-                blob.stage_block(block_id, chunk)
-                blocks.append(block_id)
-                chunk = source.read(CHUNK_SIZE)
+            blocks = send_chunks(chunk, source, send)
             blob.commit_block_list(blocks, match_condition=MatchConditions.IfMissing)
 
     def download(self, key: str, sink: Sink) -> None:

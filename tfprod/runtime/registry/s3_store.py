@@ -23,7 +23,7 @@ from tfprod.runtime.registry.errors import (
     RegistryError,
 )
 from tfprod.runtime.registry.store import StoredObject
-from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source, first_chunk
+from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source, first_chunk, send_chunks
 
 _LOST_RACE = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
 _MISSING = frozenset({"NoSuchKey", "404"})
@@ -68,18 +68,19 @@ class S3Store:
                 Bucket=self._bucket, Key=self._prefix + key
             )["UploadId"]
         try:
-            parts: list[dict[str, Any]] = []
-            while chunk:
+
+            def send(index: int, part: bytes) -> dict[str, Any]:
                 with self._errors(key):
                     response = self._client.upload_part(
                         Bucket=self._bucket,
                         Key=self._prefix + key,
                         UploadId=upload_id,
-                        PartNumber=len(parts) + 1,
-                        Body=chunk,
+                        PartNumber=index + 1,
+                        Body=part,
                     )
-                parts.append({"PartNumber": len(parts) + 1, "ETag": response["ETag"]})
-                chunk = source.read(CHUNK_SIZE)
+                return {"PartNumber": index + 1, "ETag": response["ETag"]}
+
+            parts = send_chunks(chunk, source, send)
             with self._errors(key):
                 self._client.complete_multipart_upload(
                     Bucket=self._bucket,

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 CHUNK_SIZE = 8 * 1024 * 1024
 """The most bytes a store holds in memory at once per transfer. 8 MiB is above S3's 5 MiB
@@ -22,14 +26,14 @@ class Source(Protocol):
 class Sink(Protocol):
     """What stores write downloaded artifacts to: a file or a `HashingWriter`."""
 
-    def write(self, data: bytes, /) -> int: ...
+    def write(self, data: bytes | bytearray | memoryview, /) -> int: ...
 
 
 class HashingReader(io.RawIOBase):
     """Reads `source` forwards only (seeking would skew the digest); `sha256` and `size`
     describe every byte read so far."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: Source) -> None:
         self._source = source
         self._hash = hashlib.sha256()
         self.size = 0
@@ -59,7 +63,7 @@ class HashingReader(io.RawIOBase):
 class HashingWriter(io.RawIOBase):
     """Writes to `sink` forwards only; `sha256` and `size` describe every byte written."""
 
-    def __init__(self, sink: BinaryIO) -> None:
+    def __init__(self, sink: Sink) -> None:
         self._sink = sink
         self._hash = hashlib.sha256()
         self.size = 0
@@ -86,6 +90,25 @@ def first_chunk(source: Source) -> tuple[bytes, bool]:
     buffered file, whose reads come back short only at its end."""
     first = source.read(CHUNK_SIZE)
     return first, len(first) < CHUNK_SIZE
+
+
+PARALLEL_CHUNKS = 4
+"""How many chunks a multipart upload sends at once: memory holds at most this many chunks
+(32 MiB), a fixed bound whatever the object's size."""
+
+
+def send_chunks(first: bytes, source: Source, send: Callable[[int, bytes], T]) -> list[T]:
+    """Reads `source` (after its `first` chunk) chunk by chunk and calls `send(index, chunk)`
+    for each, up to `PARALLEL_CHUNKS` at once; returns their results in chunk order."""
+    results: list[Future[T]] = []
+    with ThreadPoolExecutor(PARALLEL_CHUNKS) as pool:
+        chunk = first
+        while chunk:
+            if len(results) >= PARALLEL_CHUNKS:
+                results[-PARALLEL_CHUNKS].result()  # wait for a slot: bounded memory
+            results.append(pool.submit(send, len(results), chunk))
+            chunk = source.read(CHUNK_SIZE)
+        return [result.result() for result in results]
 
 
 def file_sha256(path: Path) -> str:
