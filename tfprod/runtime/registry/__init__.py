@@ -12,7 +12,7 @@ from tfprod.runtime.registry.errors import (
     RegistryError,
     VersionExistsError,
 )
-from tfprod.runtime.registry.housekeeping import OrphanUpload
+from tfprod.runtime.registry.housekeeping import OrphanUpload, collect_orphans
 from tfprod.runtime.registry.local import SERVING_MAP_FILE
 from tfprod.runtime.registry.profile import (
     CategoricalFeature,
@@ -47,6 +47,7 @@ __all__ = [
     "StoredObject",
     "VersionExistsError",
     "build_profile",
+    "collect_orphans",
     "open_store",
     "pull_artifact",
     "update_json",
