@@ -25,6 +25,7 @@ from tests.services import free_port, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "tfprod-registry-test"
+AZURITE_ACCOUNT = "devstoreaccount1"
 # Azurite's documented, public development account key (not a secret).
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -194,6 +195,8 @@ def _cloud_uri(
     server: Server = request.getfixturevalue(_SERVER_FIXTURES[scheme])
     for key, value in server.env.items():
         monkeypatch.setenv(key, value)
+    if scheme == "az":  # az://ACCOUNT/CONTAINER/PREFIX
+        return f"az://{AZURITE_ACCOUNT}/{bucket}/{uuid.uuid4().hex}"
     return f"{scheme}://{bucket}/{uuid.uuid4().hex}"
 
 

@@ -74,8 +74,13 @@ def test_registry_option_overrides_the_environment(
 
     assert main(["registry", "list", "--registry", other]) == 0
     assert capsys.readouterr().out == "fraud\n"
-    assert main(["registry", "list"]) == 0
-    assert capsys.readouterr().out == ""
+    assert main(["registry", "list"]) == 2  # $TFPROD_REGISTRY: nothing was pushed there
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"tfprod registry: error: no registry at {uri}: nothing was ever pushed there; "
+        "check the URI\n"
+    )
 
 
 def test_pull_of_a_tampered_version_exits_1_naming_the_file(

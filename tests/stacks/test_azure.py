@@ -31,7 +31,7 @@ def azure(app: App, **overrides: Any) -> AzureModelPlatform:
 
 
 def test_registry_is_the_container_prefix_as_a_plain_string() -> None:
-    assert azure(App()).registry.uri == "az://models/registry"
+    assert azure(App()).registry.uri == "az://acmemodels/models/registry"
 
 
 def test_storage_account_allows_only_tls12_https_and_entra_id_and_no_public_blobs(

@@ -1,4 +1,4 @@
-"""`tfprod registry`: push, list, show, alias and pull model versions.
+"""`tfprod registry`: push, list, show, alias, history, pull and gc model versions.
 
 The registry URI comes from `--registry`, else the `TFPROD_REGISTRY` environment variable,
 else `file://./.tfprod/registry`.
@@ -10,8 +10,10 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +25,15 @@ if TYPE_CHECKING:
 REGISTRY_VARIABLE = "TFPROD_REGISTRY"
 DEFAULT_REGISTRY = "file://./.tfprod/registry"
 EXIT_INTEGRITY = 1
+DEFAULT_GC_AGE = "24h"
+_DURATION = re.compile(r"([0-9]+)([smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("registry", help="model registry: push, list, show, alias, pull")
+    parser = subparsers.add_parser(
+        "registry", help="model registry: push, list, show, alias, history, pull, gc"
+    )
     commands = parser.add_subparsers(dest="registry_command", required=True)
 
     push = commands.add_parser("push", help="publish a SavedModel directory as a new version")
@@ -59,8 +66,22 @@ def register(subparsers: Any) -> None:
     alias.add_argument("alias")
     alias.add_argument("version")
     alias.add_argument("--reason", default="", help="recorded in the alias history")
+    alias.add_argument(
+        "--history-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep the last N changes in the alias history, counting the dropped ones "
+        "(default: 1000; 0 keeps every change)",
+    )
     _add_registry_option(alias)
     alias.set_defaults(handler=_guarded(_alias))
+
+    history = commands.add_parser("history", help="print the changes of an alias, oldest first")
+    history.add_argument("name")
+    history.add_argument("alias")
+    _add_registry_option(history)
+    history.set_defaults(handler=_guarded(_history))
 
     pull = commands.add_parser(
         "pull", help="download and verify a version into DIR/<name>/<number>/ for TF Serving"
@@ -70,6 +91,22 @@ def register(subparsers: Any) -> None:
     pull.add_argument("--out", type=Path, required=True, metavar="DIR")
     _add_registry_option(pull)
     pull.set_defaults(handler=_guarded(_pull))
+
+    gc = commands.add_parser(
+        "gc", help="list (or, with --delete, remove) uploads that never became a version"
+    )
+    gc.add_argument(
+        "--older-than",
+        default=DEFAULT_GC_AGE,
+        metavar="AGE",
+        help=f"only uploads last written longer ago than AGE, e.g. 30m, 24h, 7d "
+        f"(default: {DEFAULT_GC_AGE})",
+    )
+    gc.add_argument(
+        "--delete", action="store_true", help="remove them (default: a dry run that lists them)"
+    )
+    _add_registry_option(gc)
+    gc.set_defaults(handler=_guarded(_gc))
 
 
 def _add_registry_option(parser: argparse.ArgumentParser) -> None:
@@ -104,8 +141,12 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 def _open(args: argparse.Namespace) -> Registry:
     from tfprod.runtime.registry import Registry
 
-    uri = args.registry or os.environ.get(REGISTRY_VARIABLE) or DEFAULT_REGISTRY
-    return Registry.open(uri)
+    return Registry.open(_uri(args))
+
+
+def _uri(args: argparse.Namespace) -> str:
+    uri: str = args.registry or os.environ.get(REGISTRY_VARIABLE) or DEFAULT_REGISTRY
+    return uri
 
 
 def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
@@ -169,9 +210,48 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _alias(args: argparse.Namespace) -> int:
-    registry = _open(args)
+    from tfprod.runtime.registry import DEFAULT_ALIAS_HISTORY_LIMIT, Registry
+
+    limit = DEFAULT_ALIAS_HISTORY_LIMIT if args.history_limit is None else args.history_limit
+    if limit < 0:
+        raise UsageError(f"--history-limit {limit}: must be 0 (keep every change) or more")
+    registry = Registry.open(_uri(args), alias_history_limit=limit or None)
     registry.set_alias(args.name, args.alias, args.version, reason=args.reason)
     print(f"{args.name}: {args.alias} -> {args.version}")
+    dropped = registry.dropped_alias_changes(args.name, args.alias)
+    if dropped:
+        print(f"(history keeps the last {limit} changes; {dropped} older ones dropped)")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    registry = _open(args)
+    dropped = registry.dropped_alias_changes(args.name, args.alias)
+    if dropped:
+        print(f"({dropped} older changes dropped by the history limit)")
+    for change in registry.alias_history(args.name, args.alias):
+        print(f"{change.at}\t{change.version}\t{change.reason}".rstrip("\t"))
+    return 0
+
+
+def _gc(args: argparse.Namespace) -> int:
+    match = _DURATION.fullmatch(args.older_than)
+    if match is None:
+        raise UsageError(
+            f"--older-than {args.older_than!r} must be a number with s, m, h or d, e.g. 24h"
+        )
+    seconds = int(match[1]) * _SECONDS[match[2]]
+    registry = _open(args)
+    orphans = registry.gc(older_than_seconds=seconds, delete=args.delete)
+    verb = "removed" if args.delete else "would remove"
+    for orphan in orphans:
+        written = datetime.fromtimestamp(orphan.last_modified, UTC).isoformat(timespec="seconds")
+        print(
+            f"{verb} upload {orphan.upload_id} of {orphan.name} {orphan.version} "
+            f"({orphan.objects} objects, last written {written})"
+        )
+    hint = "" if args.delete or not orphans else "; run with --delete to remove them"
+    print(f"{len(orphans)} uncommitted uploads older than {args.older_than}{hint}")
     return 0
 
 

@@ -27,7 +27,7 @@ class ModelRef:
 class ModelRegistry(Construct):
     """The registry that model versions are pulled from.
 
-    `uri` is the registry root: `s3://<bucket>/<prefix>`, `gs://...`, `az://<account>/<container>`
+    `uri` is the registry root: `s3://<bucket>/<prefix>`, `gs://...`, `az://<account>/<container>[/<prefix>]`
     or `file://...`. It must be a plain string, never a Terraform reference: the policy written
     next to the stack holds artifact URIs under it, and local runs read that file as is. Cloud
     stacks build the URI from the bucket name their user gives, and create the bucket.

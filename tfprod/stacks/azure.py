@@ -97,7 +97,7 @@ class AzureModelPlatform(ModelPlatformStack):
         - `image`: the tfprod image (repository, tag, optional digest) of the gateway,
           controller and registry pulls. Default: "ghcr.io/tfprod/tfprod:0.1.0".
         - `container_name`: the blob container of the registry; the registry root is
-          `az://<container_name>/registry`. Default: "models".
+          `az://<storage_account_name>/<container_name>/registry`. Default: "models".
         - `cluster_resource_group_name`: the cluster's resource group. Default: None,
           `resource_group_name`.
         - `registry_writers`: Kubernetes service accounts that may also write registry blobs
@@ -183,7 +183,11 @@ class AzureModelPlatform(ModelPlatformStack):
         )
         """The container's Azure Resource Manager id: the scope of the role assignments."""
         self.use_registry(
-            ModelRegistry(self, "registry", uri=f"az://{container_name}/{REGISTRY_PREFIX}")
+            ModelRegistry(
+                self,
+                "registry",
+                uri=f"az://{storage_account_name}/{container_name}/{REGISTRY_PREFIX}",
+            )
         )
         for writer in sorted(self._writers):
             self.service_account_annotations(writer)

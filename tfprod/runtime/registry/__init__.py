@@ -5,12 +5,14 @@ from tfprod.runtime.registry.cas import update_json
 from tfprod.runtime.registry.errors import (
     ChecksumMismatchError,
     ConcurrentUpdateError,
+    NoRegistryError,
     NotFoundError,
     ObjectNotFoundError,
     PreconditionFailedError,
     RegistryError,
     VersionExistsError,
 )
+from tfprod.runtime.registry.housekeeping import OrphanUpload, collect_orphans
 from tfprod.runtime.registry.local import SERVING_MAP_FILE
 from tfprod.runtime.registry.profile import (
     CategoricalFeature,
@@ -19,11 +21,12 @@ from tfprod.runtime.registry.profile import (
     build_profile,
 )
 from tfprod.runtime.registry.records import AliasChange, FileEntry, ModelVersion
-from tfprod.runtime.registry.registry import Registry, pull_artifact
+from tfprod.runtime.registry.registry import DEFAULT_ALIAS_HISTORY_LIMIT, Registry, pull_artifact
 from tfprod.runtime.registry.store import ObjectStore, StoredObject
 from tfprod.runtime.registry.uri import open_store
 
 __all__ = [
+    "DEFAULT_ALIAS_HISTORY_LIMIT",
     "SERVING_MAP_FILE",
     "AliasChange",
     "CategoricalFeature",
@@ -31,10 +34,12 @@ __all__ = [
     "ConcurrentUpdateError",
     "FileEntry",
     "ModelVersion",
+    "NoRegistryError",
     "NotFoundError",
     "NumericFeature",
     "ObjectNotFoundError",
     "ObjectStore",
+    "OrphanUpload",
     "PreconditionFailedError",
     "ReferenceProfile",
     "Registry",
@@ -42,6 +47,7 @@ __all__ = [
     "StoredObject",
     "VersionExistsError",
     "build_profile",
+    "collect_orphans",
     "open_store",
     "pull_artifact",
     "update_json",

@@ -9,6 +9,14 @@ class RegistryError(Exception):
     """Base class of every error the registry raises on purpose."""
 
 
+class NoRegistryError(RegistryError):
+    """The URI holds no registry: nothing was ever pushed there (often a mistyped URI)."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(f"no registry at {uri}: nothing was ever pushed there; check the URI")
+        self.uri = uri
+
+
 class NotFoundError(RegistryError):
     """A model, version, alias or object does not exist; the message lists what does."""
 

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import builtins
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 from tfprod.runtime.registry.errors import ObjectNotFoundError, PreconditionFailedError
 from tfprod.runtime.registry.store import StoredObject
+from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source
 
 _SEPARATOR = "#"
 _WIDTH = 10
@@ -49,19 +53,49 @@ class FileStore:
         raise ObjectNotFoundError(key)
 
     def put_if_absent(self, key: str, data: bytes) -> str:
-        self._link_new(key, 1, data)
+        self._link_new(key, 1, lambda tmp: tmp.write(data))
         return "1"
+
+    def put_file_if_absent(self, key: str, source: Source) -> None:
+        self._link_new(key, 1, lambda tmp: shutil.copyfileobj(source, tmp, CHUNK_SIZE))
+
+    def download(self, key: str, sink: Sink) -> None:
+        for _ in range(3):  # as in `get`
+            generation = self._current_generation(key)
+            if generation == 0:
+                break
+            try:
+                source = self._path(key, generation).open("rb")
+            except FileNotFoundError:
+                continue
+            with source:
+                shutil.copyfileobj(source, sink, CHUNK_SIZE)
+            return
+        raise ObjectNotFoundError(key)
 
     def put_if_match(self, key: str, data: bytes, token: str) -> str:
         generation = int(token)
         if not self._path(key, generation).exists():
             raise PreconditionFailedError(key)
-        self._link_new(key, generation + 1, data)
+        self._link_new(key, generation + 1, lambda tmp: tmp.write(data))
         return str(generation + 1)
 
     def list(self, prefix: str) -> list[str]:
+        return sorted({key for key, _ in self._walk(prefix)})
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        modified: dict[str, float] = {}
+        for key, path in self._walk(prefix):
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:  # deleted since the walk listed it
+                continue
+            modified[key] = max(modified.get(key, mtime), mtime)
+        return dict(sorted(modified.items()))
+
+    def _walk(self, prefix: str) -> Iterator[tuple[str, Path]]:
+        """Each generation file of each key under `prefix`, as (key, path)."""
         start = self._root / prefix.rpartition("/")[0]  # the deepest directory in `prefix`
-        keys: set[str] = set()
         for directory, subdirs, files in os.walk(start):
             if Path(directory) == self._root and _TMP_DIR in subdirs:
                 subdirs.remove(_TMP_DIR)
@@ -72,8 +106,7 @@ class FileStore:
                     continue
                 key = base if relative == "." else f"{relative}/{base}"
                 if key.startswith(prefix):
-                    keys.add(key)
-        return sorted(keys)
+                    yield key, Path(directory) / file_name
 
     def delete(self, key: str) -> None:
         for generation in self._generations(key):
@@ -98,7 +131,7 @@ class FileStore:
     def _current_generation(self, key: str) -> int:
         return max(self._generations(key), default=0)
 
-    def _link_new(self, key: str, generation: int, data: bytes) -> None:
+    def _link_new(self, key: str, generation: int, fill: Callable[[IO[bytes]], object]) -> None:
         target = self._path(key, generation)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp_dir = self._root / _TMP_DIR
@@ -106,7 +139,7 @@ class FileStore:
         descriptor, tmp_name = tempfile.mkstemp(dir=tmp_dir)
         try:
             with os.fdopen(descriptor, "wb") as tmp:
-                tmp.write(data)
+                fill(tmp)
                 tmp.flush()
                 os.fsync(tmp.fileno())
             try:

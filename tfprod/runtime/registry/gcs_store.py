@@ -1,9 +1,12 @@
 """`gs://bucket/prefix` backend (google-cloud-storage, imported when the store is opened).
 
-The client honours `STORAGE_EMULATOR_HOST` (for example fake-gcs-server) and otherwise uses
-Application Default Credentials. Every write carries `ifGenerationMatch`: 0 means create-only,
-and a generation number means compare-and-swap; GCS answers 412 to the loser. Reads pin the
-generation they report, so the token always belongs to the bytes returned.
+The client uses Application Default Credentials (in a cluster, GKE Workload Identity through
+the metadata server; locally `GOOGLE_APPLICATION_CREDENTIALS` as an explicit override), or no
+credentials at all when `STORAGE_EMULATOR_HOST` points it at an emulator such as
+fake-gcs-server. Every write carries `ifGenerationMatch`: 0 means create-only, and a
+generation number means compare-and-swap; GCS answers 412 to the loser. Reads pin the
+generation they report, so the token always belongs to the bytes returned. Artifacts go up as
+resumable uploads in chunks and come down as one streamed read.
 """
 
 from __future__ import annotations
@@ -19,18 +22,26 @@ from tfprod.runtime.registry.errors import (
     RegistryError,
 )
 from tfprod.runtime.registry.store import StoredObject
+from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source
 
 
 class GcsStore:
     """Objects under `prefix` in an existing `bucket`."""
 
     def __init__(self, bucket: str, prefix: str, *, uri: str) -> None:
+        from google.auth.exceptions import DefaultCredentialsError
         from google.cloud import storage
 
         if os.environ.get("STORAGE_EMULATOR_HOST"):
             client = storage.Client.create_anonymous_client()
         else:
-            client = storage.Client()
+            try:
+                client = storage.Client()
+            except DefaultCredentialsError as error:
+                raise RegistryError(
+                    f"registry {uri} found no Google credentials (Application Default "
+                    f"Credentials): {error}"
+                ) from None
         self._bucket: Any = client.bucket(bucket)
         self._prefix = prefix
         self._uri = uri
@@ -62,10 +73,33 @@ class GcsStore:
     def put_if_match(self, key: str, data: bytes, token: str) -> str:
         return self._put(key, data, generation=int(token))
 
+    def put_file_if_absent(self, key: str, source: Source) -> None:
+        from google.api_core.exceptions import PreconditionFailed
+
+        blob = self._bucket.blob(self._prefix + key, chunk_size=CHUNK_SIZE)
+        with self._errors(key):
+            try:
+                blob.upload_from_file(source, if_generation_match=0)
+            except PreconditionFailed:
+                raise PreconditionFailedError(key) from None
+
+    def download(self, key: str, sink: Sink) -> None:
+        from google.api_core.exceptions import NotFound
+
+        with self._errors(key):
+            try:
+                self._bucket.blob(self._prefix + key).download_to_file(sink)
+            except NotFound:
+                raise ObjectNotFoundError(key) from None
+
     def list(self, prefix: str) -> list[str]:
+        return sorted(self.list_modified(prefix))
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
         with self._errors(prefix):
             blobs = self._bucket.client.list_blobs(self._bucket, prefix=self._prefix + prefix)
-            return sorted(blob.name[len(self._prefix) :] for blob in blobs)
+            modified = {blob.name[len(self._prefix) :]: blob.updated.timestamp() for blob in blobs}
+        return dict(sorted(modified.items()))
 
     def delete(self, key: str) -> None:
         from google.api_core.exceptions import NotFound

@@ -2,6 +2,7 @@
 
 Layout under the registry root (all JSON is UTF-8):
 
+    registry.json                           marks the root as a registry (first push)
     models/<name>/uploads/<version>/<upload id>/artifact/<file>   the SavedModel's files
     models/<name>/uploads/<version>/<upload id>/metadata.json
     models/<name>/uploads/<version>/<upload id>/profile.json      reference profile, if given
@@ -19,6 +20,7 @@ import re
 from tfprod.runtime.registry.errors import RegistryError
 
 FORMAT = 1
+MARKER_KEY = "registry.json"
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")  # as tfprod.policy's version ids
 ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,62}")
@@ -26,6 +28,14 @@ ALIAS = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 
 def upload_key(name: str, version: str, upload_id: str, path: str) -> str:
     return f"models/{name}/uploads/{version}/{upload_id}/{path}"
+
+
+def parse_upload_key(key: str) -> tuple[str, str, str] | None:
+    """(name, version, upload id) of a key under some upload, else None."""
+    parts = key.split("/")
+    if len(parts) < 6 or parts[0] != "models" or parts[2] != "uploads":
+        return None
+    return parts[1], parts[3], parts[4]
 
 
 def commit_key(name: str, version: str) -> str:

@@ -4,7 +4,10 @@
 Every upload goes to a fresh upload id, and the commit record, written last and create-only,
 names the one upload that became the version. Readers only follow commit records, so an upload
 that dies midway (or loses a race to publish the same version) is never visible, and a
-version cannot be published twice. Alias documents change only through compare-and-swap.
+version cannot be published twice; `gc` removes such uploads later. Artifact files stream
+through the store in bounded chunks, checksummed on the way. Alias documents change only
+through compare-and-swap; each keeps the last `alias_history_limit` changes and counts the
+ones it dropped.
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ from typing import TYPE_CHECKING, Any
 from tfprod.runtime.registry.cas import encode, update_json
 from tfprod.runtime.registry.errors import (
     ChecksumMismatchError,
+    NoRegistryError,
     NotFoundError,
     ObjectNotFoundError,
     PreconditionFailedError,
     RegistryError,
     VersionExistsError,
 )
+from tfprod.runtime.registry.housekeeping import OrphanUpload, collect_orphans
 from tfprod.runtime.registry.layout import (
     ALIAS,
     FORMAT,
+    MARKER_KEY,
     NAME,
     VERSION,
     alias_key,
@@ -50,12 +56,15 @@ from tfprod.runtime.registry.local import (
 from tfprod.runtime.registry.records import AliasChange, FileEntry, ModelVersion
 from tfprod.runtime.registry.savedmodel import check_saved_model_dir, read_signatures, save_model
 from tfprod.runtime.registry.store import ObjectStore
+from tfprod.runtime.registry.streams import HashingReader, HashingWriter
 from tfprod.runtime.registry.uri import open_store
 
 if TYPE_CHECKING:
     from tfprod.runtime.registry.profile import ReferenceProfile
 
-ALIAS_HISTORY_LIMIT = 1000
+DEFAULT_ALIAS_HISTORY_LIMIT = 1000
+"""How many changes an alias document keeps by default; older ones are dropped and counted
+(`dropped_alias_changes`). Pass `alias_history_limit=None` to keep every change."""
 
 
 def utc_now() -> str:
@@ -65,13 +74,27 @@ def utc_now() -> str:
 class Registry:
     """Model registry on any `ObjectStore`; `Registry.open(uri)` picks the store by URI."""
 
-    def __init__(self, store: ObjectStore, *, clock: Callable[[], str] = utc_now) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        clock: Callable[[], str] = utc_now,
+        alias_history_limit: int | None = DEFAULT_ALIAS_HISTORY_LIMIT,
+    ) -> None:
+        if alias_history_limit is not None and alias_history_limit < 1:
+            raise RegistryError(
+                f"alias_history_limit {alias_history_limit!r} must be at least 1, or None to "
+                "keep every change"
+            )
         self._store = store
         self._clock = clock
+        self._alias_history_limit = alias_history_limit
 
     @classmethod
-    def open(cls, uri: str) -> Registry:
-        return cls(open_store(uri))
+    def open(
+        cls, uri: str, *, alias_history_limit: int | None = DEFAULT_ALIAS_HISTORY_LIMIT
+    ) -> Registry:
+        return cls(open_store(uri), alias_history_limit=alias_history_limit)
 
     @property
     def uri(self) -> str:
@@ -109,6 +132,8 @@ class Registry:
 
             profile = build_profile(reference_data, drift_edges=DRIFT_EDGES)
             profile_bytes = encode(profile.to_json())
+        with contextlib.suppress(PreconditionFailedError):
+            self._store.put_if_absent(MARKER_KEY, encode({"format": FORMAT}))
         with contextlib.ExitStack() as cleanup:
             if isinstance(model, Path | str):
                 source = Path(model)
@@ -127,18 +152,32 @@ class Registry:
             )
 
     def models(self) -> list[str]:
+        """Names of the models with a published version. Raises `NoRegistryError` if the URI
+        holds no registry at all (nothing was ever pushed there: likely a mistyped URI)."""
         names = {
             key.split("/")[1]
             for key in self._store.list("models/")
             if key.split("/")[2:3] == ["commits"]
         }
+        if not names:
+            self._require_registry()
         return sorted(names)
 
     def versions(self, name: str) -> list[ModelVersion]:
-        """Published versions of `name`, oldest first; empty if it has none."""
+        """Published versions of `name`, oldest first; empty if it has none (and
+        `NoRegistryError` if the URI holds no registry)."""
         check(name, NAME, "model name")
         found = [self._load(name, version) for version in self._version_names(name)]
+        if not found:
+            self._require_registry()
         return sorted(found, key=lambda item: item.serving_version)
+
+    def gc(self, *, older_than_seconds: float, delete: bool = False) -> list[OrphanUpload]:
+        """Uploads that no commit record names and that nothing was written to for
+        `older_than_seconds` (uploads killed midway, or that lost a race to publish): listed,
+        and removed only when `delete` is true. A committed version is never touched."""
+        self._require_registry()
+        return collect_orphans(self._store, older_than_seconds=older_than_seconds, delete=delete)
 
     def get(self, name: str, ref: str) -> ModelVersion:
         """The version named `ref`, or else the version the alias `ref` points to."""
@@ -159,6 +198,7 @@ class Registry:
                 return version
         versions = self._version_names(name)
         if not versions:
+            self._require_registry()
             raise NotFoundError(f"model {name!r} in {self.uri}", available=self.models())
         available = [*versions, *self.aliases(name)]
         raise NotFoundError(f"version or alias {ref!r} of model {name!r}", available=available)
@@ -173,15 +213,25 @@ class Registry:
         return dict(sorted(found.items()))
 
     def alias_history(self, name: str, alias: str) -> list[AliasChange]:
-        """Every change of `alias`, oldest first (the last `ALIAS_HISTORY_LIMIT`)."""
+        """The kept changes of `alias`, oldest first: every change, less the oldest ones
+        dropped by the retention limit in force when later changes were made
+        (`dropped_alias_changes` counts them)."""
+        return [AliasChange(**change) for change in self._alias_document(name, alias)["history"]]
+
+    def dropped_alias_changes(self, name: str, alias: str) -> int:
+        """How many of the oldest changes of `alias` the retention limit dropped."""
+        dropped: int = self._alias_document(name, alias).get("dropped", 0)
+        return dropped
+
+    def _alias_document(self, name: str, alias: str) -> dict[str, Any]:
         check(name, NAME, "model name")
         try:
-            document = json.loads(self._store.get(alias_key(name, alias)).data)
+            document: dict[str, Any] = json.loads(self._store.get(alias_key(name, alias)).data)
         except ObjectNotFoundError:
             raise NotFoundError(
                 f"alias {alias!r} of model {name!r}", available=self.aliases(name)
             ) from None
-        return [AliasChange(**change) for change in document["history"]]
+        return document
 
     def set_alias(self, name: str, alias: str, version: str, *, reason: str = "") -> None:
         """Points `alias` (e.g. `stable`, `canary`) at a published `version`. Concurrent
@@ -194,12 +244,19 @@ class Registry:
             )
         change = {"version": version, "at": self._clock(), "reason": reason}
 
+        limit = self._alias_history_limit
+
         def apply(document: dict[str, Any] | None) -> dict[str, Any]:
-            history = [] if document is None else document["history"]
+            if document is None:
+                history, dropped = [change], 0
+            else:
+                history, dropped = [*document["history"], change], document.get("dropped", 0)
+            cut = 0 if limit is None else max(0, len(history) - limit)
             return {
                 "alias": alias,
                 "version": version,
-                "history": [*history, change][-ALIAS_HISTORY_LIMIT:],
+                "history": history[cut:],
+                "dropped": dropped + cut,
             }
 
         update_json(self._store, alias_key(name, alias), apply)
@@ -228,8 +285,8 @@ class Registry:
         version = self._load(name, self.resolve(name, ref))
         model_dir = base_dir / name
         target = model_dir / str(version.serving_version)
-        install_atomically(target, lambda staging: self._download(version, staging))
-        verify_local(version, target)
+        if not install_atomically(target, lambda staging: self._download(version, staging)):
+            verify_local(version, target)  # downloaded earlier, or by a concurrent pull
         record_serving_version(model_dir, version)
         return target
 
@@ -251,10 +308,11 @@ class Registry:
         files: list[FileEntry] = []
         for path in sorted(item for item in source.rglob("*") if item.is_file()):
             relative = path.relative_to(source).as_posix()
-            data = path.read_bytes()
             key = upload_key(name, version, upload_id, f"artifact/{relative}")
-            self._store.put_if_absent(key, data)
-            files.append(FileEntry(path=relative, sha256=sha256(data), size=len(data)))
+            with path.open("rb") as raw:
+                reader = HashingReader(raw)
+                self._store.put_file_if_absent(key, reader)
+            files.append(FileEntry(path=relative, sha256=reader.sha256, size=reader.size))
             if on_file_uploaded is not None:
                 on_file_uploaded(relative)
         created_at = self._clock()
@@ -324,6 +382,13 @@ class Registry:
         for key in self._store.list(upload_key(name, version, upload_id, "")):
             self._store.delete(key)
 
+    def _require_registry(self) -> None:
+        try:
+            self._store.get(MARKER_KEY)
+        except ObjectNotFoundError:
+            if not self._store.list("models/"):
+                raise NoRegistryError(self.uri) from None
+
     def _commit_exists(self, name: str, version: str) -> bool:
         try:
             self._store.get(commit_key(name, version))
@@ -385,14 +450,20 @@ class Registry:
             "upload_id"
         ]
         for item in version.files:
-            data = self._verified(
-                upload_key(version.name, version.version, upload_id, f"artifact/{item.path}"),
-                item.sha256,
-                label=f"{item.path} of model {version.name!r} version {version.version!r}",
-            )
             destination = staging / item.path
             destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(data)
+            with destination.open("wb") as raw:
+                writer = HashingWriter(raw)
+                self._store.download(
+                    upload_key(version.name, version.version, upload_id, f"artifact/{item.path}"),
+                    writer,
+                )
+            if writer.sha256 != item.sha256:
+                raise ChecksumMismatchError(
+                    f"{item.path} of model {version.name!r} version {version.version!r}",
+                    expected=item.sha256,
+                    actual=writer.sha256,
+                )
 
 
 def pull_artifact(artifact: str, base_dir: Path) -> Path:

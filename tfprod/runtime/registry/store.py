@@ -1,17 +1,22 @@
 """The small object-store interface every registry backend implements.
 
-The registry needs only five operations, and two of them are conditional writes: a create-only
+The registry needs these few operations, and the writes are conditional: a create-only
 put (the commit record that publishes a version, so a version is published once) and a
 compare-and-swap put (aliases, so concurrent updates never lose one). Every backend maps them
 onto the store's native preconditions: S3 `If-None-Match: *` / `If-Match`, GCS
 `ifGenerationMatch`, Azure Blob `If-None-Match: *` / `If-Match`, and on a local file system
-create-only hard links of generation-numbered files.
+create-only hard links of generation-numbered files. Artifacts move through `put_file_if_absent`
+and `download`, which stream in chunks of at most `streams.CHUNK_SIZE` bytes (S3 multipart, GCS
+resumable uploads, Azure staged blocks), so memory stays flat whatever the model's size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from tfprod.runtime.registry.streams import Sink, Source
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,7 +29,9 @@ class StoredObject:
 
 
 class ObjectStore(Protocol):
-    """Keys are `/`-separated relative paths; values are whole objects held in memory."""
+    """Keys are `/`-separated relative paths. `get` and the `put_if_*` writes hold whole
+    (small, JSON) objects in memory; artifacts stream through `put_file_if_absent` and
+    `download`."""
 
     @property
     def uri(self) -> str:
@@ -45,8 +52,22 @@ class ObjectStore(Protocol):
         Raises `PreconditionFailedError` if it changed (or was deleted) since `token`."""
         ...
 
+    def put_file_if_absent(self, key: str, source: Source) -> None:
+        """Creates the object from `source`, read to its end in chunks, only if no object
+        exists under `key` (checked when the object is completed); raises
+        `PreconditionFailedError` if one exists."""
+        ...
+
+    def download(self, key: str, sink: Sink) -> None:
+        """Writes the object's content to `sink` in chunks; raises `ObjectNotFoundError`."""
+        ...
+
     def list(self, prefix: str) -> list[str]:
         """Every key that starts with `prefix`, sorted."""
+        ...
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        """Every key that starts with `prefix`, with its last modification (POSIX seconds)."""
         ...
 
     def delete(self, key: str) -> None:

@@ -1,5 +1,6 @@
 """Registry URIs: `file://PATH`, `s3://BUCKET[/PREFIX]`, `gs://BUCKET[/PREFIX]`,
-`az://CONTAINER[/PREFIX]`, each opened as the matching `ObjectStore`."""
+`az://ACCOUNT/CONTAINER[/PREFIX]` (the storage account, then the blob container), each opened as
+the matching `ObjectStore`."""
 
 from __future__ import annotations
 
@@ -37,4 +38,9 @@ def open_store(uri: str) -> ObjectStore:
         return GcsStore(bucket, prefix, uri=uri)
     from tfprod.runtime.registry.azure_store import AzureStore
 
-    return AzureStore(bucket, prefix, uri=uri)
+    container, _, prefix = prefix.partition("/")
+    if not container:
+        raise RegistryError(
+            f"registry URI {uri!r} names no container: use az://ACCOUNT/CONTAINER[/PREFIX]"
+        )
+    return AzureStore(bucket, container, prefix, uri=uri)
