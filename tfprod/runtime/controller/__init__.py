@@ -9,12 +9,10 @@ from tfprod.runtime.controller.observation import (
     Observation,
     VersionCounters,
 )
-from tfprod.runtime.controller.status import ControllerStatus
 
 __all__ = [
     "COMMIT_POLL_SECONDS",
     "Command",
-    "ControllerStatus",
     "Decision",
     "FeedbackCounters",
     "Histogram",
