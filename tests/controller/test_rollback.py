@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from tests.controller.policies import CANARY, STABLE, canary_policy, healthy
 from tests.controller.simulation import Fault, Profile, at, simulate
-from tfprod.policy.rollout_state import RollbackState, RolloutState
 from tfprod.policy import DeploymentStatus
+from tfprod.policy.rollout_state import RollbackState, RolloutState
 from tfprod.runtime.controller import Notify, Observation, RouteChange, decide
 
 FAILING = Profile(error_rate=0.10)
