@@ -159,6 +159,7 @@ def test_serves_both_versions_through_the_gateway_and_stops_everything_on_ctrl_c
         assert len({predict(gateway, user)[0] for _ in range(5)}) == 1
     server_logs = sorted(path.name for path in (tmp_path / "work" / "logs").iterdir())
     assert server_logs == [
+        "controller.log",
         "gateway.log",
         "recommendation-engine-v1.log",
         "recommendation-engine-v2.log",
