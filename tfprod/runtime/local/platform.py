@@ -107,7 +107,7 @@ class LocalPlatform:
         self.alertmanager_url: str | None = None
         """`http://host:port` of Alertmanager; None when no deployment declares alert routes."""
         self.status_dir = workdir / "status"
-        """Where each deployment's status file lives (the gateway follows, the controller writes)."""
+        """Each deployment's status file is here (the gateway follows, the controller writes)."""
 
     def __enter__(self) -> LocalPlatform:
         options = self._options
