@@ -33,17 +33,17 @@ from tfprod.runtime.registry import Registry
 
 def one_run(registry: str, workdir: Path, fault: str) -> float:
     options = PlatformOptions(workdir=workdir, gateway_port=0, fault_injection=True)
-    with LocalPlatform([ramp_policy(registry, [[50, "1h"]])], options) as platform:
-        with Traffic(platform.gateway_url):
-            wait_for(platform, lambda s: s.rollout.phase == "progressing", timeout=60)
-            time.sleep(5)  # a full evaluation window of healthy traffic first
-            onset = time.monotonic()
-            if fault == "5xx":
-                put_faults(canary_server(platform), {"error_share": 0.1})
-            else:
-                platform.stop(f"{DEPLOYMENT}/v2")
-            wait_for(platform, rolled_back, timeout=120)
-            return time.monotonic() - onset
+    policy = ramp_policy(registry, [[50, "1h"]])
+    with LocalPlatform([policy], options) as platform, Traffic(platform.gateway_url):
+        wait_for(platform, lambda s: s.rollout.phase == "progressing", timeout=60)
+        time.sleep(5)  # a full evaluation window of healthy traffic first
+        onset = time.monotonic()
+        if fault == "5xx":
+            put_faults(canary_server(platform), {"error_share": 0.1})
+        else:
+            platform.stop(f"{DEPLOYMENT}/v2")
+        wait_for(platform, rolled_back, timeout=120)
+        return time.monotonic() - onset
 
 
 def main() -> None:

@@ -231,9 +231,9 @@ def test_a_canary_answering_10_percent_5xx_is_rolled_back(
         put_faults(canary_server(platform), {"error_share": 0.1})
         final = wait_for(platform, rolled_back, timeout=120)
     check_rolled_back(platform, final)
-    assert final.rollout.rollback.cause.startswith(
-        "error_rate > 5% on v2 for 1 checks (immediate_rollback)"
-    )  # type: ignore[union-attr]
+    assert final.rollout.rollback is not None
+    cause = final.rollout.rollback.cause
+    assert cause.startswith("error_rate > 5% on v2 for 1 checks (immediate_rollback)")
 
 
 def test_a_canary_whose_server_is_stopped_is_rolled_back(
