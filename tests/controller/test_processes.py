@@ -199,6 +199,10 @@ def test_the_canary_ramps_on_its_schedule_to_promotion(
     assert actions(final)[:3] == ["start", "progress", "step"]
     assert "promote" in actions(final)
     assert final.writer.startswith("controller ")
+    url_file = platform.status_dir.parent / "controller.url"
+    assert url_file.read_text(encoding="utf-8") == platform.controller_url + "\n"
+    with urllib.request.urlopen(f"{platform.controller_url}/healthz", timeout=10) as response:
+        assert response.read() == b"ok"
     served = served_state(platform, final.generation)
     assert served["generation"] == final.generation
     assert served["weights"] == {"v1": 0.0, "v2": 100.0}

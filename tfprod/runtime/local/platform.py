@@ -55,6 +55,8 @@ from tfprod.runtime.registry import Registry
 ADMIN_TOKEN_FILE = "admin-token"
 FEEDBACK_KEY_FILE = "feedback-key"
 FEEDBACK_KEY_FLAG = "--feedback-key-file"
+CONTROLLER_URL_FILE = "controller.url"
+"""The controller API's URL, written in the work directory for the rollout commands."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +125,10 @@ class LocalPlatform:
             self.alertmanager_url = None if alertmanager is None else alertmanager.url
             self.controller_url = _start_controller(
                 options, self._group, gateway_url=self.gateway_url, alertmanager=alertmanager
+            )
+            # Where `tfprod status|promote|...` find the controller by default.
+            (options.workdir.resolve() / CONTROLLER_URL_FILE).write_text(
+                self.controller_url + "\n", encoding="utf-8"
             )
             self._group.supervise_in_background()
             self.report_url = stack.enter_context(
