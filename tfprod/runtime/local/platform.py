@@ -15,13 +15,15 @@ The controller runs as `tfprod controller`, as in a cluster, but observing the g
 `/metrics` directly (`--gateway`) and writing the status files the gateway follows
 (`--status-dir`); its API takes the admin token. When a deployment declares alert routes, a
 real Alertmanager runs on loopback (`tfprod.runtime.local.alertmanager`) and the controller
-posts its events there; otherwise they are lines of the controller's log
+posts its events there; otherwise (or when a Secret its routes need has no local value: one
+log line says which) they are lines of the controller's log
 (`<workdir>/logs/controller.log`).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import shutil
 import sys
@@ -42,6 +44,7 @@ from tfprod.policy import (
 from tfprod.runtime.controller.process import HEALTH_PATH
 from tfprod.runtime.local.alertmanager import (
     AlertmanagerOptions,
+    LocalSecretError,
     RunningAlertmanager,
     start_alertmanager,
 )
@@ -55,6 +58,7 @@ from tfprod.runtime.registry import Registry
 ADMIN_TOKEN_FILE = "admin-token"
 FEEDBACK_KEY_FILE = "feedback-key"
 FEEDBACK_KEY_FLAG = "--feedback-key-file"
+_log = logging.getLogger("tfprod.local")
 CONTROLLER_URL_FILE = "controller.url"
 """The controller API's URL, written in the work directory for the rollout commands."""
 
@@ -119,9 +123,7 @@ class LocalPlatform:
                 ensure_port_free(options.host, options.gateway_port, flag="--port")
             stack.enter_context(self._group)
             self.gateway_url = _start_processes(self._policies, options, self._group)
-            alertmanager = start_alertmanager(
-                self._policies, options.workdir, self._group, options.alertmanager
-            )
+            alertmanager = _start_alertmanager(self._policies, options, self._group)
             self.alertmanager_url = None if alertmanager is None else alertmanager.url
             self.controller_url = _start_controller(
                 options, self._group, gateway_url=self.gateway_url, alertmanager=alertmanager
@@ -203,6 +205,18 @@ def _start_processes(
         )
     )
     return gateway_url
+
+
+def _start_alertmanager(
+    policies: Sequence[Policy], options: PlatformOptions, group: ProcessGroup
+) -> RunningAlertmanager | None:
+    """Alertmanager for the alert routes; None (events printed) without routes, or when a
+    Secret they need has no local value (one log line says which and where to put it)."""
+    try:
+        return start_alertmanager(policies, options.workdir, group, options.alertmanager)
+    except LocalSecretError as error:
+        _log.warning("no local Alertmanager, controller events are printed instead: %s", error)
+        return None
 
 
 def _start_controller(
