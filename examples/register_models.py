@@ -25,7 +25,7 @@ from examples.local import registry_argument, synthesize_local
 from examples.toy_models import export_tiny_classifier
 from tfprod.policy import split_artifact_uri
 from tfprod.runtime.local import stack_policies
-from tfprod.runtime.registry import Registry
+from tfprod.runtime.registry import NoRegistryError, Registry
 
 
 def register_versions(
@@ -35,7 +35,7 @@ def register_versions(
     registry = Registry.open(registry_uri)
     added = []
     for seed, (model, version) in enumerate(versions, start=1):
-        if version in {known.version for known in registry.versions(model)}:
+        if version in _registered(registry, model):
             continue
         started = time.perf_counter()
         export_dir = export_tiny_classifier(workdir / model / version, seed=seed)
@@ -43,6 +43,14 @@ def register_versions(
         print(f"  trained and registered {model} {version} ({time.perf_counter() - started:.1f} s)")
         added.append((model, version))
     return added
+
+
+def _registered(registry: Registry, model: str) -> set[str]:
+    """The versions of `model` already in `registry`; none in a registry nothing was pushed to."""
+    try:
+        return {known.version for known in registry.versions(model)}
+    except NoRegistryError:
+        return set()
 
 
 def versions_named(outdir: Path, stacks: Sequence[str]) -> list[tuple[str, str]]:

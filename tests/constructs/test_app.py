@@ -107,7 +107,14 @@ def test_terraform_never_declares_live_status_so_reapplying_resets_nothing(
             "resources": ["configmaps"],
             "resource_names": ["recommendation-engine-status"],
             "verbs": ["get", "patch", "update"],
-        }
+        },
+        # Besides, only its leader-election Lease.
+        {
+            "api_groups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "resource_names": ["tfprod-controller"],
+            "verbs": ["get", "update"],
+        },
     ]
     # Every Deployment under an HPA leaves replicas to the HPA.
     autoscaled = set(by_name(proposal_tf, "kubernetes_horizontal_pod_autoscaler_v2"))
@@ -157,7 +164,7 @@ def test_the_gateway_may_get_the_status_configmaps_it_follows_and_write_nothing(
     assert {verb for rule in role["rule"] for verb in rule["verbs"]} <= {"get", "watch"}
 
 
-def test_controller_may_create_configmaps_but_names_every_other_grant(
+def test_controller_may_create_configmaps_and_leases_but_names_every_other_grant(
     proposal_tf: dict[str, Any],
 ) -> None:
     rules = by_name(proposal_tf, "kubernetes_role_v1")["tfprod-controller"]["rule"]
@@ -175,6 +182,13 @@ def test_controller_may_create_configmaps_but_names_every_other_grant(
             "verbs": ["get", "patch", "update"],
         },
         {"api_groups": [""], "resources": ["configmaps"], "verbs": ["create"]},
+        {
+            "api_groups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "resource_names": ["tfprod-controller"],
+            "verbs": ["get", "update"],
+        },
+        {"api_groups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
     ]
 
 

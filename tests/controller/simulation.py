@@ -22,11 +22,11 @@ from statistics import NormalDist
 
 import numpy as np
 
-from tfprod.policy import Policy
-from tfprod.policy.rollout_state import FINAL_PHASES, RolloutState
+from tfprod.policy import DeploymentStatus, Policy
+from tfprod.policy.rollout_state import FINAL_PHASES
+from tfprod.policy.status import parse_status, status_json
 from tfprod.runtime.controller import (
     Command,
-    ControllerStatus,
     Decision,
     FeedbackCounters,
     Histogram,
@@ -119,7 +119,7 @@ class Platform:
         self.zero_since: dict[str, float] = {}
         """Version -> when every replica first served it at 0% (kept while it stays there)."""
 
-    def write(self, status: ControllerStatus, t: float) -> None:
+    def write(self, status: DeploymentStatus, t: float) -> None:
         """The status was written at `t`: replica i serves it `delays[i]` later."""
         if not self.served:
             self.served = [(status.generation, dict(status.weights)) for _ in self.delays]
@@ -232,7 +232,7 @@ class Tick:
 @dataclass(frozen=True, kw_only=True)
 class Run:
     ticks: tuple[Tick, ...]
-    final: ControllerStatus
+    final: DeploymentStatus
     kills: int
     platform: Platform
 
@@ -279,9 +279,14 @@ class Run:
         )
 
 
-def initial_status(policy: Policy) -> ControllerStatus:
-    return ControllerStatus(
-        generation=1, weights=dict(policy.traffic.weights), policy_digest="sha256:test"
+def initial_status(policy: Policy) -> DeploymentStatus:
+    return DeploymentStatus(
+        deployment=policy.name,
+        generation=1,
+        weights=dict(policy.traffic.weights),
+        policy_digest="sha256:test",
+        updated_at=EPOCH,
+        writer="simulation",
     )
 
 
@@ -294,7 +299,7 @@ def simulate(
     kill_probability: float = 0.0,
     kill_seed: int = 0,
     restart_delay: float = 3.0,
-    status: ControllerStatus | None = None,
+    status: DeploymentStatus | None = None,
     stop_when_final: bool = True,
 ) -> Run:
     """Run the controller loop from `status` (default: the declared weights) until `until`."""
@@ -324,17 +329,12 @@ def simulate(
     return Run(ticks=tuple(ticks), final=persisted, kills=kills, platform=platform)
 
 
-def _written(status: ControllerStatus) -> ControllerStatus:
+def _written(status: DeploymentStatus) -> DeploymentStatus:
     """The status as a reader gets it back from the JSON document."""
-    rollout = RolloutState.model_validate_json(status.rollout.model_dump_json())
-    assert rollout == status.rollout
-    return ControllerStatus(
-        generation=status.generation,
-        weights=dict(status.weights),
-        policy_digest=status.policy_digest,
-        rollout=rollout,
-    )
+    written = parse_status(status_json(status), "simulated status")
+    assert written.rollout == status.rollout
+    return written
 
 
-def _settled(status: ControllerStatus) -> bool:
+def _settled(status: DeploymentStatus) -> bool:
     return status.rollout.phase in FINAL_PHASES

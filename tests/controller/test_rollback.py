@@ -6,14 +6,9 @@ from datetime import timedelta
 
 from tests.controller.policies import CANARY, STABLE, canary_policy, healthy
 from tests.controller.simulation import Fault, Profile, at, simulate
+from tfprod.policy import DeploymentStatus
 from tfprod.policy.rollout_state import RollbackState, RolloutState
-from tfprod.runtime.controller import (
-    ControllerStatus,
-    Notify,
-    Observation,
-    RouteChange,
-    decide,
-)
+from tfprod.runtime.controller import Notify, Observation, RouteChange, decide
 
 FAILING = Profile(error_rate=0.10)
 
@@ -187,7 +182,7 @@ def test_a_counter_reset_is_an_error_for_one_check_and_totals_never_go_down() ->
     assert run.final.rollout.phase == "promoted"
 
 
-def _rolling_back(generation: int) -> ControllerStatus:
+def _rolling_back(generation: int) -> DeploymentStatus:
     rollback = RollbackState(
         cause="error_rate > 5% on rec-v2.1.0 for 3 checks (immediate_rollback)",
         kind="immediate",
@@ -199,10 +194,13 @@ def _rolling_back(generation: int) -> ControllerStatus:
         step_at=at(100),
         generation=generation,
     )
-    return ControllerStatus(
+    return DeploymentStatus(
+        deployment="recommender",
         generation=generation,
         weights={STABLE: 100.0, CANARY: 0.0},
         policy_digest="sha256:test",
+        updated_at=at(100),
+        writer="test",
         rollout=RolloutState(phase="rolling_back", subject=(CANARY,), rollback=rollback),
     )
 

@@ -159,6 +159,7 @@ def test_serves_both_versions_through_the_gateway_and_stops_everything_on_ctrl_c
         assert len({predict(gateway, user)[0] for _ in range(5)}) == 1
     server_logs = sorted(path.name for path in (tmp_path / "work" / "logs").iterdir())
     assert server_logs == [
+        "controller.log",
         "gateway.log",
         "recommendation-engine-v1.log",
         "recommendation-engine-v2.log",
@@ -199,7 +200,7 @@ def test_names_the_field_of_an_invalid_policy_file_and_exits_2(tmp_path: Path) -
     )
 
 
-def test_a_version_missing_from_the_registry_stops_up_with_one_line_and_exit_1(
+def test_a_registry_nothing_was_pushed_to_stops_up_with_one_line_and_exit_1(
     tmp_path: Path,
 ) -> None:
     registry = (tmp_path / "empty-registry").as_uri()
@@ -207,7 +208,7 @@ def test_a_version_missing_from_the_registry_stops_up_with_one_line_and_exit_1(
     result = run_up(tmp_path / "out", tmp_path / "work")
     assert (result.returncode, result.stderr) == (
         1,
-        f"tfprod up: model 'rec' in {registry} not found; available: none\n",
+        f"tfprod up: no registry at {registry}: nothing was ever pushed there; check the URI\n",
     )
 
 
@@ -360,8 +361,10 @@ def test_a_killed_gateway_is_restarted_on_its_port_and_serves_again(
         assert variants == {"v1", "v2"}
         (after,) = [p for p in get_json(processes_url)["processes"] if p["name"] == "gateway"]
         assert (after["restarts"], after["last_exit_code"], after["running"]) == (1, -9, True)
-        models = [p for p in get_json(processes_url)["processes"] if p["name"] != "gateway"]
+        others = [p for p in get_json(processes_url)["processes"] if p["name"] != "gateway"]
+        models = [p for p in others if p["name"] != "controller"]
         assert [p["restarts"] for p in models] == [0, 0]
+        assert [p["restarts"] for p in others if p["name"] == "controller"] == [0]
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 130
     finally:

@@ -27,6 +27,7 @@ from typing import NoReturn
 # Modules under tfprod.cli that contribute subcommands, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
     "bindings",
+    "controller",
     "gateway",
     "policy",
     "registry",

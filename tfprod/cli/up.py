@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "up",
-        help="run a synthesized stack on this machine: model servers and gateway",
+        help="run a synthesized stack on this machine: model servers, gateway, controller",
         description=(
             "Reads the policies that synthesis wrote next to STACK in the output directory,"
-            " pulls every version from its registry, starts a model server per version and"
-            " the gateway, prints the gateway URL, and runs until Ctrl-C, which stops"
+            " pulls every version from its registry, starts a model server per version, the"
+            " gateway, the controller (and Alertmanager when the stack declares alert"
+            " routes), prints their URLs, and runs until Ctrl-C, which stops"
             " everything it started. A process that exits meanwhile is restarted with"
             " backoff (1 s doubling to 30 s, reset after 60 s up); the others keep serving."
         ),
@@ -77,6 +78,9 @@ def _run_platform(policies: list[Policy], args: argparse.Namespace) -> int:
             print(f"gateway: {platform.gateway_url}", flush=True)
             print(f"admin token file: {platform.admin_token_file}", flush=True)
             print(f"processes: {platform.report_url}/v1/processes", flush=True)
+            print(f"controller: {platform.controller_url}", flush=True)
+            if platform.alertmanager_url is not None:
+                print(f"alertmanager: {platform.alertmanager_url}", flush=True)
             print("press Ctrl-C to stop", flush=True)
             while True:
                 time.sleep(1.0)

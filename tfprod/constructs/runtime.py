@@ -456,6 +456,10 @@ class Gateway(_RuntimeWorkload):
         ]
 
 
+CONTROLLER_LEASE = "tfprod-controller"
+"""The Lease the controller replicas compete for, in the platform namespace."""
+
+
 class RuntimeController(_RuntimeWorkload):
     """The controller: ramps, decides and rolls back; the only writer of the status ConfigMaps.
 
@@ -510,6 +514,15 @@ class RuntimeController(_RuntimeWorkload):
             # Kubernetes cannot limit `create` by resourceNames (the object has no name when
             # the request is authorized), so creating the status ConfigMaps needs this rule.
             {"api_groups": [""], "resources": ["configmaps"], "verbs": ["create"]},
+            # Leader election: the Lease `tfprod-controller` (LEASE_NAME of
+            # tfprod.runtime.controller.process); `create` cannot be limited by name either.
+            {
+                "api_groups": ["coordination.k8s.io"],
+                "resources": ["leases"],
+                "resource_names": [CONTROLLER_LEASE],
+                "verbs": ["get", "update"],
+            },
+            {"api_groups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
         ]
 
     def _args(self) -> list[str]:

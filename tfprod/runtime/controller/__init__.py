@@ -11,12 +11,10 @@ from tfprod.runtime.controller.observation import (
     Observation,
     VersionCounters,
 )
-from tfprod.runtime.controller.status import ControllerStatus
 
 __all__ = [
     "COMMIT_POLL_SECONDS",
     "Command",
-    "ControllerStatus",
     "ControllerView",
     "Decision",
     "FeedbackCounters",

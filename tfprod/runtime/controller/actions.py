@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from tfprod.runtime.controller.status import ControllerStatus
+from tfprod.policy import DeploymentStatus
 
 Event = Literal[
     "rollout_started",
@@ -53,7 +53,7 @@ Action = RouteChange | Notify
 class Decision:
     """The status to persist, the actions to take (a route change first), when to look again."""
 
-    next_status: ControllerStatus
+    next_status: DeploymentStatus
     actions: tuple[Action, ...]
     requeue_after: float
     """Seconds until the next check."""

@@ -55,7 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from tfprod.policy import Condition, Policy
+from tfprod.policy import Condition, DeploymentStatus, Policy
 from tfprod.policy.rollout_state import (
     FINAL_PHASES,
     MAX_DECISIONS,
@@ -82,7 +82,6 @@ from tfprod.runtime.controller.checks import (
     unobserved_ab_metrics,
 )
 from tfprod.runtime.controller.observation import Command, Observation
-from tfprod.runtime.controller.status import ControllerStatus
 from tfprod.runtime.controller.totals import ingest, trailing
 from tfprod.runtime.controller.weights import declared_only, moved, with_share
 
@@ -94,7 +93,7 @@ _AWAITING: tuple[Phase, ...] = ("initializing", "promoting", "rolling_back")
 
 
 def decide(
-    policy: Policy, status: ControllerStatus, observation: Observation, now: datetime
+    policy: Policy, status: DeploymentStatus, observation: Observation, now: datetime
 ) -> Decision:
     """The next status, the actions to take, and when to look again (see the module doc)."""
     return _Tick(policy, status, observation, now).run()
@@ -124,7 +123,7 @@ class _Tick:
     """One call of `decide`: mutable only while it computes, from its inputs alone."""
 
     def __init__(
-        self, policy: Policy, status: ControllerStatus, observation: Observation, now: datetime
+        self, policy: Policy, status: DeploymentStatus, observation: Observation, now: datetime
     ) -> None:
         self.policy = policy
         self.settings = policy.controller
@@ -690,11 +689,9 @@ class _Tick:
         if phase in _AWAITING:
             requeue = min(requeue, COMMIT_POLL_SECONDS)
         return Decision(
-            next_status=ControllerStatus(
-                generation=generation,
-                weights=self.weights,
-                policy_digest=self.status.policy_digest,
-                rollout=state,
+            # The loop sets `updated_at` and `writer` when it writes: no clock here.
+            next_status=self.status.model_copy(
+                update={"generation": generation, "weights": self.weights, "rollout": state}
             ),
             actions=tuple(actions),
             requeue_after=requeue,

@@ -10,11 +10,20 @@ gateway follows and its admin API writes; it survives restarts of the gateway an
 up`, and a status naming other versions than the policy's is ignored. The admin token and the
 feedback-signing key are fresh random secrets in 0600 files under the work directory, as a
 cluster mounts them from Secrets, never printed or passed on a command line.
+
+The controller runs as `tfprod controller`, as in a cluster, but observing the gateway's own
+`/metrics` directly (`--gateway`) and writing the status files the gateway follows
+(`--status-dir`); its API takes the admin token. When a deployment declares alert routes, a
+real Alertmanager runs on loopback (`tfprod.runtime.local.alertmanager`) and the controller
+posts its events there; otherwise (or when a Secret its routes need has no local value: one
+log line says which) they are lines of the controller's log
+(`<workdir>/logs/controller.log`).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import shutil
 import sys
@@ -32,6 +41,13 @@ from tfprod.policy import (
     policy_json,
     split_artifact_uri,
 )
+from tfprod.runtime.controller.process import HEALTH_PATH
+from tfprod.runtime.local.alertmanager import (
+    AlertmanagerOptions,
+    LocalSecretError,
+    RunningAlertmanager,
+    start_alertmanager,
+)
 from tfprod.runtime.local.lock import workdir_lock
 from tfprod.runtime.local.ports import ensure_port_free, free_port
 from tfprod.runtime.local.private_files import write_private
@@ -42,6 +58,9 @@ from tfprod.runtime.registry import Registry
 ADMIN_TOKEN_FILE = "admin-token"
 FEEDBACK_KEY_FILE = "feedback-key"
 FEEDBACK_KEY_FLAG = "--feedback-key-file"
+_log = logging.getLogger("tfprod.local")
+CONTROLLER_URL_FILE = "controller.url"
+"""The controller API's URL, written in the work directory for the rollout commands."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,12 +69,19 @@ class PlatformOptions:
 
     `workdir` holds pulled models, generated configuration, the secrets and one log per
     process. `gateway_port` 0 picks a free port. `host` is where every process binds.
-    `restart` is the backoff of restarts (default: `RestartPolicy()`'s figures)."""
+    `restart` is the backoff of restarts (default: `RestartPolicy()`'s figures).
+    `controller_port` is the controller API's port (default 0: a free one); `alertmanager`
+    how the local Alertmanager runs when one is needed (default: `AlertmanagerOptions()`).
+    `fault_injection` starts every model server with `--enable_fault_injection`, so tests and
+    demos can `PUT /admin/v1/faults` on it (default False)."""
 
     workdir: Path
     gateway_port: int = 8080
     host: str = "127.0.0.1"
     restart: RestartPolicy = field(default_factory=RestartPolicy)
+    controller_port: int = 0
+    alertmanager: AlertmanagerOptions = field(default_factory=AlertmanagerOptions)
+    fault_injection: bool = False
 
 
 class LocalPlatform:
@@ -82,6 +108,12 @@ class LocalPlatform:
         """`http://host:port` of the gateway, set once the platform runs."""
         self.report_url = ""
         """`http://host:port` of the processes' report (`/v1/processes`, `/metrics`)."""
+        self.controller_url = ""
+        """`http://host:port` of the controller API, set once the platform runs."""
+        self.alertmanager_url: str | None = None
+        """`http://host:port` of Alertmanager; None when no deployment declares alert routes."""
+        self.status_dir = workdir / "status"
+        """Each deployment's status file is here (the gateway follows, the controller writes)."""
 
     def __enter__(self) -> LocalPlatform:
         options = self._options
@@ -91,6 +123,15 @@ class LocalPlatform:
                 ensure_port_free(options.host, options.gateway_port, flag="--port")
             stack.enter_context(self._group)
             self.gateway_url = _start_processes(self._policies, options, self._group)
+            alertmanager = _start_alertmanager(self._policies, options, self._group)
+            self.alertmanager_url = None if alertmanager is None else alertmanager.url
+            self.controller_url = _start_controller(
+                options, self._group, gateway_url=self.gateway_url, alertmanager=alertmanager
+            )
+            # Where `tfprod status|promote|...` find the controller by default.
+            (options.workdir.resolve() / CONTROLLER_URL_FILE).write_text(
+                self.controller_url + "\n", encoding="utf-8"
+            )
             self._group.supervise_in_background()
             self.report_url = stack.enter_context(
                 serve_report(self._group.states, host=options.host)
@@ -112,7 +153,7 @@ class LocalPlatform:
 
     def stop(self, name: str) -> None:
         """Stops one process for good, as scaling its Deployment to zero would: no restart.
-        Names are `gateway` and `<deployment>/<version id>`."""
+        Names are `gateway`, `controller`, `alertmanager` and `<deployment>/<version id>`."""
         self._group.stop(name)
 
 
@@ -166,6 +207,57 @@ def _start_processes(
     return gateway_url
 
 
+def _start_alertmanager(
+    policies: Sequence[Policy], options: PlatformOptions, group: ProcessGroup
+) -> RunningAlertmanager | None:
+    """Alertmanager for the alert routes; None (events printed) without routes, or when a
+    Secret they need has no local value (one log line says which and where to put it)."""
+    try:
+        return start_alertmanager(policies, options.workdir, group, options.alertmanager)
+    except LocalSecretError as error:
+        _log.warning("no local Alertmanager, controller events are printed instead: %s", error)
+        return None
+
+
+def _start_controller(
+    options: PlatformOptions,
+    group: ProcessGroup,
+    *,
+    gateway_url: str,
+    alertmanager: RunningAlertmanager | None,
+) -> str:
+    """Starts `tfprod controller` on the gateway's `/metrics` and the status files; returns
+    its API's URL once it answers."""
+    workdir = options.workdir.resolve()
+    port = options.controller_port or free_port(options.host)
+    url = f"http://{options.host}:{port}"
+    notify = [] if alertmanager is None else ["--alertmanager-url", alertmanager.url]
+    group.start(
+        ServiceSpec(
+            name="controller",
+            argv=[
+                *_tfprod(),
+                "controller",
+                "--policies",
+                str(workdir / "policies"),
+                "--admin-token-file",
+                str(workdir / ADMIN_TOKEN_FILE),
+                "--gateway",
+                gateway_url,
+                *_status_flags(workdir),
+                *notify,
+                "--host",
+                options.host,
+                "--port",
+                str(port),
+            ],
+            ready_url=f"{url}{HEALTH_PATH}",
+            log=workdir / "logs" / "controller.log",
+        )
+    )
+    return url
+
+
 def _start_model_server(
     policy: Policy, version_id: str, artifact: str, options: PlatformOptions, group: ProcessGroup
 ) -> str:
@@ -190,6 +282,7 @@ def _start_model_server(
                 str(port),
                 "--port",
                 "0",
+                *(["--enable_fault_injection"] if options.fault_injection else []),
             ],
             ready_url=f"{url}/v1/models/{policy.model}",
             log=options.workdir.resolve() / "logs" / f"{policy.name}-{version_id}.log",
