@@ -224,6 +224,29 @@ def build(k: SimpleNamespace, stack: cdktn.TerraformStack) -> None:
         wait_for_load_balancer=False,
     )
 
+    # Peers (`from`, `ip_block.except`) are left out: a dict key the prebuilt package spells
+    # `from_` is dropped by jsii there, while these bindings take it (noted for a fix).
+    k.network_policy_v1.NetworkPolicyV1(
+        stack,
+        "model_ingress",
+        metadata={"name": "model-ingress", "namespace": namespace},
+        spec={
+            "pod_selector": {"match_labels": labels},
+            "policy_types": ["Ingress"],
+            "ingress": [{"ports": [{"port": "8501", "protocol": "TCP"}, {"port": "grpc"}]}],
+        },
+    )
+    k.network_policy_v1.NetworkPolicyV1(
+        stack,
+        "deny_egress",
+        metadata={"name": "deny-egress"},
+        spec={
+            "pod_selector": {},
+            "policy_types": ["Egress"],
+            "egress": [{"ports": [{"port": "53"}]}],
+        },
+    )
+
     k.horizontal_pod_autoscaler_v2.HorizontalPodAutoscalerV2(
         stack,
         "model_hpa",
