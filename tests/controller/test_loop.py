@@ -6,6 +6,7 @@ import asyncio
 import io
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -89,13 +90,18 @@ def test_a_failing_deployment_never_stops_the_others_and_commands_are_applied(
     loop = make_loop(tmp_path, {good.name: good, broken.name: broken}, clock, io.StringIO())
     assert loop.deployments() == ["broken", "recommendation-engine"]
 
+    def paused() -> bool:
+        status = read_status(tmp_path / "recommendation-engine-status.json")
+        return status is not None and status.rollout.phase == "paused"
+
     async def run_for(seconds: float) -> None:
         task = asyncio.create_task(loop.run())
         while clock.now < EPOCH + timedelta(seconds=seconds):
             await asyncio.sleep(0)
         loop.submit(good.name, Command(kind="pause", by="tfprod pause (test)"))
-        for _ in range(200):
-            await asyncio.sleep(0)
+        deadline = time.monotonic() + 30  # the status is written in a thread: wait for it
+        while time.monotonic() < deadline and not paused():
+            await asyncio.sleep(0.01)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
