@@ -27,7 +27,8 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Poll `condition` until it holds; fail after `timeout` s (a hang guard, not a timing)."""
     give_up = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < give_up, "condition not met in time"
+        if time.monotonic() >= give_up:
+            pytest.fail("condition not met in time")
         time.sleep(0.02)
 
 
