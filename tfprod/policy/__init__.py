@@ -66,6 +66,7 @@ from tfprod.policy.status import (
     read_status,
     status_file_name,
     status_json,
+    status_write_lock,
     write_status,
 )
 from tfprod.policy.synthesized import (
@@ -179,6 +180,7 @@ __all__ = [
     "status_configmap_name",
     "status_file_name",
     "status_json",
+    "status_write_lock",
     "validation_lines",
     "weights_problem",
     "write_status",

@@ -13,10 +13,13 @@ Writes locally are atomic (`write_status`: a temp file in the same directory, fs
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -140,3 +143,17 @@ def write_status(path: Path, status: DeploymentStatus) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def status_write_lock(path: Path) -> Iterator[None]:
+    """Holds the lock every local writer of the status file `path` takes (the controller and
+    the gateways' admin APIs), so two writers never write the same generation."""
+    lock = path.with_name(f".{path.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -10,14 +10,11 @@ them in a thread.
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from tfprod.policy import DeploymentStatus, read_status, write_status
-from tfprod.policy.status import parse_status, status_file_name, status_json
+from tfprod.policy.status import parse_status, status_file_name, status_json, status_write_lock
 from tfprod.runtime.kube import ConfigMapStatusStore
 
 
@@ -52,7 +49,7 @@ class FileStatusStore:
         return read_status(self.path)
 
     def write(self, status: DeploymentStatus) -> None:
-        with _locked(self.path.with_name(f".{self.path.name}.lock")):
+        with status_write_lock(self.path):
             write_status(self.path, status)
 
 
@@ -72,15 +69,3 @@ class ConfigMapStore:
 
     def write(self, status: DeploymentStatus) -> None:
         self._store.write_status(status_json(status))
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """The lock file the gateway's admin API takes before writing the status next to it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

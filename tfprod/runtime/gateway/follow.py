@@ -26,14 +26,13 @@ where the gateway's pod spec lists the mounted deployments.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import logging
 import os
 import socket
 import ssl
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,6 +52,7 @@ from tfprod.policy import (
     status_file_name,
     write_status,
 )
+from tfprod.policy.status import status_write_lock
 from tfprod.runtime.gateway.config import ConfigError, Route
 from tfprod.runtime.gateway.state import RouteState
 
@@ -124,7 +124,7 @@ class FileStatus:
     ) -> DeploymentStatus:
         """Writes the next generation with `weights`, under a lock so that two writers (two
         gateway replicas' admin APIs) never write the same generation."""
-        with _locked(self.path.with_name(f".{self.path.name}.lock")):
+        with status_write_lock(self.path):
             status = next_status(
                 read_status(self.path),
                 deployment=deployment,
@@ -134,17 +134,6 @@ class FileStatus:
             )
             write_status(self.path, status)
         return status
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class ConfigMapStatus:
