@@ -1,6 +1,8 @@
 import logging
+import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -39,6 +41,52 @@ def test_stops_one_child_by_name_and_keeps_the_others(tmp_path: Path) -> None:
         assert canary.process.returncode is not None
         assert stable.process.poll() is None
         assert [service.spec.name for service in group.services] == ["stable"]
+
+
+def pid_alive(pid: int) -> bool:
+    """Running, not a zombie (an orphan's zombie lasts until pid 1 reaps it, which in a
+    container it may never do)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("started_by", ["start", "restart"])
+def test_children_end_when_their_parent_is_killed_without_stopping_them(
+    tmp_path: Path, started_by: str
+) -> None:
+    parent_code = textwrap.dedent(
+        f"""
+        import sys, time
+        from tests.local.test_processes import http_server_spec
+        from tfprod.runtime.local.processes import ProcessGroup, RestartPolicy
+        from pathlib import Path
+        group = ProcessGroup(restart=RestartPolicy(initial_delay_s=0.0))
+        child = group.start(http_server_spec("child", Path({str(tmp_path)!r})))
+        if {started_by == "restart"}:
+            group.supervise_in_background()
+            child.process.kill()
+            while child.restarts == 0:
+                time.sleep(0.05)
+        print(child.process.pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert pid_alive(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    parent.stdout.close()
+    deadline = time.monotonic() + 10
+    while pid_alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(child)
 
 
 def test_reports_a_child_that_exits_while_starting(tmp_path: Path) -> None:

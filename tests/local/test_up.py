@@ -132,10 +132,19 @@ def platform(
     try:
         yield first_line.split()[1], process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        stop_up(process)
         process.stdout.close()
+
+
+def stop_up(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a person would, so `tfprod up` stops its children; SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait()
 
 
 def predict(gateway: str, user: str) -> tuple[str, list[list[float]]]:
@@ -320,9 +329,7 @@ def test_a_killed_canary_leaves_the_stable_version_serving_and_comes_back(
         assert process.wait(timeout=60) == 130
         log = process.stderr.read()
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        stop_up(process)
         process.stdout.close()
         process.stderr.close()
     assert "tfprod up: recommendation-engine/v2 exited with code -9; restarting in 1 s\n" in log
@@ -368,9 +375,7 @@ def test_a_killed_gateway_is_restarted_on_its_port_and_serves_again(
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 130
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        stop_up(process)
         process.stdout.close()
 
 

@@ -15,15 +15,18 @@ restart is logged (logger `tfprod.local`) and counted per child (`states()`).
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -109,6 +112,25 @@ def _answers_ok(url: str) -> bool:
         return False
 
 
+_PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _end_with_parent(parent: int) -> Callable[[], None] | None:
+    """The child's pre-exec step: SIGTERM when the starting thread ends. A parent that died
+    between fork and this call is noticed by the changed parent pid."""
+    if _prctl is None:
+        return None
+    prctl = _prctl
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return in_child
+
+
 def _spawn(spec: ServiceSpec) -> subprocess.Popen[bytes]:
     output = open(spec.log, "ab") if spec.log else None  # noqa: SIM115 - the child owns it
     try:
@@ -119,10 +141,25 @@ def _spawn(spec: ServiceSpec) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT if output else None,
             # Ctrl-C reaches the parent only, which then stops children in order.
             start_new_session=True,
+            preexec_fn=_end_with_parent(os.getpid()),  # noqa: PLW1509 - one ctypes call, see module doc
         )
     finally:
         if output:
             output.close()
+
+
+class _Spawner:
+    """Starts every child of one group from one thread, which ends only with `close`: a
+    child's death signal follows the thread that started it (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tfprod-spawner")
+
+    def spawn(self, spec: ServiceSpec) -> subprocess.Popen[bytes]:
+        return self._thread.submit(_spawn, spec).result()
+
+    def close(self) -> None:
+        self._thread.shutdown()
 
 
 class ProcessGroup:
@@ -151,6 +188,7 @@ class ProcessGroup:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._spawner = _Spawner()
 
     @property
     def services(self) -> tuple[RunningService, ...]:
@@ -173,7 +211,9 @@ class ProcessGroup:
 
     def start(self, spec: ServiceSpec) -> RunningService:
         """Starts `spec` and waits until its ready URL answers 200."""
-        running = RunningService(spec=spec, process=_spawn(spec), started_at=self._monotonic())
+        running = RunningService(
+            spec=spec, process=self._spawner.spawn(spec), started_at=self._monotonic()
+        )
         with self._lock:
             self._running.append(running)
         self._wait_ready(running)
@@ -204,7 +244,7 @@ class ProcessGroup:
                 if service.restart_at is None:
                     self._note_exit(service, now)
                 elif now >= service.restart_at:
-                    service.process = _spawn(service.spec)
+                    service.process = self._spawner.spawn(service.spec)
                     service.started_at, service.restart_at = now, None
                     service.restarts += 1
                     _log.warning(
@@ -256,6 +296,7 @@ class ProcessGroup:
         with self._lock:
             self._terminate(list(reversed(self._running)))
             self._running.clear()
+        self._spawner.close()
 
     def _terminate(self, services: Sequence[RunningService]) -> None:
         for running in services:
