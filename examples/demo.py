@@ -75,7 +75,8 @@ Json = dict[str, Any]
 
 
 class Api:
-    """A small client of one HTTP service with a bearer token (the controller, the gateway)."""
+    """A small client of one HTTP service: the controller and the gateway's admin API with
+    the admin token, a model server's fault injection without one."""
 
     def __init__(self, url: str, token: str) -> None:
         parts = urlsplit(url)
@@ -89,7 +90,7 @@ class Api:
                 method,
                 path,
                 body=None if body is None else json.dumps(body),
-                headers={"Authorization": f"Bearer {self.token}"},
+                headers={"Authorization": f"Bearer {self.token}"} if self.token else {},
             )
             response = connection.getresponse()
             answer = response.read()
