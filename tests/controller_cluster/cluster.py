@@ -32,7 +32,7 @@ def blocks(value: Any) -> list[dict[str, Any]]:
 
 def resource_named(stack: SynthesizedStack, kind: str, name: str) -> dict[str, Any]:
     """The `kind` resource whose `metadata.name` is `name`; AssertionError if none or several."""
-    found = [
+    found: list[dict[str, Any]] = [
         resource
         for resource in (stack.document().get("resource", {}).get(kind) or {}).values()
         if any(block.get("name") == name for block in blocks(resource.get("metadata")))

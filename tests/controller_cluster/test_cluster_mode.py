@@ -12,13 +12,16 @@ re-applied), both gateway replicas follow the ConfigMap, and the controller hold
 from __future__ import annotations
 
 import json
-import socket
+import os
+import signal
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -202,9 +205,69 @@ def traffic(gateways: list[str], stop: threading.Event) -> None:
         time.sleep(0.01)
 
 
-def test_the_manifests_controller_ramps_and_rolls_back_through_the_status_configmap(
-    tmp_path: Path, apiserver: RacedApiServer
-) -> None:
+@dataclass
+class Cluster:
+    """The stack's workloads on loopback (see `cluster.py`), for one test."""
+
+    api: RacedApiServer
+    group: ProcessGroup
+    endpoints: dict[str, str]
+    """Model server URL by version id."""
+    replicas: list[tuple[str, str]]
+    """Each gateway replica's (public URL, admin URL)."""
+    controller_argv: list[str]
+    """The controller Deployment's args on loopback, but for `--port`: CONTROLLER_PORT."""
+    token_file: Path
+    admin_token: str
+    logs: Path
+
+    def start_controller(self, identity: str) -> str:
+        """Runs the manifest's controller as the pod `identity`; its API's URL once ready."""
+        port = free_port("127.0.0.1")
+        argv = [str(port) if arg == str(CONTROLLER_PORT) else arg for arg in self.controller_argv]
+        self.group.start(
+            ServiceSpec(
+                name=identity,
+                argv=[*TFPROD, *argv, "--kubernetes-api", self.api.url,
+                      "--kubernetes-token-file", str(self.token_file)],
+                ready_url=f"http://127.0.0.1:{port}/healthz",
+                env={"POD_NAME": identity},  # a pod's name, its default --identity
+                log=self.logs / f"{identity}.log",
+            )
+        )  # fmt: skip
+        return f"http://127.0.0.1:{port}"
+
+    def log(self, identity: str) -> str:
+        return (self.logs / f"{identity}.log").read_text(encoding="utf-8")
+
+    def holder(self) -> str | None:
+        lease = self.api.get("leases", NAMESPACE, LEASE)
+        holder: str | None = None if lease is None else lease["spec"].get("holderIdentity")
+        return holder
+
+    def detail(self, controller: str, at_least: int) -> Any:
+        """`GET /v1/deployments/{d}` once it shows generation `at_least` (the API shows what
+        the loop last wrote, once the write's thread has returned)."""
+        url = f"{controller}/v1/deployments/{DEPLOYMENT}"
+        deadline = time.monotonic() + 10
+        detail = call(url, token=self.admin_token)
+        while detail["generation"] < at_least and time.monotonic() < deadline:
+            time.sleep(0.1)
+            detail = call(url, token=self.admin_token)
+        return detail
+
+    def served(self) -> list[Any]:
+        """Each gateway replica's state of the deployment."""
+        return [
+            call(f"{admin}/admin/v1/state", token=self.admin_token)["models"][DEPLOYMENT]
+            for _, admin in self.replicas
+        ]
+
+
+@contextmanager
+def cluster(tmp_path: Path, apiserver: RacedApiServer) -> Iterator[Cluster]:
+    """Synthesizes the stack and runs its model servers, two gateway replicas and Prometheus
+    with the traffic of `traffic`; the controllers are started by the test."""
     registry = (tmp_path / "registry").as_uri()
     store = Registry.open(registry)
     for seed, version in ((1, STABLE), (2, CANARY)):
@@ -228,7 +291,6 @@ def test_the_manifests_controller_ramps_and_rolls_back_through_the_status_config
     for path, secret in ((ADMIN_TOKEN_FILE, "admin-" + "a" * 40), (FEEDBACK_KEY_FILE, "k" * 40)):
         under(root, path).parent.mkdir(parents=True, exist_ok=True)
         under(root, path).write_text(secret, encoding="utf-8")
-    admin_token = under(root, ADMIN_TOKEN_FILE).read_text(encoding="utf-8")
     tokens = tmp_path / "service-account"
     tokens.mkdir()
     (tokens / "controller").write_text(CONTROLLER_TOKEN, encoding="utf-8")
@@ -285,7 +347,6 @@ def test_the_manifests_controller_ramps_and_rolls_back_through_the_status_config
             {"tfprod-gateway": [admin.removeprefix("http://") for _, admin in replicas]},
             labels={"namespace": NAMESPACE},
         ) as prometheus:
-            controller_port = free_port("127.0.0.1")
             argv = loopback_args(
                 controller["args"],
                 {
@@ -293,85 +354,118 @@ def test_the_manifests_controller_ramps_and_rolls_back_through_the_status_config
                     ADMIN_TOKEN_FILE: str(under(root, ADMIN_TOKEN_FILE)),
                     PROMETHEUS_URL: prometheus,
                     "0.0.0.0": "127.0.0.1",
-                    str(CONTROLLER_PORT): str(controller_port),
                 },
             )
             assert argv[:1] == ["controller"] and argv[argv.index("--namespace") + 1] == NAMESPACE
-            controller_url = f"http://127.0.0.1:{controller_port}"
-            group.start(
-                ServiceSpec(
-                    name="controller",
-                    argv=[*TFPROD, *argv, "--kubernetes-api", apiserver.url,
-                          "--kubernetes-token-file", str(tokens / "controller")],
-                    ready_url=f"{controller_url}/healthz",
-                    log=logs / "controller.log",
-                )
-            )  # fmt: skip
+            assert argv[argv.index("--port") + 1] == str(CONTROLLER_PORT)
             stop = threading.Event()
             driver = threading.Thread(
                 target=traffic, args=([public for public, _ in replicas], stop), daemon=True
             )
             driver.start()
-            versions: list[str] = []
             try:
-                stepped = wait_for(apiserver, lambda s: s.rollout.step_index == 1, versions, 120)
-                apiserver.race.set()  # the controller's next write is raced by another writer
-                call(
-                    f"{endpoints[CANARY]}/admin/v1/faults", body={"error_share": 0.1}, method="PUT"
-                )
-                final = wait_for(
-                    apiserver,
-                    lambda s: (
-                        s.rollout.phase == "rolled_back"
-                        and s.rollout.rollback is not None
-                        and s.rollout.rollback.committed
-                    ),
-                    versions,
-                    120,
+                yield Cluster(
+                    api=apiserver,
+                    group=group,
+                    endpoints=endpoints,
+                    replicas=replicas,
+                    controller_argv=argv,
+                    token_file=tokens / "controller",
+                    admin_token=under(root, ADMIN_TOKEN_FILE).read_text(encoding="utf-8"),
+                    logs=logs,
                 )
             finally:
                 stop.set()
                 driver.join()
-            # The API shows what the loop last wrote, once the write's thread has returned.
-            detail = call(f"{controller_url}/v1/deployments/{DEPLOYMENT}", token=admin_token)
-            deadline = time.monotonic() + 10
-            while detail["generation"] < final.generation and time.monotonic() < deadline:
-                time.sleep(0.1)
-                detail = call(f"{controller_url}/v1/deployments/{DEPLOYMENT}", token=admin_token)
-            served = [
-                call(f"{admin}/admin/v1/state", token=admin_token)["models"][DEPLOYMENT]
-                for _, admin in replicas
-            ]
-            held = apiserver.get("leases", NAMESPACE, LEASE)
 
-    log = (logs / "controller.log").read_text(encoding="utf-8")
-    assert stepped.weights == {STABLE: 50.0, CANARY: 50.0}
-    assert [r.action for r in final.rollout.decisions][:3] == ["start", "progress", "step"]
+
+def rolled_back(current: DeploymentStatus) -> bool:
+    rollback = current.rollout.rollback
+    return current.rollout.phase == "rolled_back" and rollback is not None and rollback.committed
+
+
+def check_rolled_back(final: DeploymentStatus, served: list[Any]) -> None:
     assert final.weights == {STABLE: 100.0, CANARY: 0.0}
     assert final.rollout.rollback is not None
     assert final.rollout.rollback.versions == (CANARY,)
-    assert final.rollout.rollback.cause.startswith(
+    cause = final.rollout.rollback.cause
+    assert cause.startswith(
         f"error_rate > 5% on {CANARY} for 1 checks (immediate_rollback)"
-    ) or final.rollout.rollback.cause.startswith("canary criterion error_rate < 1% failed"), log
-    assert final.writer == f"controller {socket.gethostname()}"
+    ) or cause.startswith("canary criterion error_rate < 1% failed"), cause
+    generation = final.rollout.rollback.generation
+    assert generation is not None
+    for replica in served:  # both replicas serve the rollback, read from the ConfigMap
+        assert replica["generation"] >= generation
+        assert replica["weights"] == {STABLE: 100.0, CANARY: 0.0}
+
+
+def test_the_manifests_controller_ramps_and_rolls_back_through_the_status_configmap(
+    tmp_path: Path, apiserver: RacedApiServer
+) -> None:
+    versions: list[str] = []
+    with cluster(tmp_path, apiserver) as running:
+        controller = running.start_controller("tfprod-controller-0")
+        stepped = wait_for(apiserver, lambda s: s.rollout.step_index == 1, versions, 120)
+        apiserver.race.set()  # the controller's next write is raced by another writer
+        faults = {"error_share": 0.1}
+        call(f"{running.endpoints[CANARY]}/admin/v1/faults", body=faults, method="PUT")
+        final = wait_for(apiserver, rolled_back, versions, 120)
+        detail = running.detail(controller, final.generation)
+        served = running.served()
+        held = running.holder()
+    log = running.log("tfprod-controller-0")
+
+    assert stepped.weights == {STABLE: 50.0, CANARY: 50.0}
+    assert [r.action for r in final.rollout.decisions][:3] == ["start", "progress", "step"]
+    check_rolled_back(final, served)
+    assert final.writer == "controller tfprod-controller-0"
     assert detail["phase"] == "rolled_back"
     assert detail["generation"] >= final.generation  # later checks write their windows
-    rollback_generation = final.rollout.rollback.generation
-    assert rollback_generation is not None
-    for replica in served:  # both replicas serve the rollback, read from the ConfigMap
-        assert replica["generation"] >= rollback_generation
-        assert replica["weights"] == {STABLE: 100.0, CANARY: 0.0}
     # resourceVersions only grow; the raced write was refused with 409 and applied again.
     assert [int(v) for v in versions] == sorted(int(v) for v in versions)
     assert apiserver.counts["Conflict"] >= 1
     stored = apiserver.get("configmaps", NAMESPACE, status_configmap_name(DEPLOYMENT))
     assert stored is not None
     assert stored["metadata"]["annotations"] == {"example.com/touched": "yes"}
-    hostname = socket.gethostname()
-    assert f"tfprod controller: {hostname} leads lease {LEASE}" in log.splitlines()
+    assert f"tfprod controller: tfprod-controller-0 leads lease {LEASE}" in log.splitlines()
     assert "successfully acquired lease" not in log  # not one line per renewal
-    assert held is not None
-    assert held["spec"]["holderIdentity"] == hostname  # the pod's name, in a cluster
-    released = apiserver.get("leases", NAMESPACE, LEASE)  # stopped by SIGTERM: handed back
-    assert released is not None
-    assert "holderIdentity" not in released["spec"]
+    assert held == "tfprod-controller-0"
+    assert running.holder() is None  # stopped by SIGTERM, it handed the Lease back
+
+
+def test_a_follower_takes_the_lease_from_a_killed_leader_and_rolls_back_from_the_configmap(
+    tmp_path: Path, apiserver: RacedApiServer
+) -> None:
+    versions: list[str] = []
+    with cluster(tmp_path, apiserver) as running:
+        running.start_controller("controller-a")
+        wait_for(apiserver, lambda s: s.writer == "controller controller-a", versions, 120)
+        follower = running.start_controller("controller-b")
+        stepped = wait_for(apiserver, lambda s: s.rollout.step_index == 1, versions, 120)
+        (leader,) = [state for state in running.group.states() if state.name == "controller-a"]
+        os.kill(leader.pid, signal.SIGKILL)  # no release: controller-b waits out the Lease
+        deadline = time.monotonic() + 60
+        while running.holder() != "controller-b" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        faults = {"error_share": 0.1}
+        call(f"{running.endpoints[CANARY]}/admin/v1/faults", body=faults, method="PUT")
+        final = wait_for(apiserver, rolled_back, versions, 120)
+        detail = running.detail(follower, final.generation)
+        served = running.served()
+        held = running.holder()
+    a, b = running.log("controller-a"), running.log("controller-b")
+
+    assert held == "controller-b"
+    assert stepped.writer == "controller controller-a"
+    check_rolled_back(final, served)
+    assert final.writer == "controller controller-b"
+    assert detail["phase"] == "rolled_back"
+    # controller-b resumed from the ConfigMap: nothing restarted, no step repeated.
+    actions = [r.action for r in final.rollout.decisions]
+    assert actions[:3] == ["start", "progress", "step"]
+    assert (actions.count("start"), actions.count("step")) == (1, 1)
+    assert final.rollout.decisions[: len(stepped.rollout.decisions)] == stepped.rollout.decisions
+    # Only the leader of the moment acted.
+    assert "to 50% (step 2 of 2)" in a and "to 50% (step 2 of 2)" not in b
+    assert "rollback:" in b and "rollback:" not in a
+    assert f"tfprod controller: controller-b leads lease {LEASE}" in b.splitlines()
