@@ -351,7 +351,11 @@ def main(argv: list[str]) -> int:
 
     print("3. starting the model servers, the gateway and the controller")
     options = PlatformOptions(workdir=workdir / "up", gateway_port=0, fault_injection=True)
+    starting = time.perf_counter()
     with LocalPlatform(policies, options) as platform:
+        servers = sum(len(policy.versions) for policy in policies)
+        took = time.perf_counter() - starting
+        print(f"  {servers} model servers (started one by one), gateway, controller: {took:.0f} s")
         token = platform.admin_token_file.read_text(encoding="utf-8").strip()
         controller, gateway = Api(platform.controller_url, token), Api(platform.gateway_url, token)
         narrator = Narrator(controller, datetime.now(UTC))
