@@ -13,8 +13,9 @@ change the examples' synthesized output:
   so the demo can inject a fault into it.
 
 Every deployment shares the demo's aggressive controller settings (`DEMO_CONTROLLER`: a check
-each second over a 4 s window, one failing check acts) and the safety net of the example
-(`error_rate > 5%` rolls back at once to rec-v2.0.0).
+each second over a 4 s window, one failing check acts) and the example safety net's error
+trigger (`error_rate > 5%` rolls back at once to rec-v2.0.0); both canaries have the example's
+`error_rate < 1%` criterion.
 """
 
 from __future__ import annotations
