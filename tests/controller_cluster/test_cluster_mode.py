@@ -6,7 +6,9 @@ which is NOT a real Kubernetes API server, a real Prometheus on loopback scrapin
 gateway replicas, real model servers). The canary ramps one step and is then told to answer
 10% 5xx; the controller rolls it back. Everything goes through the status ConfigMap: each
 write carries the resourceVersion it read (a write raced by another writer gets 409 and is
-re-applied), both gateway replicas follow the ConfigMap, and the controller holds the Lease.
+re-applied), both gateway replicas follow the ConfigMap, and the controller holds the Lease
+(handing it back when stopped). With two controllers, the leader is SIGKILLed after the step:
+the follower takes the Lease once it expires and rolls back from the ConfigMap alone.
 """
 
 from __future__ import annotations
