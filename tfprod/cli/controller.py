@@ -100,6 +100,9 @@ def _run(args: argparse.Namespace) -> int:
 
     options = _options(args)
     logging.basicConfig(level=logging.INFO, format="tfprod controller: %(message)s")
+    # The kubernetes package's elector logs every Lease renewal (one line each retry period,
+    # for as long as the controller leads); `tfprod.runtime.kube.election` logs the changes.
+    logging.getLogger("leaderelection").setLevel(logging.WARNING)
     try:
         serve_controller(options)
     except OSError as error:
