@@ -44,8 +44,8 @@ test: lint providers
 test-fast: install
 	$(BIN)/pytest -m "not slow"
 
-# Synthesize every example for every cloud and check it offline, then run the recommendation
-# example end to end on the local platform (examples/demo.py says what it shows).
+# Synthesize every example for every cloud and check it offline, then show the controller ramping,
+# deciding an A/B test and rolling back on the local platform (examples/demo.py says how).
 demo: install
 	$(BIN)/python examples/app.py
 	$(BIN)/tfprod validate cdktf.out
