@@ -69,12 +69,8 @@ class Deployment:
         session = current()
         if session.cluster is not None:
             base = session.cluster.gateway_url
-        elif session.platform is not None:
-            base = session.platform.gateway_url
         else:
-            raise ProductionError(
-                f"deployment {self.name!r} does not run: the session was shut down"
-            )
+            base = session.runtime().gateway_url
         return f"{base}/v1/models/{quote(self.name)}"
 
     def predict(self, instances: Any) -> Prediction:

@@ -52,6 +52,7 @@ class Session:
         self.ab_min_sample_size = DEFAULT_AB_MIN_SAMPLE_SIZE
         self.cluster: Runtime | None = _cluster_from_environment()
         self.platform: EmbeddedPlatform | None = None
+        self.autostart = True
 
     def registry(self) -> Any:
         from tfprod.runtime.registry import Registry
@@ -75,28 +76,34 @@ class Session:
         """Records a new deployment and starts (or schedules a restart of) the platform."""
         self.deployments[declared.name] = declared
         self.last = declared
-        if self.platform is None:
-            from tfprod.production.embedded import EmbeddedPlatform
+        if self.platform is None and self.autostart:
+            self._start()
 
-            self.platform = EmbeddedPlatform(session_dir())
-            atexit.register(shutdown)
-            _log.info("starting the embedded platform in %s", self.platform.workdir)
-        self.platform.apply(self.policies())
+    def _start(self) -> EmbeddedPlatform:
+        from tfprod.production.embedded import EmbeddedPlatform
+
+        platform = EmbeddedPlatform(session_dir())
+        self.platform = platform
+        atexit.register(shutdown)
+        _log.info("starting the embedded platform in %s", platform.workdir)
+        platform.apply(self.policies())
+        return platform
 
     def runtime(self) -> Runtime:
         """The running platform (the embedded one restarted first if declarations changed)."""
         if self.cluster is not None:
             return self.cluster
-        if self.platform is None:
+        if not self.deployments:
             raise ProductionError(
                 "nothing runs yet: call production.deploy(model=..., name=...) first, or"
                 " production.connect(url) for a cluster"
             )
-        self.platform.ready(self.policies())
+        platform = self.platform or self._start()
+        platform.ready(self.policies())
         return Runtime(
-            gateway_url=self.platform.gateway_url,
-            controller_url=self.platform.controller_url,
-            token=self.platform.token(),
+            gateway_url=platform.gateway_url,
+            controller_url=platform.controller_url,
+            token=platform.token(),
         )
 
     def stop(self) -> None:
@@ -140,13 +147,20 @@ def connect(url: str, *, gateway_url: str | None = None, token: str | None = Non
 
 
 def configure(
-    *, controller: ControllerSettings | None = None, ab_min_sample_size: int | None = None
+    *,
+    controller: ControllerSettings | None = None,
+    ab_min_sample_size: int | None = None,
+    autostart: bool | None = None,
 ) -> None:
     """Session settings the proposal's calls leave out: the controller's cadence and evidence
-    thresholds of every deployment declared from now on (default: `ControllerSettings()`), and
+    thresholds of every deployment declared from now on (default: `ControllerSettings()`),
     the samples each A/B variant needs before a decision when `ABTest` gives no
-    `min_sample_size` (default: 1000)."""
+    `min_sample_size` (default: 1000), and whether the embedded platform starts at the first
+    `deploy` (default: True) or only at the first runtime call (for a session that only
+    declares and exports)."""
     session = current()
+    if autostart is not None:
+        session.autostart = autostart
     if controller is not None:
         session.controller = controller
     if ab_min_sample_size is not None:
