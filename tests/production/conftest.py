@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from tfprod import production
 
 FEATURES = 4
+T = TypeVar("T")
 
 
 def tiny_model(seed: int, *, name: str = "recommender") -> Any:
@@ -44,3 +46,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     production.shutdown()
     yield tmp_path / "home"
     production.shutdown()
+
+
+def wait_for(read: Callable[[], T], done: Callable[[T], bool], *, what: str, seconds: float) -> T:
+    """`read()` once `done` holds for it; the test fails naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {seconds:g} s; last seen {value!r}")
+        time.sleep(0.2)
