@@ -6,7 +6,7 @@ deployment an object attaches to, where it runs, `export`).
 """
 
 from tfprod.production.declared import AutoScaling
-from tfprod.production.deployment import Deployment, Prediction, deploy
+from tfprod.production.deployment import Deployment, Prediction, deploy, deployment
 from tfprod.production.errors import (
     DeclaredByTerraformError,
     NoWinnerError,
@@ -46,6 +46,7 @@ __all__ = [
     "configure",
     "connect",
     "deploy",
+    "deployment",
     "export",
     "shutdown",
 ]

@@ -8,7 +8,7 @@ models are registered under that name too, so every version it runs is one regis
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -127,6 +127,26 @@ class Deployment:
         """Live traffic in percent per version id."""
         return dict(self.status()["weights"])
 
+    def get_results(self) -> Any:
+        """The deployment's A/B test now (`ABResults`), as `ABTest.get_results` gives it."""
+        from tfprod.production.experiments import ab_results
+
+        return ab_results(self)
+
+    def promote_winner(self) -> str:
+        """Gives the A/B test's winner its traffic, as `ABTest.promote_winner` does."""
+        from tfprod.production.experiments import promote_winner
+
+        return promote_winner(self, name=self.get_results().name)
+
+    def explain_prediction(
+        self, input_data: Any, methods: Sequence[str] = ("lime", "shap", "gradients")
+    ) -> Any:
+        """Each method's explanations, as `ModelDebugger.explain_prediction` gives them."""
+        from tfprod.production.monitoring import explain
+
+        return explain(self, input_data, methods)
+
     def command(self, kind: str, *, by: str) -> None:
         """Asks the controller to promote, abort, pause or resume this deployment's rollout."""
         runtime = current().runtime()
@@ -137,6 +157,21 @@ class Deployment:
             token=runtime.token,
             what=f"{kind} {self.name}",
         )
+
+
+def deployment(name: str) -> Deployment:
+    """The handle of deployment `name` (mapped by `dns_name`): one of this session's, or, when
+    connected to a cluster, one its controller runs (the runtime calls work on both)."""
+    session = current()
+    mapped = dns_name(name)
+    if session.cluster is None and mapped not in session.deployments:
+        raise argument_error(
+            "deployment",
+            "name",
+            f"{name!r} is not deployed in this session",
+            ", ".join(map(repr, session.deployments)) or "none yet: call production.deploy first",
+        )
+    return Deployment(mapped)
 
 
 def deploy(

@@ -54,6 +54,10 @@ class ABResults:
     `statistical_significance` is the largest of the metrics' (1 - always-valid p-value,
     corrected for the number of metrics): above 1 - significance_level, that metric decides."""
 
+    name: str
+    """The deployment's A/B test: its control and treatment, e.g. "v1 vs v2"."""
+    control: str | None
+    treatment: str | None
     decision: str | None
     winner: str | None
     reason: str
@@ -203,7 +207,11 @@ def ab_results(deployment: Deployment) -> ABResults:
         )
         for item in answer.get("metrics", [])
     }
+    test = answer.get("ab_test") or {}
     return ABResults(
+        name=f"{test.get('control')} vs {test.get('treatment')}" if test else deployment.name,
+        control=test.get("control"),
+        treatment=test.get("treatment"),
         decision=answer.get("decision"),
         winner=answer.get("winner"),
         reason=answer.get("reason") or answer.get("missing") or "",
@@ -224,10 +232,8 @@ def promote_winner(deployment: Deployment, *, name: str) -> str:
             f" (statistical_significance {results.statistical_significance:.3f}: {results.reason});"
             " allowed: once get_results().winner names a version"
         )
-    status = deployment.status()
-    if not status.get("ab_result"):
-        test = current().deployments[deployment.name].policy().ab_test
-        kind = "promote" if test is not None and winner == test.treatment else "abort"
+    if not deployment.status().get("ab_result"):
+        kind = "promote" if winner == results.treatment else "abort"
         deployment.command(kind, by=f"promote_winner ({name})")
     deadline = time.monotonic() + PROMOTE_TIMEOUT_SECONDS
     while deployment.weights.get(winner, 0.0) < 100.0 - 1e-6:
