@@ -13,17 +13,12 @@ from tfprod.production.errors import (
     ProductionError,
     RuntimeUnavailableError,
 )
-from tfprod.production.experiments import ABResults, ABTest, CanaryDeployment, MetricResult
+from tfprod.production.experiments import ABTest, CanaryDeployment
 from tfprod.production.export import export
-from tfprod.production.monitoring import (
-    DriftDetector,
-    Explanation,
-    ModelDebugger,
-    ModelMonitor,
-    SafetyNet,
-)
+from tfprod.production.monitoring import DriftDetector, ModelDebugger, ModelMonitor, SafetyNet
 from tfprod.production.registry import ModelRegistry
 from tfprod.production.session import configure, connect, shutdown
+from tfprod.production.verbs import ABResults, Explanation, MetricResult
 
 __all__ = [
     "ABResults",

@@ -20,6 +20,7 @@ from tfprod.policy.names import (
     is_dns_1035_label,
     is_dns_label,
 )
+from tfprod.production import verbs
 from tfprod.production.declared import AutoScaling, Construct, Declared
 from tfprod.production.errors import ProductionError, argument_error
 from tfprod.production.http import call
@@ -113,50 +114,26 @@ class Deployment:
 
     def status(self) -> dict[str, Any]:
         """The controller's view: phase, weights, step, checks, A/B result, rollback."""
-        runtime = current().runtime()
-        answer, _ = call(
-            "GET",
-            f"{runtime.controller_url}/v1/deployments/{quote(self.name)}",
-            token=runtime.token,
-            what=f"status of {self.name}",
-        )
-        return dict(answer)
+        return verbs.status(self.name)
 
     @property
     def weights(self) -> dict[str, float]:
         """Live traffic in percent per version id."""
         return dict(self.status()["weights"])
 
-    def get_results(self) -> Any:
-        """The deployment's A/B test now (`ABResults`), as `ABTest.get_results` gives it."""
-        from tfprod.production.experiments import ab_results
-
-        return ab_results(self)
+    def get_results(self) -> verbs.ABResults:
+        """The deployment's A/B test now, as `ABTest.get_results` gives it."""
+        return verbs.ab_results(self.name)
 
     def promote_winner(self) -> str:
         """Gives the A/B test's winner its traffic, as `ABTest.promote_winner` does."""
-        from tfprod.production.experiments import promote_winner
-
-        return promote_winner(self, name=self.get_results().name)
+        return verbs.promote_winner(self.name, name=self.get_results().name)
 
     def explain_prediction(
         self, input_data: Any, methods: Sequence[str] = ("lime", "shap", "gradients")
-    ) -> Any:
+    ) -> dict[str, list[verbs.Explanation]]:
         """Each method's explanations, as `ModelDebugger.explain_prediction` gives them."""
-        from tfprod.production.monitoring import explain
-
-        return explain(self, input_data, methods)
-
-    def command(self, kind: str, *, by: str) -> None:
-        """Asks the controller to promote, abort, pause or resume this deployment's rollout."""
-        runtime = current().runtime()
-        call(
-            "POST",
-            f"{runtime.controller_url}/v1/deployments/{quote(self.name)}/{kind}",
-            body={"by": by},
-            token=runtime.token,
-            what=f"{kind} {self.name}",
-        )
+        return verbs.explain(self.name, input_data, methods)
 
 
 def deployment(name: str) -> Deployment:

@@ -1,70 +1,22 @@
-"""`ABTest` and `CanaryDeployment`, declared on a deployment, and the A/B test's results.
-
-`get_results()` may be called at any time: it reads the controller's `/ab`, whose mSPRT
-statistics stay valid however often anyone looks. `promote_winner()` refuses (NoWinnerError)
-while the test has no winner; with one, the winner takes the test's traffic (the controller
-does so itself once it decides; a winner seen first here is promoted, or the treatment
-aborted, through the controller API) and the call returns once the weights show it.
-"""
+"""`ABTest` and `CanaryDeployment`, declared on a deployment (results and promotion: `verbs`)."""
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from tfprod.policy import ABTest as ABTestSection
 from tfprod.policy import CanaryRamp, PolicyError, ramp_steps
 from tfprod.production.declared import Construct, section
 from tfprod.production.deployment import Deployment, attach, version_of
-from tfprod.production.errors import NoWinnerError, ProductionError, argument_error
-from tfprod.production.http import call
+from tfprod.production.errors import ProductionError, argument_error
 from tfprod.production.session import current
+from tfprod.production.verbs import ABResults, ab_results, promote_winner
 
 DAY_SECONDS = 86_400
 METRIC_NAMES: Mapping[str, str] = {"conversion": "conversion_rate"}
 """The proposal's A/B metric names the platform knows under another name."""
-PROMOTE_TIMEOUT_SECONDS = 60.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class MetricResult:
-    """Where one success metric stands (the controller API's `/ab` per metric)."""
-
-    metric: str
-    decision: str | None
-    winner: str | None
-    effect: float | None
-    """Treatment mean minus control mean."""
-    interval: tuple[float | None, float | None]
-    """Always-valid interval of `effect`; None bounds before the sample guard is met."""
-    statistical_significance: float
-    control_samples: float
-    treatment_samples: float
-    reason: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ABResults:
-    """The A/B test now: its decision, winner and each metric's statistics.
-
-    `statistical_significance` is the largest of the metrics' (1 - always-valid p-value,
-    corrected for the number of metrics): above 1 - significance_level, that metric decides."""
-
-    name: str
-    """The deployment's A/B test: its control and treatment, e.g. "v1 vs v2"."""
-    control: str | None
-    treatment: str | None
-    decision: str | None
-    winner: str | None
-    reason: str
-    statistical_significance: float
-    metrics: Mapping[str, MetricResult]
-    result: str
-    """The controller's final result in words; empty while the test runs."""
 
 
 class ABTest:
@@ -176,74 +128,12 @@ class ABTest:
 
     def get_results(self) -> ABResults:
         """The test's always-valid statistics now (safe to call at any time)."""
-        return ab_results(self.deployment)
+        return ab_results(self.deployment.name)
 
     def promote_winner(self) -> str:
         """Gives the winner the test's traffic and returns its version id; NoWinnerError
         while there is none."""
-        return promote_winner(self.deployment, name=self.name)
-
-
-def ab_results(deployment: Deployment) -> ABResults:
-    """The controller's `/ab` of `deployment` as ABResults."""
-    runtime = current().runtime()
-    answer, _ = call(
-        "GET",
-        f"{runtime.controller_url}/v1/deployments/{quote(deployment.name)}/ab",
-        token=runtime.token,
-        what=f"A/B results of {deployment.name}",
-    )
-    metrics = {
-        item["metric"]: MetricResult(
-            metric=item["metric"],
-            decision=item["decision"],
-            winner=item["winner"],
-            effect=item["effect"],
-            interval=(item["interval"][0], item["interval"][1]),
-            statistical_significance=float(item["statistical_significance"]),
-            control_samples=float(item["control_samples"]),
-            treatment_samples=float(item["treatment_samples"]),
-            reason=item["reason"],
-        )
-        for item in answer.get("metrics", [])
-    }
-    test = answer.get("ab_test") or {}
-    return ABResults(
-        name=f"{test.get('control')} vs {test.get('treatment')}" if test else deployment.name,
-        control=test.get("control"),
-        treatment=test.get("treatment"),
-        decision=answer.get("decision"),
-        winner=answer.get("winner"),
-        reason=answer.get("reason") or answer.get("missing") or "",
-        statistical_significance=max(
-            (metric.statistical_significance for metric in metrics.values()), default=0.0
-        ),
-        metrics=metrics,
-        result=answer.get("result") or "",
-    )
-
-
-def promote_winner(deployment: Deployment, *, name: str) -> str:
-    results = ab_results(deployment)
-    winner = results.winner
-    if winner is None:
-        raise NoWinnerError(
-            f"promote_winner: A/B test {name!r} has no winner yet"
-            f" (statistical_significance {results.statistical_significance:.3f}: {results.reason});"
-            " allowed: once get_results().winner names a version"
-        )
-    if not deployment.status().get("ab_result"):
-        kind = "promote" if winner == results.treatment else "abort"
-        deployment.command(kind, by=f"promote_winner ({name})")
-    deadline = time.monotonic() + PROMOTE_TIMEOUT_SECONDS
-    while deployment.weights.get(winner, 0.0) < 100.0 - 1e-6:
-        if time.monotonic() > deadline:
-            raise ProductionError(
-                f"promote_winner: {winner} does not have all traffic after"
-                f" {PROMOTE_TIMEOUT_SECONDS:g} s; weights {deployment.weights}"
-            )
-        time.sleep(0.2)
-    return winner
+        return promote_winner(self.deployment.name, name=self.name)
 
 
 class CanaryDeployment:

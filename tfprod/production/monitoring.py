@@ -12,23 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, get_args
-from urllib.parse import quote
+from typing import Any
 
 from tfprod.policy import Debugger, Drift, Monitor
 from tfprod.policy import SafetyNet as SafetySection
-from tfprod.policy.observe import Explainer
 from tfprod.production.declared import Construct, section
 from tfprod.production.deployment import Deployment, attach, version_of
 from tfprod.production.errors import argument_error
 from tfprod.production.home import home
-from tfprod.production.http import call
 from tfprod.production.session import current
-
-ON_DEMAND_METHODS = ("attention_maps",)
-"""Explanation methods the explainer answers on request only (not run on captured samples)."""
-METHODS: tuple[str, ...] = (*get_args(Explainer), *ON_DEMAND_METHODS)
+from tfprod.production.verbs import METHODS, ON_DEMAND_METHODS, Explanation, explain
 
 
 class ModelMonitor:
@@ -139,17 +132,6 @@ class SafetyNet:
         self.fallback_model = version
 
 
-@dataclass(frozen=True, kw_only=True)
-class Explanation:
-    """One explained prediction (the explainer's answer)."""
-
-    method: str
-    version: str
-    prediction: Any
-    attributions: Mapping[str, float]
-    ranking: Sequence[str]
-
-
 class ModelDebugger:
     """Live requests captured and explained; `explain_prediction` asks the explainer."""
 
@@ -192,40 +174,7 @@ class ModelDebugger:
     ) -> dict[str, list[Explanation]]:
         """Each method's explanations of `input_data` (rows, or one row), from the gateway's
         `POST /v1/models/<deployment>:explain`."""
-        return explain(self.deployment, input_data, methods)
-
-
-def explain(
-    deployment: Deployment, input_data: Any, methods: Sequence[str]
-) -> dict[str, list[Explanation]]:
-    rows = input_data.tolist() if hasattr(input_data, "tolist") else list(input_data)
-    if rows and not isinstance(rows[0], list | dict):
-        rows = [rows]
-    for method in methods:
-        if method not in METHODS:
-            raise argument_error(
-                "explain_prediction", "methods", f"names {method!r}", ", ".join(METHODS)
-            )
-    runtime = current().runtime()
-    found: dict[str, list[Explanation]] = {}
-    for method in methods:
-        answer, _ = call(
-            "POST",
-            f"{runtime.gateway_url}/v1/models/{quote(deployment.name)}:explain",
-            body={"instances": rows, "method": method},
-            what=f"explain_prediction ({method})",
-        )
-        found[method] = [
-            Explanation(
-                method=item["method"],
-                version=item["version"],
-                prediction=item["prediction"],
-                attributions=dict(item["attributions"]),
-                ranking=list(item["ranking"]),
-            )
-            for item in answer["explanations"]
-        ]
-    return found
+        return explain(self.deployment.name, input_data, methods)
 
 
 def _reference_uri(reference_data: Any, deployment: str) -> str:
