@@ -76,3 +76,9 @@ def test_declaring_while_connected_to_a_cluster_says_to_change_the_stack(home: P
         " to Terraform; declare it in the stack instead (production.export(path) writes this"
         " session's declarations as one), review it and run cdktf deploy"
     )
+
+
+def test_autoscaling_names_the_field_and_the_allowed_values() -> None:
+    with pytest.raises(production.ProductionError) as refused:
+        production.AutoScaling(min_replicas=4, max_replicas=2)
+    assert str(refused.value) == "AutoScaling: max_replicas 2 is below min_replicas; allowed: 4 up"

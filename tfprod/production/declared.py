@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from tfprod.policy import ControllerSettings, Policy, artifact_uri
 from tfprod.policy.problems import validation_lines
 from tfprod.policy.versions import WEIGHT_TOLERANCE, Role
-from tfprod.production.errors import ProductionError
+from tfprod.production.errors import ProductionError, argument_error
 
 NAMESPACE = "default"
 """The namespace of every session deployment (the exported stack's `ClusterModelPlatform`)."""
@@ -42,17 +42,24 @@ class AutoScaling:
     def __post_init__(self) -> None:
         low, high = self.min_replicas, self.max_replicas
         if isinstance(low, bool) or not isinstance(low, int) or low < 1:
-            raise ProductionError(f"AutoScaling: min_replicas {low!r} is not a whole number >= 1")
+            raise argument_error("AutoScaling", "min_replicas", f"{low!r} is below 1", "1 up")
         if isinstance(high, bool) or not isinstance(high, int) or high < low:
-            raise ProductionError(
-                f"AutoScaling: max_replicas {high!r} is not a whole number >= min_replicas ({low})"
+            raise argument_error(
+                "AutoScaling", "max_replicas", f"{high!r} is below min_replicas", f"{low} up"
             )
         cpu = self.target_cpu_percent
         if cpu is not None and not 1 <= cpu <= 100:
-            raise ProductionError(f"AutoScaling: target_cpu_percent {cpu!r} is not in 1 to 100")
+            raise argument_error(
+                "AutoScaling", "target_cpu_percent", f"{cpu!r} is out of range", "1 to 100, or None"
+            )
         rps = self.target_requests_per_second
         if rps is not None and not (math.isfinite(rps) and rps > 0):
-            raise ProductionError(f"AutoScaling: target_requests_per_second {rps!r} is not > 0")
+            raise argument_error(
+                "AutoScaling",
+                "target_requests_per_second",
+                f"{rps!r} is not above 0",
+                "a number above 0, or None",
+            )
 
 
 @dataclass(frozen=True)
