@@ -63,6 +63,15 @@ def test_the_exported_stack_synthesizes_validates_and_gives_the_sessions_policy(
         },
     )
     production.ModelDebugger(model=deployment)
+    production.deploy(
+        model=tiny_model(3, name="ranker"), name="search_ranker", environment="staging"
+    )
+    production.CanaryDeployment(
+        new_model=tiny_model(4, name="ranker"),
+        traffic_percentage=5,
+        ramp_up_schedule="linear_10_minutes",
+        success_criteria={"error_rate": "< 1%", "latency_p95": "< 100ms"},
+    )
     app = production.export(tmp_path / "stacks" / "recommendation.py")
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -77,8 +86,9 @@ def test_the_exported_stack_synthesizes_validates_and_gives_the_sessions_policy(
     )
     assert done.returncode == 0, done.stderr
     outdir = tmp_path / "cdktf.out"
-    synthesized = read_policy(outdir / "stacks" / "notebook" / "recommendation-engine.policy.json")
-    assert synthesized == current().deployments["recommendation-engine"].policy()
+    for name in ("recommendation-engine", "search-ranker"):
+        synthesized = read_policy(outdir / "stacks" / "notebook" / f"{name}.policy.json")
+        assert synthesized == current().deployments[name].policy(), name
     assert ab_test.model_a == "v1"
     assert ab_test.model_b == "v2"
     capsys.readouterr()
