@@ -6,7 +6,7 @@ and the CLI read them too.
 
 from __future__ import annotations
 
-from tfprod.policy.names import DEPLOYMENT_LABEL, ROLE_LABEL
+from tfprod.policy.names import DEPLOYMENT_LABEL, ROLE_LABEL, dns_name
 
 __all__ = ["DEPLOYMENT_LABEL", "MANAGED_BY", "PART_OF", "ROLE_LABEL", "labels", "selector", "slug"]
 
@@ -15,8 +15,8 @@ MANAGED_BY = "terraform"
 
 
 def slug(version_id: str) -> str:
-    """A version id as it appears in Kubernetes names: lower case, '.' and '_' become '-'."""
-    return version_id.lower().replace(".", "-").replace("_", "-")
+    """A version id as it appears in Kubernetes names (`tfprod.policy.names.dns_name`)."""
+    return dns_name(version_id)
 
 
 def labels(

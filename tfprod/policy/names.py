@@ -48,3 +48,11 @@ def is_dns_subdomain(value: object) -> bool:
 def is_dns_1035_label(value: object) -> bool:
     """Whether `value` is a string and a DNS-1035 label."""
     return isinstance(value, str) and DNS_1035_LABEL.fullmatch(value) is not None
+
+
+def dns_name(value: str) -> str:
+    """The one rule mapping a name written in Python style to a Kubernetes name: lower-cased,
+    with each `_` and `.` replaced by `-` ("recommendation_engine" -> "recommendation-engine").
+    The result is not checked here: callers check it with the pattern they need and explain a
+    failure with the matching `*_RULE`."""
+    return value.lower().replace("_", "-").replace(".", "-")
