@@ -300,7 +300,11 @@ DNS_RULE = (
 @pytest.mark.parametrize(
     ("props", "message"),
     [
-        ({"name": "Rec"}, f"ml/rec: name: 'Rec' is not valid; allowed: {DNS_RULE}"),
+        ({"name": "9rec"}, f"ml/rec: name: '9rec' is not valid; allowed: {DNS_RULE}"),
+        (
+            {"name": "Rec Engine"},
+            f"ml/rec: name: 'Rec Engine' (as 'rec engine') is not valid; allowed: {DNS_RULE}",
+        ),
         ({"model": "rec_model"}, f"ml/rec: model: 'rec_model' is not valid; allowed: {DNS_RULE}"),
         (
             {"environment": "Production"},
@@ -358,3 +362,14 @@ def test_deployment_outside_a_platform_stack_names_its_path(app: App) -> None:
         "plain/rec: scope: ModelDeployment must be created inside a ModelPlatformStack"
         " (e.g. AwsModelPlatform, ClusterModelPlatform)"
     )
+
+
+def test_a_python_style_deployment_name_is_mapped_to_its_kubernetes_name(
+    platform: ClusterModelPlatform,
+) -> None:
+    deployment = ModelDeployment(
+        platform, "engine", name="recommendation_engine", model="rec", version="v1",
+        environment="dev",
+    )  # fmt: skip
+    assert deployment.name == "recommendation-engine"
+    assert deployment.service_account_name == "recommendation-engine-model-server"

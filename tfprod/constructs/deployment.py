@@ -32,6 +32,7 @@ from tfprod.policy.names import (
     DNS_1035_LABEL_RULE,
     DNS_1123_LABEL_RULE,
     MAX_NAME,
+    dns_name,
     is_dns_1035_label,
     is_dns_label,
 )
@@ -112,6 +113,8 @@ class ModelDeployment(Construct):
     ) -> None:
         """Declare the deployment `name` of `model` at its stable `version`.
 
+        - `name`: the deployment's Kubernetes name; a Python-style name is mapped by
+          `tfprod.policy.names.dns_name` ("recommendation_engine" -> "recommendation-engine").
         - `model`: a `ModelRegistry.model(...)` reference, or a model name in the stack's registry.
         - `scaling`: autoscale every version with an HPA v2. Default: None, fixed `replicas`.
         - `replicas`: replicas per version without `scaling`. Default: 2.
@@ -124,8 +127,10 @@ class ModelDeployment(Construct):
         """
         super().__init__(scope, id)
         self.platform = platform_of(self)
-        if not is_dns_1035_label(name):
-            raise construct_error(self, "name", f"{name!r} is not valid", DNS_1035_LABEL_RULE)
+        if not is_dns_1035_label(mapped := dns_name(name)):
+            shown = f"{name!r}" if mapped == name else f"{name!r} (as {mapped!r})"
+            raise construct_error(self, "name", f"{shown} is not valid", DNS_1035_LABEL_RULE)
+        name = mapped
         if not is_dns_label(environment):
             raise construct_error(
                 self, "environment", f"{environment!r} is not a DNS-1123 label", DNS_1123_LABEL_RULE
