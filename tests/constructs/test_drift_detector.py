@@ -14,6 +14,7 @@ from tfprod.constructs import App, ConstructError, DriftDetector, ModelDeploymen
 from tfprod.policy import read_synthesized
 from tfprod.policy.profile import DRIFT_EDGES, ReferenceProfile, build_profile
 from tfprod.runtime.drift import load_profile
+from tfprod.runtime.local import stack_profiles
 
 FEATURES = ["age", "income", "basket_size"]
 
@@ -94,6 +95,7 @@ def test_the_stack_declares_the_profile_config_map_and_the_gateway_mounts_it(
     ]
     (stack,) = read_synthesized(outdir).stacks
     assert stack.profile("rec") == made.profile_text
+    assert stack_profiles(outdir, None) == {"rec": made.profile_text}  # what tfprod up lays out
 
 
 def test_a_uri_declares_no_profile_config_map(
