@@ -26,10 +26,11 @@ from tfprod.runtime.registry.store import StoredObject
 from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source
 
 RESUMABLE_CHUNK_SIZE = 6 * CHUNK_SIZE
-"""Bytes per resumable-upload request (48 MiB, a multiple of GCS's 256 KiB). The client's own
-default is 100 MiB; 8 MiB requests ran at about a third of its upload-from-file speed on
-fake-gcs-server here, 48 MiB ones at par, while one chunk in memory stays
-under the 100 MB bound."""
+"""Bytes per resumable-upload request (48 MiB, a multiple of GCS's 256 KiB). The client holds
+about two requests' bytes at once (the next is read while the last is still referenced), so
+48 MiB keeps an upload under the 100 MB bound; the client's own default is 100 MiB. On
+fake-gcs-server, whose cost grows with the number of requests, 8 MiB requests ran at about a
+third of the client's upload-from-file speed (bench/registry.py)."""
 
 
 class GcsStore:
