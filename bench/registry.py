@@ -1,7 +1,9 @@
 """Push and pull of a large SavedModel on file://, moto's S3, Azurite and fake-gcs-server:
 peak RSS growth of a fresh process per case (the kernel's high-water mark, reset after the
-imports), and push throughput against the cloud SDK's own upload of the same bytes from a
-file, measured side by side in one run.
+imports), and push and pull throughput against the cloud SDK's own upload from and download to
+files of the same bytes (boto3's upload_file/download_file, the GCS client's
+upload_from_filename/download_to_filename, the Azure client's upload_blob/download_blob),
+measured side by side in one run. On file:// the "SDK" is shutil.copyfile.
 
     python bench/registry.py --size-mb 1024   # targets: RSS growth <= 100 MB, ratio >= 0.8
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,8 +58,10 @@ def child(mode: str, uri: str, model: Path, out: Path) -> None:
         registry.register(model, name="big", version="v1")
     elif mode == "pull":
         registry.pull("big", "v1", out)
-    else:
+    elif mode == "sdk-up":
         sdk_upload(uri, model)
+    else:
+        sdk_download(uri, model, out)
     seconds = time.perf_counter() - start
     after = _status_kb("VmHWM")
     print(json.dumps({"seconds": seconds, "rss_growth_mb": (after - before) / 1024}))
@@ -70,37 +75,63 @@ def _status_kb(field: str) -> int:
 
 
 def sdk_upload(uri: str, model: Path) -> None:
-    """The SDK's own upload-from-file of every file of the model."""
+    """The SDK's own upload-from-file of every file of the model, under `<prefix>/sdk/`."""
+    for index, path in enumerate(_files(model)):
+        _sdk_object(uri, index, "up", path)
+
+
+def sdk_download(uri: str, model: Path, out: Path) -> None:
+    """The SDK's own download-to-file of what `sdk_upload` stored."""
+    out.mkdir(parents=True, exist_ok=True)
+    for index, _ in enumerate(_files(model)):
+        _sdk_object(uri, index, "down", out / str(index))
+
+
+def _files(model: Path) -> list[Path]:
+    return [path for path in sorted(model.rglob("*")) if path.is_file()]
+
+
+def _sdk_object(uri: str, index: int, direction: str, path: Path) -> None:
     scheme, _, rest = uri.partition("://")
-    files = [path for path in sorted(model.rglob("*")) if path.is_file()]
+    key = f"{rest.partition('/')[2]}/sdk/{index}"
     if scheme == "s3":
         import boto3
 
         client = boto3.client("s3")
-        for path in files:
-            client.upload_file(str(path), BUCKET, f"sdk/{uuid.uuid4().hex}")
+        if direction == "up":
+            client.upload_file(str(path), BUCKET, key)
+        else:
+            client.download_file(BUCKET, key, str(path))
     elif scheme == "gs":
         from google.cloud import storage
 
-        bucket = storage.Client.create_anonymous_client().bucket(BUCKET)
-        for path in files:
-            bucket.blob(f"sdk/{uuid.uuid4().hex}").upload_from_filename(str(path))
+        blob = storage.Client.create_anonymous_client().bucket(BUCKET).blob(key)
+        if direction == "up":
+            blob.upload_from_filename(str(path))
+        else:
+            blob.download_to_filename(str(path))
     elif scheme == "az":
         from azure.storage.blob import BlobServiceClient
 
         service = BlobServiceClient.from_connection_string(
             os.environ["AZURE_STORAGE_CONNECTION_STRING"]
         )
-        for path in files:
+        blob_client = service.get_blob_client(BUCKET, key.partition("/")[2])
+        if direction == "up":
             with path.open("rb") as data:
-                service.get_blob_client(BUCKET, f"sdk/{uuid.uuid4().hex}").upload_blob(data)
+                blob_client.upload_blob(data)
+        else:
+            with path.open("wb") as data:
+                blob_client.download_blob().readinto(data)
     else:
         import shutil
 
-        target = Path(rest) / "sdk"
-        target.mkdir(parents=True, exist_ok=True)
-        for path in files:
-            shutil.copyfile(path, target / uuid.uuid4().hex)
+        target = Path(rest) / "sdk" / str(index)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if direction == "up":
+            shutil.copyfile(path, target)
+        else:
+            shutil.copyfile(target, path)
 
 
 def run(mode: str, uri: str, model: Path, out: Path, env: dict[str, str]) -> dict[str, float]:
@@ -206,7 +237,8 @@ def main() -> None:
         work = Path(tmp)
         model = make_model(work / "model", args.size_mb)
         size = sum(path.stat().st_size for path in model.rglob("*") if path.is_file()) / 2**20
-        print(f"SavedModel: {size:.0f} MiB; machine shared and loaded: figures are noisy")
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"SavedModel: {size:.0f} MiB; load average {load} on {os.cpu_count()} CPUs")
         envs, started = servers(work)
         try:
             for backend in args.backends.split(","):
@@ -222,15 +254,23 @@ def main() -> None:
                 }[backend]
                 push = run("push", uri, model, work / "pulled", envs[backend])
                 pull = run("pull", uri, model, work / f"pulled-{backend}", envs[backend])
-                sdk = run("sdk", uri, model, work / "unused", envs[backend])
+                sdk_up = run("sdk-up", uri, model, work / "unused", envs[backend])
+                sdk_down = run("sdk-down", uri, model, work / f"sdk-{backend}", envs[backend])
                 print(
-                    f"{backend:5s} push {size / push['seconds']:7.1f} MiB/s "
-                    f"(RSS +{push['rss_growth_mb']:.0f} MB)  "
-                    f"pull {size / pull['seconds']:7.1f} MiB/s "
-                    f"(RSS +{pull['rss_growth_mb']:.0f} MB)  "
-                    f"SDK upload {size / sdk['seconds']:7.1f} MiB/s  "
-                    f"push/SDK {sdk['seconds'] / push['seconds']:.2f}x"
+                    f"{backend:5s} push {size / push['seconds']:6.1f} MiB/s"
+                    f" (RSS +{push['rss_growth_mb']:.0f} MB)"
+                    f" | SDK up {size / sdk_up['seconds']:6.1f} MiB/s"
+                    f" (RSS +{sdk_up['rss_growth_mb']:.0f} MB)"
+                    f" | push/SDK {sdk_up['seconds'] / push['seconds']:.2f}x"
+                    f" || pull {size / pull['seconds']:6.1f} MiB/s"
+                    f" (RSS +{pull['rss_growth_mb']:.0f} MB)"
+                    f" | SDK down {size / sdk_down['seconds']:6.1f} MiB/s"
+                    f" (RSS +{sdk_down['rss_growth_mb']:.0f} MB)"
+                    f" | pull/SDK {sdk_down['seconds'] / pull['seconds']:.2f}x",
+                    flush=True,
                 )
+                shutil.rmtree(work / f"pulled-{backend}", ignore_errors=True)
+                shutil.rmtree(work / f"sdk-{backend}", ignore_errors=True)
         finally:
             for process in started:
                 _stop(process)

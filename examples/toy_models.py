@@ -6,8 +6,20 @@ The demo and every test that needs a model use these, so all train them the same
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FEATURES = 4
+
+
+def training_features(*, seed: int = 0) -> np.ndarray[Any, Any]:
+    """The inputs `export_tiny_classifier(seed=seed)` trains on: 512 rows x `FEATURES`
+    float32 columns. The example stacks give them to `DriftDetector` as reference data."""
+    import numpy as np
+
+    return np.random.default_rng(seed).normal(size=(512, FEATURES)).astype("float32")
 
 
 def export_tiny_classifier(export_dir: Path, *, seed: int = 0, epochs: int = 3) -> Path:
@@ -17,8 +29,7 @@ def export_tiny_classifier(export_dir: Path, *, seed: int = 0, epochs: int = 3) 
     import numpy as np
     import tensorflow as tf
 
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(512, FEATURES)).astype("float32")
+    x = training_features(seed=seed)
     y = (x @ np.array([1.0, -0.5, 0.25, 0.0], dtype="float32") > 0).astype("float32")
     tf.keras.utils.set_random_seed(seed)
     model = tf.keras.Sequential(

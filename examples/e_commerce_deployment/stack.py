@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from examples.clouds import Team, platform
+from examples.toy_models import training_features
 from tfprod.constructs import (
     ABTest,
     AutoScaling,
@@ -78,7 +79,8 @@ def _search_ranking(stack: ModelPlatformStack) -> None:
     DriftDetector(
         ranking,
         "drift",
-        reference_data=f"{stack.registry.uri}/reference/search-ranker/queries.parquet",
+        reference_data=training_features(),
+        feature_names=["query_length", "click_history", "price_band", "session_depth"],
         alert_threshold=0.2,
         detection_window="6h",
     )

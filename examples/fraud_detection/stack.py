@@ -11,6 +11,7 @@ requests. `merchant-risk`, still in staging, A/B tests a model that should lower
 from __future__ import annotations
 
 from examples.clouds import Team, platform
+from examples.toy_models import training_features
 from tfprod.constructs import (
     ABTest,
     AutoScaling,
@@ -82,7 +83,8 @@ def _fraud_scorer(stack: ModelPlatformStack) -> ModelDeployment:
     DriftDetector(
         scorer,
         "drift",
-        reference_data=f"{stack.registry.uri}/reference/fraud/transactions.parquet",
+        reference_data=training_features(),
+        feature_names=["amount", "merchant_risk", "velocity_1h", "distance_km"],
         alert_threshold=0.05,
         detection_window="30m",
     )

@@ -8,7 +8,11 @@ PagerDuty, and a safety net falls back to 2.0.0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from examples.clouds import Team, platform
+from examples.toy_models import training_features
 from tfprod.constructs import (
     ABTest,
     AutoScaling,
@@ -23,6 +27,9 @@ from tfprod.constructs import (
     ShadowTest,
 )
 
+if TYPE_CHECKING:
+    from tfprod.policy.profile import ReferenceData
+
 TEAM = Team(
     stack="recommendation",
     namespace="recommendations",
@@ -34,13 +41,23 @@ TEAM = Team(
 def build(scope: Construct, cloud: str) -> ModelPlatformStack:
     """The recommendation platform on `cloud`."""
     stack = platform(scope, TEAM, cloud)
-    declare_engine(stack, reference_data=f"{stack.registry.uri}/reference/rec/features.parquet")
+    declare_engine(stack, reference_data=training_features(), feature_names=FEATURE_NAMES)
     return stack
 
 
-def declare_engine(stack: ModelPlatformStack, *, reference_data: str) -> ModelDeployment:
+FEATURE_NAMES = ("user_tenure", "session_length", "items_viewed", "price_sensitivity")
+"""The engine's input features, in the order its requests list them."""
+
+
+def declare_engine(
+    stack: ModelPlatformStack,
+    *,
+    reference_data: str | ReferenceData,
+    feature_names: Sequence[str] | None = None,
+) -> ModelDeployment:
     """The proposal's recommendation engine, as written there, in `stack`; `reference_data`
-    is the drift detector's training-data reference."""
+    (training data, or a stored profile's URI) and `feature_names` go to its drift
+    detector."""
     engine = ModelDeployment(
         stack,
         "recommendation-engine",
@@ -90,6 +107,7 @@ def declare_engine(stack: ModelPlatformStack, *, reference_data: str) -> ModelDe
         engine,
         "drift",
         reference_data=reference_data,
+        feature_names=feature_names,
         alert_threshold=0.1,
         detection_window="1h",
     )

@@ -253,3 +253,50 @@ def test_amtool_routes_each_alert_to_its_deployment(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == receiver
+
+
+TEAM_MAIL = AlertRoutes(
+    emails=("fraud-team@company.com",), smtp=SecretRef(name="fraud-mail", key="password")
+)
+
+
+def test_email_logs_in_with_the_deployments_smtp_secret_in_both_renderings() -> None:
+    config = alertmanager_config({"fraud": TEAM_MAIL}, email=EMAIL, secrets_dir="/s")
+    spec = alertmanager_config_spec("fraud", TEAM_MAIL, email=EMAIL)
+
+    assert config["receivers"][1]["email_configs"][0]["auth_password_file"] == (
+        "/s/fraud-mail/password"
+    )
+    assert spec["receivers"][0]["emailConfigs"][0]["authPassword"] == {
+        "name": "fraud-mail",
+        "key": "password",
+    }
+
+
+def test_email_without_a_login_reads_no_smtp_secret() -> None:
+    anonymous = EmailSettings(smarthost="smtp.example.com:25", sender="alerts@example.com")
+
+    config = alertmanager_config({"fraud": TEAM_MAIL}, email=anonymous, secrets_dir="/s")
+    spec = alertmanager_config_spec("fraud", TEAM_MAIL, email=anonymous)
+
+    assert "auth_password_file" not in config["receivers"][1]["email_configs"][0]
+    assert "authPassword" not in spec["receivers"][0]["emailConfigs"][0]
+
+
+@pytest.mark.service
+def test_amtool_accepts_a_deployments_own_smtp_secret(amtool: str, tmp_path: Path) -> None:
+    password = tmp_path / "secrets" / "fraud-mail" / "password"
+    password.parent.mkdir(parents=True)
+    password.write_text("dummy-password")
+    config = alertmanager_config(
+        {"fraud": TEAM_MAIL}, email=EMAIL, secrets_dir=str(tmp_path / "secrets")
+    )
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+    result = amtool_run(amtool, "check-config", str(path))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert yaml.safe_load(path.read_text())["receivers"][1]["email_configs"][0][
+        "auth_password_file"
+    ] == str(password)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -132,11 +133,16 @@ def _config(args: argparse.Namespace) -> GatewayConfig:
 
 def _drift(args: argparse.Namespace) -> DriftMonitors | None:
     """Drift monitors of the mounted policies with a drift section (profiles read now)."""
+    from tfprod.runtime.drift import load_profile
     from tfprod.runtime.gateway.drift import monitors_for, mounted_policies
 
     if args.policies is None:
         return None
-    return monitors_for(mounted_policies(args.policies), interval_seconds=args.drift_interval)
+    return monitors_for(
+        mounted_policies(args.policies),
+        interval_seconds=args.drift_interval,
+        read=functools.partial(load_profile, mounted=args.policies),
+    )
 
 
 def _feedback_key(path: Path | None) -> bytes | None:

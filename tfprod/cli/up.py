@@ -47,18 +47,21 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from tfprod.policy import PolicyError
-    from tfprod.runtime.local import stack_policies
+    from tfprod.runtime.local import stack_policies, stack_profiles
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in [0, 65535], got {args.port}")
     try:
         policies = stack_policies(project_output(args.output), args.stack)
+        profiles = stack_profiles(project_output(args.output), args.stack)
     except PolicyError as error:
         raise UsageError(str(error)) from None
-    return _run_platform(policies, args)
+    return _run_platform(policies, args, profiles=profiles)
 
 
-def _run_platform(policies: list[Policy], args: argparse.Namespace) -> int:
+def _run_platform(
+    policies: list[Policy], args: argparse.Namespace, *, profiles: dict[str, str]
+) -> int:
     """Runs the platform until Ctrl-C (or SIGTERM); restarts of its processes are logged."""
     from tfprod.policy import PolicyError
     from tfprod.runtime.local import (
@@ -74,7 +77,7 @@ def _run_platform(policies: list[Policy], args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     options = PlatformOptions(workdir=args.workdir, gateway_port=args.port)
     try:
-        with LocalPlatform(policies, options) as platform:
+        with LocalPlatform(policies, options, profiles=profiles) as platform:
             print(f"gateway: {platform.gateway_url}", flush=True)
             print(f"admin token file: {platform.admin_token_file}", flush=True)
             print(f"processes: {platform.report_url}/v1/processes", flush=True)

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from tfprod.bindings._core import Construct
+from tfprod.bindings.kubernetes.config_map_v1 import ConfigMapV1
+from tfprod.constructs._names import DEPLOYMENT_LABEL, labels
 from tfprod.constructs.deployment import deployment_scope, section_error
-from tfprod.policy import AlertRoutes, Debugger, Drift, Monitor
+from tfprod.constructs.errors import construct_error
+from tfprod.policy import (
+    PROFILE_CONFIGMAP_LIMIT,
+    PROFILE_KEY,
+    AlertRoutes,
+    Debugger,
+    Drift,
+    Monitor,
+    mounted_profile_uri,
+    profile_configmap_name,
+)
 from tfprod.policy.observe import DEFAULT_CAPTURE_RETENTION_SECONDS
+
+if TYPE_CHECKING:  # numpy is imported only when data is profiled
+    from tfprod.policy.profile import ReferenceData
 
 
 class ModelMonitor(Construct):
@@ -47,7 +62,10 @@ class ModelMonitor(Construct):
 class DriftDetector(Construct):
     """Input drift measured against a reference profile of the training data.
 
-    Scope: the `ModelDeployment`.
+    Scope: the `ModelDeployment`. Given data (not a URI), it profiles the data at synth, with
+    no network, and declares the document as ConfigMap `<deployment>-profile` (key
+    `profile.json`), which the gateway mounts next to the deployment's policy; the Policy's
+    `drift.reference_uri` then names that mounted file (`mounted_profile_uri`).
     """
 
     def __init__(
@@ -55,20 +73,37 @@ class DriftDetector(Construct):
         scope: Construct,
         id: str,
         *,
-        reference_data: str,
+        reference_data: str | ReferenceData,
         alert_threshold: float,
         detection_window: float | str,
+        feature_names: Sequence[str] | None = None,
     ) -> None:
-        """- `reference_data`: file://, s3://, gs:// or az:// URI of the reference data.
+        """- `reference_data`: the training data's features, as a 2-D numpy array (rows x
+          features), a mapping of column name to column, or a pandas DataFrame; or the URI of
+          a profile already stored: a registry version
+          (`<registry>/models/<name>/versions/<version>`) or a `*.json` profile document.
         - `alert_threshold`: drift score (PSI) above which drift is reported.
         - `detection_window`: seconds or "1h": live inputs are compared over this window.
+        - `feature_names`: the names of a 2-D array's columns, in the order the model's
+          inputs name them. Default: None, columns are named f0, f1, ...
         """
         super().__init__(scope, id)
         deployment = deployment_scope(self, "DriftDetector")
+        self.profile_text: str | None = None
+        """The profile JSON declared in the profile ConfigMap; None for a URI."""
+        if isinstance(reference_data, str):
+            if feature_names is not None:
+                raise construct_error(
+                    self, "feature_names", "applies to reference data, not to a URI"
+                )
+            reference_uri = reference_data
+        else:
+            self.profile_text = _profile_of(self, reference_data, feature_names)
+            reference_uri = mounted_profile_uri(deployment.name)
         try:
             section = Drift.model_validate(
                 {
-                    "reference_uri": reference_data,
+                    "reference_uri": reference_uri,
                     "threshold": alert_threshold,
                     "window_seconds": detection_window,
                 }
@@ -77,6 +112,23 @@ class DriftDetector(Construct):
             raise section_error(self, error, _DRIFT_NAMES) from None
         deployment.set_section("drift", section, by=self)
         self.drift = section
+        if self.profile_text is not None:
+            ConfigMapV1(
+                self,
+                "profile",
+                metadata={
+                    "name": profile_configmap_name(deployment.name),
+                    "namespace": deployment.namespace,
+                    "labels": {
+                        **labels(
+                            name=deployment.name, instance=deployment.name, component="profile"
+                        ),
+                        DEPLOYMENT_LABEL: deployment.name,
+                    },
+                },
+                data={PROFILE_KEY: self.profile_text},
+                provider=deployment.platform.kubernetes_provider,
+            )
 
 
 _DRIFT_NAMES = {
@@ -84,6 +136,31 @@ _DRIFT_NAMES = {
     "threshold": "alert_threshold",
     "window_seconds": "detection_window",
 }
+
+
+def _profile_of(
+    detector: DriftDetector, data: ReferenceData, feature_names: Sequence[str] | None
+) -> str:
+    """The profile JSON of `data`, checked to fit a ConfigMap; errors name the field."""
+    from tfprod.policy.profile import DRIFT_EDGES, build_profile, profile_text
+
+    try:
+        profile = build_profile(data, feature_names=feature_names, drift_edges=DRIFT_EDGES)
+    except ValueError as error:
+        field = "feature_names" if "feature_names" in str(error) else "reference_data"
+        raise construct_error(detector, field, str(error)) from None
+    text = profile_text(profile)
+    size = len(text.encode())
+    if size > PROFILE_CONFIGMAP_LIMIT:
+        raise construct_error(
+            detector,
+            "reference_data",
+            f"its profile of {len(profile.features)} features is {size:,} bytes of JSON, more"
+            f" than a ConfigMap holds ({PROFILE_CONFIGMAP_LIMIT:,})",
+            "fewer features, or a profile stored in the registry"
+            " (Registry.register(..., reference_data=...)) named by its version URI",
+        )
+    return text
 
 
 class ModelDebugger(Construct):

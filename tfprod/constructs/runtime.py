@@ -49,7 +49,9 @@ from tfprod.policy import (
     configmap_name,
     endpoints_configmap_name,
     endpoints_json,
+    mounted_profile_uri,
     policy_json,
+    profile_configmap_name,
     status_configmap_name,
 )
 
@@ -243,9 +245,11 @@ class _RuntimeWorkload(Construct):
         rules: Sequence[dict[str, Any]],
         args: Sequence[str],
         secrets: Sequence[dict[str, Any]] = (),
+        profiled: Sequence[str] = (),
     ) -> None:
         """Create the workload serving the deployments `names`, once; each of `secrets` (a
-        secret volume) is mounted read-only at `SECRETS_MOUNT_DIR/<volume name>`."""
+        secret volume) is mounted read-only at `SECRETS_MOUNT_DIR/<volume name>`, and the
+        profile ConfigMap of each of `profiled` joins its deployment's policy directory."""
         if self._attached:
             return
         self._attached = True
@@ -341,6 +345,11 @@ class _RuntimeWorkload(Construct):
                                                     {"name": configmap_name(name)},
                                                     {"name": endpoints_configmap_name(name)},
                                                 ]
+                                                + (
+                                                    [{"name": profile_configmap_name(name)}]
+                                                    if name in profiled
+                                                    else []
+                                                )
                                             }
                                         ]
                                     }
@@ -375,6 +384,11 @@ class _RuntimeWorkload(Construct):
             },
             provider=provider,
         )
+
+
+def _drift_uri(deployment: ModelDeployment) -> str | None:
+    drift = deployment.policy().drift
+    return None if drift is None else drift.reference_uri
 
 
 def _ports_of(workload: _RuntimeWorkload) -> list[tuple[str, int]]:
@@ -418,6 +432,11 @@ class Gateway(_RuntimeWorkload):
             names,
             rules=self._rules(names),
             args=self._args(),
+            profiled=[
+                deployment.name
+                for deployment in deployments
+                if _drift_uri(deployment) == mounted_profile_uri(deployment.name)
+            ],
             secrets=[
                 _secret_volume("admin-token", secrets.admin_token, "token"),
                 _secret_volume("feedback-key", secrets.feedback_key, "key"),

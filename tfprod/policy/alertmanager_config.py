@@ -31,7 +31,6 @@ SECRETS_DIR: Final = "/etc/alertmanager/secrets"
 GROUP_BY: Final = ("alertname", "deployment", "version")
 NULL_RECEIVER: Final = "tfprod-null"
 _DURATION: Final = re.compile(r"([0-9]+(ms|s|m|h|d|w|y))+")
-DEFAULT_SMTP_PASSWORD: Final = SecretRef(name="tfprod-alerts", key="smtp-password")
 SLACK_TITLE: Final = "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}"
 SLACK_TEXT: Final = "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}"
 
@@ -66,17 +65,16 @@ DEFAULT_GROUPING: Final = Grouping()
 
 @dataclass(frozen=True, kw_only=True)
 class EmailSettings:
-    """How Alertmanager sends mail: the SMTP relay and sender, and the password's Secret."""
+    """How Alertmanager sends mail: the SMTP relay, sender and login. The password is each
+    deployment's `AlertRoutes.smtp` Secret key, so it lives in the deployment's namespace."""
 
     smarthost: str
     """SMTP relay as host:port, e.g. "smtp.example.com:587"."""
     sender: str
     """The From address, e.g. "alerts@example.com"."""
     username: str | None = None
-    """SMTP login. Default: none, the relay takes mail without authentication."""
-    password: SecretRef = DEFAULT_SMTP_PASSWORD
-    """Secret holding the SMTP password (used only with `username`). Default:
-    tfprod-alerts/smtp-password."""
+    """SMTP login, with the password in `AlertRoutes.smtp`. Default: none, the relay takes mail
+    without authentication."""
     require_tls: bool = True
     """Refuse to send without STARTTLS. Default: true."""
 
@@ -195,7 +193,8 @@ def _native_receiver(
         ]
     if routes.emails and email is not None:
         result["email_configs"] = [
-            {"to": address, **_native_email(email, secrets_dir)} for address in routes.emails
+            {"to": address, **_native_email(email, routes.smtp, secrets_dir)}
+            for address in routes.emails
         ]
     if receiver.page:
         pagerduty: dict[str, Any] = {
@@ -209,7 +208,7 @@ def _native_receiver(
     return result
 
 
-def _native_email(email: EmailSettings, secrets_dir: str) -> dict[str, Any]:
+def _native_email(email: EmailSettings, password: SecretRef, secrets_dir: str) -> dict[str, Any]:
     result: dict[str, Any] = {
         "from": email.sender,
         "smarthost": email.smarthost,
@@ -218,7 +217,7 @@ def _native_email(email: EmailSettings, secrets_dir: str) -> dict[str, Any]:
     }
     if email.username is not None:
         result["auth_username"] = email.username
-        result["auth_password_file"] = _secret_file(email.password, secrets_dir)
+        result["auth_password_file"] = _secret_file(password, secrets_dir)
     return result
 
 
@@ -279,7 +278,8 @@ def _crd_receiver(receiver: _Receiver, email: EmailSettings | None) -> dict[str,
         ]
     if routes.emails:
         result["emailConfigs"] = [
-            {"to": address, "sendResolved": True, **_crd_email(email)} for address in routes.emails
+            {"to": address, "sendResolved": True, **_crd_email(email, routes.smtp)}
+            for address in routes.emails
         ]
     if receiver.page:
         result["pagerdutyConfigs"] = [
@@ -292,7 +292,7 @@ def _crd_receiver(receiver: _Receiver, email: EmailSettings | None) -> dict[str,
     return result
 
 
-def _crd_email(email: EmailSettings | None) -> dict[str, Any]:
+def _crd_email(email: EmailSettings | None, password: SecretRef) -> dict[str, Any]:
     if email is None:
         return {}
     result: dict[str, Any] = {
@@ -302,5 +302,5 @@ def _crd_email(email: EmailSettings | None) -> dict[str, Any]:
     }
     if email.username is not None:
         result["authUsername"] = email.username
-        result["authPassword"] = _selector(email.password)
+        result["authPassword"] = _selector(password)
     return result

@@ -79,9 +79,10 @@ class AlertRoutes(PolicyModel):
     """Secret holding the Slack incoming-webhook URL. Default: tfprod-alerts/slack-webhook-url."""
     emails: tuple[str, ...] = ()
     """Addresses to mail. Default: no e-mail alerts."""
-    smtp: SecretRef = _default_secret("smtp-url")
-    """Secret holding the SMTP URL (smtp://user:password@host:port). Default:
-    tfprod-alerts/smtp-url."""
+    smtp: SecretRef = _default_secret("smtp-password")
+    """Secret holding the password Alertmanager logs in to the SMTP relay with (its
+    `auth_password_file`; read only when the stack's e-mail settings name a username). Default:
+    tfprod-alerts/smtp-password."""
     pagerduty_service: str | None = None
     """PagerDuty service name, e.g. "ml-on-call". Default: no pages."""
     pagerduty_routing_key: SecretRef = _default_secret("pagerduty-routing-key")

@@ -21,6 +21,12 @@ ENDPOINTS_KEY = "endpoints.json"
 """Key of the endpoints ConfigMap: JSON mapping each version id to its REST base URL."""
 POLICY_MOUNT_DIR = "/etc/tfprod/policies"
 """Where the gateway and controller find `<deployment>/policy.json` and `endpoints.json`."""
+PROFILE_KEY = "profile.json"
+"""Key of a deployment's reference profile ConfigMap (`profile_configmap_name`), mounted next
+to its policy: `POLICY_MOUNT_DIR/<deployment>/profile.json`."""
+PROFILE_CONFIGMAP_LIMIT = 1_000_000
+"""The most bytes of profile JSON a profile ConfigMap takes: Kubernetes stores at most 1 MiB
+per ConfigMap, and this leaves room for the object's metadata."""
 POLICY_FILE_SUFFIX = ".policy.json"
 """What `policy_file_name` appends to a deployment's name; readers of `cdktf.out` glob for it."""
 
@@ -39,6 +45,19 @@ def status_configmap_name(deployment: str) -> str:
     """Name of the controller-owned ConfigMap with live weights and rollout state; Terraform
     never declares it, so re-applying a stack never resets what the controller changed."""
     return f"{deployment}-status"
+
+
+def profile_configmap_name(deployment: str) -> str:
+    """Name of the ConfigMap holding the reference profile a `DriftDetector` computed at
+    synth from the data it was given."""
+    return f"{deployment}-profile"
+
+
+def mounted_profile_uri(deployment: str) -> str:
+    """The `drift.reference_uri` of a profile shipped in `profile_configmap_name(deployment)`:
+    where the gateway finds it mounted (a local platform lays the same file out under its own
+    policies directory)."""
+    return f"file://{POLICY_MOUNT_DIR}/{deployment}/{PROFILE_KEY}"
 
 
 def policy_file_name(deployment: str) -> str:

@@ -27,8 +27,10 @@ from tfprod.policy.document import Policy
 from tfprod.policy.files import (
     ENDPOINTS_KEY,
     POLICY_FILE_SUFFIX,
+    PROFILE_KEY,
     endpoints_configmap_name,
     parse_endpoints,
+    profile_configmap_name,
     read_policy,
 )
 from tfprod.policy.problems import file_problem
@@ -95,6 +97,22 @@ class SynthesizedStack:
             f"{self.document_path}: no ConfigMap {name!r}: deployment {deployment!r} is not"
             " declared in this stack"
         )
+
+    def profile(self, deployment: str) -> str | None:
+        """The reference profile JSON a `DriftDetector` declared for `deployment` in its
+        profile ConfigMap (`profile_configmap_name`); None when it declared none."""
+        name = profile_configmap_name(deployment)
+        document = self.document()
+        for kind in CONFIG_MAP_TYPES:
+            for resource in (document.get("resource", {}).get(kind) or {}).values():
+                if name in _metadata_names(resource):
+                    text = (resource.get("data") or {}).get(PROFILE_KEY)
+                    if not isinstance(text, str):
+                        raise SynthesizedError(
+                            f"{self.document_path}: ConfigMap {name!r} key {PROFILE_KEY!r}: missing"
+                        )
+                    return text
+        return None
 
 
 @dataclass(frozen=True)

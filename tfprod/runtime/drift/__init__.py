@@ -1,5 +1,6 @@
 """Drift of live inputs and predictions against a reference profile, in numpy alone."""
 
+from tfprod.policy.profile import DRIFT_EDGES
 from tfprod.runtime.drift.check import (
     DEFAULT_ALPHA,
     DriftReference,
@@ -9,7 +10,6 @@ from tfprod.runtime.drift.check import (
 from tfprod.runtime.drift.source import ProfileSourceError, load_profile
 from tfprod.runtime.drift.stats import chi2_sf, holm, jensen_shannon, ks_sf, psi
 from tfprod.runtime.drift.window import Window
-from tfprod.runtime.registry.profile import DRIFT_EDGES
 
 __all__ = [
     "DEFAULT_ALPHA",

@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from tfprod.runtime.drift.stats import Array, chi2_sf, holm, jensen_shannon, ks_sf, psi
-from tfprod.runtime.registry.profile import (
+from tfprod.policy.profile import (
     DRIFT_EDGES,
     CategoricalFeature,
     Feature,
     NumericFeature,
 )
+from tfprod.runtime.drift.stats import Array, chi2_sf, holm, jensen_shannon, ks_sf, psi
 
 DECILE_STEP = 50
 DEFAULT_ALPHA = 0.05
@@ -123,7 +123,7 @@ class DriftReference:
         alpha: float = DEFAULT_ALPHA,
     ) -> DriftReference:
         """Profiles `data` (see `build_profile`) and fits the reference of its features."""
-        from tfprod.runtime.registry.profile import build_profile
+        from tfprod.policy.profile import build_profile
 
         profile = build_profile(data, feature_names=feature_names, drift_edges=DRIFT_EDGES)
         return cls(profile.features, alpha=alpha)

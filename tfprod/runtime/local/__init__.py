@@ -11,7 +11,7 @@ from tfprod.runtime.local.processes import (
     ServiceSpec,
     StartError,
 )
-from tfprod.runtime.local.synthesized import SynthesizedError, stack_policies
+from tfprod.runtime.local.synthesized import SynthesizedError, stack_policies, stack_profiles
 
 __all__ = [
     "LocalPlatform",
@@ -28,5 +28,6 @@ __all__ = [
     "ensure_port_free",
     "free_port",
     "stack_policies",
+    "stack_profiles",
     "workdir_lock",
 ]

@@ -27,7 +27,7 @@ import logging
 import secrets
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,7 @@ from types import TracebackType
 from tfprod.policy import (
     CONFIGMAP_KEY,
     ENDPOINTS_KEY,
+    PROFILE_KEY,
     Policy,
     endpoints_json,
     policy_json,
@@ -94,8 +95,17 @@ class LocalPlatform:
     (`processes.RestartPolicy`) and the others keep serving. Leaving the block, by an
     exception or Ctrl-C included, stops everything started here and releases the lock."""
 
-    def __init__(self, policies: Sequence[Policy], options: PlatformOptions) -> None:
+    def __init__(
+        self,
+        policies: Sequence[Policy],
+        options: PlatformOptions,
+        *,
+        profiles: Mapping[str, str] | None = None,
+    ) -> None:
+        """`profiles`: the reference profile JSON each `DriftDetector` declared, by deployment
+        name, laid out where the cluster mounts its ConfigMap. Default: None, no profiles."""
         self._policies = tuple(policies)
+        self._profiles = dict(profiles or {})
         self._options = options
         self._stack = ExitStack()
         self._group = ProcessGroup(restart=options.restart)
@@ -122,7 +132,9 @@ class LocalPlatform:
             if options.gateway_port:
                 ensure_port_free(options.host, options.gateway_port, flag="--port")
             stack.enter_context(self._group)
-            self.gateway_url = _start_processes(self._policies, options, self._group)
+            self.gateway_url = _start_processes(
+                self._policies, options, self._group, profiles=self._profiles
+            )
             alertmanager = _start_alertmanager(self._policies, options, self._group)
             self.alertmanager_url = None if alertmanager is None else alertmanager.url
             self.controller_url = _start_controller(
@@ -158,7 +170,11 @@ class LocalPlatform:
 
 
 def _start_processes(
-    policies: Sequence[Policy], options: PlatformOptions, group: ProcessGroup
+    policies: Sequence[Policy],
+    options: PlatformOptions,
+    group: ProcessGroup,
+    *,
+    profiles: Mapping[str, str],
 ) -> str:
     """Pulls every version, starts its model server and then the gateway, in `group`;
     returns the gateway's URL once it answers."""
@@ -176,6 +192,8 @@ def _start_processes(
         directory.mkdir(parents=True, exist_ok=True)
         (directory / CONFIGMAP_KEY).write_text(policy_json(policy), encoding="utf-8")
         (directory / ENDPOINTS_KEY).write_text(endpoints_json(endpoints), encoding="utf-8")
+        if policy.name in profiles:
+            (directory / PROFILE_KEY).write_text(profiles[policy.name], encoding="utf-8")
     token_file = write_private(workdir / ADMIN_TOKEN_FILE, secrets.token_urlsafe(32))
     key_file = write_private(workdir / FEEDBACK_KEY_FILE, secrets.token_urlsafe(32))
     port = options.gateway_port or free_port(options.host)

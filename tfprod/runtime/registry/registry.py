@@ -60,7 +60,7 @@ from tfprod.runtime.registry.streams import HashingReader, HashingWriter
 from tfprod.runtime.registry.uri import open_store
 
 if TYPE_CHECKING:
-    from tfprod.runtime.registry.profile import ReferenceProfile
+    from tfprod.policy.profile import ReferenceProfile
 
 DEFAULT_ALIAS_HISTORY_LIMIT = 1000
 """How many changes an alias document keeps by default; older ones are dropped and counted
@@ -128,7 +128,7 @@ class Registry:
             raise VersionExistsError(name, version)
         profile_bytes = None
         if reference_data is not None:
-            from tfprod.runtime.registry.profile import DRIFT_EDGES, build_profile
+            from tfprod.policy.profile import DRIFT_EDGES, build_profile
 
             profile = build_profile(reference_data, drift_edges=DRIFT_EDGES)
             profile_bytes = encode(profile.to_json())
@@ -263,7 +263,7 @@ class Registry:
 
     def reference_profile(self, name: str, ref: str) -> ReferenceProfile:
         """The reference profile stored with a version; `NotFoundError` if it has none."""
-        from tfprod.runtime.registry.profile import ReferenceProfile
+        from tfprod.policy.profile import ReferenceProfile
 
         version = self.resolve(name, ref)
         commit, manifest = self._commit_and_manifest(name, version)
@@ -311,7 +311,7 @@ class Registry:
             key = upload_key(name, version, upload_id, f"artifact/{relative}")
             with path.open("rb") as raw:
                 reader = HashingReader(raw)
-                self._store.put_file_if_absent(key, reader)
+                self._store.put_file_if_absent(key, reader, size=path.stat().st_size)
             files.append(FileEntry(path=relative, sha256=reader.sha256, size=reader.size))
             if on_file_uploaded is not None:
                 on_file_uploaded(relative)

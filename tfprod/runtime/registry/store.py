@@ -52,10 +52,11 @@ class ObjectStore(Protocol):
         Raises `PreconditionFailedError` if it changed (or was deleted) since `token`."""
         ...
 
-    def put_file_if_absent(self, key: str, source: Source) -> None:
+    def put_file_if_absent(self, key: str, source: Source, *, size: int | None = None) -> None:
         """Creates the object from `source`, read to its end in chunks, only if no object
         exists under `key` (checked when the object is completed); raises
-        `PreconditionFailedError` if one exists."""
+        `PreconditionFailedError` if one exists. `size`, the bytes `source` holds if known
+        (default None: read to its end), lets a store announce the total up front."""
         ...
 
     def download(self, key: str, sink: Sink) -> None:

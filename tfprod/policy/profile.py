@@ -10,15 +10,20 @@ differ from the level), which `tfprod.runtime.drift` bins live windows with. A p
 also describe the model's predictions on the reference data (`outputs`), for output drift.
 The profile is plain JSON (`to_json` / `from_json`) so it can be stored
 next to the model and read by code that has no numpy.
+
+Here in `tfprod.policy` because both sides compute or read it: `DriftDetector` profiles the
+data it is given at synth and ships the document in a ConfigMap, `Registry.register` stores one
+with a version, and the gateway's drift monitor reads either. Only this module needs numpy.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 
@@ -63,6 +68,21 @@ class CategoricalFeature:
 Feature = NumericFeature | CategoricalFeature
 
 
+class DataFrameLike(Protocol):
+    """What a pandas DataFrame offers that profiling uses (pandas is not a dependency)."""
+
+    @property
+    def columns(self) -> Iterable[Any]: ...
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+
+ReferenceData = (
+    np.ndarray[Any, Any] | Mapping[str, Sequence[Any] | np.ndarray[Any, Any]] | DataFrameLike
+)
+"""Data `build_profile` takes: a 2-D array, a mapping of columns, or a pandas DataFrame."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ReferenceProfile:
     rows: int
@@ -92,6 +112,11 @@ class ReferenceProfile:
             features=_features_from_json(document["features"]),
             outputs=_features_from_json(document.get("outputs", {})),
         )
+
+
+def profile_text(profile: ReferenceProfile) -> str:
+    """The profile as one line of JSON with a final newline, as shipped in a ConfigMap."""
+    return json.dumps(profile.to_json(), separators=(",", ":"), allow_nan=False) + "\n"
 
 
 def _features_json(items: Mapping[str, Feature]) -> dict[str, Any]:
@@ -157,7 +182,7 @@ def _features_from_json(items: Mapping[str, Any]) -> dict[str, Feature]:
 
 
 def build_profile(
-    data: np.ndarray[Any, Any] | Mapping[str, Sequence[Any] | np.ndarray[Any, Any]],
+    data: ReferenceData,
     *,
     feature_names: Sequence[str] | None = None,
     bins: int = 10,
@@ -169,7 +194,8 @@ def build_profile(
     | None = None,
 ) -> ReferenceProfile:
     """Profiles `data`: a 2-D array (rows x features; columns named by `feature_names`, or
-    `f0`, `f1`, ... when it is left out) or a mapping of column name to equally long columns.
+    `f0`, `f1`, ... when it is left out), a mapping of column name to equally long columns, or
+    a pandas DataFrame (its columns by name).
 
     `drift_edges` (default 0: none) reference quantiles are kept per numeric feature for drift
     binning. `predictions` (default None: no output profile), the model's answers on `data`
@@ -212,9 +238,13 @@ def build_profile(
 
 
 def _columns(
-    data: np.ndarray[Any, Any] | Mapping[str, Sequence[Any] | np.ndarray[Any, Any]],
+    data: ReferenceData,
     feature_names: Sequence[str] | None,
 ) -> dict[str, np.ndarray[Any, Any]]:
+    if _is_data_frame(data):
+        if feature_names is not None:
+            raise ValueError("feature_names applies to a 2-D array; a DataFrame names its columns")
+        data = {str(name): np.asarray(data[name]) for name in data.columns}
     if isinstance(data, Mapping):
         if feature_names is not None:
             raise ValueError("feature_names applies to a 2-D array; a mapping names its columns")
@@ -235,6 +265,11 @@ def _columns(
             f"feature_names must name each of the {array.shape[1]} columns once, got {names}"
         )
     return {name: array[:, index] for index, name in enumerate(names)}
+
+
+def _is_data_frame(data: object) -> TypeGuard[DataFrameLike]:
+    """Whether `data` is a pandas DataFrame, without importing pandas (an optional package)."""
+    return type(data).__module__.partition(".")[0] == "pandas" and hasattr(data, "columns")
 
 
 def _numeric(
