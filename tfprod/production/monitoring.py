@@ -180,14 +180,10 @@ class ModelDebugger:
 def _reference_uri(reference_data: Any, deployment: str) -> str:
     if isinstance(reference_data, str):
         return reference_data
-    from tfprod.runtime.registry import build_profile
-    from tfprod.runtime.registry.profile import DRIFT_EDGES
+    from tfprod.policy.profile import DRIFT_EDGES, build_profile
 
-    columns = reference_data
-    if hasattr(reference_data, "columns") and hasattr(reference_data, "to_numpy"):
-        columns = {str(name): reference_data[name].to_numpy() for name in reference_data.columns}
     try:
-        profile = build_profile(columns, drift_edges=DRIFT_EDGES)
+        profile = build_profile(reference_data, drift_edges=DRIFT_EDGES)
     except (TypeError, ValueError) as error:
         raise argument_error(
             "DriftDetector",
