@@ -1,6 +1,9 @@
 """A real local platform for the dashboard: two versions of the tiny classifier, a canary
-ramp on a slow schedule (so it is still progressing when the test clicks), a drift monitor
-on the registry's reference profile, and predict traffic from a thread."""
+ramp on a slow schedule (so it is still progressing when the test clicks) that is also the
+treatment of an A/B test on error_rate, a drift monitor on the registry's reference profile,
+and predict traffic from a thread. Both model servers answer 5% of requests with an injected
+error, so the A/B test's error rates vary and its interval is finite (equal rates and a
+significance level of 0.001: the test stays undecided while the browser test runs)."""
 
 from __future__ import annotations
 
@@ -56,6 +59,15 @@ def canary_policy(registry: str) -> Policy:
                 "version": "v2",
                 "steps": [[20, "1h"], [50, "1h"]],
                 "success_criteria": ["error_rate < 50%"],
+            },
+            "ab_test": {
+                "control": "v1",
+                "treatment": "v2",
+                "treatment_percent": 20,
+                "metrics": ["error_rate"],
+                "min_sample_size": 20,
+                "significance_level": 0.001,
+                "duration_seconds": "1h",
             },
             "drift": {
                 "reference_uri": f"{registry}/models/rec/versions/v1",
@@ -119,13 +131,28 @@ class Running:
 @contextmanager
 def running_platform(root: Path) -> Iterator[Running]:
     policy = canary_policy(register_versions(root))
-    options = PlatformOptions(workdir=root / "work", gateway_port=0)
-    with LocalPlatform([policy], options) as platform, Traffic(platform.gateway_url):
-        yield Running(
-            controller=platform.controller_url,
-            gateway=platform.gateway_url,
-            token=platform.admin_token_file.read_text(encoding="utf-8"),
-        )
+    options = PlatformOptions(workdir=root / "work", gateway_port=0, fault_injection=True)
+    with LocalPlatform([policy], options) as platform:
+        endpoints = root / "work" / "policies" / DEPLOYMENT / "endpoints.json"
+        for server in json.loads(endpoints.read_text(encoding="utf-8")).values():
+            put_faults(server, {"error_share": 0.05})
+        with Traffic(platform.gateway_url):
+            yield Running(
+                controller=platform.controller_url,
+                gateway=platform.gateway_url,
+                token=platform.admin_token_file.read_text(encoding="utf-8"),
+            )
+
+
+def put_faults(server: str, plan: dict[str, Any]) -> None:
+    request = urllib.request.Request(
+        f"{server}/admin/v1/faults",
+        data=json.dumps(plan).encode(),
+        headers={"Content-Type": "application/json"},
+        method="PUT",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
 
 
 def controller_get(running: Running, path: str) -> Any:

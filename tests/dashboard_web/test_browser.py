@@ -1,6 +1,7 @@
 """The dashboard in headless Chromium against a real local platform (`LocalPlatform`: the
 registry, two TF model servers, the gateway with a drift monitor, `tfprod controller`), with
-predict traffic running: live data shows, and "abort" works only with the right token."""
+predict traffic running: live data shows (phase, weights, step, checks, rates, drift, the A/B
+interval), and "abort" works only with the right token."""
 
 from __future__ import annotations
 
@@ -86,7 +87,11 @@ def test_shows_live_data_of_the_running_platform(
     )
     page.locator("#drift-chart rect.over").wait_for(timeout=WAIT_MS)
     assert page.locator("#drift-chart text").first.text_content() == "f0"
-    assert page.locator("#ab-summary").inner_text() == "no A/B test declared"
+    assert page.locator("#ab-summary").inner_text().startswith("v2 vs v1 at alpha 0.001")
+    ab_row = page.locator("#ab tbody tr", has_text="error_rate (decrease)")
+    interval = ab_row.locator("svg.interval line").nth(1)  # drawn only for a finite interval
+    interval.wait_for(state="attached", timeout=WAIT_MS)
+    assert ab_row.locator("td").nth(7).inner_text() == "continue"
     assert page.locator("#explanations").inner_text().startswith("no explainer")
     assert page.locator("#error").is_hidden()
 

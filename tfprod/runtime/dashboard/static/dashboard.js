@@ -226,6 +226,7 @@ function renderAb(ab) {
   $("ab-summary").textContent = ab.ab_test === null ? ab.missing :
     `${ab.ab_test.treatment} vs ${ab.ab_test.control} at alpha ${ab.ab_test.significance_level}` +
     (ab.result ? `: ${ab.result}` : "") + (ab.reason ? ` (${ab.reason})` : "") + (ab.missing ? `: ${ab.missing}` : "");
+  $("ab").hidden = !(ab.metrics ?? []).length;
   fill($("ab").tBodies[0], ...(ab.metrics ?? []).map((m) => el("tr", {},
     el("td", {}, `${m.metric} (${m.direction})`), el("td", {}, fmt(m.effect)),
     el("td", {}, `[${fmt(m.interval[0])}, ${fmt(m.interval[1])}]`), el("td", {}, intervalBar(m.interval[0], m.interval[1], m.effect)),
