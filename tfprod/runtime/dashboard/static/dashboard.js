@@ -194,19 +194,19 @@ function renderDrift(metrics) {
     return;
   }
   if (!metrics.drift.length) { fill(box, el("p", { class: "note" }, "the gateways export no drift score yet")); return; }
-  const threshold = metrics.drift_threshold;
-  const top = Math.max(threshold, ...metrics.drift.map((f) => f.score ?? 0)) * 1.1;
+  const threshold = metrics.drift_threshold ?? null;
+  const top = Math.max(threshold ?? 0, ...metrics.drift.map((f) => f.score ?? 0)) * 1.1 || 1;
   const rowH = 16, W = 480, L = 110;
   const svg = el("svg", { viewBox: `0 0 ${W} ${rowH * metrics.drift.length + 14}`, id: "drift-chart" });
   metrics.drift.forEach((f, i) => {
     const width = ((f.score ?? 0) / top) * (W - L - 60);
     svg.append(
       el("text", { x: 0, y: i * rowH + 11 }, f.feature),
-      el("rect", { x: L, y: i * rowH + 2, width: Math.max(width, 1), height: rowH - 4, class: f.score > threshold ? "bar over" : "bar" }),
+      el("rect", { x: L, y: i * rowH + 2, width: Math.max(width, 1), height: rowH - 4, class: threshold !== null && f.score > threshold ? "bar over" : "bar" }),
       el("text", { x: L + width + 4, y: i * rowH + 11 }, fmt(f.score) + (f.detected ? " drift" : "")));
   });
   const tx = L + (threshold / top) * (W - L - 60);
-  svg.append(el("line", { x1: tx, y1: 0, x2: tx, y2: rowH * metrics.drift.length, stroke: "#b91c1c", "stroke-dasharray": "3 2" }),
+  if (threshold !== null) svg.append(el("line", { x1: tx, y1: 0, x2: tx, y2: rowH * metrics.drift.length, stroke: "#b91c1c", "stroke-dasharray": "3 2" }),
     el("text", { x: tx + 2, y: rowH * metrics.drift.length + 12 }, `threshold ${threshold}`));
   fill(box, svg);
 }
