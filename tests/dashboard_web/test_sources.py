@@ -89,7 +89,7 @@ def test_the_direct_source_records_drift_from_the_same_reads(replica: str) -> No
     assert without.metrics(policy())["drift"] is None  # no drift monitor declared: none recorded
 
 
-def test_the_prometheus_source_records_drift_from_one_more_query(
+def test_the_prometheus_source_records_drift_from_its_own_queries(
     replica: str, tmp_path: Path
 ) -> None:
     target = replica.removeprefix("http://")

@@ -3,7 +3,7 @@
 The wrapped `observe` hands the loop exactly what the source gave; it also records the
 observation, with the deployment's drift scores, in an `ObservationLog`. Drift comes from
 where the counters come from: with the direct source, the same `/metrics` reads (no second
-request); with Prometheus, one more instant query per check, `max by (feature)` of the
+request); with Prometheus, two more instant queries per check, `max by (feature)` of the
 gateways' `tfprod_drift_score` and `tfprod_drift_detected` of the deployment. A deployment
 whose Policy declares no drift monitor records no drift.
 """
