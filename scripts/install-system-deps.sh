@@ -33,6 +33,13 @@ if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then
   if [ -n "$added_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
+# Headless Chromium for the dashboard's browser test (Playwright drives /usr/bin/chromium; its
+# own browser download is not reachable).
+if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
 # npm packages pinned in package.json / package-lock.json (Azurite for the Azure Blob tests).
 repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ ! -x "$repo_root/node_modules/.bin/azurite-blob" ]; then

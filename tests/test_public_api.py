@@ -26,6 +26,7 @@ PACKAGES = [
     "tfprod.policy",
     "tfprod.runtime.analysis",
     "tfprod.runtime.controller",
+    "tfprod.runtime.dashboard",
     "tfprod.runtime.drift",
     "tfprod.runtime.gateway",
     "tfprod.runtime.local",

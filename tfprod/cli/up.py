@@ -82,6 +82,11 @@ def _run_platform(
             print(f"admin token file: {platform.admin_token_file}", flush=True)
             print(f"processes: {platform.report_url}/v1/processes", flush=True)
             print(f"controller: {platform.controller_url}", flush=True)
+            print(
+                f"dashboard: {platform.controller_url}/dashboard/"
+                " (paste the admin token file's token into the page)",
+                flush=True,
+            )
             if platform.alertmanager_url is not None:
                 print(f"alertmanager: {platform.alertmanager_url}", flush=True)
             print("press Ctrl-C to stop", flush=True)

@@ -2,7 +2,12 @@
 API (`build_api` over a `ControllerView`)."""
 
 from tfprod.runtime.controller.actions import Decision, Notify, RouteChange
-from tfprod.runtime.controller.api import ControllerView, build_api
+from tfprod.runtime.controller.api import (
+    ControllerView,
+    ExplanationsView,
+    MetricsView,
+    build_api,
+)
 from tfprod.runtime.controller.decide import COMMIT_POLL_SECONDS, check_interval, decide, subject
 from tfprod.runtime.controller.observation import (
     Command,
@@ -17,8 +22,10 @@ __all__ = [
     "Command",
     "ControllerView",
     "Decision",
+    "ExplanationsView",
     "FeedbackCounters",
     "Histogram",
+    "MetricsView",
     "Notify",
     "Observation",
     "RouteChange",

@@ -9,6 +9,10 @@ JSON under `/v1`:
 - `GET /v1/deployments/{d}/history`: every decision kept (time, action, reason);
 - `GET /v1/deployments/{d}/ab`: the A/B test per metric (effect, interval, significance,
   samples, decision, winner);
+- `GET /v1/deployments/{d}/metrics`: the controller's latest observation of it (request
+  rate, error rate and p95 latency per version, drift per feature), from a `MetricsView`;
+- `GET /v1/deployments/{d}/explanations?limit=N`: its recent explanations, from an
+  `ExplanationsView` (the dashboard's, `tfprod.runtime.dashboard`);
 - `POST /v1/deployments/{d}/{promote|abort|pause|resume}`, body empty or `{"by": "<who>"}`
   (default "controller API"): queues the command for the deployment's next tick and answers
   202 with it. Whether it applies is decided at that tick (one that does not apply in the
@@ -41,6 +45,8 @@ DEFAULT_BY = "controller API"
 """Who a command is from when its body does not say."""
 MAX_BY_LENGTH = 200
 COMMANDS: tuple[CommandKind, ...] = get_args(CommandKind)
+DEFAULT_EXPLANATIONS = 5
+MAX_EXPLANATIONS = 100
 
 
 class ControllerView(Protocol):
@@ -63,6 +69,22 @@ class ControllerView(Protocol):
         ...
 
 
+class MetricsView(Protocol):
+    """What the controller last observed of each deployment."""
+
+    def metrics(self, policy: Policy) -> dict[str, Any]:
+        """The metrics document of `policy`'s deployment."""
+        ...
+
+
+class ExplanationsView(Protocol):
+    """Where the controller reads a deployment's recent explanations."""
+
+    async def recent(self, deployment: str, limit: int) -> dict[str, Any]:
+        """At most `limit` explanations, newest first, or `missing` saying why there are none."""
+        ...
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -72,10 +94,13 @@ def build_api(
     admin_token: str | None,
     *,
     clock: Callable[[], datetime] = _utc_now,
+    metrics: MetricsView | None = None,
+    explanations: ExplanationsView | None = None,
 ) -> web.Application:
     """The API app over `view`; `admin_token` None refuses every call. `clock` gives the time
-    a step's time in step is measured to (default: the UTC wall clock)."""
-    api = _Api(view, clock)
+    a step's time in step is measured to (default: the UTC wall clock). Without `metrics` or
+    `explanations` (default None), their endpoints answer 404 saying so."""
+    api = _Api(view, clock, metrics, explanations)
     token = None if admin_token is None else admin_token.encode()
 
     def protect(handler: Handler) -> Handler:
@@ -92,14 +117,24 @@ def build_api(
     app.router.add_get(API_PREFIX + "/{deployment}", protect(api.detail))
     app.router.add_get(API_PREFIX + "/{deployment}/history", protect(api.history))
     app.router.add_get(API_PREFIX + "/{deployment}/ab", protect(api.ab))
+    app.router.add_get(API_PREFIX + "/{deployment}/metrics", protect(api.metrics))
+    app.router.add_get(API_PREFIX + "/{deployment}/explanations", protect(api.explanations))
     app.router.add_post(API_PREFIX + "/{deployment}/{command}", protect(api.command))
     return app
 
 
 class _Api:
-    def __init__(self, view: ControllerView, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        view: ControllerView,
+        clock: Callable[[], datetime],
+        metrics: MetricsView | None,
+        explanations: ExplanationsView | None,
+    ) -> None:
         self.view = view
         self.clock = clock
+        self.observed = metrics
+        self.explainer = explanations
 
     def _found(self, request: web.Request) -> tuple[str, Policy] | web.Response:
         deployment = request.match_info["deployment"]
@@ -142,6 +177,27 @@ class _Api:
         deployment, policy = found
         status = self.view.status(deployment)
         return web.json_response(api_documents.ab_results(deployment, policy, status))
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        found = self._found(request)
+        if isinstance(found, web.Response):
+            return found
+        if self.observed is None:
+            return error_response(404, "this controller API serves no observations")
+        return web.json_response(self.observed.metrics(found[1]))
+
+    async def explanations(self, request: web.Request) -> web.Response:
+        found = self._found(request)
+        if isinstance(found, web.Response):
+            return found
+        text = request.query.get("limit", str(DEFAULT_EXPLANATIONS))
+        if not text.isdigit() or not 1 <= int(text) <= MAX_EXPLANATIONS:
+            return error_response(
+                400, f"limit: must be an integer from 1 to {MAX_EXPLANATIONS}, got {text!r}"
+            )
+        if self.explainer is None:
+            return error_response(404, "this controller API serves no explanations")
+        return web.json_response(await self.explainer.recent(found[0], int(text)))
 
     async def command(self, request: web.Request) -> web.Response:
         kind = request.match_info["command"]

@@ -2,7 +2,10 @@
 
 Everything runs on one asyncio event loop: the controller loop (`ControllerLoop.run`) and the
 controller API (`tfprod.runtime.controller.api.build_api`, aiohttp) on `host:port`, plus
-`GET /healthz` (200 "ok", no token: a readiness probe).
+`GET /healthz` (200 "ok", no token: a readiness probe) and the web dashboard at `/dashboard/`
+(`tfprod.runtime.dashboard`: static files, no token; every call it makes needs one). Every
+observation is also kept for the API's `/metrics` of each deployment, and `/explanations`
+are read through the gateways the direct source reads.
 
 Observe: with `gateways` (base URLs of every gateway replica), the direct source reads their
 `/metrics` at each check (no scrape interval in between: the fast detection `tfprod up`
@@ -32,6 +35,13 @@ from tfprod.policy.status import STATUS_KEY
 from tfprod.runtime.controller.api import build_api
 from tfprod.runtime.controller.loop import ControllerLoop, Observe
 from tfprod.runtime.controller.stores import ConfigMapStore, FileStatusStore, StatusStore
+from tfprod.runtime.dashboard import (
+    GatewayExplanations,
+    ObservationLog,
+    add_dashboard,
+    recorded_gateways,
+    recorded_prometheus,
+)
 from tfprod.runtime.kube import ConfigMapStatusStore, LeaseElector, api_client
 from tfprod.runtime.notify import notifier
 from tfprod.runtime.observe import GatewayScrapeSource, PrometheusSource
@@ -81,7 +91,10 @@ async def run_controller(options: ControllerOptions, *, stop: asyncio.Event) -> 
     """Runs until `stop` is set."""
     async with contextlib.AsyncExitStack() as stack:
         stores, may_act = _stores(options, stack)
-        observe = await _source(options, stack)
+        observed = ObservationLog()
+        observe = await _source(options, stack, observed)
+        explanations = GatewayExplanations(options.gateways)
+        await stack.enter_async_context(explanations)
         url = f"http://{options.host}:{options.port}"
         events = notifier(options.alertmanager_url, generator_url=url)
         await stack.enter_async_context(events)
@@ -93,7 +106,10 @@ async def run_controller(options: ControllerOptions, *, stop: asyncio.Event) -> 
             writer=f"controller {options.identity}",
             may_act=may_act,
         )
-        await stack.enter_async_context(_serving(loop, options))
+        app = build_api(loop, options.admin_token, metrics=observed, explanations=explanations)
+        app.router.add_get(HEALTH_PATH, _healthy)
+        add_dashboard(app)
+        await stack.enter_async_context(_serving(app, options))
         log.info("controller on %s for %s", url, ", ".join(loop.deployments()))
         running = asyncio.create_task(loop.run())
         stopping = asyncio.create_task(stop.wait())
@@ -148,19 +164,20 @@ def _stores(
     return stores, elector.is_leader
 
 
-async def _source(options: ControllerOptions, stack: contextlib.AsyncExitStack) -> Observe:
+async def _source(
+    options: ControllerOptions, stack: contextlib.AsyncExitStack, observed: ObservationLog
+) -> Observe:
     if options.gateways:
         direct = GatewayScrapeSource(replicas=options.gateways)
-        return (await stack.enter_async_context(direct)).observe
+        return recorded_gateways(await stack.enter_async_context(direct), observed)
     if options.prometheus_url is None:
         raise ValueError("give the gateways' URLs or Prometheus' URL to observe them")
     prometheus = PrometheusSource(url=options.prometheus_url, job=options.prometheus_job)
-    return (await stack.enter_async_context(prometheus)).observe
+    return recorded_prometheus(await stack.enter_async_context(prometheus), observed)
 
 
 @contextlib.asynccontextmanager
-async def _serving(loop: ControllerLoop, options: ControllerOptions) -> AsyncIterator[None]:
-    app = _application(loop, options.admin_token)
+async def _serving(app: web.Application, options: ControllerOptions) -> AsyncIterator[None]:
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
@@ -168,12 +185,6 @@ async def _serving(loop: ControllerLoop, options: ControllerOptions) -> AsyncIte
         yield
     finally:
         await runner.cleanup()
-
-
-def _application(loop: ControllerLoop, admin_token: str) -> web.Application:
-    app = build_api(loop, admin_token)
-    app.router.add_get(HEALTH_PATH, _healthy)
-    return app
 
 
 async def _healthy(_request: web.Request) -> web.Response:
