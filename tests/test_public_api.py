@@ -27,6 +27,7 @@ PACKAGES = [
     "tfprod.runtime.analysis",
     "tfprod.runtime.controller",
     "tfprod.runtime.drift",
+    "tfprod.runtime.explain",
     "tfprod.runtime.gateway",
     "tfprod.runtime.local",
     "tfprod.runtime.notify",

@@ -104,7 +104,8 @@ class ModelDebugger(Construct):
         capture_retention: float | str = DEFAULT_CAPTURE_RETENTION_SECONDS,
     ) -> None:
         """- `capture_rate`: fraction of requests captured (0.01 is one in a hundred).
-        - `features`: explanation methods, as the proposal names them: lime, shap, gradients.
+        - `features`: explanation methods, as the proposal names them: lime, shap, gradients,
+          attention_maps (integrated gradients: the models have no attention layers).
         - `explain_features`: input features to explain. Default: all of them.
         - `capture_redact`: captured fields to "drop" or "hash" by name, at any depth of the
           request and response, e.g. {"email": "drop", "user_id": "hash"}; the gateway
