@@ -12,7 +12,8 @@
 - `GET /metrics`: the service's counters.
 
 Errors have TF Serving's body `{"error": "..."}` naming the field, the bad value and what is
-allowed: 400 for bad input, 404 for an unknown deployment, version or label, 503 when busy.
+allowed: 400 for bad input, 404 for an unknown deployment, version or label, 503 when busy,
+500 when the method fails on the model.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from tfprod.runtime.explain.deployments import AddressError, Deployment
+from tfprod.runtime.explain.deployments import AddressError, Deployment, ServedVersion
 from tfprod.runtime.explain.inputs import InputError
-from tfprod.runtime.explain.methods import METHODS, ExplainError
+from tfprod.runtime.explain.methods import METHODS, ExplainError, Explanation
 from tfprod.runtime.explain.service import BusyError, ExplainerService
 
 _log = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ MAX_BODY_BYTES = 1 << 20
 _EXPLAIN = re.compile(r"/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?:explain")
 _LISTING = re.compile(r"/v1/models/([^/:]+)/explanations")
 _BODY_FIELDS = ("instances", "method")
+
+
+class _MethodFailedError(RuntimeError):
+    """The method raised on the model (not the caller's fault)."""
+
+
 _STATUS: dict[type[Exception], int] = {
     AddressError: 404,
     InputError: 400,
@@ -93,14 +100,27 @@ class ExplainerApp:
             deployment = self._deployment(unquote(name))
             served = deployment.resolve(version, unquote(label) if label else None)
             body = _body(await request.read())
-            explained = await self.service.explain(
-                deployment, served, body["instances"], body["method"]
-            )
+            explained = await self._explain(deployment, served, body)
         except web.HTTPRequestEntityTooLarge:
             return error_response(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
         except (AddressError, InputError, BusyError, ExplainError) as error:
             return error_response(_STATUS[type(error)], str(error))
+        except _MethodFailedError as error:
+            return error_response(500, str(error))
         return web.json_response({"explanations": [item.to_json() for item in explained]})
+
+    async def _explain(
+        self, deployment: Deployment, served: ServedVersion, body: dict[str, Any]
+    ) -> list[Explanation]:
+        try:
+            return await self.service.explain(deployment, served, body["instances"], body["method"])
+        except (InputError, BusyError, ExplainError):
+            raise
+        except Exception as error:  # the method failed on this model: say so in TF's body
+            _log.exception("%s on %s version %s failed", body["method"], deployment.name, served.id)
+            raise _MethodFailedError(
+                f"{body['method']} failed on version {served.id}: {error}"
+            ) from None
 
     async def handle_listing(self, request: web.Request) -> web.Response:
         match = _LISTING.fullmatch(request.rel_url.raw_path)
