@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[cdk,serve,cloud,test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[cdk,serve,cloud,test,explain]'
 	touch $(STAMP)
 
 install: $(STAMP) system-deps

@@ -28,6 +28,7 @@ PACKAGES = [
     "tfprod.runtime.controller",
     "tfprod.runtime.dashboard",
     "tfprod.runtime.drift",
+    "tfprod.runtime.explain",
     "tfprod.runtime.gateway",
     "tfprod.runtime.local",
     "tfprod.runtime.notify",

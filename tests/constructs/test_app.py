@@ -58,6 +58,7 @@ def test_proposal_example_synthesizes_to_one_policy_next_to_the_stack(
         "recommendation-engine-rec-v2-1-1",
         "recommendation-engine-rec-v2-2-0",
         "tfprod-controller",
+        "tfprod-explainer",
         "tfprod-gateway",
     ]
 
@@ -218,6 +219,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "8080",
         "--admin-port",
         "9090",
+        "--explainer-url",
+        "http://tfprod-explainer.ml.svc:8082",
     ]
     assert container["volume_mount"] == [
         {

@@ -204,7 +204,8 @@ def test_safety_net_keeps_another_fallback_version_warm_without_traffic(
         ),
         (
             lambda d: ModelDebugger(d, "debugger", capture_rate=0.01, features=["lime", "magic"]),
-            "ml/rec/debugger: features[1]: Input should be 'lime', 'shap' or 'gradients'",
+            "ml/rec/debugger: features: explainer 'magic' is not an explanation method; allowed:"
+            " lime, shap, gradients, attention_maps",
         ),
         (
             lambda d: ModelDebugger(d, "debugger", capture_rate=2, features=["lime"]),

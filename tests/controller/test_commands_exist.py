@@ -60,10 +60,10 @@ def command_lines(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
     return [line for document in documents for line in tfprod_command_lines(document)]
 
 
-def test_the_manifests_run_the_gateway_the_controller_and_the_registry(
+def test_the_manifests_run_the_gateway_the_controller_the_explainer_and_the_registry(
     command_lines: list[list[str]],
 ) -> None:
-    assert {line[0] for line in command_lines} == {"controller", "gateway", "registry"}
+    assert {line[0] for line in command_lines} == {"controller", "explainer", "gateway", "registry"}
 
 
 def test_every_command_line_a_manifest_runs_is_accepted_by_tfprods_parser(

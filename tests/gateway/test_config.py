@@ -41,9 +41,12 @@ def test_reads_a_route_with_defaults() -> None:
         ([], "config: must be an object, got []"),
         ({"routes": []}, "routes: must be a non-empty list, got []"),
         ({**config(), "colour": 1}, "colour: unknown field; allowed: admin_token_env,"
-         " admin_token_file, breaker, capture_queue_size, feedback_window, max_body_bytes,"
-         " routes, seed, shadow_max_in_flight, shadow_timeout_seconds, upstream_connections,"
-         " upstream_timeout_seconds"),
+         " admin_token_file, breaker, capture_queue_size, explainer_url, feedback_window,"
+         " max_body_bytes, routes, seed, shadow_max_in_flight, shadow_timeout_seconds,"
+         " upstream_connections, upstream_timeout_seconds"),
+        ({**config(), "explainer_url": "http://explainer:8082/"},
+         "explainer_url: must be http(s)://host:port without a trailing slash, got"
+         " 'http://explainer:8082/'"),
         (config(capture_rate=1.5), "routes[0].capture_rate: must be a number in [0, 1], got 1.5"),
         (config(sticky={"source": "query", "name": "u"}),
          "routes[0].sticky.source: must be one of header, cookie, field, got 'query'"),

@@ -321,7 +321,14 @@ def test_canary_steps_accept_pairs_with_written_durations() -> None:
             Debugger,
             {"capture_rate": 0.01, "explainers": []},
             "explainers",
-            "explainers are empty: choose from lime, shap, gradients",
+            "explainers are empty: choose from lime, shap, gradients, attention_maps",
+        ),
+        (
+            Debugger,
+            {"capture_rate": 0.01, "explainers": ["lime", "magic"]},
+            "explainers",
+            "explainer 'magic' is not an explanation method; allowed: lime, shap, gradients,"
+            " attention_maps",
         ),
         (
             Debugger,

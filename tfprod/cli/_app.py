@@ -28,6 +28,7 @@ from typing import NoReturn
 COMMAND_MODULES: tuple[str, ...] = (
     "bindings",
     "controller",
+    "explainer",
     "gateway",
     "policy",
     "registry",
@@ -40,7 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 EXIT_USAGE = 2
-TENSORFLOW_COMMANDS = frozenset({"serve", "registry push"})
+TENSORFLOW_COMMANDS = frozenset({"explainer", "serve", "registry push"})
 """Commands (with their subcommand) whose handlers import TensorFlow."""
 TF_LOG_LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
 QUIET_TF_LOG_LEVEL = "2"

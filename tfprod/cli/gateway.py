@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,13 @@ def register(subparsers: Any) -> None:
         help="how long shutdown waits for in-flight requests (default 30)",
     )
     parser.add_argument(
+        "--explainer-url",
+        help=(
+            "http(s)://host:port of `tfprod explainer`: explain calls and captured exchanges"
+            " go there (default: none, explain calls answer 404)"
+        ),
+    )
+    parser.add_argument(
         "--drift-interval",
         type=float,
         default=10.0,
@@ -117,6 +125,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> GatewayConfig:
+    config = _read_config(args)
+    url = args.explainer_url
+    if url is None:
+        return config
+    if not url.startswith(("http://", "https://")) or url.endswith("/"):
+        raise UsageError(
+            f"--explainer-url: must be http(s)://host:port without a trailing slash, got {url!r}"
+        )
+    return replace(config, explainer_url=url)
+
+
+def _read_config(args: argparse.Namespace) -> GatewayConfig:
     from tfprod.runtime.gateway.config import GatewayConfig
     from tfprod.runtime.gateway.policy_routes import config_from_mounted_policies
 

@@ -89,6 +89,8 @@ def _run_platform(
             )
             if platform.alertmanager_url is not None:
                 print(f"alertmanager: {platform.alertmanager_url}", flush=True)
+            if platform.explainer_url is not None:
+                print(f"explainer: {platform.explainer_url}", flush=True)
             print("press Ctrl-C to stop", flush=True)
             while True:
                 time.sleep(1.0)

@@ -12,8 +12,14 @@ from tfprod.constructs.deployment import SERVING_IMAGE, TFPROD_IMAGE, ModelDeplo
 from tfprod.constructs.errors import ConstructError, SynthError, construct_error
 from tfprod.constructs.experiments import ABTest, CanaryDeployment, ShadowTest
 from tfprod.constructs.metrics_adapter import MetricsAdapterRules, adapter_rules
-from tfprod.constructs.network import NetworkBoundaries, PeerSelector
-from tfprod.constructs.observability import DriftDetector, ModelDebugger, ModelMonitor
+from tfprod.constructs.network import NetworkBoundaries, PeerSelector, gateway_only_ingress
+from tfprod.constructs.observability import (
+    DriftDetector,
+    Explainer,
+    ModelDebugger,
+    ModelMonitor,
+    explainer_image,
+)
 from tfprod.constructs.platform import ModelPlatformStack, ProjectImage, platform_of
 from tfprod.constructs.registry import ModelRef, ModelRegistry
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController, RuntimeSecrets
@@ -31,6 +37,7 @@ __all__ = [
     "Construct",
     "ConstructError",
     "DriftDetector",
+    "Explainer",
     "Gateway",
     "MetricsAdapterRules",
     "ModelDebugger",
@@ -54,5 +61,7 @@ __all__ = [
     "alert_secret_refs",
     "alert_variable_name",
     "construct_error",
+    "explainer_image",
+    "gateway_only_ingress",
     "platform_of",
 ]

@@ -7,7 +7,8 @@
 2. adds its Policy ConfigMap (the declared policy, Terraform-managed) and its alerting objects
    (PrometheusRule, AlertmanagerConfig, the gateway's ServiceMonitor);
 3. adds a `Gateway` and a `RuntimeController` unless the stack declares them, and attaches them
-   to the stack's deployments; `MetricsAdapterRules` when a deployment scales on requests
+   to the stack's deployments; an `Explainer` when a deployment has a ModelDebugger (unless
+   declared), whose URL the gateway gets; `MetricsAdapterRules` when a deployment scales on requests
    and the stack declares none; and the Secrets its AlertmanagerConfigs reference
    (`AlertSecrets`, added unless the stack declares one); and its NetworkPolicies
    (`NetworkBoundaries`, unless the stack declares one).
@@ -39,6 +40,7 @@ from tfprod.constructs.deployment import ModelDeployment
 from tfprod.constructs.errors import SynthError
 from tfprod.constructs.metrics_adapter import MetricsAdapterRules
 from tfprod.constructs.network import NetworkBoundaries
+from tfprod.constructs.observability import Explainer
 from tfprod.constructs.platform import ModelPlatformStack
 from tfprod.constructs.runtime import Gateway, PolicyConfigMap, RuntimeController
 from tfprod.governance import GovernanceError, check_stack
@@ -155,14 +157,30 @@ def _finalize(app: App) -> dict[str, dict[str, Policy]]:
             RuntimeController(stack, "controller")
         ]
         _add_stack_parts(stack, members, list(deployments.values()), references)
+        explainer_url = _attach_explainer(stack, members, deployments, policies)
         for gateway in gateways:
-            gateway.attach(list(deployments.values()))
+            gateway.attach(list(deployments.values()), explainer_url=explainer_url)
         for controller in controllers:
             controller.attach(list(deployments.values()))
         result[stack.node.id] = policies
     if problems:
         raise SynthError("\n".join(problems))
     return result
+
+
+def _attach_explainer(
+    stack: ModelPlatformStack,
+    members: list[Any],
+    deployments: Mapping[str, ModelDeployment],
+    policies: Mapping[str, Policy],
+) -> str | None:
+    """The stack's `Explainer` (added unless declared) for the deployments with a
+    ModelDebugger; its URL, or None when none has one."""
+    explained = [deployments[path] for path, policy in policies.items() if policy.debugger]
+    if not explained:
+        return None
+    explainer = (_of_type(members, Explainer) or [Explainer(stack)])[0]
+    return explainer.attach(explained)
 
 
 def _declare_policy(deployment: ModelDeployment, policy: Policy) -> list[SecretRef]:

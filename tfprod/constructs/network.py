@@ -11,6 +11,11 @@ pods by the `app.kubernetes.io/component` and `part-of: tfprod` labels the const
 - `tfprod-controller`: controller pods accept their API port (8081, which also serves its
   /metrics) from gateway pods, the dashboard and Prometheus only.
 
+A stack with a ModelDebugger gets a fourth, from its `Explainer` (`gateway_only_ingress`):
+
+- `tfprod-explainer`: explainer pods accept their port (8082: explain calls and captured
+  samples) from gateway pods only.
+
 Prometheus and the dashboard run outside the namespace, so each is a `PeerSelector` (namespace
 labels and pod labels, both must match). Defaults: Prometheus pods labelled
 `app.kubernetes.io/name: prometheus` (the Prometheus Operator's) and the dashboard's
@@ -138,3 +143,19 @@ class NetworkBoundaries(Construct):
                 {"ports": ports, **({"from_": peers} if peers else {})} for ports, peers in rules
             ],
         }
+
+
+def gateway_only_ingress(scope: Construct, name: str, *, component: str, port: int) -> None:
+    """A NetworkPolicy `name`: `component`'s pods accept `port` from gateway pods only."""
+    platform = platform_of(scope)
+    NetworkPolicyV1(
+        scope,
+        name,
+        metadata={
+            "name": name,
+            "namespace": platform.namespace,
+            "labels": labels(name=name, instance=name, component="network-policy"),
+        },
+        spec=NetworkBoundaries._spec(component, [(_tcp(port), [_pods("gateway")])]),
+        provider=platform.kubernetes_provider,
+    )

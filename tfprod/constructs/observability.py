@@ -1,4 +1,17 @@
-"""What is watched while a deployment runs: `ModelMonitor`, `DriftDetector`, `ModelDebugger`."""
+"""What is watched while a deployment runs: `ModelMonitor`, `DriftDetector`, `ModelDebugger`,
+and the stack's `Explainer` that explains what the debuggers capture.
+
+`Explainer` is a Deployment and Service (`tfprod-explainer`, port 8082) running `tfprod
+explainer` from the explainer image: the project image built from `Dockerfile.explainer`
+(the `serve` and `explain` extras: TensorFlow, LIME and SHAP, which the stock TF Serving image
+cannot run), tagged `<project tag>-explain` in the project's repository by default. It mounts
+the Policy ConfigMaps of the deployments with a ModelDebugger, pulls their versions from the
+registry into an emptyDir (its service account gets the registry read access every tfprod
+workload gets) and serves what the gateway forwards: `App` adds one per stack with a
+ModelDebugger, unless the stack declares one, and gives the gateway its URL
+(`--explainer-url`). Explanations are kept in memory per replica, so it runs one replica by
+default. Only gateway pods may reach it (NetworkPolicy `tfprod-explainer`).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +23,20 @@ from pydantic import ValidationError
 from tfprod.bindings._core import Construct
 from tfprod.bindings.kubernetes.config_map_v1 import ConfigMapV1
 from tfprod.constructs._names import DEPLOYMENT_LABEL, labels
-from tfprod.constructs.deployment import deployment_scope, section_error
+from tfprod.constructs.deployment import ModelDeployment, deployment_scope, section_error
 from tfprod.constructs.errors import construct_error
+from tfprod.constructs.network import gateway_only_ingress
+from tfprod.constructs.platform import ProjectImage
+from tfprod.constructs.runtime import _RuntimeWorkload
 from tfprod.policy import (
+    POLICY_MOUNT_DIR,
     PROFILE_CONFIGMAP_LIMIT,
     PROFILE_KEY,
     AlertRoutes,
     Debugger,
     Drift,
     Monitor,
+    configmap_name,
     mounted_profile_uri,
     profile_configmap_name,
 )
@@ -26,6 +44,14 @@ from tfprod.policy.observe import DEFAULT_CAPTURE_RETENTION_SECONDS
 
 if TYPE_CHECKING:  # numpy is imported only when data is profiled
     from tfprod.policy.profile import ReferenceData
+
+EXPLAINER_PORT = 8082
+EXPLAINER_MODELS_DIR = "/models"
+EXPLAINER_IMAGE_SUFFIX = "-explain"
+_EXPLAINER_RESOURCES = {
+    "requests": {"cpu": "500m", "memory": "1Gi"},
+    "limits": {"cpu": "1", "memory": "2Gi"},
+}
 
 
 class ModelMonitor(Construct):
@@ -181,7 +207,8 @@ class ModelDebugger(Construct):
         capture_retention: float | str = DEFAULT_CAPTURE_RETENTION_SECONDS,
     ) -> None:
         """- `capture_rate`: fraction of requests captured (0.01 is one in a hundred).
-        - `features`: explanation methods, as the proposal names them: lime, shap, gradients.
+        - `features`: explanation methods, as the proposal names them: lime, shap, gradients,
+          attention_maps (integrated gradients: the models have no attention layers).
         - `explain_features`: input features to explain. Default: all of them.
         - `capture_redact`: captured fields to "drop" or "hash" by name, at any depth of the
           request and response, e.g. {"email": "drop", "user_id": "hash"}; the gateway
@@ -208,3 +235,66 @@ class ModelDebugger(Construct):
 
 
 _DEBUGGER_NAMES = {"explainers": "features", "features": "explain_features"}
+
+
+def explainer_image(image: ProjectImage) -> str:
+    """The explainer image of a project image: its repository, tag `<tag>-explain`."""
+    return f"{image.repository}:{image.tag}{EXPLAINER_IMAGE_SUFFIX}"
+
+
+class Explainer(_RuntimeWorkload):
+    """`tfprod explainer`: explains requests and captured samples of the stack's deployments
+    with a ModelDebugger (see the module docstring).
+
+    Scope: a `ModelPlatformStack`. `App` adds one per stack with a ModelDebugger."""
+
+    component = "explainer"
+    port = EXPLAINER_PORT
+    resources = _EXPLAINER_RESOURCES
+    liveness_delay_seconds = 120  # TensorFlow loads and every version is pulled first
+
+    def __init__(
+        self, scope: Construct, id: str = "explainer", *, image: str | None = None
+    ) -> None:
+        """- `image`: the explainer image. Default: None, the stack's image repository with
+        tag `<tag>-explain` (built from `Dockerfile.explainer`), e.g.
+        "ghcr.io/tfprod/tfprod:0.1.0-explain".
+        """
+        super().__init__(scope, id, image=image, replicas=1, field_owner="explainer")
+        self.image = image or explainer_image(self.platform.image)
+
+    @property
+    def url(self) -> str:
+        """The explainer's base URL inside the cluster, which the gateway calls."""
+        return f"http://{self.k8s_name}.{self.platform.namespace}.svc:{EXPLAINER_PORT}"
+
+    def attach(self, deployments: Sequence[ModelDeployment]) -> str:
+        """Create the explainer for `deployments` (`App` calls it once at synth); its URL."""
+        names = [deployment.name for deployment in deployments]
+        self._create(
+            names,
+            rules=[
+                {
+                    "api_groups": [""],
+                    "resources": ["configmaps"],
+                    "resource_names": [configmap_name(name) for name in names],
+                    "verbs": ["get", "watch"],
+                }
+            ],
+            args=[
+                "explainer",
+                "--policies",
+                POLICY_MOUNT_DIR,
+                "--models-dir",
+                EXPLAINER_MODELS_DIR,
+                "--host",
+                "0.0.0.0",
+                "--port",
+                str(EXPLAINER_PORT),
+            ],
+            scratch={"models": EXPLAINER_MODELS_DIR},
+        )
+        gateway_only_ingress(
+            self, "tfprod-explainer", component=self.component, port=EXPLAINER_PORT
+        )
+        return self.url

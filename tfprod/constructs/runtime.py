@@ -22,7 +22,7 @@ Secrets names them instead. Never a literal in the synthesized JSON.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,6 +223,10 @@ class _RuntimeWorkload(Construct):
     """The container's HTTP port."""
     admin_port: int | None = None
     """A second port, named `admin`, for the admin API and /metrics. Default: none."""
+    resources: Mapping[str, Mapping[str, str]] = _RESOURCES
+    """The container's requests and limits. Default: 250m/256Mi requested, 1/512Mi limits."""
+    liveness_delay_seconds: int = 15
+    """Seconds before the first liveness probe. Default: 15."""
 
     def __init__(
         self, scope: Construct, id: str, *, image: str | None, replicas: int, field_owner: str
@@ -246,10 +250,12 @@ class _RuntimeWorkload(Construct):
         args: Sequence[str],
         secrets: Sequence[dict[str, Any]] = (),
         profiled: Sequence[str] = (),
+        scratch: Mapping[str, str] | None = None,
     ) -> None:
         """Create the workload serving the deployments `names`, once; each of `secrets` (a
-        secret volume) is mounted read-only at `SECRETS_MOUNT_DIR/<volume name>`, and the
-        profile ConfigMap of each of `profiled` joins its deployment's policy directory."""
+        secret volume) is mounted read-only at `SECRETS_MOUNT_DIR/<volume name>`, the
+        profile ConfigMap of each of `profiled` joins its deployment's policy directory, and
+        each of `scratch` (volume name -> mount path) is a writable emptyDir."""
         if self._attached:
             return
         self._attached = True
@@ -313,8 +319,11 @@ class _RuntimeWorkload(Construct):
                                     for name, port in _ports_of(self)
                                 ],
                                 "readiness_probe": probe,
-                                "liveness_probe": {**probe, "initial_delay_seconds": 15},
-                                "resources": _RESOURCES,
+                                "liveness_probe": {
+                                    **probe,
+                                    "initial_delay_seconds": self.liveness_delay_seconds,
+                                },
+                                "resources": self.resources,
                                 "security_context": _SECURITY,
                                 "volume_mount": [
                                     {
@@ -331,6 +340,10 @@ class _RuntimeWorkload(Construct):
                                         "read_only": True,
                                     }
                                     for volume in secrets
+                                ]
+                                + [
+                                    {"name": name, "mount_path": path}
+                                    for name, path in (scratch or {}).items()
                                 ],
                             }
                         ],
@@ -357,7 +370,8 @@ class _RuntimeWorkload(Construct):
                             }
                             for name in names
                         ]
-                        + list(secrets),
+                        + list(secrets)
+                        + [{"name": name, "empty_dir": {}} for name in scratch or {}],
                     },
                 },
             },
@@ -424,14 +438,19 @@ class Gateway(_RuntimeWorkload):
         """
         super().__init__(scope, id, image=image, replicas=replicas, field_owner="gateway")
 
-    def attach(self, deployments: Sequence[ModelDeployment]) -> None:
-        """Create the gateway for `deployments` (`App` calls it once at synth)."""
+    def attach(
+        self, deployments: Sequence[ModelDeployment], *, explainer_url: str | None = None
+    ) -> None:
+        """Create the gateway for `deployments` (`App` calls it once at synth), forwarding
+        explanations and captured samples to `explainer_url` when the stack has an explainer
+        (default: none)."""
         names = [deployment.name for deployment in deployments]
         secrets = _runtime_secrets(self)
+        explaining = [] if explainer_url is None else ["--explainer-url", explainer_url]
         self._create(
             names,
             rules=self._rules(names),
-            args=self._args(),
+            args=[*self._args(), *explaining],
             profiled=[
                 deployment.name
                 for deployment in deployments

@@ -14,7 +14,10 @@ from tfprod.policy.alerts import AlertRoutes
 from tfprod.policy.expressions import is_metric_name
 from tfprod.policy.versions import ARTIFACT_SCHEMES
 
-Explainer = Literal["lime", "shap", "gradients"]
+Explainer = Literal["lime", "shap", "gradients", "attention_maps"]
+"""`attention_maps` (the proposal's name) is integrated gradients: tfprod's models have no
+attention layers, so gradient attribution maps stand in for attention maps."""
+_EXPLAINERS: tuple[str, ...] = get_args(Explainer)
 Redaction = Literal["drop", "hash"]
 _REDACTIONS: tuple[str, ...] = get_args(Redaction)
 _FIELD_NAME = re.compile(r"[^\s]{1,256}")
@@ -142,7 +145,8 @@ class Debugger(PolicyModel):
     capture_rate: float = Field(gt=0, le=1)
     """Fraction of requests captured, above 0 and at most 1 (0.01 is one in a hundred)."""
     explainers: tuple[Explainer, ...]
-    """Explanation methods run on captured requests (the proposal's `features` list)."""
+    """Explanation methods run on captured requests (the proposal's `features` list): lime,
+    shap, gradients, attention_maps (integrated gradients here)."""
     features: tuple[str, ...] = ()
     """Input features to explain. Default: all of them."""
     capture_redact: Mapping[str, Redaction] = {}
@@ -156,11 +160,23 @@ class Debugger(PolicyModel):
     carry `expires_unix_time` for whoever drains them. Default: 86400 s (one day); also
     accepts "12h", "7d"."""
 
+    @field_validator("explainers", mode="before")
+    @classmethod
+    def _check_explainer_names(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            for name in value:
+                if name not in _EXPLAINERS:
+                    raise invalid(
+                        f"explainer {name!r} is not an explanation method; allowed:"
+                        f" {', '.join(_EXPLAINERS)}"
+                    )
+        return value
+
     @field_validator("explainers")
     @classmethod
     def _check_explainers(cls, value: tuple[Explainer, ...]) -> tuple[Explainer, ...]:
         if not value:
-            raise invalid("explainers are empty: choose from lime, shap, gradients")
+            raise invalid(f"explainers are empty: choose from {', '.join(_EXPLAINERS)}")
         duplicates = sorted({name for name in value if value.count(name) > 1})
         if duplicates:
             raise invalid(f"explainers repeat: {', '.join(duplicates)}")

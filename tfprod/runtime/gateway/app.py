@@ -24,6 +24,7 @@ from tfprod.runtime.gateway.admin import AdminApi
 from tfprod.runtime.gateway.capture import CaptureQueue, CaptureRecord, Redactor
 from tfprod.runtime.gateway.config import Endpoint, GatewayConfig, Route
 from tfprod.runtime.gateway.drift import DriftMonitors
+from tfprod.runtime.gateway.explain_forward import ExplainForward
 from tfprod.runtime.gateway.feedback import (
     BINARY_EVENTS,
     FeedbackBook,
@@ -130,6 +131,12 @@ class Gateway:
             random=self.random,
         )
         self.addressing = Addressing(self)
+        self.explain = ExplainForward(
+            config.explainer_url,
+            self.client,
+            lambda model: model in self.states,
+            max_body_bytes=config.max_body_bytes,
+        )
         self.follower = (
             None if following is None else Follower(self, following, read_route=mounted_route)
         )
@@ -230,6 +237,7 @@ class Gateway:
         own), the admin API and /metrics too. It owns the gateway's lifecycle hooks."""
         app = web.Application(client_max_size=self.config.max_body_bytes)
         app.router.add_post("/v1/feedback", self.handle_feedback)
+        self.explain.register(app.router)
         app.router.add_post("/v1/models/{tail:[\\s\\S]+}", self.handle_predict)
         app.router.add_get("/v1/models/{tail:[\\s\\S]+}", self.handle_status)
         if with_admin:
@@ -268,6 +276,7 @@ class Gateway:
 
     async def _stop_shadows(self, _app: web.Application) -> None:
         await self.shadows.close(self.config.shadow_timeout_seconds)
+        await self.explain.close()
 
     async def _close(self, _app: web.Application) -> None:
         if self.follower is not None:
@@ -288,6 +297,7 @@ class Gateway:
         text = self.metrics.render()
         if self.drift is not None:
             text += self.drift.render()
+        text += self.explain.render()
         return web.Response(
             text=text, content_type="text/plain", charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
@@ -470,6 +480,7 @@ class Gateway:
             request=request,
             response=response,
         )
+        self.explain.capture(record)
         if self.capture.offer(record):
             self.metrics.captured.inc((model,))
         else:

@@ -138,6 +138,10 @@ class GatewayConfig:
     admin_token_env: str | None = None
     admin_token_file: str | None = None
     seed: int | None = None
+    explainer_url: str | None = None
+    """`http(s)://host:port` of the explainer (`tfprod explainer`), which explain calls and
+    captured exchanges go to (see the explain_forward module). Default: none, explain calls
+    answer 404 and captured exchanges stay in the gateway."""
 
     def route(self, model: str) -> Route | None:
         return next((r for r in self.routes if r.model == model), None)
@@ -254,6 +258,15 @@ class _Reader:
                     f" got {_show(how)}"
                 )
         return tuple(sorted(value.items()))
+
+    def base_url(self, key: str) -> str | None:
+        url = self.text(key)
+        if url is not None and (not url.startswith(("http://", "https://")) or url.endswith("/")):
+            raise ConfigError(
+                f"{self._at(key)}: must be http(s)://host:port without a trailing slash,"
+                f" got {url!r}"
+            )
+        return url  # type: ignore[no-any-return]
 
     def child(self, key: str) -> _Reader | None:
         value = self.data.get(key)
@@ -387,6 +400,7 @@ class _Reader:
             admin_token_env=self.text("admin_token_env"),
             admin_token_file=self.text("admin_token_file"),
             seed=self.integer("seed", None, 0),
+            explainer_url=self.base_url("explainer_url"),
         )
 
 

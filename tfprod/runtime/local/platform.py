@@ -11,6 +11,10 @@ up`, and a status naming other versions than the policy's is ignored. The admin 
 feedback-signing key are fresh random secrets in 0600 files under the work directory, as a
 cluster mounts them from Secrets, never printed or passed on a command line.
 
+When a deployment declares a ModelDebugger, `tfprod explainer` runs too, as in a cluster: it
+pulls the versions itself, explains what the gateway forwards (`:explain`, `/explanations`)
+and the samples the gateway captures (`--explainer-url`).
+
 The controller runs as `tfprod controller`, as in a cluster, but observing the gateway's own
 `/metrics` directly (`--gateway`) and writing the status files the gateway follows
 (`--status-dir`); its API takes the admin token. When a deployment declares alert routes, a
@@ -120,6 +124,8 @@ class LocalPlatform:
         """`http://host:port` of the processes' report (`/v1/processes`, `/metrics`)."""
         self.controller_url = ""
         """`http://host:port` of the controller API, set once the platform runs."""
+        self.explainer_url: str | None = None
+        """`http://host:port` of the explainer; None when no deployment has a ModelDebugger."""
         self.alertmanager_url: str | None = None
         """`http://host:port` of Alertmanager; None when no deployment declares alert routes."""
         self.status_dir = workdir / "status"
@@ -132,7 +138,7 @@ class LocalPlatform:
             if options.gateway_port:
                 ensure_port_free(options.host, options.gateway_port, flag="--port")
             stack.enter_context(self._group)
-            self.gateway_url = _start_processes(
+            self.gateway_url, self.explainer_url = _start_processes(
                 self._policies, options, self._group, profiles=self._profiles
             )
             alertmanager = _start_alertmanager(self._policies, options, self._group)
@@ -165,7 +171,8 @@ class LocalPlatform:
 
     def stop(self, name: str) -> None:
         """Stops one process for good, as scaling its Deployment to zero would: no restart.
-        Names are `gateway`, `controller`, `alertmanager` and `<deployment>/<version id>`."""
+        Names are `gateway`, `controller`, `alertmanager`, `explainer` and
+        `<deployment>/<version id>`."""
         self._group.stop(name)
 
 
@@ -175,9 +182,10 @@ def _start_processes(
     group: ProcessGroup,
     *,
     profiles: Mapping[str, str],
-) -> str:
-    """Pulls every version, starts its model server and then the gateway, in `group`;
-    returns the gateway's URL once it answers."""
+) -> tuple[str, str | None]:
+    """Pulls every version, starts its model server, the explainer when a deployment has a
+    ModelDebugger, and then the gateway, in `group`; returns the gateway's URL once it
+    answers, and the explainer's (None without one)."""
     workdir = options.workdir.resolve()
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     mounted = workdir / "policies"
@@ -194,6 +202,8 @@ def _start_processes(
         (directory / ENDPOINTS_KEY).write_text(endpoints_json(endpoints), encoding="utf-8")
         if policy.name in profiles:
             (directory / PROFILE_KEY).write_text(profiles[policy.name], encoding="utf-8")
+    explainer_url = _start_explainer(policies, options, group)
+    explainer_flags = [] if explainer_url is None else ["--explainer-url", explainer_url]
     token_file = write_private(workdir / ADMIN_TOKEN_FILE, secrets.token_urlsafe(32))
     key_file = write_private(workdir / FEEDBACK_KEY_FILE, secrets.token_urlsafe(32))
     port = options.gateway_port or free_port(options.host)
@@ -211,6 +221,7 @@ def _start_processes(
                 FEEDBACK_KEY_FLAG,
                 str(key_file),
                 *_status_flags(workdir),
+                *explainer_flags,
                 "--host",
                 options.host,
                 "--port",
@@ -222,7 +233,39 @@ def _start_processes(
             log=workdir / "logs" / "gateway.log",
         )
     )
-    return gateway_url
+    return gateway_url, explainer_url
+
+
+def _start_explainer(
+    policies: Sequence[Policy], options: PlatformOptions, group: ProcessGroup
+) -> str | None:
+    """Starts `tfprod explainer` on the mounted policies when one has a debugger section
+    (a ModelDebugger); returns its URL once it answers, or None."""
+    if not any(policy.debugger is not None for policy in policies):
+        return None
+    workdir = options.workdir.resolve()
+    port = free_port(options.host)
+    url = f"http://{options.host}:{port}"
+    group.start(
+        ServiceSpec(
+            name="explainer",
+            argv=[
+                *_tfprod(),
+                "explainer",
+                "--policies",
+                str(workdir / "policies"),
+                "--models-dir",
+                str(workdir / "explain-models"),
+                "--host",
+                options.host,
+                "--port",
+                str(port),
+            ],
+            ready_url=f"{url}/metrics",
+            log=workdir / "logs" / "explainer.log",
+        )
+    )
+    return url
 
 
 def _start_alertmanager(
