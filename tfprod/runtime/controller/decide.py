@@ -52,6 +52,7 @@ Decided here, where the Policy leaves it open:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -71,12 +72,14 @@ from tfprod.runtime.analysis import Outcome
 from tfprod.runtime.controller.actions import Action, Decision, Event, Notify, RouteChange, Severity
 from tfprod.runtime.controller.checks import (
     AB_METRICS,
+    TRIGGER_INTERVAL_SECONDS,
     Found,
     ab_check,
     advance,
     blind,
     criterion_check,
     data_check,
+    sequential,
     start_ab,
     trigger_check,
     unobserved_ab_metrics,
@@ -117,6 +120,12 @@ def check_interval(policy: Policy) -> float:
     if policy.canary is not None and policy.canary.check_interval_seconds is not None:
         return min(interval, policy.canary.check_interval_seconds)
     return interval
+
+
+def trigger_interval(policy: Policy) -> float:
+    """Seconds between two looks of the safety triggers: `TRIGGER_INTERVAL_SECONDS`, or the
+    controller's check interval if shorter."""
+    return min(TRIGGER_INTERVAL_SECONDS, policy.controller.check_interval_seconds)
 
 
 class _Tick:
@@ -222,7 +231,11 @@ class _Tick:
         ingested = ingest(self.state.raw, self.state.totals, self.observation.counters())
         self.blind_reason = ingested.reset_reason
         window, self.window = trailing(
-            self.state.window, ingested.totals, self.now, self.settings.evaluation_window_seconds
+            self.state.window,
+            ingested.totals,
+            self.now,
+            self.settings.evaluation_window_seconds,
+            spacing=check_interval(self.policy),
         )
         self._update(
             raw=ingested.raw,
@@ -287,23 +300,33 @@ class _Tick:
             for version, weight in self.weights.items()
             if weight > 0 and version != safety.fallback_version
         ]
+        interval = trigger_interval(self.policy)
+        lookback = max(1, math.ceil(self.settings.evaluation_window_seconds / interval))
         failing: list[tuple[str, str, str]] = []
         for trigger in safety.triggers:
             for version in watched:
                 name = f"trigger {trigger.condition} on {version}"
-                if not self._due(name, self.settings.check_interval_seconds):
+                at_once = sequential(trigger.condition)
+                if not self._due(name, interval if at_once else check_interval(self.policy)):
                     continue
+                before = self.checks.get(name)
                 found = self._blinded() or trigger_check(
-                    trigger.condition, self.window.get(version, Totals()), self.settings
+                    trigger.condition,
+                    window=self.window.get(version, Totals()),
+                    total=self.state.totals.get(version, Totals()),
+                    analysis=before.analysis if before is not None else None,
+                    settings=self.settings,
+                    lookback=lookback,
                 )
                 check = self._advance(name, found)
-                if check.consecutive_fails < self.settings.failure_threshold or check.acted:
+                needed = 1 if at_once else self.settings.failure_threshold
+                if check.consecutive_fails < needed or check.acted:
                     continue
                 self.checks[name] = check.model_copy(update={"acted": True})
-                cause = (
-                    f"{trigger.condition} on {version} for {check.consecutive_fails} checks"
-                    f" ({trigger.action}): {found.reason}"
-                )
+                cause = f"{trigger.condition} on {version}"
+                if not at_once:
+                    cause += f" for {check.consecutive_fails} checks"
+                cause += f" ({trigger.action}): {found.reason}"
                 if trigger.action == "alert_and_monitor":
                     self._notify("alert", "warning", cause, version)
                 elif trigger.action == "pause":
