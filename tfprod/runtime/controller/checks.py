@@ -13,12 +13,16 @@ Gates are the checks a rollout must pass (the data check, canary criteria, the A
 triggers are the safety net's conditions on every watched version, and only their fail outcome
 acts. A trigger on a rate (error_rate, a latency quantile: the share of requests slower than
 its threshold) is a sequential test (`tfprod.runtime.analysis.crossing`) on the requests since
-each of its last looks, run every `TRIGGER_INTERVAL_SECONDS`: it fails, and acts at once, when
-the evidence shows the rate past the threshold; with no crossing it passes once the evaluation
-window holds `min_samples` requests, else it is inconclusive. Any other trigger (throughput,
-business metrics such as click_rate from the feedback counters, "==" or "!=") compares the
-evaluation window's value with its threshold and acts after `failure_threshold` failing checks
-in a row.
+each of its last looks, run every `TRIGGER_INTERVAL_SECONDS` (`tfprod.policy.safety`): it
+fails, and acts at once, when the evidence shows the rate past the threshold. Otherwise it is
+the evaluation window's value against the threshold (inconclusive under `min_samples`
+requests), and a window failing at every look for `failure_threshold` check intervals acts
+too: a backstop for a fault too small to be shown within a window of requests. Any other
+trigger (throughput, business metrics such as click_rate from the feedback counters, "==" or
+"!=") compares the evaluation window's value with its threshold and acts after
+`failure_threshold` failing checks in a row. Feedback comes after its request, so a business
+trigger's window lags its requests by the feedback delay; a "<" trigger on one (click_rate <
+1%) is best given a window much longer than that delay.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tfprod.policy import ABTest, Condition, ControllerSettings
+from tfprod.policy import ABTest, Condition, ControllerSettings, Trigger
 from tfprod.policy.observe import FEEDBACK_MEANS, FEEDBACK_RATES
 from tfprod.policy.rollout_state import CheckState, Totals
 from tfprod.runtime.analysis import (
@@ -58,8 +62,6 @@ RATE_EVENTS: Mapping[str, str] = FEEDBACK_RATES
 VALUE_EVENTS: Mapping[str, str] = {"revenue": "revenue", **FEEDBACK_MEANS}
 """Metrics read as the mean feedback value per answered request."""
 AB_METRICS: tuple[str, ...] = ("error_rate", *RATE_EVENTS, *VALUE_EVENTS)
-TRIGGER_INTERVAL_SECONDS = 1.0
-"""How often the triggers look (or at the check interval, if that is shorter)."""
 TRIGGER_ALPHA = 0.001
 """At one look, the most a sequential trigger on a version at its threshold may be shown past it."""
 OBSERVED_TRIGGER_METRICS: tuple[str, ...] = (
@@ -79,6 +81,8 @@ class Found:
     outcome: Outcome
     reason: str
     analysis: dict[str, Any] | None = None
+    at_once: bool = False
+    """A fail that acts at once: a sequential trigger shown past its threshold."""
 
 
 def advance(check: CheckState, found: Found, now: datetime) -> CheckState:
@@ -118,15 +122,8 @@ def data_check(
     return Found(outcome=Outcome.PASS, reason=f"{settings.min_samples}+ requests per version")
 
 
-def sequential(condition: Condition) -> bool:
-    """Whether a trigger is the sequential threshold test (a rate compared with <, <=, >, >=)."""
-    return condition.op not in ("==", "!=") and (
-        condition.metric == "error_rate" or condition.metric in QUANTILE_LEVELS
-    )
-
-
 def trigger_check(
-    condition: Condition,
+    trigger: Trigger,
     *,
     window: Totals,
     total: Totals,
@@ -139,7 +136,8 @@ def trigger_check(
     `window` is the version's evaluation window, `total` its running totals since the analysis
     started; a sequential trigger keeps the totals at its last `lookback` looks in `analysis`.
     """
-    if not sequential(condition):
+    condition = trigger.condition
+    if not trigger.sequential:
         return _window_trigger(condition, window, settings)
     counts = _rate_counts(condition, total)
     if counts is None:
@@ -165,11 +163,8 @@ def trigger_check(
             f"{found.events:.4g} of the last {found.trials:g} requests {what}: {condition} shown"
             f" (evidence {found.evidence:.3g} >= {found.bound:.3g})"
         )
-        return Found(outcome=Outcome.FAIL, reason=reason, analysis=state)
+        return Found(outcome=Outcome.FAIL, reason=reason, analysis=state, at_once=True)
     windowed = _window_trigger(condition, window, settings)
-    if windowed.outcome is Outcome.FAIL:
-        reason = f"{windowed.reason}, not yet shown ({found.evidence:.3g} < {found.bound:.3g})"
-        return Found(outcome=Outcome.INCONCLUSIVE, reason=reason, analysis=state)
     return Found(outcome=windowed.outcome, reason=windowed.reason, analysis=state)
 
 
