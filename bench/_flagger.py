@@ -7,6 +7,8 @@ request duration quantile), a check fails when a metric is past its threshold, a
 is rolled back once `threshold` checks have failed (Flagger counts failed checks, not only
 consecutive ones). Replayed here on the canary's own per-second counters, as the gateways
 exported them during a run, with no scrape delay and no actuation time: both favour Flagger.
+A latency check can be relative to the stable version (`Analysis.relative`, a custom metric
+template comparing canary and primary), as a loaded machine slows both alike.
 
 The recorded stream is short (tfprod rolled the canary back within seconds), so the replay
 continues it: before its first second with its healthy seconds (those before the onset) and
@@ -44,14 +46,17 @@ class Stream:
     """Index of the first faulty second; the seconds before it are healthy."""
     upper_bounds: tuple[float, ...]
     """Latency bucket bounds, seconds, +Inf last."""
+    reference: tuple[Second, ...] = ()
+    """The stable version's seconds at the same times (for a latency check relative to it)."""
 
-    def at(self, index: int) -> Second:
+    def at(self, index: int, *, reference: bool = False) -> Second:
         """Second `index`, the stream continued both ways as the module doc says."""
-        healthy, faulty = self.seconds[: self.onset], self.seconds[self.onset :]
+        seconds = self.reference if reference else self.seconds
+        healthy, faulty = seconds[: self.onset], seconds[self.onset :]
         if index < 0:
             return healthy[index % len(healthy)] if healthy else faulty[0]
-        if index < len(self.seconds):
-            return self.seconds[index]
+        if index < len(seconds):
+            return seconds[index]
         return faulty[(index - self.onset) % len(faulty)]
 
 
@@ -67,6 +72,9 @@ class Analysis:
     latency_level: float = 0.99
     max_latency: float | None = None
     """Fail when the latency quantile over the window exceeds this, seconds."""
+    relative: bool = False
+    """`max_latency` bounds the canary's quantile minus the stable version's (a custom metric
+    template comparing canary and primary), not the canary's own."""
 
 
 def failed(stream: Stream, analysis: Analysis, check: int) -> bool:
@@ -80,11 +88,18 @@ def failed(stream: Stream, analysis: Analysis, check: int) -> bool:
         return True
     if analysis.max_latency is None:
         return False
+    value = _quantile(stream, seconds, analysis.latency_level)
+    if analysis.relative:
+        window = range(check - analysis.window, check)
+        stable = [stream.at(index, reference=True) for index in window]
+        value -= _quantile(stream, stable, analysis.latency_level)
+    return not math.isnan(value) and value > analysis.max_latency
+
+
+def _quantile(stream: Stream, seconds: list[Second], level: float) -> float:
     counts = [sum(column) for column in zip(*(second.buckets for second in seconds), strict=True)]
     cumulative = tuple(float(value) for value in itertools.accumulate(counts))
-    buckets = Buckets(upper_bounds=stream.upper_bounds, cumulative_counts=cumulative)
-    value = quantile(buckets, analysis.latency_level)
-    return not math.isnan(value) and value > analysis.max_latency
+    return quantile(Buckets(upper_bounds=stream.upper_bounds, cumulative_counts=cumulative), level)
 
 
 def replay(stream: Stream, analysis: Analysis, *, delay: int, horizon: int = 3600) -> int | None:

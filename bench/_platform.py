@@ -49,9 +49,11 @@ def canary_policy(
     percent: float,
     controller: dict[str, Any],
     triggers: dict[str, str],
+    criteria: dict[str, str] | None = None,
     hold: str = "1h",
 ) -> Policy:
-    """v1 stable, v2 a canary held at `percent`, v1 the fallback of `triggers`."""
+    """v1 stable, v2 a canary held at `percent` with `criteria`, v1 the fallback of
+    `triggers`."""
     return Policy.model_validate(
         {
             "name": DEPLOYMENT,
@@ -62,7 +64,11 @@ def canary_policy(
                 {"id": CANARY, "artifact": artifact_uri(registry, "rec", CANARY), "role": "canary"},
             ],
             "traffic": {"weights": {STABLE: 100 - percent, CANARY: percent}},
-            "canary": {"version": CANARY, "steps": [[percent, hold]]},
+            "canary": {
+                "version": CANARY,
+                "steps": [[percent, hold]],
+                "success_criteria": criteria or {},
+            },
             "controller": controller,
             "safety": {"fallback_version": STABLE, "triggers": triggers},
         }
@@ -167,18 +173,22 @@ class Load:
 
 @dataclass(frozen=True, kw_only=True)
 class Snapshot:
-    """The gateway's cumulative counters of one version at one moment (wall clock)."""
+    """The gateway's cumulative counters of each version at one moment (wall clock)."""
 
     at: float
-    counters: VersionCounters | None
+    counters: dict[str, VersionCounters]
+    """Versions without a request yet are missing."""
 
 
-def scrape(gateway: str, version: str) -> VersionCounters | None:
-    """`version`'s counters from the gateway's own /metrics; None before its first request."""
+def scrape(gateway: str) -> Snapshot:
+    """Every version's counters from the gateway's own /metrics, now."""
+    at = time.time()
     with urllib.request.urlopen(f"{gateway}/metrics", timeout=5) as response:
         text = response.read().decode()
-    found = version_counters(parse_exposition(text), deployment=DEPLOYMENT, versions={version})
-    return found.get(version)
+    found = version_counters(
+        parse_exposition(text), deployment=DEPLOYMENT, versions={STABLE, CANARY}
+    )
+    return Snapshot(at=at, counters=found)
 
 
 def machine_load() -> str:

@@ -9,11 +9,13 @@ seconds, then injects one fault into the canary:
 - 5xx: it answers 10% of requests with an injected 500;
 - latency: every answer 150 ms late.
 
-Both policies carry the same safety net, `error_rate > 1%` and `latency_p95 > 100ms`, both
-`immediate_rollback` (the success-rate and duration checks of Flagger's docs, with the
-duration's quantile and threshold set for this fault); `aggressive` checks every second over a
-4 s window, `defaults` are `ControllerSettings()`'s (10 s checks, 60 s window, 3 failing
-checks). Measured from the onset (wall clock, the controller's decision records):
+Both policies carry the same safety net and criterion: the trigger `error_rate > 1%`
+(`immediate_rollback`; Flagger's documented request-success-rate check, 99%) and the canary
+criterion `latency_p95 < 100ms`, judged against stable (a loaded machine slows both versions
+alike: an absolute latency trigger at 100 ms fired on healthy traffic here, whose p95 reached
+135 ms). `aggressive` checks every second over a 4 s window, one failing check acts;
+`defaults` are `ControllerSettings()`'s (10 s checks, 60 s window, 3 failing checks).
+Measured from the onset (wall clock, the controller's decision records):
 
 - decided: the rollback decision;
 - committed: the rollback committed, the canary at 0% in every gateway replica (the controller
@@ -21,10 +23,12 @@ checks). Measured from the onset (wall clock, the controller's decision records)
 - last failure: the last failed request the load generator saw (for latency: the last answer
   the slowed canary gave).
 
-The gateway's own per-second counters of the canary are recorded during each run and
+The gateway's own per-second counters of canary and stable are recorded during each run and
 Flagger's fixed-window analysis is replayed on them (`bench/_flagger.py`: its code defaults,
 interval 60 s, threshold 1, 1-minute window; and its shortest interval, 10 s), with the same
-thresholds, for every phase of its check schedule relative to the onset. Flagger's figure is
+thresholds (the latency check as canary p95 minus stable p95 over 100 ms), for every phase of
+its check schedule relative to the onset. A run whose rollback comes before the onset is
+counted as a false rollback and has no timings. Flagger's figure is
 its decision (no scrape delay, no actuation): the ratio is Flagger's median decision over
 tfprod's median commit.
 
@@ -35,11 +39,12 @@ tfprod's median commit.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +55,7 @@ from bench._flagger import Analysis, Second, Stream, detection_times  # noqa: E4
 from bench._platform import (  # noqa: E402
     CANARY,
     DEPLOYMENT,
+    STABLE,
     Answer,
     Load,
     Snapshot,
@@ -64,9 +70,11 @@ from bench._platform import (  # noqa: E402
     wait_for,
 )
 from tfprod.policy import DeploymentStatus, Policy  # noqa: E402
+from tfprod.runtime.controller.observation import VersionCounters  # noqa: E402
 from tfprod.runtime.local import LocalPlatform, PlatformOptions  # noqa: E402
 
-TRIGGERS = {"error_rate > 1%": "immediate_rollback", "latency_p95 > 100ms": "immediate_rollback"}
+TRIGGERS = {"error_rate > 1%": "immediate_rollback"}
+CRITERIA = {"latency_p95": "< 100ms"}
 POLICIES: dict[str, dict[str, Any]] = {
     "aggressive": {
         "check_interval_seconds": 1,
@@ -81,10 +89,10 @@ POLICIES: dict[str, dict[str, Any]] = {
 FAULTS = ("killed", "5xx", "latency")
 FLAGGER = {
     "flagger 60s": Analysis(
-        interval=60, threshold=1, max_error_rate=0.01, latency_level=0.95, max_latency=0.1
+        interval=60, max_error_rate=0.01, latency_level=0.95, max_latency=0.1, relative=True
     ),
     "flagger 10s": Analysis(
-        interval=10, threshold=1, max_error_rate=0.01, latency_level=0.95, max_latency=0.1
+        interval=10, max_error_rate=0.01, latency_level=0.95, max_latency=0.1, relative=True
     ),
 }
 CANARY_PERCENT = 50.0
@@ -93,13 +101,18 @@ AFTER_COMMIT_SECONDS = 2.0
 
 @dataclass(frozen=True, kw_only=True)
 class Result:
-    decided: float
-    committed: float
-    last_failure: float | None
-    failures: int
-    """User-visible failures after the onset (for latency: answers the slowed canary gave)."""
+    cause: str
     rps: float
-    flagger: dict[str, list[int | None]]
+    false: bool = False
+    """Rolled back before the onset: a false rollback (no timings then)."""
+    decided: float = 0.0
+    committed: float = 0.0
+    last_failure: float | None = None
+    failures: int = 0
+    """User-visible failures after the onset (for latency: answers the slowed canary gave)."""
+    healthy_p95: float = 0.0
+    """The load generator's p95 latency before the onset, seconds."""
+    flagger: dict[str, list[int | None]] = field(default_factory=dict)
 
 
 def one_run(
@@ -143,8 +156,15 @@ def one_run(
         )
     ]
     span = load.answers[-1].sent - load.answers[0].sent if len(load.answers) > 1 else 1.0
+    cause = final.rollout.rollback.cause if final.rollout.rollback else ""
+    before = sorted(answer.done - answer.sent for answer in load.answers if answer.done < onset)
+    healthy_p95 = before[int(0.95 * len(before))] if before else math.nan
+    if decided < 0:
+        return Result(false=True, cause=cause, rps=0.0, healthy_p95=healthy_p95)
     stream = _stream(snapshots, onset_index=healthy, decided_at=onset + decided)
     return Result(
+        cause=cause,
+        healthy_p95=healthy_p95,
         decided=decided,
         committed=committed,
         last_failure=max(failures) - onset if failures else None,
@@ -179,44 +199,52 @@ def _decision_times(final: DeploymentStatus, onset: float) -> tuple[float, float
 
 
 def _stream(snapshots: list[Snapshot], *, onset_index: int, decided_at: float) -> Stream:
-    """The canary's seconds between snapshots; faulty ones up to the rollback decision."""
-    bounds: tuple[float, ...] = ()
-    per_bucket: list[tuple[float, ...]] = []
-    for snapshot in snapshots:
-        latency = snapshot.counters.latency if snapshot.counters else None
-        if latency is not None:
-            bounds = (*latency.upper_bounds, float("inf"))
-            cumulative = latency.cumulative_counts
-            per_bucket.append(
-                tuple(b - a for a, b in zip((0.0, *cumulative), cumulative, strict=False))
-            )
-        else:
-            per_bucket.append(())
-    width = len(bounds)
-    seconds: list[Second] = []
-    for index in range(1, len(snapshots)):
-        if index - 1 > onset_index and snapshots[index - 1].at >= decided_at:
+    """The canary's (and stable's) seconds between snapshots; faulty ones up to the decision."""
+    end = len(snapshots)
+    for index in range(onset_index + 2, len(snapshots)):
+        if snapshots[index - 1].at >= decided_at:
+            end = index
             break
-        before, after = snapshots[index - 1].counters, snapshots[index].counters
-        requests = (after.requests if after else 0.0) - (before.requests if before else 0.0)
-        errors = (after.errors if after else 0.0) - (before.errors if before else 0.0)
-        low = per_bucket[index - 1] or (0.0,) * width
-        high = per_bucket[index] or (0.0,) * width
-        seconds.append(
-            Second(
-                requests=requests,
-                errors=errors,
-                buckets=tuple(b - a for a, b in zip(low, high, strict=True)),
-            )
-        )
-    return Stream(seconds=tuple(seconds), onset=onset_index, upper_bounds=bounds)
+    bounds: tuple[float, ...] = ()
+    for snapshot in snapshots:
+        for counters in snapshot.counters.values():
+            if counters.latency is not None:
+                bounds = (*counters.latency.upper_bounds, float("inf"))
+    canary, stable = (
+        tuple(_second(snapshots[i - 1], snapshots[i], version, len(bounds)) for i in range(1, end))
+        for version in (CANARY, STABLE)
+    )
+    return Stream(seconds=canary, onset=onset_index, upper_bounds=bounds, reference=stable)
+
+
+def _second(before: Snapshot, after: Snapshot, version: str, width: int) -> Second:
+    low, high = before.counters.get(version), after.counters.get(version)
+    low_buckets, high_buckets = _per_bucket(low, width), _per_bucket(high, width)
+    return Second(
+        requests=(high.requests if high else 0.0) - (low.requests if low else 0.0),
+        errors=(high.errors if high else 0.0) - (low.errors if low else 0.0),
+        buckets=tuple(b - a for a, b in zip(low_buckets, high_buckets, strict=True)),
+    )
+
+
+def _per_bucket(counters: VersionCounters | None, width: int) -> tuple[float, ...]:
+    if counters is None or counters.latency is None:
+        return (0.0,) * width
+    cumulative = counters.latency.cumulative_counts
+    return tuple(b - a for a, b in zip((0.0, *cumulative), cumulative, strict=False))
 
 
 def _shown(result: Result) -> str:
+    if result.false:
+        return (
+            f"FALSE ROLLBACK before the onset (healthy p95 {result.healthy_p95 * 1000:.0f} ms):"
+            f" {result.cause}"
+        )
     last = "none" if result.last_failure is None else f"{result.last_failure:.2f} s"
     return (
         f"decided {result.decided:.2f} s, committed {result.committed:.2f} s, last failure"
-        f" {last} ({result.failures} failed), {result.rps:.0f} rps"
+        f" {last} ({result.failures} failed), {result.rps:.0f} rps, healthy p95"
+        f" {result.healthy_p95 * 1000:.0f} ms; {result.cause[:60]}"
     )
 
 
@@ -250,6 +278,7 @@ def main() -> None:
                         percent=CANARY_PERCENT,
                         controller=POLICIES[name],
                         triggers=TRIGGERS,
+                        criteria=CRITERIA,
                     )
                     workdir = root / f"work-{fault}-{name}-{run}"
                     result = one_run(
@@ -269,7 +298,14 @@ def main() -> None:
     header += f" {'last failure':>15} {'failed':>6}"
     header += "".join(f" {name:>15} {'ratio':>6}" for name in FLAGGER)
     print(header)
-    for (fault, name), rows in results.items():
+    for (fault, name), every in results.items():
+        rows = [row for row in every if not row.false]
+        if len(rows) < len(every):
+            print(
+                f"{fault:<8} {name:<10} {len(every) - len(rows)} false rollbacks before the onset"
+            )
+        if not rows:
+            continue
         committed = [row.committed for row in rows]
         line = (
             f"{fault:<8} {name:<10} {len(rows):>2} {_figures([row.decided for row in rows])}"

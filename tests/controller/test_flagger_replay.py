@@ -57,3 +57,20 @@ def test_a_healthy_stream_is_never_rolled_back() -> None:
     healthy = Stream(seconds=(HEALTHY,) * 40, onset=30, upper_bounds=BOUNDS)
 
     assert replay(healthy, Analysis(max_error_rate=0.01, max_latency=0.1), delay=0) is None
+
+
+def test_a_relative_latency_check_compares_the_canary_with_stable_at_the_same_seconds() -> None:
+    slow_everywhere = Second(requests=100, errors=0, buckets=(0, 0, 100, 0))
+    both_slow = Stream(
+        seconds=(HEALTHY,) * 30 + (slow_everywhere,) * 10,
+        onset=30,
+        upper_bounds=BOUNDS,
+        reference=(HEALTHY,) * 30 + (slow_everywhere,) * 10,
+    )
+    canary_only = Stream(
+        seconds=SLOW.seconds, onset=30, upper_bounds=BOUNDS, reference=(HEALTHY,) * 40
+    )
+    analysis = Analysis(interval=10, latency_level=0.95, max_latency=0.1, relative=True)
+
+    assert replay(both_slow, analysis, delay=0) is None
+    assert detection_times(canary_only, analysis) == [10, 11, 12, 13, 4, 5, 6, 7, 8, 9]
