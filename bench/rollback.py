@@ -125,9 +125,7 @@ def one_run(
         onset = committed_seen = 0.0
         tick = time.monotonic()
         while True:
-            snapshots.append(
-                Snapshot(at=time.time(), counters=scrape(platform.gateway_url, CANARY))
-            )
+            snapshots.append(scrape(platform.gateway_url))
             if len(snapshots) == healthy + 1:
                 onset = time.time()
                 _inject(platform, fault)
