@@ -80,7 +80,7 @@ def main() -> None:
             platform = Platform(
                 seed=seed, profiles={STABLE: healthy, CANARY: healthy}, rps=options.rps
             )
-            run = simulate(policy(settings), platform, until=3600)
+            run = simulate(policy(settings), platform, until=3600, round_trip=False)
             ends[run.final.rollout.phase or "none"] += 1
         wall = time.perf_counter() - started
         false = options.runs - ends["promoted"]

@@ -301,8 +301,12 @@ def simulate(
     restart_delay: float = 3.0,
     status: DeploymentStatus | None = None,
     stop_when_final: bool = True,
+    round_trip: bool = True,
 ) -> Run:
-    """Run the controller loop from `status` (default: the declared weights) until `until`."""
+    """Run the controller loop from `status` (default: the declared weights) until `until`.
+
+    `round_trip` passes every written status through its JSON form and back, as a restarted
+    controller reads it (off: faster, for benches that run many healthy rollouts)."""
     persisted = status or initial_status(policy)
     platform.write(persisted, platform.clock)
     killer = np.random.default_rng(kill_seed)
@@ -319,7 +323,7 @@ def simulate(
             t += restart_delay
             continue
         if decision.next_status != persisted:
-            persisted = _written(decision.next_status)
+            persisted = _written(decision.next_status) if round_trip else decision.next_status
             platform.write(persisted, t)
         waiting = {when: command for when, command in waiting.items() if when > t}
         ticks.append(Tick(t=t, decision=decision, actions=decision.actions))

@@ -2,8 +2,9 @@
 
 Each rollback path is driven through `decide` with faults starting at many onsets; the time
 from the onset to every replica serving the faulty version at 0% must stay under the path's
-computed figure. The no-data path also shows the old figure (no-data bound + interval +
-actuation, 315 s) was exceeded.
+computed figure. A rate trigger is measured both where its sequential test shows the fault
+and where only the window's backstop does. The no-data path also shows the old figure
+(no-data bound + interval + actuation, 315 s) was exceeded.
 """
 
 from __future__ import annotations
@@ -41,6 +42,44 @@ def test_an_immediate_rollback_trigger_stays_under_its_computed_worst_case() -> 
 
     assert path(policy, "trigger 'error_rate > 5%' (immediate_rollback)").seconds == 95
     assert 0 < worst <= 95
+
+
+@pytest.mark.slow
+def test_a_fault_too_small_to_show_in_a_window_is_caught_by_the_backstop_in_time() -> None:
+    # At 40 rps the canary at 20% sees 480 requests a window: too few to show 8% against 5%
+    # within one window most of the time, so the window's rate acts after 30 failing looks.
+    policy = canary_policy(steps=STEPS, triggers={"error_rate > 5%": "immediate_rollback"})
+    seconds, causes = [], set()
+    for seed, onset in enumerate(ONSETS):
+        fault = Fault(version=CANARY, onset=onset, profile=Profile(error_rate=0.08))
+        run = simulate(policy, healthy(seed, fault, rps=40), until=5000)
+        assert run.final.rollout.rollback is not None, run.log()
+        causes.add(run.final.rollout.rollback.cause.split(" (")[0])
+        seconds.append(run.platform.zero_since[CANARY] - onset)
+
+    assert causes == {"error_rate > 5% on rec-v2.1.0", "error_rate > 5% on rec-v2.1.0 for 30 looks"}
+    assert 0 < max(seconds) <= 95
+
+
+@pytest.mark.slow
+def test_aggressive_settings_stay_under_their_computed_worst_case() -> None:
+    policy = canary_policy(
+        steps=STEPS,
+        triggers={"error_rate > 5%": "immediate_rollback"},
+        controller={
+            "check_interval_seconds": 1,
+            "evaluation_window_seconds": 4,
+            "failure_threshold": 1,
+            "min_samples": 20,
+            "actuation_bound_seconds": 2,
+        },
+    )
+    faults = [Fault(version=CANARY, onset=t, profile=Profile(error_rate=0.10)) for t in ONSETS]
+
+    worst = max(measured(policy, faults))
+
+    assert path(policy, "trigger 'error_rate > 5%' (immediate_rollback)").seconds == 7
+    assert 0 < worst <= 7
 
 
 @pytest.mark.slow

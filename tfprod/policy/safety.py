@@ -22,11 +22,37 @@ Action = Literal["immediate_rollback", "gradual_rollback", "alert_and_monitor", 
 """
 
 
+TRIGGER_INTERVAL_SECONDS = 1.0
+"""How often the controller looks at a rate trigger (or at its check interval, if shorter)."""
+RATE_METRICS: tuple[str, ...] = (
+    "error_rate",
+    "latency_p50",
+    "latency_p90",
+    "latency_p95",
+    "latency_p99",
+)
+"""Trigger metrics that are rates: error_rate, and a latency quantile (the share of requests
+slower than the threshold against 1 - q)."""
+
+
 class Trigger(PolicyModel):
     """A condition on live metrics and what to do when it holds."""
 
     condition: ConditionField
     action: Action
+
+    @property
+    def sequential(self) -> bool:
+        """Whether the controller runs this trigger as a sequential rate test.
+
+        A trigger on a rate (`RATE_METRICS` compared with <, <=, > or >=) is looked at every
+        `TRIGGER_INTERVAL_SECONDS`: it acts as soon as the requests since one of its looks over
+        the last evaluation window show the rate past the threshold, and also when the
+        evaluation window's rate has been past it at every look for `failure_threshold` check
+        intervals. Any other trigger compares the evaluation window's value at each check and
+        acts after `failure_threshold` failing checks in a row.
+        """
+        return self.condition.metric in RATE_METRICS and self.condition.op not in ("==", "!=")
 
 
 class SafetyNet(PolicyModel):
@@ -67,7 +93,8 @@ class ControllerSettings(PolicyModel):
     evaluation_window_seconds: Seconds = 60.0
     """Each check reads metrics over this trailing window. Default: 60 s."""
     failure_threshold: int = Field(default=3, ge=1)
-    """Consecutive failing checks before a trigger or criterion acts. Default: 3."""
+    """Consecutive failing checks before a canary criterion or a windowed trigger acts (a rate
+    trigger shown past its threshold acts at once; see `Trigger`). Default: 3."""
     min_samples: int = Field(default=100, ge=1)
     """Requests a window needs before its metrics count; fewer is "no data". Default: 100."""
     no_data_bound_seconds: Seconds = 300.0

@@ -1,4 +1,5 @@
-"""Pure statistics for the controller's decisions: sequential A/B tests and the canary judge.
+"""Pure statistics for the controller's decisions: sequential A/B tests, the canary judge, and
+the safety triggers' sequential threshold test.
 
 No clock, no I/O: every function takes running totals and a small frozen state the caller
 keeps, and returns the next state with its result.
@@ -13,7 +14,15 @@ from tfprod.runtime.analysis.canary import (
 )
 from tfprod.runtime.analysis.msprt import Arms, SequentialState, update
 from tfprod.runtime.analysis.outcome import Outcome
-from tfprod.runtime.analysis.samples import Buckets, Moments, Proportion, SampleError, quantile
+from tfprod.runtime.analysis.samples import (
+    Buckets,
+    Moments,
+    Proportion,
+    SampleError,
+    count_above,
+    quantile,
+)
+from tfprod.runtime.analysis.threshold import Crossing, crossing
 
 __all__ = [
     "JUDGED_METRICS",
@@ -23,6 +32,7 @@ __all__ = [
     "Buckets",
     "CanaryState",
     "CheckResult",
+    "Crossing",
     "Decision",
     "MetricResult",
     "Moments",
@@ -31,6 +41,8 @@ __all__ = [
     "SampleError",
     "SequentialState",
     "analyse",
+    "count_above",
+    "crossing",
     "judge",
     "quantile",
     "update",

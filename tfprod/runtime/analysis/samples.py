@@ -170,3 +170,21 @@ def above(buckets: Buckets, index: int) -> Proportion:
     """How many observations lie above the upper bound of bucket `index`, out of all."""
     total = buckets.total
     return Proportion(trials=total, successes=total - buckets.cumulative_counts[index])
+
+
+def count_above(buckets: Buckets, bound: float) -> float:
+    """How many observations lie above `bound`, interpolated inside its bucket as `quantile`
+    does, so "more than 5% above t" holds exactly when `quantile(buckets, 0.95) > t` (0 past
+    the last finite bound, which `quantile` never exceeds)."""
+    bounds, counts = buckets.upper_bounds, buckets.cumulative_counts
+    total = buckets.total
+    index = next((i for i, upper in enumerate(bounds) if upper >= bound), len(bounds) - 1)
+    if bounds[index] == math.inf:
+        return 0.0  # `quantile` never goes past the last finite bound either
+    lower_bound = bounds[index - 1] if index > 0 else min(0.0, bounds[0])
+    below = counts[index - 1] if index > 0 else 0.0
+    if bound <= lower_bound:
+        return total - below
+    inside = counts[index] - below
+    share = (bound - lower_bound) / (bounds[index] - lower_bound)
+    return total - (below + inside * share)

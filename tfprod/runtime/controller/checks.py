@@ -10,19 +10,31 @@
   side is the fallback, and a rollback needs no metrics).
 
 Gates are the checks a rollout must pass (the data check, canary criteria, the A/B test);
-triggers are the safety net's conditions, evaluated on the evaluation window of every watched
-version, and only their fail outcome acts.
+triggers are the safety net's conditions on every watched version, and only their fail outcome
+acts. A trigger on a rate (error_rate, a latency quantile: the share of requests slower than
+its threshold) is a sequential test (`tfprod.runtime.analysis.crossing`) on the requests since
+each of its last looks, run every `TRIGGER_INTERVAL_SECONDS` (`tfprod.policy.safety`): it
+fails, and acts at once, when the evidence shows the rate past the threshold. Otherwise it is
+the evaluation window's value against the threshold (inconclusive under `min_samples`
+requests), and a window failing at every look for `failure_threshold` check intervals acts
+too: a backstop for a fault too small to be shown within a window of requests. Any other
+trigger (throughput, business metrics such as click_rate from the feedback counters, "==" or
+"!=") compares the evaluation window's value with its threshold and acts after
+`failure_threshold` failing checks in a row. Feedback comes after its request, so a business
+trigger's window lags its requests by the feedback delay; a "<" trigger on one (click_rate <
+1%) is best given a window much longer than that delay.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tfprod.policy import ABTest, Condition, ControllerSettings
+from tfprod.policy import ABTest, Condition, ControllerSettings, Trigger
+from tfprod.policy.observe import FEEDBACK_MEANS, FEEDBACK_RATES
 from tfprod.policy.rollout_state import CheckState, Totals
 from tfprod.runtime.analysis import (
     ABResult,
@@ -32,9 +44,12 @@ from tfprod.runtime.analysis import (
     Outcome,
     Proportion,
     analyse,
+    count_above,
+    crossing,
     judge,
     quantile,
 )
+from tfprod.runtime.analysis.canary import QUANTILE_LEVELS
 from tfprod.runtime.controller.totals import (
     feedback_moments,
     feedback_rate,
@@ -42,16 +57,21 @@ from tfprod.runtime.controller.totals import (
     proportion_of_errors,
 )
 
-RATE_EVENTS: dict[str, str] = {
-    "click_rate": "click",
-    "click_through_rate": "click",
-    "ctr": "click",
-    "conversion_rate": "conversion",
-}
-"""A/B metrics read as the share of answered requests followed by a feedback event."""
-VALUE_EVENTS: dict[str, str] = {"revenue": "revenue", "revenue_per_request": "revenue"}
-"""A/B metrics read as the mean feedback value per answered request."""
+RATE_EVENTS: Mapping[str, str] = FEEDBACK_RATES
+"""Metrics read as the share of answered requests followed by a feedback event."""
+VALUE_EVENTS: Mapping[str, str] = {"revenue": "revenue", **FEEDBACK_MEANS}
+"""Metrics read as the mean feedback value per answered request."""
 AB_METRICS: tuple[str, ...] = ("error_rate", *RATE_EVENTS, *VALUE_EVENTS)
+TRIGGER_ALPHA = 0.001
+"""At one look, the most a sequential trigger on a version at its threshold may be shown past it."""
+OBSERVED_TRIGGER_METRICS: tuple[str, ...] = (
+    "error_rate",
+    *QUANTILE_LEVELS,
+    "throughput",
+    "requests_per_second",
+    *RATE_EVENTS,
+    *FEEDBACK_MEANS,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +81,8 @@ class Found:
     outcome: Outcome
     reason: str
     analysis: dict[str, Any] | None = None
+    at_once: bool = False
+    """A fail that acts at once: a sequential trigger shown past its threshold."""
 
 
 def advance(check: CheckState, found: Found, now: datetime) -> CheckState:
@@ -100,19 +122,88 @@ def data_check(
     return Found(outcome=Outcome.PASS, reason=f"{settings.min_samples}+ requests per version")
 
 
-def trigger_check(condition: Condition, total: Totals, settings: ControllerSettings) -> Found:
+def trigger_check(
+    trigger: Trigger,
+    *,
+    window: Totals,
+    total: Totals,
+    analysis: Mapping[str, Any] | None,
+    settings: ControllerSettings,
+    lookback: int,
+) -> Found:
+    """A trigger's condition on one version: fail when it holds (see the module doc).
+
+    `window` is the version's evaluation window, `total` its running totals since the analysis
+    started; a sequential trigger keeps the totals at its last `lookback` looks in `analysis`.
+    """
+    condition = trigger.condition
+    if not trigger.sequential:
+        return _window_trigger(condition, window, settings)
+    counts = _rate_counts(condition, total)
+    if counts is None:
+        return Found(
+            outcome=Outcome.ERROR,
+            reason=f"{condition.metric}: the metric source exports no latency histogram",
+        )
+    threshold, above, now = counts
+    starts: Sequence[Sequence[float]] = (analysis or {}).get("starts", ())
+    found = crossing(
+        [(start[0], start[1]) for start in starts],
+        now,
+        threshold=threshold,
+        above=above,
+        alpha=TRIGGER_ALPHA,
+    )
+    state = {"starts": [*([start[0], start[1]] for start in starts), list(now)][-lookback:]}
+    if found.shown:
+        what = "failed" if condition.metric == "error_rate" else "slower than "
+        if condition.metric != "error_rate":
+            what += shown(condition.threshold, condition)
+        reason = (
+            f"{found.events:.4g} of the last {found.trials:g} requests {what}: {condition} shown"
+            f" (evidence {found.evidence:.3g} >= {found.bound:.3g})"
+        )
+        return Found(outcome=Outcome.FAIL, reason=reason, analysis=state, at_once=True)
+    windowed = _window_trigger(condition, window, settings)
+    return Found(outcome=windowed.outcome, reason=windowed.reason, analysis=state)
+
+
+def _rate_counts(
+    condition: Condition, total: Totals
+) -> tuple[float, bool, tuple[float, float]] | None:
+    """(threshold rate, test above it, (trials, events)) of a sequential trigger."""
+    above = condition.op in (">", ">=")
+    if condition.metric == "error_rate":
+        return condition.threshold, above, (total.requests, total.errors)
+    buckets = latency_buckets(total)
+    if buckets is None:
+        return None
+    level = QUANTILE_LEVELS[condition.metric]
+    # The quantile is past t exactly when the share of requests slower than t is past 1 - q.
+    return 1 - level, above, (buckets.total, count_above(buckets, condition.threshold))
+
+
+def _window_trigger(condition: Condition, total: Totals, settings: ControllerSettings) -> Found:
     """A trigger's condition on one version's evaluation window: fail when it holds."""
     if total.requests < settings.min_samples:
         return Found(
             outcome=Outcome.INCONCLUSIVE,
             reason=f"{total.requests:g} requests in the window, needs {settings.min_samples}",
         )
+    if condition.metric in RATE_EVENTS or condition.metric in FEEDBACK_MEANS:
+        answered = total.requests - total.errors
+        if answered < settings.min_samples:
+            return Found(
+                outcome=Outcome.INCONCLUSIVE,
+                reason=f"{answered:g} answered requests in the window, needs"
+                f" {settings.min_samples}",
+            )
     value = _window_value(condition, total, settings)
     if value is None:
         return Found(
             outcome=Outcome.ERROR,
             reason=f"{condition.metric} is not observed by the controller; it observes"
-            " error_rate, latency_p50/p90/p95/p99, throughput and requests_per_second",
+            f" {', '.join(OBSERVED_TRIGGER_METRICS)}",
         )
     seen = f"{condition.metric} {shown(value, condition)} in the last"
     seen += f" {settings.evaluation_window_seconds:g} s"
@@ -138,6 +229,8 @@ def _window_value(
         return total.errors / total.requests
     if metric in ("throughput", "requests_per_second"):
         return total.requests / settings.evaluation_window_seconds
+    if metric in RATE_EVENTS or metric in FEEDBACK_MEANS:
+        return _feedback_value(metric, total)
     if metric.startswith("latency_p") and metric[len("latency_p") :].isdigit():
         buckets = latency_buckets(total)
         if buckets is None:
@@ -145,6 +238,15 @@ def _window_value(
         value = quantile(buckets, int(metric[len("latency_p") :]) / 100)
         return None if math.isnan(value) else value
     return None
+
+
+def _feedback_value(metric: str, total: Totals) -> float:
+    """A business metric on answered requests (the caller checked there are some)."""
+    if metric in RATE_EVENTS:
+        rate = feedback_rate(total, RATE_EVENTS[metric])
+        return rate.successes / rate.trials
+    moments = feedback_moments(total, FEEDBACK_MEANS[metric])
+    return moments.total / moments.count
 
 
 def criterion_check(

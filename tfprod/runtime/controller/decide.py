@@ -13,9 +13,12 @@ One tick:
 2. Counters become totals since the analysis started (`totals`), rebased on counter resets,
    and the evaluation window's totals (`trailing`).
 3. People's commands (pause, resume, abort, promote) apply.
-4. Triggers are evaluated on the window of every version taking traffic except the fallback,
-   in every phase but initializing and rolling back. A trigger met `failure_threshold` checks
-   in a row acts once per run of failures.
+4. Triggers are evaluated on every version taking traffic except the fallback, in every
+   phase but initializing and rolling back. A trigger on a rate (error_rate, a latency
+   quantile) looks every `trigger_interval` (1 s) and acts at once when its sequential test
+   shows the rate past the threshold, or when its evaluation window has failed at every look
+   for `failure_threshold` check intervals; any other trigger looks every check interval and
+   acts after `failure_threshold` failing checks in a row. Each acts once per run of failures.
 5. While progressing, the gates (`checks`) run and decide: rollback, A/B decision, a ramp step
    or promotion.
 
@@ -52,10 +55,11 @@ Decided here, where the Policy leaves it open:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from tfprod.policy import Condition, DeploymentStatus, Policy
+from tfprod.policy import Condition, DeploymentStatus, Policy, Trigger
 from tfprod.policy.rollout_state import (
     FINAL_PHASES,
     MAX_DECISIONS,
@@ -67,6 +71,7 @@ from tfprod.policy.rollout_state import (
     RolloutState,
     Totals,
 )
+from tfprod.policy.safety import TRIGGER_INTERVAL_SECONDS
 from tfprod.runtime.analysis import Outcome
 from tfprod.runtime.controller.actions import Action, Decision, Event, Notify, RouteChange, Severity
 from tfprod.runtime.controller.checks import (
@@ -117,6 +122,12 @@ def check_interval(policy: Policy) -> float:
     if policy.canary is not None and policy.canary.check_interval_seconds is not None:
         return min(interval, policy.canary.check_interval_seconds)
     return interval
+
+
+def trigger_interval(policy: Policy) -> float:
+    """Seconds between two looks of the safety triggers: `TRIGGER_INTERVAL_SECONDS`, or the
+    controller's check interval if shorter."""
+    return min(TRIGGER_INTERVAL_SECONDS, policy.controller.check_interval_seconds)
 
 
 class _Tick:
@@ -222,7 +233,11 @@ class _Tick:
         ingested = ingest(self.state.raw, self.state.totals, self.observation.counters())
         self.blind_reason = ingested.reset_reason
         window, self.window = trailing(
-            self.state.window, ingested.totals, self.now, self.settings.evaluation_window_seconds
+            self.state.window,
+            ingested.totals,
+            self.now,
+            self.settings.evaluation_window_seconds,
+            spacing=check_interval(self.policy),
         )
         self._update(
             raw=ingested.raw,
@@ -290,20 +305,9 @@ class _Tick:
         failing: list[tuple[str, str, str]] = []
         for trigger in safety.triggers:
             for version in watched:
-                name = f"trigger {trigger.condition} on {version}"
-                if not self._due(name, self.settings.check_interval_seconds):
+                cause = self._trigger(trigger, version)
+                if not cause:
                     continue
-                found = self._blinded() or trigger_check(
-                    trigger.condition, self.window.get(version, Totals()), self.settings
-                )
-                check = self._advance(name, found)
-                if check.consecutive_fails < self.settings.failure_threshold or check.acted:
-                    continue
-                self.checks[name] = check.model_copy(update={"acted": True})
-                cause = (
-                    f"{trigger.condition} on {version} for {check.consecutive_fails} checks"
-                    f" ({trigger.action}): {found.reason}"
-                )
                 if trigger.action == "alert_and_monitor":
                     self._notify("alert", "warning", cause, version)
                 elif trigger.action == "pause":
@@ -322,6 +326,38 @@ class _Tick:
                 tuple(version for _, version, _ in failing),
                 "; ".join(c for _, _, c in failing),
             )
+
+    def _trigger(self, trigger: Trigger, version: str) -> str:
+        """Look at one trigger on one version if due; the cause when it acts now, else ""."""
+        name = f"trigger {trigger.condition} on {version}"
+        interval = (
+            trigger_interval(self.policy) if trigger.sequential else check_interval(self.policy)
+        )
+        if not self._due(name, interval):
+            return ""
+        before = self.checks.get(name)
+        found = self._blinded() or trigger_check(
+            trigger,
+            window=self.window.get(version, Totals()),
+            total=self.state.totals.get(version, Totals()),
+            analysis=before.analysis if before is not None else None,
+            settings=self.settings,
+            lookback=max(1, math.ceil(self.settings.evaluation_window_seconds / interval)),
+        )
+        check = self._advance(name, found)
+        # A rate shown past its threshold acts at once; a failing window acts after
+        # `failure_threshold` check intervals of failing looks.
+        needed = 1 if found.at_once else self.settings.failure_threshold
+        if trigger.sequential and not found.at_once:
+            needed *= max(1, math.ceil(check_interval(self.policy) / interval))
+        if check.consecutive_fails < needed or check.acted:
+            return ""
+        self.checks[name] = check.model_copy(update={"acted": True})
+        cause = f"{trigger.condition} on {version}"
+        if not found.at_once:
+            looks = "looks" if trigger.sequential else "checks"
+            cause += f" for {check.consecutive_fails} {looks}"
+        return cause + f" ({trigger.action}): {found.reason}"
 
     # Gates
 

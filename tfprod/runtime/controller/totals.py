@@ -83,21 +83,39 @@ def ingest(
 
 
 def trailing(
-    window: tuple[WindowPoint, ...], totals: Mapping[str, Totals], now: datetime, seconds: float
+    window: tuple[WindowPoint, ...],
+    totals: Mapping[str, Totals],
+    now: datetime,
+    seconds: float,
+    *,
+    spacing: float = 0.0,
 ) -> tuple[tuple[WindowPoint, ...], dict[str, Totals]]:
     """The points to keep (covering `seconds` before now) and each version's window totals.
 
     The window starts at the oldest kept point no older than `seconds`; with none yet, the
-    window is empty.
+    window is empty. A point is added only `spacing` seconds or more after the last one, so
+    a controller looking every second keeps about `seconds / spacing` points in its status
+    (the window then starts up to `spacing` later than `seconds` ago).
     """
     start = now - timedelta(seconds=seconds)
     kept = tuple(point for point in window if point.at >= start)
+    if kept and (now - kept[-1].at).total_seconds() < spacing:
+        base = kept[0].totals
+        return kept, {
+            version: _windowed(total, base.get(version, _zero_like(total)))
+            for version, total in totals.items()
+        }
     base = kept[0].totals if kept else dict(totals)
-    windowed: dict[str, Totals] = {}
-    for version, total in totals.items():
-        growth = _difference(total, base.get(version, _zero_like(total)))
-        windowed[version] = _zero_like(total) if isinstance(growth, str) else growth
+    windowed = {
+        version: _windowed(total, base.get(version, _zero_like(total)))
+        for version, total in totals.items()
+    }
     return (*kept, WindowPoint(at=now, totals=dict(totals))), windowed
+
+
+def _windowed(total: Totals, base: Totals) -> Totals:
+    growth = _difference(total, base)
+    return _zero_like(total) if isinstance(growth, str) else growth
 
 
 def proportion_of_errors(total: Totals) -> Proportion:
