@@ -14,7 +14,7 @@ import pytest
 
 from tests.controller.policies import CANARY, STABLE, canary_policy
 from tests.controller.simulation import EPOCH
-from tfprod.policy import Policy, policy_digest, read_status
+from tfprod.policy import DeploymentStatus, Policy, policy_digest, read_status
 from tfprod.runtime.controller import Command, Observation, VersionCounters
 from tfprod.runtime.controller.loop import ControllerLoop
 from tfprod.runtime.controller.stores import FileStatusStore
@@ -133,3 +133,64 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path) -> None:
         2,
         f"tfprod controller: error: --policies: no <deployment>/policy.json under {tmp_path}\n",
     )
+
+
+class CountingStore(FileStatusStore):
+    def __init__(self, directory: Path, deployment: str) -> None:
+        super().__init__(directory, deployment)
+        self.written_at: list[datetime] = []
+
+    def write(self, status: DeploymentStatus) -> None:
+        assert status.updated_at is not None
+        self.written_at.append(status.updated_at)
+        super().write(status)
+
+
+def test_evidence_alone_is_written_once_per_check_interval_and_a_routing_change_at_once(
+    tmp_path: Path,
+) -> None:
+    policy = canary_policy(triggers={"error_rate > 5%": "immediate_rollback"})
+    store = CountingStore(tmp_path, policy.name)
+    clock = Clock()
+    errors = {CANARY: 0}
+
+    async def observe(_policy: Policy) -> Observation:
+        status = store.read()
+        elapsed = int((clock.now - EPOCH).total_seconds())
+        return Observation(
+            versions={
+                STABLE: VersionCounters(requests=100 * elapsed),
+                CANARY: VersionCounters(requests=100 * elapsed, errors=errors[CANARY]),
+            },
+            replica_generations={"gw": 0 if status is None else status.generation},
+        )
+
+    loop = ControllerLoop(
+        policies={policy.name: policy},
+        stores={policy.name: store},
+        observe=observe,
+        notifier=ConsoleNotifier(io.StringIO()),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+    async def tick_each_second(seconds: int) -> None:
+        for _ in range(seconds):
+            await loop.tick(policy.name)
+            clock.now += timedelta(seconds=1)
+
+    asyncio.run(tick_each_second(35))
+    seconds = [(at - EPOCH).total_seconds() for at in store.written_at]
+    # Started at 0 s, first weights served at 1 s; then evidence every 10 s (the default
+    # check interval), though the trigger looked every second.
+    assert seconds == [0.0, 1.0, 11.0, 21.0, 31.0]
+    shown = loop.status(policy.name)
+    assert shown is not None and shown.rollout.totals[STABLE].requests == 3400
+
+    errors[CANARY] = 100 * 34  # every canary request of the last second failed
+    clock.now += timedelta(seconds=1)
+    asyncio.run(tick_each_second(1))
+    written = store.read()
+    assert written is not None
+    assert (store.written_at[-1] - EPOCH).total_seconds() == 36.0
+    assert written.weights[CANARY] == 0.0

@@ -65,7 +65,7 @@ def test_status_shows_phase_weights_step_and_checks(
     ]
     assert lines[4:] == [
         "check       data: pass: 100+ requests per version",
-        "check       criterion error_rate < 1%: pass: error_rate 0.657% (stable 0.173%) meets"
+        "check       criterion error_rate < 1%: pass: error_rate 0.789% (stable 0.156%) meets"
         " error_rate < 1%",
     ]
 

@@ -55,7 +55,7 @@ def test_the_status_follows_the_ramp_step_by_step(canary: tuple[Driven, httpx.Cl
         ("criterion error_rate < 1%", "pass"),
     ]
     assert status["checks"][1]["reason"] == (
-        "error_rate 0.657% (stable 0.173%) meets error_rate < 1%"
+        "error_rate 0.789% (stable 0.156%) meets error_rate < 1%"
     )
     assert status["checks"][1]["checked_at"] == "2026-12-01T00:01:02+00:00"
     listed = api.get("/v1/deployments").json()["deployments"]

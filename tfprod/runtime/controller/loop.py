@@ -18,6 +18,13 @@ Per deployment, one tick:
    the current policy's digest. The write IS the route change: every gateway replica follows
    the document. The submitted commands are dropped once a status carrying their effect is
    written (an ignored command is logged there too).
+   A change of evidence alone (running totals, the window, the checks' running tests: the
+   triggers look every second) with no action is written at most once per check interval;
+   until then the loop decides from the unwritten status it keeps, as long as the stored
+   document is the one that status came from. So a watched deployment costs one write per
+   check interval, not one per look (in a cluster, a ConfigMap update), and a restarted
+   controller loses at most one check interval of evidence, never a routing change or a
+   decision.
 6. Then the notifications, through the notifier (Alertmanager or the console): after the
    write, never before, and never holding it up.
 7. Look again after `requeue_after`, or at once when a command arrives.
@@ -37,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 
 from tfprod.policy import DeploymentStatus, Policy, policy_digest
 from tfprod.runtime.controller.actions import Notify, RouteChange
-from tfprod.runtime.controller.decide import decide
+from tfprod.runtime.controller.decide import check_interval, decide
 from tfprod.runtime.controller.observation import Command, Observation
 from tfprod.runtime.controller.stores import StatusStore
 from tfprod.runtime.notify import ControllerEvent, Notifier
@@ -48,6 +55,8 @@ RETRY_SECONDS = 1.0
 """How soon a deployment whose tick failed is tried again."""
 FOLLOWER_POLL_SECONDS = 1.0
 """How often a controller that may not act asks again whether it may."""
+EVIDENCE_FIELDS = {"raw", "totals", "window", "checks"}
+"""Rollout state that grows with every look; a change of these alone may wait to be written."""
 
 Observe = Callable[[Policy], Awaitable[Observation]]
 Sleeper = Callable[[float], Awaitable[None]]
@@ -95,6 +104,10 @@ class ControllerLoop:
         self._commands: dict[str, list[Command]] = {name: [] for name in policies}
         self._due: dict[str, datetime] = {}
         self._wake = asyncio.Event()
+        self._written_at: dict[str, datetime] = {}
+        self._unwritten: dict[str, tuple[int, DeploymentStatus]] = {}
+        """Per deployment: the generation of the stored document an unwritten status came
+        from, and that status."""
 
     # ControllerView
 
@@ -147,6 +160,9 @@ class ControllerLoop:
         stored = await asyncio.to_thread(store.read)
         self._statuses[deployment] = stored
         status = stored or _declared(policy, self._clock())
+        base, unwritten = self._unwritten.pop(deployment, (-1, None))
+        if unwritten is not None and base == status.generation:
+            status = unwritten
         commands = tuple(self._commands[deployment])
         observation = await self._observe(policy)
         if commands:
@@ -161,8 +177,21 @@ class ControllerLoop:
                     "policy_digest": policy_digest(policy),
                 }
             )
-            await asyncio.to_thread(store.write, written)
-            self._statuses[deployment] = written
+            last = self._written_at.get(deployment)
+            if (
+                last is not None
+                and not decision.actions
+                and _evidence_only(status, written)
+                and (now - last).total_seconds() < check_interval(policy)
+            ):
+                # Kept with the stored document's generation and write stamp: not written.
+                kept = decision.next_status.model_copy(update={"generation": status.generation})
+                self._unwritten[deployment] = (status.generation, kept)
+                self._statuses[deployment] = kept
+            else:
+                await asyncio.to_thread(store.write, written)
+                self._written_at[deployment] = now
+                self._statuses[deployment] = written
         del self._commands[deployment][: len(commands)]
         for action in decision.actions:
             if isinstance(action, RouteChange):
@@ -192,6 +221,14 @@ class ControllerLoop:
             for task in (sleeping, woken):
                 task.cancel()
             await asyncio.gather(sleeping, woken, return_exceptions=True)
+
+
+def _evidence_only(before: DeploymentStatus, after: DeploymentStatus) -> bool:
+    """Whether `after` differs from `before` in `EVIDENCE_FIELDS` of the rollout alone."""
+    if before.weights != after.weights:
+        return False
+    evidence = {name: getattr(after.rollout, name) for name in EVIDENCE_FIELDS}
+    return before.rollout.model_copy(update=evidence) == after.rollout
 
 
 def _declared(policy: Policy, now: datetime) -> DeploymentStatus:
