@@ -1,0 +1,179 @@
+"""Terraform elements that hold their attributes on the JavaScript side.
+
+cdktn asks each element for its attributes (`synthesizeAttributes`) on every synthesis pass,
+twice per `app.synth()`; a Python override answers through a jsii callback, two messages
+relayed through two Node.js processes each time, and the provider's `alias` (read for every
+resource that names the provider) costs the same. That was most of the cost of synthesizing
+a large stack. The classes here take the attributes (and the alias) once, when they are
+created, and answer from JavaScript.
+
+They come from a small jsii assembly written here and loaded into the jsii kernel beside the
+construct library (`cdktn`, or legacy `cdktf`, whichever `_core` found): three subclasses
+of the library's resource, data source and provider, whose JavaScript keeps what it was given.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsii
+
+from tfprod.bindings._core import (
+    CORE_NAME,
+    Construct,
+    TerraformDataSource,
+    TerraformProvider,
+    TerraformResource,
+)
+
+ASSEMBLY = "tfprod-elements"
+VERSION = "1.0.0"
+
+_SCRIPT = f"""'use strict';
+const core = require('{CORE_NAME}');
+class AttributedResource extends core.TerraformResource {{
+  constructor(scope, id, config, attributes) {{
+    super(scope, id, config);
+    this._tfprodAttributes = attributes;
+  }}
+  synthesizeAttributes() {{ return this._tfprodAttributes; }}
+}}
+class AttributedDataSource extends core.TerraformDataSource {{
+  constructor(scope, id, config, attributes) {{
+    super(scope, id, config);
+    this._tfprodAttributes = attributes;
+  }}
+  synthesizeAttributes() {{ return this._tfprodAttributes; }}
+}}
+class AttributedProvider extends core.TerraformProvider {{
+  constructor(scope, id, config, attributes, alias) {{
+    super(scope, id, config);
+    this._tfprodAttributes = attributes;
+    this._tfprodAlias = alias;
+  }}
+  get alias() {{ return this._tfprodAlias; }}
+  set alias(value) {{ this._tfprodAlias = value; }}
+  synthesizeAttributes() {{ return this._tfprodAttributes; }}
+}}
+module.exports = {{ AttributedResource, AttributedDataSource, AttributedProvider }};
+"""
+
+
+def _parameter(name: str, type_: Mapping[str, Any], *, optional: bool = False) -> dict[str, Any]:
+    return {"name": name, "type": dict(type_), **({"optional": True} if optional else {})}
+
+
+def _class(name: str, base: str, config: str, *extra: dict[str, Any]) -> dict[str, Any]:
+    attributes = {"collection": {"kind": "map", "elementtype": {"primitive": "any"}}}
+    return {
+        "assembly": ASSEMBLY,
+        "fqn": f"{ASSEMBLY}.{name}",
+        "kind": "class",
+        "name": name,
+        "base": f"{CORE_NAME}.{base}",
+        "initializer": {
+            "parameters": [
+                _parameter("scope", {"fqn": "constructs.Construct"}),
+                _parameter("id", {"primitive": "string"}),
+                _parameter("config", {"fqn": f"{CORE_NAME}.{config}"}),
+                _parameter("attributes", attributes),
+                *extra,
+            ]
+        },
+    }
+
+
+def _assembly() -> dict[str, Any]:
+    """The `.jsii` manifest: what the kernel checks calls against."""
+    types = [
+        _class("AttributedResource", "TerraformResource", "TerraformResourceConfig"),
+        _class("AttributedDataSource", "TerraformDataSource", "TerraformResourceConfig"),
+        _class(
+            "AttributedProvider",
+            "TerraformProvider",
+            "TerraformProviderConfig",
+            _parameter("alias", {"primitive": "string"}, optional=True),
+        ),
+    ]
+    return {
+        "schema": "jsii/0.10.0",
+        "name": ASSEMBLY,
+        "version": VERSION,
+        "description": "tfprod's Terraform elements that keep their attributes in JavaScript",
+        "license": "Apache-2.0",
+        "homepage": "https://github.com/tfprod/tfprod",
+        "repository": {"type": "git", "url": "https://github.com/tfprod/tfprod.git"},
+        "author": {"name": "tfprod", "roles": ["author"]},
+        "fingerprint": f"{ASSEMBLY}-{VERSION}-{CORE_NAME}",
+        "jsiiVersion": "1.0.0",
+        "dependencies": {CORE_NAME: "*", "constructs": "*"},
+        "types": {type_["fqn"]: type_ for type_ in types},
+    }
+
+
+def _load() -> None:
+    files = {
+        "package.json": json.dumps({"name": ASSEMBLY, "version": VERSION, "main": "index.js"}),
+        ".jsii": json.dumps(_assembly()),
+        "index.js": _SCRIPT,
+    }
+    with tempfile.TemporaryDirectory(prefix="tfprod-elements-") as directory:
+        tarball = Path(directory) / f"{ASSEMBLY}@{VERSION}.jsii.tgz"
+        with tarfile.open(tarball, "w:gz") as archive:
+            for name, text in files.items():
+                data = text.encode("utf-8")
+                member = tarfile.TarInfo(f"package/{name}")
+                member.size = len(data)
+                archive.addfile(member, io.BytesIO(data))
+        jsii.load(ASSEMBLY, VERSION, str(tarball))  # the kernel unpacks it before returning
+
+
+_load()
+
+
+class AttributedResource(
+    TerraformResource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.AttributedResource"
+):
+    """A `TerraformResource` whose attributes are given once, at creation."""
+
+    def __init__(
+        self, scope: Construct, id: str, config: Any, attributes: Mapping[str, Any]
+    ) -> None:
+        jsii.create(self.__class__, self, [scope, id, config, attributes])
+
+
+class AttributedDataSource(
+    TerraformDataSource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.AttributedDataSource"
+):
+    """A `TerraformDataSource` whose attributes are given once, at creation."""
+
+    def __init__(
+        self, scope: Construct, id: str, config: Any, attributes: Mapping[str, Any]
+    ) -> None:
+        jsii.create(self.__class__, self, [scope, id, config, attributes])
+
+
+class AttributedProvider(
+    TerraformProvider, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.AttributedProvider"
+):
+    """A `TerraformProvider` whose attributes and alias are given at creation; `alias` reads
+    and sets the JavaScript side's."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        config: Any,
+        attributes: Mapping[str, Any],
+        alias: str | None,
+    ) -> None:
+        jsii.create(self.__class__, self, [scope, id, config, attributes, alias])
+
+
+__all__ = ["AttributedDataSource", "AttributedProvider", "AttributedResource"]
