@@ -38,21 +38,35 @@ VERSION = "1.0.0"
 _SCRIPT = f"""'use strict';
 const core = require('{CORE_NAME}');
 class AttributedResource extends core.TerraformResource {{
-  constructor(scope, id, config, attributes) {{
-    super(scope, id, config);
+  constructor(scope, id, attributes, element, provider, config) {{
+    super(scope, id, config || {{
+      terraformResourceType: element.resourceType,
+      terraformGeneratorMetadata: {{
+        providerName: element.providerName,
+        providerVersion: element.providerVersion,
+      }},
+      provider,
+    }});
     this._tfprodAttributes = attributes;
   }}
   synthesizeAttributes() {{ return this._tfprodAttributes; }}
 }}
 class AttributedDataSource extends core.TerraformDataSource {{
-  constructor(scope, id, config, attributes) {{
-    super(scope, id, config);
+  constructor(scope, id, attributes, element, provider, config) {{
+    super(scope, id, config || {{
+      terraformResourceType: element.resourceType,
+      terraformGeneratorMetadata: {{
+        providerName: element.providerName,
+        providerVersion: element.providerVersion,
+      }},
+      provider,
+    }});
     this._tfprodAttributes = attributes;
   }}
   synthesizeAttributes() {{ return this._tfprodAttributes; }}
 }}
 class AttributedProvider extends core.TerraformProvider {{
-  constructor(scope, id, config, attributes, alias) {{
+  constructor(scope, id, attributes, config, alias) {{
     super(scope, id, config);
     this._tfprodAttributes = attributes;
     this._tfprodAlias = alias;
@@ -69,8 +83,11 @@ def _parameter(name: str, type_: Mapping[str, Any], *, optional: bool = False) -
     return {"name": name, "type": dict(type_), **({"optional": True} if optional else {})}
 
 
-def _class(name: str, base: str, config: str, *extra: dict[str, Any]) -> dict[str, Any]:
-    attributes = {"collection": {"kind": "map", "elementtype": {"primitive": "any"}}}
+_ATTRIBUTES = {"collection": {"kind": "map", "elementtype": {"primitive": "any"}}}
+_STRING = {"primitive": "string"}
+
+
+def _class(name: str, base: str, *parameters: dict[str, Any]) -> dict[str, Any]:
     return {
         "assembly": ASSEMBLY,
         "fqn": f"{ASSEMBLY}.{name}",
@@ -80,10 +97,9 @@ def _class(name: str, base: str, config: str, *extra: dict[str, Any]) -> dict[st
         "initializer": {
             "parameters": [
                 _parameter("scope", {"fqn": "constructs.Construct"}),
-                _parameter("id", {"primitive": "string"}),
-                _parameter("config", {"fqn": f"{CORE_NAME}.{config}"}),
-                _parameter("attributes", attributes),
-                *extra,
+                _parameter("id", _STRING),
+                _parameter("attributes", _ATTRIBUTES),
+                *parameters,
             ]
         },
     }
@@ -91,14 +107,19 @@ def _class(name: str, base: str, config: str, *extra: dict[str, Any]) -> dict[st
 
 def _assembly() -> dict[str, Any]:
     """The `.jsii` manifest: what the kernel checks calls against."""
+    element = (
+        _parameter("element", {"collection": {"kind": "map", "elementtype": _STRING}}),
+        _parameter("provider", {"fqn": f"{CORE_NAME}.TerraformProvider"}, optional=True),
+        _parameter("config", {"fqn": f"{CORE_NAME}.TerraformResourceConfig"}, optional=True),
+    )
     types = [
-        _class("AttributedResource", "TerraformResource", "TerraformResourceConfig"),
-        _class("AttributedDataSource", "TerraformDataSource", "TerraformResourceConfig"),
+        _class("AttributedResource", "TerraformResource", *element),
+        _class("AttributedDataSource", "TerraformDataSource", *element),
         _class(
             "AttributedProvider",
             "TerraformProvider",
-            "TerraformProviderConfig",
-            _parameter("alias", {"primitive": "string"}, optional=True),
+            _parameter("config", {"fqn": f"{CORE_NAME}.TerraformProviderConfig"}),
+            _parameter("alias", _STRING, optional=True),
         ),
     ]
     return {
@@ -137,26 +158,53 @@ def _load() -> None:
 _load()
 
 
+def element_type(
+    resource_type: str, provider_name: str, provider_version: str | None
+) -> dict[str, str]:
+    """What an element's JavaScript constructor builds cdktn's config from, besides
+    `provider`."""
+    element = {"resourceType": resource_type, "providerName": provider_name}
+    return element if provider_version is None else {**element, "providerVersion": provider_version}
+
+
 class AttributedResource(
     TerraformResource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.AttributedResource"
 ):
-    """A `TerraformResource` whose attributes are given once, at creation."""
+    """A `TerraformResource` whose attributes are given once, at creation. `config` (cdktn's
+    `TerraformResourceConfig`) is needed only for meta-arguments besides `provider`; when it
+    is None the JavaScript side builds it from `element` (see `element_type`) and
+    `provider`."""
 
     def __init__(
-        self, scope: Construct, id: str, config: Any, attributes: Mapping[str, Any]
+        self,
+        scope: Construct,
+        id: str,
+        attributes: Mapping[str, Any],
+        *,
+        element: Mapping[str, str],
+        provider: TerraformProvider | None,
+        config: Any,
     ) -> None:
-        jsii.create(self.__class__, self, [scope, id, config, attributes])
+        jsii.create(self.__class__, self, [scope, id, attributes, element, provider, config])
 
 
 class AttributedDataSource(
     TerraformDataSource, metaclass=jsii.JSIIMeta, jsii_type=f"{ASSEMBLY}.AttributedDataSource"
 ):
-    """A `TerraformDataSource` whose attributes are given once, at creation."""
+    """A `TerraformDataSource` whose attributes are given once, at creation (`config` as for
+    `AttributedResource`)."""
 
     def __init__(
-        self, scope: Construct, id: str, config: Any, attributes: Mapping[str, Any]
+        self,
+        scope: Construct,
+        id: str,
+        attributes: Mapping[str, Any],
+        *,
+        element: Mapping[str, str],
+        provider: TerraformProvider | None,
+        config: Any,
     ) -> None:
-        jsii.create(self.__class__, self, [scope, id, config, attributes])
+        jsii.create(self.__class__, self, [scope, id, attributes, element, provider, config])
 
 
 class AttributedProvider(
@@ -169,11 +217,12 @@ class AttributedProvider(
         self,
         scope: Construct,
         id: str,
-        config: Any,
         attributes: Mapping[str, Any],
+        *,
+        config: Any,
         alias: str | None,
     ) -> None:
-        jsii.create(self.__class__, self, [scope, id, config, attributes, alias])
+        jsii.create(self.__class__, self, [scope, id, attributes, config, alias])
 
 
-__all__ = ["AttributedDataSource", "AttributedProvider", "AttributedResource"]
+__all__ = ["AttributedDataSource", "AttributedProvider", "AttributedResource", "element_type"]

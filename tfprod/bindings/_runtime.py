@@ -40,7 +40,12 @@ from tfprod.bindings._core import (
     TerraformResourceLifecycle,
     WinrmProvisionerConnection,
 )
-from tfprod.bindings._elements import AttributedDataSource, AttributedProvider, AttributedResource
+from tfprod.bindings._elements import (
+    AttributedDataSource,
+    AttributedProvider,
+    AttributedResource,
+    element_type,
+)
 from tfprod.bindings._values import (
     BindingValueError,
     Field,
@@ -75,13 +80,9 @@ class ProviderInfo:
     version: str | None
 
     def generator_metadata(self) -> Any:
-        return _generator_metadata(self.name, self.version)
-
-
-@cache
-def _generator_metadata(name: str, version: str | None) -> Any:
-    # One struct per provider: it is sent by value with every element that names it.
-    return TerraformProviderGeneratorMetadata(provider_name=name, provider_version=version)
+        return TerraformProviderGeneratorMetadata(
+            provider_name=self.name, provider_version=self.version
+        )
 
 
 def _check(cls: type[Any], config: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,6 +121,12 @@ def _provisioners(values: Sequence[Provisioner] | None) -> Any:
     return result
 
 
+@cache
+def _element_type(cls: Any) -> dict[str, str]:
+    info = cls.tf_provider
+    return element_type(cls.TF_RESOURCE_TYPE, info.name, info.version)
+
+
 def _element_config(
     cls: Any,
     *,
@@ -131,7 +138,11 @@ def _element_config(
     provider: TerraformProvider | None,
     provisioners: Sequence[Provisioner] | None,
 ) -> Any:
-    """The config cdktn's resource and data source constructors take."""
+    """cdktn's config for resources and data sources, or None when `provider` is the only
+    meta-argument given (the JavaScript side then builds it: a struct costs a type check per
+    field and a serialization per element)."""
+    if (connection, count, depends_on, for_each, lifecycle, provisioners) == (None,) * 6:
+        return None
     return TerraformResourceConfig(
         terraform_resource_type=cls.TF_RESOURCE_TYPE,
         terraform_generator_metadata=cls.tf_provider.generator_metadata(),
@@ -201,7 +212,14 @@ class Resource(AttributedResource):
             provider=provider,
             provisioners=provisioners,
         )
-        super().__init__(scope, id, element_config, attributes)
+        super().__init__(
+            scope,
+            id,
+            attributes,
+            element=_element_type(type(self)),
+            provider=provider,
+            config=element_config,
+        )
 
     @classmethod
     def generate_config_for_import(
@@ -250,7 +268,14 @@ class DataSource(AttributedDataSource):
             provider=provider,
             provisioners=provisioners,
         )
-        super().__init__(scope, id, element_config, attributes)
+        super().__init__(
+            scope,
+            id,
+            attributes,
+            element=_element_type(type(self)),
+            provider=provider,
+            config=element_config,
+        )
 
 
 class Provider(AttributedProvider):
@@ -270,7 +295,7 @@ class Provider(AttributedProvider):
             terraform_generator_metadata=self.tf_provider.generator_metadata(),
             terraform_provider_source=self.tf_provider.source,
         )
-        super().__init__(scope, id, provider_config, attributes, alias)
+        super().__init__(scope, id, attributes, config=provider_config, alias=alias)
 
 
 def string_attr(element: Any, name: str) -> str:
