@@ -123,7 +123,7 @@ class ModelDeployment(Construct):
           setting (by default "ghcr.io/tfprod/tfprod:0.1.0").
         """
         super().__init__(scope, id)
-        self.platform = platform_of(self)
+        self.platform = platform_of(self, scope)
         if not is_dns_1035_label(name):
             raise construct_error(self, "name", f"{name!r} is not valid", DNS_1035_LABEL_RULE)
         if not is_dns_label(environment):
@@ -313,9 +313,16 @@ def _check_scaling(deployment: ModelDeployment, scaling: AutoScaling) -> None:
             raise construct_error(deployment, f"scaling.{field}", text(scaling), allowed)
 
 
-def deployment_scope(construct: Construct, kind: str) -> ModelDeployment:
-    """The ModelDeployment `construct` was created in; ConstructError naming its path otherwise."""
-    scope = construct.node.scope
+def deployment_scope(
+    construct: Construct, kind: str, scope: Construct | None = None
+) -> ModelDeployment:
+    """The ModelDeployment `construct` was created in; ConstructError naming its path otherwise.
+
+    `scope`: the scope `construct` was created with, when the caller has it at hand. Default:
+    None, read from the construct tree (two jsii round trips).
+    """
+    if scope is None:
+        scope = construct.node.scope
     if isinstance(scope, ModelDeployment):
         return scope
     where = scope.node.path if scope is not None else "the root"
