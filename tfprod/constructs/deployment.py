@@ -321,15 +321,14 @@ def deployment_scope(
     `scope`: the scope `construct` was created with, when the caller has it at hand. Default:
     None, read from the construct tree (two jsii round trips).
     """
-    if scope is None:
-        scope = construct.node.scope
-    if isinstance(scope, ModelDeployment):
-        return scope
-    where = scope.node.path if scope is not None else "the root"
+    given = construct.node.scope if scope is None else scope
+    if isinstance(given, ModelDeployment):
+        return given
+    where = given.node.path if given is not None else "the root"
     raise construct_error(
         construct,
         "scope",
         f"{kind} must be created with a ModelDeployment as its scope, got"
-        f" {type(scope).__name__} {where!r}",
+        f" {type(given).__name__} {where!r}",
         f"{kind}(deployment, id, ...)",
     )
