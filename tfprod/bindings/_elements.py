@@ -14,6 +14,7 @@ of the library's resource, data source and provider, whose JavaScript keeps what
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import tarfile
@@ -138,20 +139,31 @@ def _assembly() -> dict[str, Any]:
     }
 
 
-def _load() -> None:
+def _tarball() -> bytes:
+    """The npm package the kernel loads, byte for byte the same on every run: the kernel
+    keeps one unpacked copy per distinct tarball in its package cache."""
     files = {
         "package.json": json.dumps({"name": ASSEMBLY, "version": VERSION, "main": "index.js"}),
         ".jsii": json.dumps(_assembly()),
         "index.js": _SCRIPT,
     }
+    packed = io.BytesIO()
+    with (
+        gzip.GzipFile(fileobj=packed, mode="wb", mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.USTAR_FORMAT) as archive,
+    ):
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            member = tarfile.TarInfo(f"package/{name}")  # mtime 0, owner root
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return packed.getvalue()
+
+
+def _load() -> None:
     with tempfile.TemporaryDirectory(prefix="tfprod-elements-") as directory:
         tarball = Path(directory) / f"{ASSEMBLY}@{VERSION}.jsii.tgz"
-        with tarfile.open(tarball, "w:gz") as archive:
-            for name, text in files.items():
-                data = text.encode("utf-8")
-                member = tarfile.TarInfo(f"package/{name}")
-                member.size = len(data)
-                archive.addfile(member, io.BytesIO(data))
+        tarball.write_bytes(_tarball())
         jsii.load(ASSEMBLY, VERSION, str(tarball))  # the kernel unpacks it before returning
 
 
