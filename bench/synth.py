@@ -40,8 +40,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-APP = HERE / "three_cloud_app.py"
-GROWTH_APP = HERE / "cluster_app.py"
+ROOT = HERE.parent
+APP = "bench/three_cloud_app.py"
+GROWTH_APP = "bench/cluster_app.py"
 GROWTH = (1, 10, 50, 100)
 GROWTH_TARGET_SECONDS = 3.0  # for 100 deployments
 PROVIDERS = ("kubernetes", "aws", "google", "azurerm")
@@ -91,28 +92,25 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def measure(flavour: str, outdir: Path) -> Run:
-    """One cold synthesis of the app with `flavour` bindings into `outdir`."""
-    return _measure([sys.executable, str(APP), "--bindings", flavour, "--outdir", str(outdir)])
+def measure(flavour: str, outdir: Path, tree: Path = ROOT) -> Run:
+    """One cold synthesis of `tree`'s app with `flavour` bindings into `outdir`."""
+    command = [str(tree / APP), "--bindings", flavour, "--outdir", str(outdir)]
+    return _measure(command, tree)
 
 
-def measure_growth(deployments: int, outdir: Path) -> Run:
-    """One cold synthesis of the growth app with `deployments` deployments into `outdir`."""
-    return _measure(
-        [
-            sys.executable,
-            str(GROWTH_APP),
-            "--deployments",
-            str(deployments),
-            "--outdir",
-            str(outdir),
-        ]
-    )
+def measure_growth(deployments: int, outdir: Path, tree: Path = ROOT) -> Run:
+    """One cold synthesis of `tree`'s growth app with `deployments` deployments into `outdir`."""
+    command = [str(tree / GROWTH_APP), "--deployments", str(deployments), "--outdir", str(outdir)]
+    return _measure(command, tree)
 
 
-def _measure(command: list[str]) -> Run:
+def _measure(command: list[str], tree: Path) -> Run:
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    command = [sys.executable, *command]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment
+    )
     peak, tree = 0, [process.pid]
     for sample in itertools.count():
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -201,14 +199,27 @@ def main() -> int:
         choices=("tfprod", "prebuilt", "growth"),
         help="run one flavour only, or only the growth series",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another checkout whose tfprod figures and growth series to measure alongside",
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
+    if args.baseline is not None and not (args.baseline / GROWTH_APP).is_file():
+        parser.error(f"--baseline: {args.baseline} has no {GROWTH_APP}")
     flavours = [] if args.only == "growth" else _available(args.only)
     if not flavours and args.only != "growth":
         return 1
+    trees = {"this tree": ROOT}
+    if args.baseline is not None:
+        trees["baseline"] = args.baseline.resolve()
     runs: dict[str, list[Run]] = {flavour: [] for flavour in flavours}
-    growth: dict[int, list[Run]] = {count: [] for count in GROWTH if args.only in (None, "growth")}
+    baseline_runs: list[Run] = []
+    growing = args.only in (None, "growth")
+    growth = {label: {count: [] for count in GROWTH if growing} for label in trees}
     outputs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="tfprod-bench-") as tmp:
         for index in range(args.runs):
@@ -216,13 +227,49 @@ def main() -> int:
                 outdir = Path(tmp) / f"{flavour}-{index}"
                 runs[flavour].append(measure(flavour, outdir))
                 outputs[flavour] = _stacks(outdir)
-            for count, measured in growth.items():
-                measured.append(measure_growth(count, Path(tmp) / f"growth-{count}-{index}"))
+                if flavour == "tfprod" and args.baseline is not None:
+                    outdir = Path(tmp) / f"baseline-{index}"
+                    baseline_runs.append(measure(flavour, outdir, trees["baseline"]))
+            for label, tree in trees.items():
+                for count, measured in growth[label].items():
+                    outdir = Path(tmp) / f"growth-{label}-{count}-{index}"
+                    measured.append(measure_growth(count, outdir, tree))
     if runs:
         _report(runs, outputs)
-    if growth:
-        _report_growth(growth)
+    if baseline_runs:
+        _report_baseline(baseline_runs, runs["tfprod"], trees["baseline"])
+    if growing:
+        _report_growths(growth, trees)
     return 0
+
+
+def _report_growths(growth: dict[str, dict[int, list[Run]]], trees: dict[str, Path]) -> None:
+    for label, tree in trees.items():
+        if len(trees) > 1:
+            print(f"{label}: {tree}")
+        _report_growth(growth[label])
+    if len(trees) > 1:
+        _report_growth_ratio(growth["baseline"], growth["this tree"])
+
+
+def _report_baseline(baseline: list[Run], this: list[Run], tree: Path) -> None:
+    before = statistics.median(run.wall_seconds for run in baseline)
+    after = statistics.median(run.wall_seconds for run in this)
+    print(
+        f"three-cloud app, tfprod bindings, baseline {tree}: wall {before:.2f} s, this tree"
+        f" {after:.2f} s ({before / after:.2f}x)"
+    )
+
+
+def _report_growth_ratio(baseline: dict[int, list[Run]], this: dict[int, list[Run]]) -> None:
+    cells = []
+    for count, measured in baseline.items():
+        before = statistics.median(run.wall_seconds for run in measured)
+        after = statistics.median(run.wall_seconds for run in this[count])
+        before_cpu = statistics.median(run.cpu_seconds for run in measured)
+        after_cpu = statistics.median(run.cpu_seconds for run in this[count])
+        cells.append(f"{count}: wall {before / after:.2f}x, cpu {before_cpu / after_cpu:.2f}x")
+    print(f"growth, baseline / this tree (medians): {'; '.join(cells)}")
 
 
 def _report_growth(growth: dict[int, list[Run]]) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import cdktn
+import jsii._kernel as jsii_kernel
 import pytest
 
 from tfprod.bindings._values import BindingValueError
@@ -183,6 +184,38 @@ def test_cdktn_escape_hatches_and_meta_arguments_work_on_generated_resources(
         "provider": "kubernetes.prod",
     }
     assert document["provider"]["kubernetes"] == [{"alias": "prod"}]
+
+
+def test_an_alias_set_after_creation_is_emitted_and_named_by_resources(
+    stack: cdktn.TerraformStack, tmp_path: Path
+) -> None:
+    west = KubernetesProvider(stack, "west", alias=None)
+    west.alias = "west"
+    NamespaceV1(stack, "n", metadata=[{"name": "models"}], provider=west)
+    stack.node.scope.synth()  # type: ignore[union-attr]
+    document = json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text())
+    assert west.alias == "west"
+    assert document["provider"]["kubernetes"] == [{"alias": "west"}]
+    assert document["resource"]["kubernetes_namespace_v1"]["n"]["provider"] == "kubernetes.west"
+
+
+def test_synthesis_calls_no_python_code_back(
+    stack: cdktn.TerraformStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each callback is a round trip through two Node.js processes: attributes and aliases are
+    # handed over at creation instead (tfprod.bindings._elements).
+    callbacks: list[str] = []
+    handle = jsii_kernel._handle_callback
+
+    def counted(kernel: Any, callback: Any) -> Any:
+        callbacks.append(callback.cookie)
+        return handle(kernel, callback)
+
+    monkeypatch.setattr(jsii_kernel, "_handle_callback", counted)
+    provider = KubernetesProvider(stack, "k", alias="prod")
+    NamespaceV1(stack, "n", metadata=[{"name": "models"}], provider=provider)
+    stack.node.scope.synth()  # type: ignore[union-attr]
+    assert callbacks == []
 
 
 def test_generate_config_for_import_writes_an_import_block(

@@ -3,18 +3,20 @@
 A generated resource class holds only tables (`tf_fields`, the Terraform type, the provider
 it belongs to) and a typed `__init__`; `Resource` checks the configuration against the tables
 at construction, before anything is added to the construct tree, and hands cdktn the
-Terraform JSON through `_synthesize_attributes` (the override point the prebuilt packages'
-JavaScript uses). Everything else (`add_override`, `lifecycle`, `depends_on`, `count`,
-`for_each`, references through `fqn`) is cdktn's own.
+Terraform JSON once, when the element is created (`tfprod.bindings._elements` says why: a
+Python override of cdktn's `synthesizeAttributes` would be called back on every synthesis
+pass). Everything else (`add_override`, `lifecycle`, `depends_on`, `count`, `for_each`,
+references through `fqn`) is cdktn's own.
 
 Names defined here must not collide with jsii members of cdktn's classes: jsii treats a
-Python member with a jsii member's name as an override.
+Python member with a jsii member's name as an override, answered by a callback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar, TypeAlias, cast
 
 import jsii
@@ -31,12 +33,18 @@ from tfprod.bindings._core import (
     RemoteExecProvisioner,
     SSHProvisionerConnection,
     TerraformCount,
-    TerraformDataSource,
     TerraformProvider,
+    TerraformProviderConfig,
     TerraformProviderGeneratorMetadata,
-    TerraformResource,
+    TerraformResourceConfig,
     TerraformResourceLifecycle,
     WinrmProvisionerConnection,
+)
+from tfprod.bindings._elements import (
+    AttributedDataSource,
+    AttributedProvider,
+    AttributedResource,
+    element_type,
 )
 from tfprod.bindings._values import (
     BindingValueError,
@@ -113,7 +121,13 @@ def _provisioners(values: Sequence[Provisioner] | None) -> Any:
     return result
 
 
-def _element_arguments(
+@cache
+def _element_type(cls: Any) -> dict[str, str]:
+    info = cls.tf_provider
+    return element_type(cls.TF_RESOURCE_TYPE, info.name, info.version)
+
+
+def _element_config(
     cls: Any,
     *,
     connection: Connection | None,
@@ -123,19 +137,23 @@ def _element_arguments(
     lifecycle: Lifecycle | None,
     provider: TerraformProvider | None,
     provisioners: Sequence[Provisioner] | None,
-) -> dict[str, Any]:
-    """The keyword arguments cdktn's resource and data source constructors take."""
-    return {
-        "terraform_resource_type": cls.TF_RESOURCE_TYPE,
-        "terraform_generator_metadata": cls.tf_provider.generator_metadata(),
-        "connection": _connection(connection),
-        "count": count,
-        "depends_on": depends_on,
-        "for_each": for_each,
-        "lifecycle": _lifecycle(lifecycle),
-        "provider": provider,
-        "provisioners": _provisioners(provisioners),
-    }
+) -> Any:
+    """cdktn's config for resources and data sources, or None when `provider` is the only
+    meta-argument given (the JavaScript side then builds it: a struct costs a type check per
+    field and a serialization per element)."""
+    if (connection, count, depends_on, for_each, lifecycle, provisioners) == (None,) * 6:
+        return None
+    return TerraformResourceConfig(
+        terraform_resource_type=cls.TF_RESOURCE_TYPE,
+        terraform_generator_metadata=cls.tf_provider.generator_metadata(),
+        connection=_connection(connection),
+        count=count,
+        depends_on=depends_on,
+        for_each=for_each,
+        lifecycle=_lifecycle(lifecycle),
+        provider=provider,
+        provisioners=_provisioners(provisioners),
+    )
 
 
 @jsii.implements(IImportableConfig)
@@ -162,7 +180,7 @@ class _ImportConfig:
         return self._provider
 
 
-class Resource(TerraformResource):
+class Resource(AttributedResource):
     """Base of generated resource classes."""
 
     TF_RESOURCE_TYPE: ClassVar[str]
@@ -184,7 +202,7 @@ class Resource(TerraformResource):
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
         attributes = _check(type(self), config)
-        arguments = _element_arguments(
+        element_config = _element_config(
             type(self),
             connection=connection,
             count=count,
@@ -194,11 +212,14 @@ class Resource(TerraformResource):
             provider=provider,
             provisioners=provisioners,
         )
-        super().__init__(scope, id, **arguments)
-        self._tfprod_attributes = attributes
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._tfprod_attributes
+        super().__init__(
+            scope,
+            id,
+            attributes,
+            element=_element_type(type(self)),
+            provider=provider,
+            config=element_config,
+        )
 
     @classmethod
     def generate_config_for_import(
@@ -215,7 +236,7 @@ class Resource(TerraformResource):
         return ImportableResource(scope, import_to_id, cast(IImportableConfig, config))
 
 
-class DataSource(TerraformDataSource):
+class DataSource(AttributedDataSource):
     """Base of generated data source classes (the same checks as `Resource`)."""
 
     TF_RESOURCE_TYPE: ClassVar[str]
@@ -237,7 +258,7 @@ class DataSource(TerraformDataSource):
         provisioners: Sequence[Provisioner] | None = None,
     ) -> None:
         attributes = _check(type(self), config)
-        arguments = _element_arguments(
+        element_config = _element_config(
             type(self),
             connection=connection,
             count=count,
@@ -247,14 +268,17 @@ class DataSource(TerraformDataSource):
             provider=provider,
             provisioners=provisioners,
         )
-        super().__init__(scope, id, **arguments)
-        self._tfprod_attributes = attributes
+        super().__init__(
+            scope,
+            id,
+            attributes,
+            element=_element_type(type(self)),
+            provider=provider,
+            config=element_config,
+        )
 
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        return self._tfprod_attributes
 
-
-class Provider(TerraformProvider):
+class Provider(AttributedProvider):
     """Base of generated provider classes; `alias` is emitted and used in references."""
 
     tf_fields: ClassVar[tuple[Field, ...]]
@@ -266,29 +290,12 @@ class Provider(TerraformProvider):
         attributes = _check(type(self), config)
         if alias is not None and not isinstance(alias, str):
             raise BindingValueError(f"{type(self).__name__}.alias: expected string, got {alias!r}")
-        super().__init__(
-            scope,
-            id,
+        provider_config = TerraformProviderConfig(
             terraform_resource_type=self.tf_provider.name,
             terraform_generator_metadata=self.tf_provider.generator_metadata(),
             terraform_provider_source=self.tf_provider.source,
         )
-        self._tfprod_alias = alias
-        self._tfprod_attributes = attributes
-
-    @property
-    def alias(self) -> str | None:
-        """The provider alias (overrides cdktn's, which always reads as unset)."""
-        return self._tfprod_alias
-
-    @alias.setter
-    def alias(self, value: str | None) -> None:
-        self._tfprod_alias = value
-
-    def _synthesize_attributes(self) -> dict[str, Any]:
-        if self._tfprod_alias is None:
-            return self._tfprod_attributes
-        return {**self._tfprod_attributes, "alias": self._tfprod_alias}
+        super().__init__(scope, id, attributes, config=provider_config, alias=alias)
 
 
 def string_attr(element: Any, name: str) -> str:

@@ -126,7 +126,7 @@ class ModelDeployment(Construct):
           setting (by default "ghcr.io/tfprod/tfprod:0.1.0").
         """
         super().__init__(scope, id)
-        self.platform = platform_of(self)
+        self.platform = platform_of(self, scope)
         if not is_dns_1035_label(mapped := dns_name(name)):
             shown = f"{name!r}" if mapped == name else f"{name!r} (as {mapped!r})"
             raise construct_error(self, "name", f"{shown} is not valid", DNS_1035_LABEL_RULE)
@@ -318,16 +318,22 @@ def _check_scaling(deployment: ModelDeployment, scaling: AutoScaling) -> None:
             raise construct_error(deployment, f"scaling.{field}", text(scaling), allowed)
 
 
-def deployment_scope(construct: Construct, kind: str) -> ModelDeployment:
-    """The ModelDeployment `construct` was created in; ConstructError naming its path otherwise."""
-    scope = construct.node.scope
-    if isinstance(scope, ModelDeployment):
-        return scope
-    where = scope.node.path if scope is not None else "the root"
+def deployment_scope(
+    construct: Construct, kind: str, scope: Construct | None = None
+) -> ModelDeployment:
+    """The ModelDeployment `construct` was created in; ConstructError naming its path otherwise.
+
+    `scope`: the scope `construct` was created with, when the caller has it at hand. Default:
+    None, read from the construct tree (two jsii round trips).
+    """
+    given = construct.node.scope if scope is None else scope
+    if isinstance(given, ModelDeployment):
+        return given
+    where = given.node.path if given is not None else "the root"
     raise construct_error(
         construct,
         "scope",
         f"{kind} must be created with a ModelDeployment as its scope, got"
-        f" {type(scope).__name__} {where!r}",
+        f" {type(given).__name__} {where!r}",
         f"{kind}(deployment, id, ...)",
     )

@@ -52,7 +52,7 @@ class CanaryDeployment(Construct):
           controller's check interval.
         """
         super().__init__(scope, id)
-        deployment = deployment_scope(self, "CanaryDeployment")
+        deployment = deployment_scope(self, "CanaryDeployment", scope)
         traffic_percentage = percent_prop(self, "traffic_percentage", traffic_percentage)
         if isinstance(ramp_up_schedule, str):
             try:
@@ -127,7 +127,7 @@ class ABTest(Construct):
         - `significance_level`: false-positive rate of the sequential test. Default: 0.05.
         """
         super().__init__(scope, id)
-        deployment = deployment_scope(self, "ABTest")
+        deployment = deployment_scope(self, "ABTest", scope)
         if model_a != deployment.stable_version:
             raise construct_error(
                 self,
@@ -205,7 +205,7 @@ class ShadowTest(Construct):
         - `duration`: seconds or "1h" to mirror for. Default: None, until it is removed.
         """
         super().__init__(scope, id)
-        deployment = deployment_scope(self, "ShadowTest")
+        deployment = deployment_scope(self, "ShadowTest", scope)
         try:
             section = ShadowSection.model_validate(
                 {

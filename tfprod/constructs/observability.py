@@ -75,7 +75,7 @@ class ModelMonitor(Construct):
           `AlertRoutes` (secrets only as `SecretRef`s). Default: None, alerts are only logged.
         """
         super().__init__(scope, id)
-        deployment = deployment_scope(self, "ModelMonitor")
+        deployment = deployment_scope(self, "ModelMonitor", scope)
         try:
             written = dict(metrics) if isinstance(metrics, Mapping) else list(metrics)
             section = Monitor.model_validate({"metrics": written, "alerts": alerts})
@@ -114,7 +114,7 @@ class DriftDetector(Construct):
           inputs name them. Default: None, columns are named f0, f1, ...
         """
         super().__init__(scope, id)
-        deployment = deployment_scope(self, "DriftDetector")
+        deployment = deployment_scope(self, "DriftDetector", scope)
         self.profile_text: str | None = None
         """The profile JSON declared in the profile ConfigMap; None for a URI."""
         if isinstance(reference_data, str):
@@ -217,7 +217,7 @@ class ModelDebugger(Construct):
           Default: 86400 (one day).
         """
         super().__init__(scope, id)
-        deployment = deployment_scope(self, "ModelDebugger")
+        deployment = deployment_scope(self, "ModelDebugger", scope)
         try:
             section = Debugger.model_validate(
                 {

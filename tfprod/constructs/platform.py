@@ -149,12 +149,20 @@ class ModelPlatformStack(TerraformStack):
         return {}
 
 
-def platform_of(construct: Construct) -> ModelPlatformStack:
-    """The platform stack `construct` lives in; ConstructError naming its path otherwise."""
-    for scope in reversed(construct.node.scopes):
-        if isinstance(scope, ModelPlatformStack):
-            return scope
-        if isinstance(scope, TerraformStack):
+def platform_of(construct: Construct, scope: Construct | None = None) -> ModelPlatformStack:
+    """The platform stack `construct` lives in; ConstructError naming its path otherwise.
+
+    `scope`: the scope `construct` was created with, when the caller has it at hand; when it
+    is the platform stack itself the construct tree is not read (two jsii round trips).
+    Default: None.
+    """
+    for near in (construct, scope):
+        if isinstance(near, ModelPlatformStack):
+            return near
+    for outer in reversed(construct.node.scopes):
+        if isinstance(outer, ModelPlatformStack):
+            return outer
+        if isinstance(outer, TerraformStack):
             break
     raise ConstructError(
         f"{construct.node.path}: scope: {type(construct).__name__} must be created inside a"

@@ -32,7 +32,7 @@ class SafetyNet(Construct):
           immediate_rollback, gradual_rollback, alert_and_monitor, pause.
         """
         super().__init__(scope, id)
-        deployment = deployment_scope(self, "SafetyNet")
+        deployment = deployment_scope(self, "SafetyNet", scope)
         try:
             section = SafetySection.model_validate(
                 {"fallback_version": fallback_model, "triggers": triggers}

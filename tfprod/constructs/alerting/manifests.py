@@ -119,7 +119,10 @@ def _monitor_once(
 ) -> None:
     """The stack's ServiceMonitor for the tfprod `component`, unless an earlier call made it."""
     construct_id = f"tfprod-{component}-monitor"
-    if stack.node.try_find_child(construct_id) is not None:
+    # Remembered on the stack: one jsii round trip per stack and component, not per call.
+    known: set[str] = stack.__dict__.setdefault("_tfprod_monitors", set())
+    if construct_id in known or stack.node.try_find_child(construct_id) is not None:
+        known.add(construct_id)
         return
     name = f"tfprod-{component}"
     monitor = service_monitor(
@@ -131,3 +134,4 @@ def _monitor_once(
         honor_labels=component == "controller",
     )
     Manifest(stack, construct_id, manifest=monitor)
+    known.add(construct_id)
