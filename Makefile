@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install system-deps providers lint test test-fast demo bench bindings clean
+.PHONY: install system-deps providers kube-apiserver lint test test-fast demo bench bindings clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -37,7 +37,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint providers
+# kube-apiserver and etcd for tests/apiserver, built from Go modules into a cache outside the
+# repository (docs/terraform.md): minutes cold, seconds warm.
+kube-apiserver:
+	bash scripts/install-kube-apiserver.sh
+
+test: lint providers kube-apiserver
 	$(BIN)/pytest
 
 # Skips tests marked slow: for the edit-run loop, never for CI.

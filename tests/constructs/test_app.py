@@ -245,12 +245,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
             "projected": [
                 {
                     "sources": [
-                        {
-                            "config_map": [
-                                {"name": "recommendation-engine-policy"},
-                                {"name": "recommendation-engine-endpoints"},
-                            ]
-                        }
+                        {"config_map": [{"name": "recommendation-engine-policy"}]},
+                        {"config_map": [{"name": "recommendation-engine-endpoints"}]},
                     ]
                 }
             ],

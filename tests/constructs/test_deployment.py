@@ -139,7 +139,7 @@ def test_autoscaled_version_gets_an_hpa_on_cpu_and_requests_and_terraform_ignore
                         "name": "tfprod_requests_per_second",
                         "selector": [{"match_labels": {"model": "rec", "variant": "rec-v1"}}],
                     },
-                    "target": {"type": "AverageValue", "average_value": "1000"},
+                    "target": {"type": "AverageValue", "average_value": "1k"},
                 },
             },
         ],

@@ -88,10 +88,10 @@ def test_the_stack_declares_the_profile_config_map_and_the_gateway_mounts_it(
         for volume in gateway["spec"]["template"]["spec"]["volume"]
         if volume["name"] == "policy-rec"
     ]
-    assert volume["projected"][0]["sources"][0]["config_map"] == [
-        {"name": "rec-policy"},
-        {"name": "rec-endpoints"},
-        {"name": "rec-profile"},
+    assert [source["config_map"] for source in volume["projected"][0]["sources"]] == [
+        [{"name": "rec-policy"}],
+        [{"name": "rec-endpoints"}],
+        [{"name": "rec-profile"}],
     ]
     (stack,) = read_synthesized(outdir).stacks
     assert stack.profile("rec") == made.profile_text

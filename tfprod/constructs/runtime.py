@@ -352,19 +352,29 @@ class _RuntimeWorkload(Construct):
                                 "name": f"policy-{name}",
                                 "projected": [
                                     {
+                                        # One source per ConfigMap: the API keeps each
+                                        # projection apart, and the provider reads back one
+                                        # `config_map` per `sources` (two in one is a diff
+                                        # at every plan, seen with the real provider).
                                         "sources": [
+                                            {"config_map": [{"name": configmap_name(name)}]},
                                             {
                                                 "config_map": [
-                                                    {"name": configmap_name(name)},
-                                                    {"name": endpoints_configmap_name(name)},
+                                                    {"name": endpoints_configmap_name(name)}
                                                 ]
-                                                + (
-                                                    [{"name": profile_configmap_name(name)}]
-                                                    if name in profiled
-                                                    else []
-                                                )
-                                            }
+                                            },
                                         ]
+                                        + (
+                                            [
+                                                {
+                                                    "config_map": [
+                                                        {"name": profile_configmap_name(name)}
+                                                    ]
+                                                }
+                                            ]
+                                            if name in profiled
+                                            else []
+                                        ),
                                     }
                                 ],
                             }

@@ -247,6 +247,20 @@ def _pod_spec(w: VersionWorkload) -> dict[str, Any]:
     }
 
 
+_QUANTITY_SUFFIXES = ("m", "", "k", "M", "G", "T", "P", "E")
+
+
+def _quantity(value: float) -> str:
+    """`value`, to the thousandth, as the API server writes a decimal quantity back ("1k" for
+    1000, "2500m" for 2.5): any other spelling is a diff at every plan after an apply."""
+    scaled, suffix = round(value * 1000), 0
+    if scaled == 0:
+        return "0"
+    while scaled % 1000 == 0 and suffix < len(_QUANTITY_SUFFIXES) - 1:
+        scaled, suffix = scaled // 1000, suffix + 1
+    return f"{scaled}{_QUANTITY_SUFFIXES[suffix]}"
+
+
 def _autoscaler_spec(
     name: str, deployment: str, version: str, scaling: AutoScaling
 ) -> dict[str, Any]:
@@ -277,7 +291,7 @@ def _autoscaler_spec(
                     },
                     "target": {
                         "type": "AverageValue",
-                        "average_value": f"{scaling.target_requests_per_second:g}",
+                        "average_value": _quantity(scaling.target_requests_per_second),
                     },
                 },
             }
