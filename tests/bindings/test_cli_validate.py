@@ -107,7 +107,10 @@ CORRUPTIONS: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
         _rename_type,
         [
             "demo: kubernetes_deploymnt_v1.model-a: unknown resource type "
-            "'kubernetes_deploymnt_v1' in kubernetes 3.4.0; did you mean kubernetes_deployment_v1?"
+            "'kubernetes_deploymnt_v1' in kubernetes 3.4.0; did you mean kubernetes_deployment_v1?",
+            # The Service still names the deployment by its declared type.
+            "demo: kubernetes_service_v1.model-a-service: metadata.name: reference to an"
+            " undeclared resource kubernetes_deployment_v1.model-a",
         ],
     ),
     (
@@ -183,6 +186,7 @@ def test_accepts_an_interpolation_where_a_number_is_expected(
     def change(stack: dict[str, Any]) -> None:
         _container(stack)["port"][0]["container_port"] = "${var.port}"
         _deployment(stack)["spec"]["replicas"] = "${var.replicas}"
+        stack["variable"] = {"port": {"type": "number"}, "replicas": {"type": "number"}}
 
     assert main(["validate", str(_corrupted(synthesized, tmp_path, change))]) == 0
     capsys.readouterr()

@@ -179,6 +179,9 @@ def _stack(**resources: dict[str, Any]) -> dict[str, Any]:
             }
         },
         "terraform": {"required_providers": {"kube": {"source": "hashicorp/kube"}}},
+        # What the interpolations of these tests name (validate_stack checks references too).
+        "variable": {name: {} for name in ("c", "models", "ports", "timeout")},
+        "locals": {name: {} for name in ("backend", "main_route", "rule", "rules", "settings")},
     }
     stack["resource"].update(resources)
     return stack

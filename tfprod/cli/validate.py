@@ -5,7 +5,8 @@ it, then each stack's `cdk.tf.json`; the directory found as every command finds 
 `validate DIR` as before), and checks every provider, resource and data block against the
 committed provider schema snapshots
 (`tfprod/bindings/snapshots/<type>.json`, picked by the provider sources the stack declares in
-`terraform.required_providers`), or against the schema files given with `--schema`.
+`terraform.required_providers`), or against the schema files given with `--schema`; and
+checks what each `${...}` template references (`tfprod.bindings.generator.references`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def register(subparsers: Any) -> None:
         description=(
             "Checks every provider, resource and data block of each stack in DIR against the"
             " provider schema snapshots: unknown types and attributes, missing required ones,"
-            " wrong types, block counts. Prints one line per finding and exits 1 on any."
+            " wrong types, block counts; and what ${...} templates name: declared variables,"
+            " locals, data sources, resources and their attributes. Prints one line per"
+            " finding and exits 1 on any."
         ),
     )
     parser.add_argument(

@@ -56,6 +56,7 @@ from tfprod.bindings.generator.ir import (
     TupleType,
     TypeExpr,
 )
+from tfprod.bindings.generator.references import Declared, value_problems
 
 DEFAULT_REGISTRY = "registry.terraform.io"
 RESOURCE_META_ARGUMENTS = frozenset(
@@ -147,6 +148,31 @@ class _StackChecker:
         yield from self._providers()
         yield from self._resources("resource")
         yield from self._resources("data")
+        yield from self._references()
+
+    def _references(self) -> Iterator[Finding]:
+        """What `${...}` templates name: declared variables, locals, data sources, resources,
+        and attributes their schemas have (`tfprod.bindings.generator.references`)."""
+        resource_schemas = {
+            type_name: resource.block
+            for schema in self._schemas.values()
+            for type_name, resource in schema.resources
+        }
+        declared = Declared.of(self._json, resource_schemas)
+        blocks: list[tuple[str, Any]] = []
+        for local_name, bodies in _items(self._json.get("provider", {})):
+            blocks += [(f"provider.{local_name}", body) for body in _bodies(bodies)]
+        for kind in ("resource", "data"):
+            prefix = "" if kind == "resource" else "data."
+            for type_name, named in _items(self._json.get(kind, {})):
+                for name, bodies in _items(named):
+                    address = f"{prefix}{type_name}.{name}"
+                    blocks += [(address, body) for body in _bodies(bodies)]
+        blocks += [(f"output.{name}", body) for name, body in _items(self._json.get("output", {}))]
+        blocks += [(f"local.{name}", value) for name, value in _items(self._json.get("locals", {}))]
+        for address, body in blocks:
+            for path, message in value_problems(body, "", declared):
+                yield self._finding(address, path, message)
 
     def _finding(self, address: str, path: str, message: str) -> Finding:
         return Finding(stack=self._stack, address=address, path=path, message=message)
