@@ -236,9 +236,15 @@ class Process:
         return tuple(Term(start=start, end=end) for start, end in terms)
 
     def finish(self) -> None:
+        """Stop it as a pod is stopped; killed if it has not ended in a minute (a loaded
+        machine), so no process outlives the test whatever it asserts next."""
         self.popen.send_signal(signal.SIGCONT)
         self.popen.terminate()
-        self.popen.wait(timeout=30)
+        try:
+            self.popen.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
 
 
 @pytest.mark.slow

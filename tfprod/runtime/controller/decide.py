@@ -15,7 +15,7 @@ One tick:
 3. People's commands (pause, resume, abort, promote) apply.
 4. Triggers are evaluated on every version taking traffic except the fallback, in every
    phase but initializing and rolling back. A trigger on a rate (error_rate, a latency
-   quantile) looks every `trigger_interval` (1 s) and acts at once when its sequential test
+   quantile) looks every `_trigger_interval` (1 s) and acts at once when its sequential test
    shows the rate past the threshold, or when its evaluation window has failed at every look
    for `failure_threshold` check intervals; any other trigger looks every check interval and
    acts after `failure_threshold` failing checks in a row. Each acts once per run of failures.
@@ -124,7 +124,7 @@ def check_interval(policy: Policy) -> float:
     return interval
 
 
-def trigger_interval(policy: Policy) -> float:
+def _trigger_interval(policy: Policy) -> float:
     """Seconds between two looks of the safety triggers: `TRIGGER_INTERVAL_SECONDS`, or the
     controller's check interval if shorter."""
     return min(TRIGGER_INTERVAL_SECONDS, policy.controller.check_interval_seconds)
@@ -331,7 +331,7 @@ class _Tick:
         """Look at one trigger on one version if due; the cause when it acts now, else ""."""
         name = f"trigger {trigger.condition} on {version}"
         interval = (
-            trigger_interval(self.policy) if trigger.sequential else check_interval(self.policy)
+            _trigger_interval(self.policy) if trigger.sequential else check_interval(self.policy)
         )
         if not self._due(name, interval):
             return ""
