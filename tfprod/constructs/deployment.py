@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
@@ -27,7 +27,8 @@ from tfprod.constructs.serving import (
     ServingVersion,
     VersionWorkload,
 )
-from tfprod.policy import ControllerSettings, Policy, Role, StickyKey, artifact_uri
+from tfprod.policy import ControllerSettings, Policy, Role, StickyKey
+from tfprod.policy.declaration import declared_document
 from tfprod.policy.names import (
     DNS_1035_LABEL_RULE,
     DNS_1123_LABEL_RULE,
@@ -272,27 +273,19 @@ class ModelDeployment(Construct):
 
     def policy(self) -> Policy:
         """The deployment's declared Policy; SynthError naming this path if it is invalid."""
-        weights = {self.stable_version: 100 - math.fsum(self._weights.values()), **self._weights}
-        document: dict[str, Any] = {
-            "name": self.name,
-            "namespace": self.namespace,
-            "environment": self.environment,
-            "model": self.model,
-            "versions": [
-                {
-                    "id": version,
-                    "artifact": artifact_uri(self.registry, self.model, version),
-                    "role": role,
-                }
-                for version, role in self._roles.items()
-            ],
-            "traffic": {"weights": {key: round(value, 2) for key, value in weights.items()}},
-            "controller": self.controller,
-        }
-        if self.sticky is not None:
-            document["traffic"]["sticky"] = self.sticky
-        for section, (_, value) in self._sections.items():
-            document[section] = value
+        document = declared_document(
+            name=self.name,
+            namespace=self.namespace,
+            environment=self.environment,
+            model=self.model,
+            registry=self.registry,
+            stable=self.stable_version,
+            roles=self._roles,
+            weights=self._weights,
+            controller=self.controller,
+            sections={section: value for section, (_, value) in self._sections.items()},
+            sticky=self.sticky,
+        )
         try:
             return Policy.model_validate(document)
         except ValidationError as error:

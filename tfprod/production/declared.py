@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tfprod.policy import ControllerSettings, Policy, artifact_uri
+from tfprod.policy import ControllerSettings, Policy
+from tfprod.policy.declaration import declared_document
 from tfprod.policy.problems import validation_lines
 from tfprod.policy.versions import WEIGHT_TOLERANCE, Role
 from tfprod.production.errors import ProductionError, argument_error
@@ -120,25 +121,18 @@ class Declared:
 
     def policy(self) -> Policy:
         """The Policy this declaration runs with (what the exported stack synthesizes)."""
-        weights = {self.stable: 100 - math.fsum(self.weights.values()), **self.weights}
-        document: dict[str, Any] = {
-            "name": self.name,
-            "namespace": NAMESPACE,
-            "environment": self.environment,
-            "model": self.model,
-            "versions": [
-                {
-                    "id": version,
-                    "artifact": artifact_uri(self.registry, self.model, version),
-                    "role": role,
-                }
-                for version, role in self.roles.items()
-            ],
-            "traffic": {"weights": {key: round(value, 2) for key, value in weights.items()}},
-            "controller": self.controller,
-        }
-        for section, (_, value) in self.sections.items():
-            document[section] = value
+        document = declared_document(
+            name=self.name,
+            namespace=NAMESPACE,
+            environment=self.environment,
+            model=self.model,
+            registry=self.registry,
+            stable=self.stable,
+            roles=self.roles,
+            weights=self.weights,
+            controller=self.controller,
+            sections={section: value for section, (_, value) in self.sections.items()},
+        )
         return Policy.model_validate(document)
 
 

@@ -11,38 +11,22 @@ come back as `missing`, which the dashboard shows as "no explainer".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
+from tfprod.runtime.observe.http import HttpSource
+
 Json = dict[str, Any]
 
 
-class GatewayExplanations:
+class GatewayExplanations(HttpSource):
     """Reads recent explanations from `gateways` (base URLs); use in `async with`."""
 
     def __init__(self, gateways: Sequence[str], *, timeout_seconds: float = 2.0) -> None:
+        super().__init__(timeout_seconds=timeout_seconds)
         self.gateways = tuple(url.rstrip("/") for url in gateways)
-        self.timeout_seconds = timeout_seconds
-        self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> Self:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.timeout_seconds)
-        )
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def recent(self, deployment: str, limit: int) -> Json:
         """`{"deployment", "explanations": [...]}`, with `missing` saying why it is empty."""
