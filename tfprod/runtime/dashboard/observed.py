@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from tfprod.policy import Policy
+from tfprod.runtime.analysis import samples
+from tfprod.runtime.analysis.samples import Buckets
 from tfprod.runtime.controller.observation import Histogram, Observation
 
 Json = dict[str, Any]
@@ -159,26 +161,16 @@ def _figures(version: str, delta: _Delta, seconds: float) -> Json:
 
 
 def quantile(q: float, cumulative: Mapping[float, float]) -> float | None:
-    """The q-quantile of a cumulative histogram (bound -> count, +Inf included), interpolated
-    linearly within its bucket as Prometheus' `histogram_quantile` does: the lowest bucket
-    from 0, a quantile in the +Inf bucket is the highest finite bound. None without samples."""
-    bounds = sorted(cumulative)
-    total = cumulative.get(math.inf, 0.0)
-    if total <= 0:
+    """The q-quantile of a cumulative histogram (bound -> count, +Inf included), as the
+    controller's checks estimate it (`tfprod.runtime.analysis.samples.quantile`, Prometheus'
+    `histogram_quantile`). None without samples."""
+    bounds = tuple(sorted(cumulative))
+    buckets = Buckets(
+        upper_bounds=bounds, cumulative_counts=tuple(cumulative[bound] for bound in bounds)
+    )
+    if not bounds or buckets.total <= 0:
         return None
-    rank = q * total
-    lower, below = 0.0, 0.0
-    for bound in bounds:
-        count = cumulative[bound]
-        if count >= rank:
-            if math.isinf(bound):
-                finite = [b for b in bounds if not math.isinf(b)]
-                return finite[-1] if finite else None
-            if count == below:
-                return bound
-            return lower + (bound - lower) * (rank - below) / (count - below)
-        lower, below = bound, count
-    return None
+    return _finite(samples.quantile(buckets, q))
 
 
 def _finite(value: float) -> float | None:
