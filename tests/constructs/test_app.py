@@ -211,6 +211,8 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "/var/run/secrets/tfprod/admin-token/token",
         "--feedback-key-file",
         "/var/run/secrets/tfprod/feedback-key/key",
+        "--advertise-address",
+        "$(POD_IP)",
         "--status-namespace",
         "ml",
         "--host",
@@ -221,6 +223,9 @@ def test_gateway_and_controller_mount_each_policy_and_run_the_project_image(
         "9090",
         "--explainer-url",
         "http://tfprod-explainer.ml.svc:8082",
+    ]
+    assert container["env"] == [
+        {"name": "POD_IP", "value_from": {"field_ref": {"field_path": "status.podIP"}}}
     ]
     assert container["volume_mount"] == [
         {

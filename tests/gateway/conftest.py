@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gateway.upstream import FakeModelServer, ServerThread
 from tfprod.runtime.gateway import Gateway, GatewayConfig
+from tfprod.runtime.local.ports import free_port
 
 ADMIN_TOKEN = "test-admin-token-3f9c"
 
@@ -46,11 +47,17 @@ class Stack:
         *,
         token: str | None = ADMIN_TOKEN,
         feedback_key: bytes | None = None,
+        advertised: bool = False,
     ) -> httpx.Client:
+        """`advertised`: the gateway names its own URL in the ids it issues."""
+        port = free_port() if advertised else 0
         self.gateway = Gateway(
-            GatewayConfig.from_dict(config), admin_token=token, feedback_key=feedback_key
+            GatewayConfig.from_dict(config),
+            admin_token=token,
+            feedback_key=feedback_key,
+            advertise_url=f"http://127.0.0.1:{port}" if advertised else None,
         )
-        self.url = self.servers.serve(self.gateway.build_app)
+        self.url = self.servers.serve(self.gateway.build_app, port=port)
         client = httpx.Client(base_url=self.url, timeout=30)
         self.clients.append(client)
         return client

@@ -3,7 +3,9 @@ holding the key; forged, replayed, expired and out-of-bounds events are refused 
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,10 +13,12 @@ import pytest
 
 from tests.alerting.conftest import minimal_policy
 from tests.gateway.conftest import BODY, Stack, metric, route
+from tfprod.cli import main
 from tfprod.runtime.gateway.config import Endpoint
 from tfprod.runtime.gateway.feedback import DedupWindow
 from tfprod.runtime.gateway.policy_routes import route_from_policy
 from tfprod.runtime.gateway.request_ids import RequestIds
+from tfprod.runtime.local.ports import free_port
 
 PREDICT = "/v1/models/clf:predict"
 KEY = b"k" * 32
@@ -27,8 +31,10 @@ def canary_only(stack: Stack, **extra: Any) -> dict[str, Any]:
     return route(stack, {"stable": 0.0, "canary": 1.0}, **extra)
 
 
-def start(stack: Stack, config: dict[str, Any], key: bytes | None = KEY) -> httpx.Client:
-    return stack.start(config, token=None, feedback_key=key)
+def start(
+    stack: Stack, config: dict[str, Any], key: bytes | None = KEY, *, advertised: bool = False
+) -> httpx.Client:
+    return stack.start(config, token=None, feedback_key=key, advertised=advertised)
 
 
 def feedback(client: httpx.Client, request_id: str, event: str, **value: float) -> httpx.Response:
@@ -108,6 +114,53 @@ def test_two_gateways_with_one_key_attribute_each_others_ids(stack: Stack) -> No
     assert refused(other_key, "forged") == 1
 
 
+def test_feedback_reaching_another_replica_is_relayed_to_the_issuer_and_counted_once(
+    stack: Stack,
+) -> None:
+    config = canary_only(stack)
+    issuer, other = start(stack, config, advertised=True), start(stack, config, advertised=True)
+    request_id = issuer.post(PREDICT, content=BODY).headers["X-Request-Id"]
+
+    first = feedback(other, request_id, "conversion")
+    replays = [
+        feedback(other, request_id, "conversion"),
+        feedback(issuer, request_id, "conversion"),
+        other.post(
+            "/v1/feedback",
+            json={"request_id": request_id, "event": "conversion"},
+            headers={"X-Tfprod-Relayed": "made-up-by-the-caller"},
+        ),
+    ]
+
+    assert (first.status_code, first.json()["variant"]) == (200, "canary")
+    duplicate = {"error": f"request_id {request_id!r}: conversion was already counted"}
+    assert [(r.status_code, r.json()) for r in replays] == [(409, duplicate)] * 3
+    events = "tfprod_gateway_feedback_events_total"
+    assert metric(issuer, events, event="conversion", **CANARY) == 1
+    assert metric(other, events, event="conversion", **CANARY) == 0
+    assert metric(issuer, "tfprod_gateway_feedback_refused_total", reason="duplicate") == 3
+    assert metric(other, "tfprod_gateway_feedback_relayed_total", outcome="relayed") == 3
+    assert metric(issuer, "tfprod_gateway_feedback_relayed_total", outcome="relayed") == 0
+
+
+@pytest.mark.parametrize("owner", ["gone", "not a gateway"])
+def test_feedback_whose_issuer_cannot_be_reached_counts_where_it_arrives(
+    stack: Stack, owner: str
+) -> None:
+    config = canary_only(stack)
+    client = start(stack, config, advertised=True)
+    address = (
+        stack.upstream("other") if owner == "not a gateway" else f"http://127.0.0.1:{free_port()}"
+    )
+    request_id = RequestIds(KEY, owner=address).issue("clf", "canary", now=time.time())
+
+    answers = [feedback(client, request_id, "click").status_code for _ in range(2)]
+
+    assert answers == [200, 409]
+    assert metric(client, "tfprod_gateway_feedback_events_total", event="click", **CANARY) == 1
+    assert metric(client, "tfprod_gateway_feedback_relayed_total", outcome="unreachable") == 2
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [
@@ -183,12 +236,15 @@ def test_ids_older_than_the_window_or_from_the_future_are_expired(issued: int, n
     assert refusal is not None and (refusal.reason, refusal.status) == ("expired", 400)
 
 
-def test_a_signed_id_survives_odd_names_and_any_change_breaks_it() -> None:
-    ids = RequestIds(KEY)
+@pytest.mark.parametrize("owner", [None, "http://[fd00::1]:8080"])
+def test_a_signed_id_survives_odd_names_and_any_change_breaks_it(owner: str | None) -> None:
+    ids = RequestIds(KEY, owner=owner)
     request_id = ids.issue("my/model", "v.1 %", now=1_700_000_000.7)
     signed = ids.verify(request_id)
     assert signed is not None
-    assert (signed.model, signed.variant, signed.issued) == ("my/model", "v.1 %", 1_700_000_000)
+    assert (signed.model, signed.variant, signed.issued, signed.owner) == (
+        "my/model", "v.1 %", 1_700_000_000, owner,
+    )  # fmt: skip
     assert all(
         ids.verify(request_id[:i] + chr(ord(c) ^ 1) + request_id[i + 1 :]) is None
         for i, c in enumerate(request_id)
@@ -208,3 +264,20 @@ def test_feedback_for_an_id_issued_two_days_ago_is_refused_as_expired(stack: Sta
         " of clock skew allowed), and only while the last 100000 counted events are"
         " remembered")})  # fmt: skip
     assert refused(client, "expired") == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "port"), [("http://10.0.0.1", "8080"), ("10.0.0.1:8080", "8080"), ("10.0.0.1", "0")]
+)
+def test_a_bad_advertise_address_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], address: str, port: str
+) -> None:
+    config = tmp_path / "gw.json"
+    variant = {"name": "stable", "url": "http://127.0.0.1:1", "weight": 1}
+    config.write_text(json.dumps({"routes": [{"model": "clf", "variants": [variant]}]}))
+    argv = ["gateway", "--config", str(config), "--port", port, "--advertise-address", address]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "tfprod gateway: error: --advertise-address: must be a host name or IP address (without"
+        f" port or scheme), with a --port other than 0, got {address!r} with --port {port}\n"
+    )

@@ -47,6 +47,7 @@ def populated() -> GatewayMetrics:
     metrics.feedback_squares.inc(("clf", "stable", "revenue"), 156.25)
     metrics.feedback_unmatched.inc()
     metrics.feedback_refused.inc(("forged",))
+    metrics.feedback_relayed.inc(("relayed",))
     metrics.shadow.inc(("clf", "shadow", "agree"))
     metrics.shadow_difference.observe(("clf", "shadow"), 0.01)
     metrics.shadow_latency.observe(("clf", "shadow"), -0.0005)
@@ -72,6 +73,7 @@ def test_every_gateway_metric_parses_with_its_declared_type() -> None:
         "tfprod_gateway_feedback_value_squares": "counter",
         "tfprod_gateway_feedback_unmatched": "counter",
         "tfprod_gateway_feedback_refused": "counter",
+        "tfprod_gateway_feedback_relayed": "counter",
         "tfprod_gateway_shadow_requests": "counter",
         "tfprod_gateway_shadow_abs_difference": "histogram",
         "tfprod_gateway_shadow_latency_difference_seconds": "histogram",

@@ -100,18 +100,22 @@ class ServerThread:
         return asyncio.run_coroutine_threadsafe(coroutine_factory(), self.loop).result(30)
 
     def serve(
-        self, app_factory: Callable[[], web.Application], tls: ssl.SSLContext | None = None
+        self,
+        app_factory: Callable[[], web.Application],
+        tls: ssl.SSLContext | None = None,
+        port: int = 0,
     ) -> str:
-        """Starts the app on a free port (over TLS with `tls`); returns its base URL."""
+        """Starts the app on `port` (default a free one), over TLS with `tls`; returns its base
+        URL."""
 
         async def start() -> str:
             runner = web.AppRunner(app_factory(), access_log=None, shutdown_timeout=5)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+            site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls)
             await site.start()
             self.runners.append(runner)
-            host, port = runner.addresses[0][:2]
-            return f"{'https' if tls else 'http'}://{host}:{port}"
+            host, bound = runner.addresses[0][:2]
+            return f"{'https' if tls else 'http'}://{host}:{bound}"
 
         return self.run(start)
 

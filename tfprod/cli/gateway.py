@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import ipaddress
 import json
 import logging
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +51,14 @@ def register(subparsers: Any) -> None:
             "file holding the key (at least 32 bytes) that signs request ids, mounted from a"
             " Secret and the same on every replica (default: a random key per process, so"
             " feedback then only matches ids that replica issued)"
+        ),
+    )
+    parser.add_argument(
+        "--advertise-address",
+        help=(
+            "address other gateway replicas reach this one at, on --port (in a cluster the pod"
+            " IP): the ids it issues name it, so feedback reaching another replica is relayed"
+            " here and counted once (default: none, each replica counts what reaches it)"
         ),
     )
     _register_following(parser)
@@ -98,6 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     if not args.drift_interval > 0:
         raise UsageError(f"--drift-interval: must be greater than 0, got {args.drift_interval}")
+    advertise_url = _advertise_url(args)
     if args.config is not None and args.admin_token_file is not None:
         raise UsageError("--admin-token-file goes with --policies; a --config names its own")
     try:
@@ -114,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
             admin_port=args.admin_port,
             drain_seconds=args.drain_seconds,
             feedback_key=feedback_key,
+            advertise_url=advertise_url,
             following=following,
             drift=drift,
         )
@@ -122,6 +134,23 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     return 0
+
+
+def _advertise_url(args: argparse.Namespace) -> str | None:
+    address = args.advertise_address
+    if address is None:
+        return None
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if args.port == 0 or not (ip is not None or re.fullmatch(r"[A-Za-z0-9.-]+", address)):
+        raise UsageError(
+            "--advertise-address: must be a host name or IP address (without port or scheme),"
+            f" with a --port other than 0, got {address!r} with --port {args.port}"
+        )
+    host = f"[{address}]" if isinstance(ip, ipaddress.IPv6Address) else address
+    return f"http://{host}:{args.port}"
 
 
 def _config(args: argparse.Namespace) -> GatewayConfig:

@@ -70,6 +70,8 @@ ADMIN_TOKEN_FILE = f"{SECRETS_MOUNT_DIR}/admin-token/token"
 """Where the gateway and the controller read the admin token (`--admin-token-file`)."""
 FEEDBACK_KEY_FILE = f"{SECRETS_MOUNT_DIR}/feedback-key/key"
 """Where the gateway reads the feedback-signing key (`--feedback-key-file`)."""
+POD_IP_VARIABLE = "POD_IP"
+"""The gateway's pod IP (downward API), its `--advertise-address` for feedback relaying."""
 _SECURITY = {
     "allow_privilege_escalation": False,
     "read_only_root_filesystem": True,
@@ -251,11 +253,13 @@ class _RuntimeWorkload(Construct):
         secrets: Sequence[dict[str, Any]] = (),
         profiled: Sequence[str] = (),
         scratch: Mapping[str, str] | None = None,
+        env: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Create the workload serving the deployments `names`, once; each of `secrets` (a
         secret volume) is mounted read-only at `SECRETS_MOUNT_DIR/<volume name>`, the
-        profile ConfigMap of each of `profiled` joins its deployment's policy directory, and
-        each of `scratch` (volume name -> mount path) is a writable emptyDir."""
+        profile ConfigMap of each of `profiled` joins its deployment's policy directory, each
+        of `scratch` (volume name -> mount path) is a writable emptyDir, and `env` are the
+        container's environment variables."""
         if self._attached:
             return
         self._attached = True
@@ -314,6 +318,7 @@ class _RuntimeWorkload(Construct):
                                 "name": self.component,
                                 "image": self.image,
                                 "args": list(args),
+                                "env": list(env) or None,
                                 "port": [
                                     {"name": name, "container_port": port}
                                     for name, port in _ports_of(self)
@@ -470,6 +475,12 @@ class Gateway(_RuntimeWorkload):
                 _secret_volume("admin-token", secrets.admin_token, "token"),
                 _secret_volume("feedback-key", secrets.feedback_key, "key"),
             ],
+            env=[
+                {
+                    "name": POD_IP_VARIABLE,
+                    "value_from": {"field_ref": {"field_path": "status.podIP"}},
+                }
+            ],
         )
 
     def _rules(self, deployments: Sequence[str]) -> list[dict[str, Any]]:
@@ -493,6 +504,8 @@ class Gateway(_RuntimeWorkload):
             ADMIN_TOKEN_FILE,
             "--feedback-key-file",
             FEEDBACK_KEY_FILE,
+            "--advertise-address",
+            f"$({POD_IP_VARIABLE})",
             "--status-namespace",
             self.platform.namespace,
             "--host",

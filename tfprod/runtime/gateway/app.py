@@ -29,9 +29,11 @@ from tfprod.runtime.gateway.feedback import (
     BINARY_EVENTS,
     FeedbackBook,
     FeedbackError,
+    FeedbackEvent,
     Refusal,
     parse_feedback,
 )
+from tfprod.runtime.gateway.feedback_relay import FeedbackRelay
 from tfprod.runtime.gateway.follow import (
     FileStatus,
     Follower,
@@ -89,7 +91,9 @@ class Gateway:
     200 answer of a monitored deployment is handed to (see the drift module).
 
     `feedback_key` signs request ids (see `request_ids`); None draws a random key for this
-    process, so feedback then matches only the ids this replica issued."""
+    process, so feedback then matches only the ids this replica issued. `advertise_url` is this
+    replica's base URL as its peers reach it, named in the ids it issues so that their
+    feedback is relayed here (see `feedback_relay`); None: ids name no owner."""
 
     def __init__(
         self,
@@ -97,6 +101,7 @@ class Gateway:
         *,
         admin_token: str | None,
         feedback_key: bytes | None = None,
+        advertise_url: str | None = None,
         following: Following | None = None,
         drift: DriftMonitors | None = None,
     ) -> None:
@@ -110,11 +115,13 @@ class Gateway:
         self.capture.on_expired = lambda record: self.metrics.capture_expired.inc((record.model,))
         key = feedback_key or random_key()
         self.redactor = Redactor(key)
+        ids = RequestIds(key, owner=advertise_url)
         self.feedback = FeedbackBook(
-            RequestIds(key),
+            ids,
             window=config.feedback_window,
             client_ids=any(route.client_request_ids for route in config.routes),
         )
+        self.relay = FeedbackRelay(ids)
         self.admin = AdminApi(self, admin_token)
         self.client = UpstreamClient(
             limit=config.upstream_connections, timeout_seconds=config.upstream_timeout_seconds
@@ -277,6 +284,7 @@ class Gateway:
     async def _stop_shadows(self, _app: web.Application) -> None:
         await self.shadows.close(self.config.shadow_timeout_seconds)
         await self.explain.close()
+        await self.relay.close()
 
     async def _close(self, _app: web.Application) -> None:
         if self.follower is not None:
@@ -494,7 +502,8 @@ class Gateway:
     async def handle_feedback(self, request: web.Request) -> web.Response:
         """Counts one event for the variant its request id names (see the feedback module)."""
         try:
-            event = parse_feedback(json.loads(await request.read()))
+            body = await request.read()
+            event = parse_feedback(json.loads(body))
         except web.HTTPRequestEntityTooLarge:
             return error_response(
                 413, f"request body is larger than {self.config.max_body_bytes} bytes"
@@ -503,6 +512,19 @@ class Gateway:
             self.metrics.feedback_refused.inc(("invalid",))
             return error_response(400, str(error) if isinstance(error, FeedbackError) else
                                   f"request body is not valid JSON: {error}")  # fmt: skip
+        relayed_here = self.relay.is_relayed(request, event.request_id)
+        owner = None if relayed_here else self.feedback.owner_elsewhere(event.request_id)
+        if owner is not None:
+            owners_answer = await self.relay.relay(owner, event.request_id, body)
+            outcome = "unreachable" if owners_answer is None else "relayed"
+            self.metrics.feedback_relayed.inc((outcome,))
+            if owners_answer is not None:
+                return owners_answer
+        answer = self._count(event)
+        return self.relay.acknowledge(answer, event.request_id) if relayed_here else answer
+
+    def _count(self, event: FeedbackEvent) -> web.Response:
+        """Counts `event` on this replica, or answers why it does not count."""
         served = self.feedback.attribute(event, time.time())
         if isinstance(served, Refusal):
             if served.reason == "unmatched":

@@ -9,8 +9,11 @@ The dedup window holds the pairs counted in the last `MAX_AGE_SECONDS` (24 hours
 issued more than `MAX_AGE_SECONDS` ago (or more than `CLOCK_SKEW_SECONDS` in the future) is
 refused as expired, and so, once the window is full and drops its oldest pairs, is feedback
 for any id issued no later than the dropped ones: a pair is forgotten only when its id can no
-longer count, so no replay is ever counted twice on one replica. The window is per replica: a
-replay sent to another replica is caught there only if that replica saw the first one.
+longer count, so no replay is ever counted twice on one replica.
+
+The window is per replica, so each event is counted by the replica that issued its id: an id
+naming another replica as its owner is relayed there (`owner_elsewhere`, `feedback_relay`),
+and only a relayed event, or one whose owner cannot be reached, is counted where it arrived.
 
 Ids that callers chose themselves (their `X-Request-Id`) count only on routes whose Policy
 says `feedback.client_request_ids`; only they still need the in-memory join of the answering
@@ -91,7 +94,7 @@ def _duplicate(request_id: str, event: str) -> Refusal:
     return Refusal(
         reason="duplicate",
         status=409,
-        message=f"request_id {request_id!r:.80}: {event} was already counted",
+        message=f"request_id {request_id!r:.160}: {event} was already counted",
     )
 
 
@@ -107,7 +110,7 @@ class DedupWindow:
 
     def admit(self, request_id: str, event: str, issued: int, now: float) -> Refusal | None:
         """Records the pair and returns None if it may count now, else why not."""
-        shown = f"request_id {request_id!r:.80}"
+        shown = f"request_id {request_id!r:.160}"
         if not now - self.max_age <= issued <= now + CLOCK_SKEW_SECONDS or issued <= self.horizon:
             return Refusal(
                 reason="expired",
@@ -156,8 +159,16 @@ class FeedbackBook:
         self.client_ids = client_ids
         """Whether any route accepts callers' own ids."""
 
+    def owner_elsewhere(self, request_id: str) -> str | None:
+        """The base URL of the other replica that issued `request_id`, if it names one."""
+        if not RequestIds.looks_signed(request_id):
+            return None
+        signed = self.ids.verify(request_id)
+        owner = None if signed is None else signed.owner
+        return None if owner == self.ids.owner else owner
+
     def attribute(self, event: FeedbackEvent, now: float) -> tuple[str, str] | Refusal:
-        """(model, variant) the event counts for, or the refusal."""
+        """(model, variant) the event counts for on this replica, or the refusal."""
         request_id = event.request_id
         if RequestIds.looks_signed(request_id):
             signed = self.ids.verify(request_id)
@@ -165,7 +176,7 @@ class FeedbackBook:
                 return Refusal(
                     reason="forged",
                     status=400,
-                    message=f"request_id {request_id!r:.80} is not signed by this gateway's"
+                    message=f"request_id {request_id!r:.160} is not signed by this gateway's"
                     " feedback key (forged, altered, or issued with another key)",
                 )
             refusal = self.dedup.admit(request_id, event.event, signed.issued, now)
@@ -174,7 +185,7 @@ class FeedbackBook:
             return Refusal(
                 reason="unsigned",
                 status=400,
-                message=f"request_id {request_id!r:.80} is not a request id this gateway"
+                message=f"request_id {request_id!r:.160} is not a request id this gateway"
                 " issued: send the X-Tfprod-Feedback-Id of the answer (callers' own ids"
                 " count only where the Policy sets feedback.client_request_ids)",
             )
@@ -183,7 +194,7 @@ class FeedbackBook:
             return Refusal(
                 reason="unmatched",
                 status=404,
-                message=f"unknown request_id {request_id!r:.80}: not served by this gateway or"
+                message=f"unknown request_id {request_id!r:.160}: not served by this gateway or"
                 f" older than its last {self.join.window} requests",
             )
         model, variant, counted = served

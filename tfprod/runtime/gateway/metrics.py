@@ -202,6 +202,12 @@ class GatewayMetrics:
             " duplicate.",
             ("reason",),
         )
+        self.feedback_relayed = Counter(
+            "tfprod_gateway_feedback_relayed_total",
+            "Feedback for ids another replica issued, by outcome: relayed (the owner answered),"
+            " unreachable (counted here instead).",
+            ("outcome",),
+        )
         self.shadow = Counter(
             "tfprod_gateway_shadow_requests_total",
             "Mirrored requests by outcome: agree, disagree, error, timeout, dropped.",

@@ -31,17 +31,20 @@ async def run_gateway(
     admin_port: int | None = None,
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
+    advertise_url: str | None = None,
     following: Following | None = None,
     drift: DriftMonitors | None = None,
 ) -> None:
     """Serves until SIGTERM/SIGINT; logs one `listening` line per port once bound. `feedback_key`
-    signs request ids (None: a random key of this process, see `Gateway`). With `following`,
+    signs request ids (None: a random key of this process, see `Gateway`); `advertise_url` is
+    the replica's base URL for its peers, named in its ids (see `Gateway`). With `following`,
     the status documents are read before the port opens, so the first request already gets
     the live weights. `drift`: the drift monitors (see the drift module), default none."""
     gateway = Gateway(
         config,
         admin_token=config.admin_token(),
         feedback_key=feedback_key,
+        advertise_url=advertise_url,
         following=following,
         drift=drift,
     )
@@ -86,6 +89,7 @@ def serve(
     admin_port: int | None = None,
     drain_seconds: float = 30.0,
     feedback_key: bytes | None = None,
+    advertise_url: str | None = None,
     following: Following | None = None,
     drift: DriftMonitors | None = None,
 ) -> None:
@@ -97,6 +101,7 @@ def serve(
         admin_port=admin_port,
         drain_seconds=drain_seconds,
         feedback_key=feedback_key,
+        advertise_url=advertise_url,
         following=following,
         drift=drift,
     )
