@@ -48,6 +48,7 @@ from tfprod.constructs.runtime import (
     FEEDBACK_KEY_FILE,
     GATEWAY_ADMIN_PORT,
     GATEWAY_PORT,
+    POD_IP_VARIABLE,
     PROMETHEUS_URL,
 )
 from tfprod.policy import (
@@ -329,6 +330,8 @@ def cluster(tmp_path: Path, apiserver: RacedApiServer) -> Iterator[Cluster]:
                     ADMIN_TOKEN_FILE: str(under(root, ADMIN_TOKEN_FILE)),
                     FEEDBACK_KEY_FILE: str(under(root, FEEDBACK_KEY_FILE)),
                     "0.0.0.0": "127.0.0.1",
+                    # the kubelet expands $(POD_IP) from the downward API; on loopback it is:
+                    f"$({POD_IP_VARIABLE})": "127.0.0.1",
                     str(GATEWAY_PORT): str(public),
                     str(GATEWAY_ADMIN_PORT): str(admin),
                 },
