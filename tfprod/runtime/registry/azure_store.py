@@ -97,7 +97,7 @@ class AzureStore:
         etag: str = result["etag"]
         return etag
 
-    def put_file_if_absent(self, key: str, source: Source, *, size: int | None = None) -> None:
+    def put_file_if_absent(self, key: str, source: Source, *, size: int) -> None:
         from azure.core import MatchConditions
 
         chunk, last = first_chunk(source)

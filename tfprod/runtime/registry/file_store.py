@@ -56,7 +56,7 @@ class FileStore:
         self._link_new(key, 1, lambda tmp: tmp.write(data))
         return "1"
 
-    def put_file_if_absent(self, key: str, source: Source, *, size: int | None = None) -> None:
+    def put_file_if_absent(self, key: str, source: Source, *, size: int) -> None:
         self._link_new(key, 1, lambda tmp: shutil.copyfileobj(source, tmp, CHUNK_SIZE))
 
     def download(self, key: str, sink: Sink) -> None:

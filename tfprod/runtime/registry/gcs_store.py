@@ -6,14 +6,15 @@ credentials at all when `STORAGE_EMULATOR_HOST` points it at an emulator such as
 fake-gcs-server. Every write carries `ifGenerationMatch`: 0 means create-only, and a
 generation number means compare-and-swap; GCS answers 412 to the loser. Reads pin the
 generation they report, so the token always belongs to the bytes returned. Artifacts go up as
-resumable uploads in `RESUMABLE_CHUNK_SIZE` requests (their size announced) and come down as
-one streamed read.
+resumable uploads streamed from the file in one request (see `put_file_if_absent`) and come
+down as one streamed read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,12 +26,13 @@ from tfprod.runtime.registry.errors import (
 from tfprod.runtime.registry.store import StoredObject
 from tfprod.runtime.registry.streams import CHUNK_SIZE, Sink, Source
 
-RESUMABLE_CHUNK_SIZE = 6 * CHUNK_SIZE
-"""Bytes per resumable-upload request (48 MiB, a multiple of GCS's 256 KiB). The client holds
-about two requests' bytes at once (the next is read while the last is still referenced), so
-48 MiB keeps an upload under the 100 MB bound; the client's own default is 100 MiB. On
-fake-gcs-server, whose cost grows with the number of requests, 8 MiB requests ran at about a
-third of the client's upload-from-file speed (bench/registry.py)."""
+UPLOAD_ATTEMPTS = 5
+"""Sessions an artifact upload may take: the first, and fresh ones after a connection error
+or a 408, 429 or 5xx answer, each sending the file again from its first byte. (GCS could
+resume from the bytes it kept, but fake-gcs-server answers the status query by completing the
+object with what it has, so that path could not be tested here.)"""
+
+RETRIED_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class GcsStore:
@@ -81,15 +83,53 @@ class GcsStore:
     def put_if_match(self, key: str, data: bytes, token: str) -> str:
         return self._put(key, data, generation=int(token))
 
-    def put_file_if_absent(self, key: str, source: Source, *, size: int | None = None) -> None:
+    def put_file_if_absent(self, key: str, source: Source, *, size: int) -> None:
+        """Opens a resumable upload session (with `ifGenerationMatch=0`) and streams the whole
+        file into it in one request, read in `CHUNK_SIZE` pieces: memory stays flat whatever
+        the size, and the service gets one request where a chunked upload sends one per chunk
+        (the client's own upload holds each 100 MiB chunk in memory)."""
+        import requests
         from google.api_core.exceptions import PreconditionFailed
 
-        blob = self._bucket.blob(self._prefix + key, chunk_size=RESUMABLE_CHUNK_SIZE)
-        with self._errors(key):
-            try:
-                blob.upload_from_file(source, size=size, if_generation_match=0)
-            except PreconditionFailed:
-                raise PreconditionFailedError(key) from None
+        blob = self._bucket.blob(self._prefix + key)
+        failure = ""
+        # The session URI is its own credential (GCS documents it as usable without
+        # authorization), so a plain `requests` session sends the bytes.
+        with self._errors(key), requests.Session() as http:
+            for attempt in range(UPLOAD_ATTEMPTS):
+                if attempt:
+                    time.sleep(min(2.0**attempt / 4, 4.0))
+                try:
+                    session = blob.create_resumable_upload_session(
+                        size=size, if_generation_match=0, checksum=None
+                    )
+                except PreconditionFailed:
+                    raise PreconditionFailedError(key) from None
+                source.seek(0)
+                try:
+                    response = http.put(
+                        session,
+                        data=_Body(source, size) if size else b"",
+                        headers={
+                            "Content-Range": f"bytes 0-{size - 1}/{size}" if size else "bytes */0"
+                        },
+                        timeout=(30, 300),
+                    )
+                except requests.ConnectionError as error:
+                    failure = str(error)
+                    continue
+                if response.status_code in (200, 201):
+                    _check_size(response.json(), size, key=key)
+                    return
+                if response.status_code == 412:
+                    raise PreconditionFailedError(key)
+                failure = f"GCS answered {response.status_code}: {response.text[:200]}"
+                if response.status_code not in RETRIED_STATUS:
+                    break
+        raise RegistryError(
+            f"registry {self._uri}: {key!r}: upload failed after {attempt + 1} attempt(s): "
+            f"{failure}"
+        )
 
     def download(self, key: str, sink: Sink) -> None:
         from google.api_core.exceptions import NotFound
@@ -140,3 +180,32 @@ class GcsStore:
             ) from None
         except (GoogleAPIError, RequestException) as error:
             raise RegistryError(f"registry {self._uri}: {key!r}: {error}") from None
+
+
+def _check_size(stored: dict[str, Any], size: int, *, key: str) -> None:
+    """The completed object holds every byte sent, not fewer."""
+    if int(stored.get("size", -1)) != size:
+        raise RegistryError(
+            f"{key!r}: GCS completed the upload with {stored.get('size')} of {size} bytes"
+        )
+
+
+class _Body:
+    """`length` bytes of `source` from where it stands, read in `CHUNK_SIZE` pieces: an
+    iterable with a length, which `requests` streams with that Content-Length."""
+
+    def __init__(self, source: Source, length: int) -> None:
+        self._source = source
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[bytes]:
+        left = self._length
+        while left:
+            chunk = self._source.read(min(CHUNK_SIZE, left))
+            if not chunk:
+                raise RegistryError(f"the file ended {left} bytes short of its size")
+            left -= len(chunk)
+            yield chunk

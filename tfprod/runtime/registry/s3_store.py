@@ -58,7 +58,7 @@ class S3Store:
         with self._errors(key, missing=PreconditionFailedError):
             return self._put(key, data, IfMatch=token)
 
-    def put_file_if_absent(self, key: str, source: Source, *, size: int | None = None) -> None:
+    def put_file_if_absent(self, key: str, source: Source, *, size: int) -> None:
         chunk, last = first_chunk(source)
         if last:
             self.put_if_absent(key, chunk)

@@ -52,11 +52,12 @@ class ObjectStore(Protocol):
         Raises `PreconditionFailedError` if it changed (or was deleted) since `token`."""
         ...
 
-    def put_file_if_absent(self, key: str, source: Source, *, size: int | None = None) -> None:
+    def put_file_if_absent(self, key: str, source: Source, *, size: int) -> None:
         """Creates the object from `source`, read to its end in chunks, only if no object
         exists under `key` (checked when the object is completed); raises
-        `PreconditionFailedError` if one exists. `size`, the bytes `source` holds if known
-        (default None: read to its end), lets a store announce the total up front."""
+        `PreconditionFailedError` if one exists. `size` is the bytes `source` holds, which
+        a store may announce up front; a store that resumes an interrupted upload seeks
+        `source` back to the first byte the service did not keep."""
         ...
 
     def download(self, key: str, sink: Sink) -> None:

@@ -18,9 +18,12 @@ minimum multipart part size and a multiple of GCS's 256 KiB resumable-upload gra
 
 
 class Source(Protocol):
-    """What stores read artifacts from: a buffered file or a `HashingReader`."""
+    """What stores read artifacts from: a buffered file or a `HashingReader`. A store that
+    resumes an interrupted upload seeks back to the first byte the service did not keep."""
 
     def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int: ...
 
 
 class Sink(Protocol):
@@ -30,21 +33,28 @@ class Sink(Protocol):
 
 
 class HashingReader(io.RawIOBase):
-    """Reads `source` forwards only (seeking would skew the digest); `sha256` and `size`
-    describe every byte read so far."""
+    """Reads a seekable `source`; `sha256` and `size` describe every byte up to the furthest
+    one read so far. It seeks back only to where it has already read (a resumed upload) and
+    hashes each byte once, the first time it is read: `source` must not change meanwhile."""
 
     def __init__(self, source: Source) -> None:
         self._source = source
         self._hash = hashlib.sha256()
+        self._position = 0
         self.size = 0
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
     def read(self, size: int | None = -1) -> bytes:
         data = self._source.read(-1 if size is None else size)
-        self._hash.update(data)
-        self.size += len(data)
+        start, self._position = self._position, self._position + len(data)
+        if self._position > self.size:
+            self._hash.update(memoryview(data)[self.size - start :])
+            self.size = self._position
         return data
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
@@ -52,8 +62,16 @@ class HashingReader(io.RawIOBase):
         buffer[: len(data)] = data
         return len(data)
 
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence != io.SEEK_SET or not 0 <= offset <= self.size:
+            raise io.UnsupportedOperation(
+                f"a HashingReader seeks back only to bytes 0-{self.size} it has read"
+            )
+        self._position = self._source.seek(offset)
+        return self._position
+
     def tell(self) -> int:
-        return self.size
+        return self._position
 
     @property
     def sha256(self) -> str:
