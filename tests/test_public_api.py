@@ -128,6 +128,25 @@ def test_package_all_is_sorted_importable_and_complete(name: str) -> None:
     assert missing == []
 
 
+def test_the_lazy_policy_package_names_each_home_as_type_checkers_see_it() -> None:
+    policy = importlib.import_module("tfprod.policy")
+    tree = ast.parse(inspect.getsource(policy))
+    checked = {
+        alias.asname or alias.name: node.module.removeprefix("tfprod.policy.")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tfprod.policy.")
+        for alias in node.names
+    }
+    assert checked == policy._MODULE_OF
+    assert sorted(policy.__all__) == sorted(checked)
+    assert [
+        name
+        for name, module in checked.items()
+        if getattr(policy, name)
+        is not getattr(importlib.import_module(f"tfprod.policy.{module}"), name)
+    ] == []
+
+
 @pytest.mark.parametrize("name", BINDING_PACKAGES)
 def test_binding_package_all_lists_every_module_sorted(name: str) -> None:
     package = importlib.import_module(name)

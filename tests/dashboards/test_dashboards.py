@@ -15,8 +15,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from tests.alerting.conftest import minimal_policy, promtool, proposal_policy
-from tests.alerting.test_monitored_alerts import DEGRADED
-from tests.alerting.test_monitored_alerts import POLICY as MONITORED
+from tests.alerting.test_monitored_alerts import DEGRADED, POLICY as MONITORED
 from tests.constructs.stacks import synth_proposal
 from tfprod.constructs.alerting import prometheus_rule_groups
 from tfprod.constructs.dashboards import dashboard_json, dashboard_uid

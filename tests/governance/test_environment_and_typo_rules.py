@@ -10,8 +10,7 @@ import pytest
 
 from tests.governance.stacks import DEPLOYMENT_PATH, build_stack, policies, version
 from tfprod.bindings._core import App, TerraformStack
-from tfprod.constructs import App as PlatformApp
-from tfprod.constructs import ModelDeployment, SynthError
+from tfprod.constructs import App as PlatformApp, ModelDeployment, SynthError
 from tfprod.constructs.errors import ConstructError
 from tfprod.constructs.governance import configure_governance
 from tfprod.governance import Finding, GovernanceError, Suppression, check_stack

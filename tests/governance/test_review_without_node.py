@@ -1,4 +1,5 @@
-"""`tfprod review` and `tfprod validate` read files only: no cdktn, no jsii, no Node.js process.
+"""`tfprod review` and `tfprod validate` read files only: no cdktn, no jsii, no Node.js process;
+and `validate`, which reads no Policy, not even pydantic.
 
 Each command runs in a fresh interpreter on a synthesized stack, with a `node` first on PATH
 that leaves a mark when anything starts it (jsii starts `node` when cdktn is imported; the
@@ -18,11 +19,12 @@ import pytest
 from tests.review.apps import proposal_app
 
 NODE_LIBRARIES = ("cdktf", "cdktn", "constructs", "jsii")
+WATCHED = (*NODE_LIBRARIES, "pydantic")
 REPORT = (
     "import json, sys\n"
     "from tfprod.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    f"loaded = sorted(name for name in {NODE_LIBRARIES!r} if name in sys.modules)\n"
+    f"loaded = sorted(name for name in {WATCHED!r} if name in sys.modules)\n"
     "sys.stderr.write(json.dumps({'code': code, 'loaded': loaded}) + '\\n')\n"
 )
 
@@ -57,14 +59,14 @@ def _run(env: dict[str, str], *args: str) -> dict[str, object]:
     return report
 
 
-@pytest.mark.parametrize("command", ["review", "validate"])
+@pytest.mark.parametrize(("command", "loaded"), [("review", ["pydantic"]), ("validate", [])])
 def test_command_imports_no_node_library_and_starts_no_node(
-    command: str, synthesized: Path, tmp_path: Path
+    command: str, loaded: list[str], synthesized: Path, tmp_path: Path
 ) -> None:
     args = ("review", "--output", str(synthesized)) if command == "review" else ("validate",)
     if command == "validate":
         args = (*args, str(synthesized))
-    assert _run(_tripwire(tmp_path), *args) == {"code": 0, "loaded": []}
+    assert _run(_tripwire(tmp_path), *args) == {"code": 0, "loaded": loaded}
     assert not (tmp_path / "node-started").exists()
 
 

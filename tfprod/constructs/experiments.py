@@ -16,9 +16,15 @@ from tfprod.bindings._core import Construct
 from tfprod.constructs._props import fraction_prop, percent_prop
 from tfprod.constructs.deployment import deployment_scope, section_error
 from tfprod.constructs.errors import construct_error
-from tfprod.policy import ABTest as ABTestSection
-from tfprod.policy import CanaryRamp, Condition, PolicyError, SuccessMetric, ramp_steps
-from tfprod.policy import ShadowTest as ShadowSection
+from tfprod.policy import (
+    ABTest as ABTestSection,
+    CanaryRamp,
+    Condition,
+    PolicyError,
+    ShadowTest as ShadowSection,
+    SuccessMetric,
+    ramp_steps,
+)
 from tfprod.policy.expressions import RAMP_FORMS
 
 DAY_SECONDS = 86400

@@ -8,8 +8,7 @@ from pydantic import ValidationError
 
 from tfprod.bindings._core import Construct
 from tfprod.constructs.deployment import deployment_scope, section_error
-from tfprod.policy import Action, Trigger
-from tfprod.policy import SafetyNet as SafetySection
+from tfprod.policy import Action, SafetyNet as SafetySection, Trigger
 
 
 class SafetyNet(Construct):

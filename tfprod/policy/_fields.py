@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
-from tfprod.policy._base import PolicyError, invalid
+from tfprod.policy._base import invalid
+from tfprod.policy.errors import PolicyError
 from tfprod.policy.expressions import Condition, parse_condition, parse_duration, parse_percent
 
 

@@ -41,7 +41,8 @@ from typing import Literal, get_args
 
 from pydantic import model_validator
 
-from tfprod.policy._base import PolicyError, PolicyModel, invalid
+from tfprod.policy._base import PolicyModel, invalid
+from tfprod.policy.errors import PolicyError
 
 Op = Literal["<", "<=", ">", ">=", "==", "!="]
 Unit = Literal["ratio", "seconds", "number"]

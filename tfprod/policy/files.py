@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tfprod.policy._base import PolicyError
-from tfprod.policy.document import Policy
+from tfprod.policy.errors import PolicyError
+
+if TYPE_CHECKING:  # loaded by `read_policy`: a reader of names and paths needs no pydantic
+    from tfprod.policy.document import Policy
 
 CONFIGMAP_KEY = "policy.json"
 ENDPOINTS_KEY = "endpoints.json"
@@ -82,6 +85,8 @@ def read_policy(path: Path) -> Policy:
         raise PolicyError(f"cannot read {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise PolicyError(f"{path} is not JSON: {error}") from None
+    from tfprod.policy.document import Policy
+
     return Policy.model_validate(document)
 
 

@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from tfprod.policy._base import PolicyError, PolicyModel, invalid
+from tfprod.policy._base import PolicyModel, invalid
 from tfprod.policy._fields import ConditionField, Percent, Seconds
+from tfprod.policy.errors import PolicyError
 from tfprod.policy.expressions import KNOWN_METRICS, is_metric_name, parse_criterion
 from tfprod.policy.versions import check_version_id
 

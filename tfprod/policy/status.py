@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from tfprod.policy._base import PolicyError, PolicyModel, invalid
+from tfprod.policy._base import PolicyModel, invalid
 from tfprod.policy.document import SCHEMA_VERSION, Policy
+from tfprod.policy.errors import PolicyError
 from tfprod.policy.files import policy_json, status_configmap_name
 from tfprod.policy.rollout_state import RolloutState
 from tfprod.policy.versions import check_version_id, weights_problem

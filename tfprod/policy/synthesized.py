@@ -18,12 +18,9 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from tfprod.policy._base import PolicyError
-from tfprod.policy.document import Policy
+from tfprod.policy.errors import PolicyError
 from tfprod.policy.files import (
     ENDPOINTS_KEY,
     POLICY_FILE_SUFFIX,
@@ -33,7 +30,9 @@ from tfprod.policy.files import (
     profile_configmap_name,
     read_policy,
 )
-from tfprod.policy.problems import file_problem
+
+if TYPE_CHECKING:  # a Policy is loaded only when one is read (`policies`)
+    from tfprod.policy.document import Policy
 
 CONFIG_MAP_TYPES = ("kubernetes_config_map", "kubernetes_config_map_v1")
 """Terraform types of the ConfigMaps a stack declares (the v1 one is what constructs use)."""
@@ -195,6 +194,10 @@ def _listed(names: Sequence[str]) -> str:
 
 
 def _policy(path: Path) -> Policy:
+    from pydantic import ValidationError
+
+    from tfprod.policy.problems import file_problem
+
     try:
         return read_policy(path)
     except ValidationError as error:

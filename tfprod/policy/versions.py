@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from tfprod.policy._base import PolicyError, PolicyModel, invalid
+from tfprod.policy._base import PolicyModel, invalid
+from tfprod.policy.errors import PolicyError
 
 Role = Literal["stable", "canary", "challenger", "shadow", "fallback"]
 """What a version is for.

@@ -6,8 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tfprod.policy import ABTest as ABTestSection
-from tfprod.policy import CanaryRamp, PolicyError, ramp_steps
+from tfprod.policy import ABTest as ABTestSection, CanaryRamp, PolicyError, ramp_steps
 from tfprod.production.declared import Construct, section
 from tfprod.production.deployment import Deployment, attach, version_of
 from tfprod.production.errors import ProductionError, argument_error

@@ -14,8 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tfprod.policy import Debugger, Drift, Monitor
-from tfprod.policy import SafetyNet as SafetySection
+from tfprod.policy import Debugger, Drift, Monitor, SafetyNet as SafetySection
 from tfprod.production.declared import Construct, section
 from tfprod.production.deployment import Deployment, attach, version_of
 from tfprod.production.errors import argument_error

@@ -21,8 +21,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from tfprod.policy import weights_problem
-from tfprod.runtime.bearer import Handler, guarded
-from tfprod.runtime.bearer import error_response as _error
+from tfprod.runtime.bearer import Handler, error_response as _error, guarded
 from tfprod.runtime.gateway.capture import CaptureQueue
 from tfprod.runtime.gateway.follow import StatusReadOnlyError
 from tfprod.runtime.gateway.routing import names_problem
