@@ -85,7 +85,7 @@ def test_a_hashing_reader_hashes_each_byte_once_when_read_again_after_seeking_ba
 @pytest.mark.parametrize(
     "registry_uri", [pytest.param("gs", marks=pytest.mark.service)], indirect=True
 )
-def test_an_upload_cut_off_mid_body_is_resumed_and_keeps_its_checksum(
+def test_an_upload_cut_off_mid_body_is_retried_and_keeps_its_checksum(
     registry_uri: str, large_file: Path, tmp_path: Path
 ) -> None:
     store = open_store(registry_uri)

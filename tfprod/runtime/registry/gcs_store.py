@@ -106,25 +106,10 @@ class GcsStore:
                 except PreconditionFailed:
                     raise PreconditionFailedError(key) from None
                 source.seek(0)
-                try:
-                    response = http.put(
-                        session,
-                        data=_Body(source, size) if size else b"",
-                        headers={
-                            "Content-Range": f"bytes 0-{size - 1}/{size}" if size else "bytes */0"
-                        },
-                        timeout=(30, 300),
-                    )
-                except requests.ConnectionError as error:
-                    failure = str(error)
-                    continue
-                if response.status_code in (200, 201):
-                    _check_size(response.json(), size, key=key)
+                failure, retry = _send(http, session, source, size, key=key)
+                if not failure:
                     return
-                if response.status_code == 412:
-                    raise PreconditionFailedError(key)
-                failure = f"GCS answered {response.status_code}: {response.text[:200]}"
-                if response.status_code not in RETRIED_STATUS:
+                if not retry:
                     break
         raise RegistryError(
             f"registry {self._uri}: {key!r}: upload failed after {attempt + 1} attempt(s): "
@@ -180,6 +165,29 @@ class GcsStore:
             ) from None
         except (GoogleAPIError, RequestException) as error:
             raise RegistryError(f"registry {self._uri}: {key!r}: {error}") from None
+
+
+def _send(http: Any, session: str, source: Source, size: int, *, key: str) -> tuple[str, bool]:
+    """One request sending all of `source` into `session`: ("", False) once the object is
+    complete with every byte, else what failed and whether a fresh session may succeed."""
+    import requests
+
+    try:
+        response = http.put(
+            session,
+            data=_Body(source, size) if size else b"",
+            headers={"Content-Range": f"bytes 0-{size - 1}/{size}" if size else "bytes */0"},
+            timeout=(30, 300),
+        )
+    except requests.ConnectionError as error:
+        return str(error), True
+    if response.status_code == 412:
+        raise PreconditionFailedError(key)
+    if response.status_code not in (200, 201):
+        failure = f"GCS answered {response.status_code}: {response.text[:200]}"
+        return failure, response.status_code in RETRIED_STATUS
+    _check_size(response.json(), size, key=key)
+    return "", False
 
 
 def _check_size(stored: dict[str, Any], size: int, *, key: str) -> None:

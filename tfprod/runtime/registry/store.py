@@ -56,8 +56,8 @@ class ObjectStore(Protocol):
         """Creates the object from `source`, read to its end in chunks, only if no object
         exists under `key` (checked when the object is completed); raises
         `PreconditionFailedError` if one exists. `size` is the bytes `source` holds, which
-        a store may announce up front; a store that resumes an interrupted upload seeks
-        `source` back to the first byte the service did not keep."""
+        a store may announce up front; a store that retries an interrupted upload seeks
+        `source` back to its start."""
         ...
 
     def download(self, key: str, sink: Sink) -> None:

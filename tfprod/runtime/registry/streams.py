@@ -19,7 +19,7 @@ minimum multipart part size and a multiple of GCS's 256 KiB resumable-upload gra
 
 class Source(Protocol):
     """What stores read artifacts from: a buffered file or a `HashingReader`. A store that
-    resumes an interrupted upload seeks back to the first byte the service did not keep."""
+    retries an interrupted upload seeks back to the start."""
 
     def read(self, size: int = -1, /) -> bytes: ...
 
@@ -34,7 +34,7 @@ class Sink(Protocol):
 
 class HashingReader(io.RawIOBase):
     """Reads a seekable `source`; `sha256` and `size` describe every byte up to the furthest
-    one read so far. It seeks back only to where it has already read (a resumed upload) and
+    one read so far. It seeks back only to where it has already read (a retried upload) and
     hashes each byte once, the first time it is read: `source` must not change meanwhile."""
 
     def __init__(self, source: Source) -> None:
