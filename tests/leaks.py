@@ -2,9 +2,10 @@
 
 Every process started during the session inherits `SESSION_MARK` in its environment, so the
 ones left over at the end are found in `/proc` whatever their parent became. jsii's Node.js
-kernel (`node .../bin/jsii-runtime.js` and its own child, started by each process that imported
-cdktn) lives as long as the pytest process that owns it, so it is not a leftover; nor are
-multiprocessing's helper processes, which live as long as the process that used it.
+kernel (`node .../bin/tfprod-jsii-runtime.js`, or jsii's stock `.../bin/jsii-runtime.js`, and
+its own child, started by each process that imported cdktn) lives as long as the pytest
+process that owns it, so it is not a leftover; nor are multiprocessing's helper processes,
+which live as long as the process that used it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import signal
 import time
 from pathlib import Path
 
+from tfprod.bindings._channel import LAUNCHER_FILE
+
 SESSION_MARK = "TFPROD_TEST_SESSION"
 _HELPERS_OF_PYTEST = (
+    f"/{LAUNCHER_FILE}",
     "/bin/jsii-runtime.js",
     "multiprocessing.resource_tracker",
     "multiprocessing.forkserver",

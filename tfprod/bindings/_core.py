@@ -9,69 +9,72 @@ from __future__ import annotations
 
 import os
 
+from tfprod.bindings._channel import direct_channel
+
 # jsii warns on every start that Node 20 is end of life; it works, so keep the output clean.
 # Set before the first import of jsii (through cdktn or cdktf).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
-try:
-    from cdktn import (
-        App,
-        FileProvisioner,
-        Fn,
-        IImportableConfig,
-        ImportableResource,
-        IResolvable,
-        ITerraformDependable,
-        ITerraformIterator,
-        LocalExecProvisioner,
-        RemoteExecProvisioner,
-        SSHProvisionerConnection,
-        TerraformCount,
-        TerraformDataSource,
-        TerraformProvider,
-        TerraformProviderConfig,
-        TerraformProviderGeneratorMetadata,
-        TerraformResource,
-        TerraformResourceConfig,
-        TerraformResourceLifecycle,
-        TerraformStack,
-        TerraformVariable,
-        Token,
-        Tokenization,
-        WinrmProvisionerConnection,
-    )
+with direct_channel():  # the jsii kernel starts on the first import below
+    try:
+        from cdktn import (
+            App,
+            FileProvisioner,
+            Fn,
+            IImportableConfig,
+            ImportableResource,
+            IResolvable,
+            ITerraformDependable,
+            ITerraformIterator,
+            LocalExecProvisioner,
+            RemoteExecProvisioner,
+            SSHProvisionerConnection,
+            TerraformCount,
+            TerraformDataSource,
+            TerraformProvider,
+            TerraformProviderConfig,
+            TerraformProviderGeneratorMetadata,
+            TerraformResource,
+            TerraformResourceConfig,
+            TerraformResourceLifecycle,
+            TerraformStack,
+            TerraformVariable,
+            Token,
+            Tokenization,
+            WinrmProvisionerConnection,
+        )
 
-    CORE_NAME = "cdktn"
-except ImportError:  # pragma: no cover - exercised by the legacy-cdktf test in its own venv
-    from cdktf import (  # type: ignore[import-not-found,no-redef]
-        App,
-        FileProvisioner,
-        Fn,
-        IImportableConfig,
-        ImportableResource,
-        IResolvable,
-        ITerraformDependable,
-        ITerraformIterator,
-        LocalExecProvisioner,
-        RemoteExecProvisioner,
-        SSHProvisionerConnection,
-        TerraformCount,
-        TerraformDataSource,
-        TerraformProvider,
-        TerraformProviderConfig,
-        TerraformProviderGeneratorMetadata,
-        TerraformResource,
-        TerraformResourceConfig,
-        TerraformResourceLifecycle,
-        TerraformStack,
-        TerraformVariable,
-        Token,
-        Tokenization,
-        WinrmProvisionerConnection,
-    )
+        CORE_NAME = "cdktn"
+    except ImportError:  # pragma: no cover - exercised by the legacy-cdktf test in its own venv
+        from cdktf import (  # type: ignore[import-not-found,no-redef]
+            App,
+            FileProvisioner,
+            Fn,
+            IImportableConfig,
+            ImportableResource,
+            IResolvable,
+            ITerraformDependable,
+            ITerraformIterator,
+            LocalExecProvisioner,
+            RemoteExecProvisioner,
+            SSHProvisionerConnection,
+            TerraformCount,
+            TerraformDataSource,
+            TerraformProvider,
+            TerraformProviderConfig,
+            TerraformProviderGeneratorMetadata,
+            TerraformResource,
+            TerraformResourceConfig,
+            TerraformResourceLifecycle,
+            TerraformStack,
+            TerraformVariable,
+            Token,
+            Tokenization,
+            WinrmProvisionerConnection,
+        )
 
-    CORE_NAME = "cdktf"
+        CORE_NAME = "cdktf"
 
 from constructs import Construct
 
