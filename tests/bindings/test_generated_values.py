@@ -10,6 +10,7 @@ import cdktn
 import jsii._kernel as jsii_kernel
 import pytest
 
+from tfprod.bindings._elements import _wire
 from tfprod.bindings._values import BindingValueError
 from tfprod.bindings.kubernetes.deployment_v1 import (
     DeploymentV1,
@@ -202,7 +203,7 @@ def test_an_alias_set_after_creation_is_emitted_and_named_by_resources(
 def test_synthesis_calls_no_python_code_back(
     stack: cdktn.TerraformStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Each callback is a round trip through two Node.js processes: attributes and aliases are
+    # Each callback is a round trip to the jsii kernel: attributes and aliases are
     # handed over at creation instead (tfprod.bindings._elements).
     callbacks: list[str] = []
     handle = jsii_kernel._handle_callback
@@ -226,3 +227,20 @@ def test_generate_config_for_import_writes_an_import_block(
     stack.node.scope.synth()  # type: ignore[union-attr]
     document = json.loads((tmp_path / "stacks" / "s" / "cdk.tf.json").read_text())
     assert document["import"] == [{"id": "models", "to": "kubernetes_namespace_v1.existing"}]
+
+
+def test_plain_attributes_travel_as_json_text_and_others_as_a_map(
+    stack: cdktn.TerraformStack,
+) -> None:
+    plain = {"metadata": [{"name": "${var.n}", "labels": {"é": "b"}}], "replicas": 2.5}
+    assert (
+        _wire(plain) == '{"metadata":[{"name":"${var.n}","labels":{"\\u00e9":"b"}}],"replicas":2.5}'
+    )
+    merged = cdktn.Fn.merge([{"a": "b"}])  # a token string
+    wired = _wire({"labels": merged})
+    assert isinstance(wired, str)
+    assert json.loads(wired) == {"labels": merged}
+    token_object = {"insecure": cdktn.TerraformVariable(stack, "v", type="bool").boolean_value}
+    assert _wire(token_object) is token_object
+    not_a_number = {"weight": float("nan")}
+    assert _wire(not_a_number) is not_a_number
