@@ -12,6 +12,7 @@ the directory given, or `CDKTF_OUTDIR`); `make demo` then checks it with
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -35,9 +36,15 @@ def build(app: App) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    # Without an argument, cdktn picks the directory: CDKTF_OUTDIR when the cdktf CLI runs
-    # the app, else cdktf.out.
-    app = App(outdir=argv[0]) if argv else App()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "outdir",
+        nargs="?",
+        help="output directory (default: CDKTF_OUTDIR when the cdktf CLI runs the app, else"
+        " cdktf.out)",
+    )
+    outdir = parser.parse_args(argv).outdir
+    app = App(outdir=outdir) if outdir else App()
     stacks = build(app)
     app.synth()
     print(f"synthesized {len(stacks)} stacks ({', '.join(stacks)}) into {app.outdir}")

@@ -394,3 +394,11 @@ def test_a_fallback_version_is_served_and_listed_in_the_endpoints_configmap(
         "rec-v0": "http://rec-rec-v0.ml.svc:8501",
     }
     assert {"rec-rec-v0", "rec-rec-v1"} <= set(by_name(stack, "kubernetes_service_v1"))
+
+
+def test_an_output_directory_whose_parents_are_missing_is_created(tmp_path: Path) -> None:
+    outdir = tmp_path / "missing" / "parents" / "cdktf.out"
+    app = App(outdir=str(outdir))
+    ClusterModelPlatform(app, "cluster", registry_uri="s3://models/registry", namespace="models")
+    app.synth()
+    assert (outdir / "manifest.json").is_file()

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from examples import app as example_app
 from tests.examples.conftest import manifests, policies, stack_json, stacks, synth_examples
 from tests.kubernetes_objects import KUBERNETES_VERSION, kubernetes_objects
 from tests.services import skip_or_fail
@@ -416,3 +417,14 @@ def test_every_secret_reference_leads_to_a_secret_the_stack_declares_from_a_sens
         "tfprod-alerts/slack-webhook-url",
         "tfprod-alerts/pagerduty-routing-key",
     }
+
+
+def test_the_example_app_answers_help_and_synthesizes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        example_app.main(["--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: ")
+    assert list(tmp_path.iterdir()) == []

@@ -24,6 +24,7 @@ local runs and `tfprod review`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -53,7 +54,11 @@ class App(CoreApp):
     """The app of a tfprod stack set; use it in place of cdktn's `App`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        """Takes cdktn `App`'s keyword arguments (e.g. `outdir`)."""
+        """Takes cdktn `App`'s keyword arguments (e.g. `outdir`). The output directory's
+        missing parents are created (cdktn creates only the directory itself)."""
+        outdir = kwargs.get("outdir") or os.environ.get("CDKTF_OUTDIR")
+        if outdir:
+            Path(outdir).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(**kwargs)
         self._tfprod_policies: dict[str, dict[str, Policy]] | None = None
 
