@@ -18,65 +18,39 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 with direct_channel():  # the jsii kernel starts on the first import below
     try:
-        from cdktn import (
-            App,
-            FileProvisioner,
-            Fn,
-            IImportableConfig,
-            ImportableResource,
-            IResolvable,
-            ITerraformDependable,
-            ITerraformIterator,
-            LocalExecProvisioner,
-            RemoteExecProvisioner,
-            SSHProvisionerConnection,
-            TerraformCount,
-            TerraformDataSource,
-            TerraformProvider,
-            TerraformProviderConfig,
-            TerraformProviderGeneratorMetadata,
-            TerraformResource,
-            TerraformResourceConfig,
-            TerraformResourceLifecycle,
-            TerraformStack,
-            TerraformVariable,
-            Token,
-            Tokenization,
-            WinrmProvisionerConnection,
-        )
+        import cdktn as _library
 
         CORE_NAME = "cdktn"
     except ImportError:  # pragma: no cover - exercised by the legacy-cdktf test in its own venv
-        from cdktf import (  # type: ignore[import-not-found,no-redef]
-            App,
-            FileProvisioner,
-            Fn,
-            IImportableConfig,
-            ImportableResource,
-            IResolvable,
-            ITerraformDependable,
-            ITerraformIterator,
-            LocalExecProvisioner,
-            RemoteExecProvisioner,
-            SSHProvisionerConnection,
-            TerraformCount,
-            TerraformDataSource,
-            TerraformProvider,
-            TerraformProviderConfig,
-            TerraformProviderGeneratorMetadata,
-            TerraformResource,
-            TerraformResourceConfig,
-            TerraformResourceLifecycle,
-            TerraformStack,
-            TerraformVariable,
-            Token,
-            Tokenization,
-            WinrmProvisionerConnection,
-        )
+        import cdktf as _library  # type: ignore[import-not-found,no-redef]
 
         CORE_NAME = "cdktf"
+    from constructs import Construct
 
-from constructs import Construct
+App = _library.App
+FileProvisioner = _library.FileProvisioner
+Fn = _library.Fn
+IImportableConfig = _library.IImportableConfig
+ImportableResource = _library.ImportableResource
+IResolvable = _library.IResolvable
+ITerraformDependable = _library.ITerraformDependable
+ITerraformIterator = _library.ITerraformIterator
+LocalExecProvisioner = _library.LocalExecProvisioner
+RemoteExecProvisioner = _library.RemoteExecProvisioner
+SSHProvisionerConnection = _library.SSHProvisionerConnection
+TerraformCount = _library.TerraformCount
+TerraformDataSource = _library.TerraformDataSource
+TerraformProvider = _library.TerraformProvider
+TerraformProviderConfig = _library.TerraformProviderConfig
+TerraformProviderGeneratorMetadata = _library.TerraformProviderGeneratorMetadata
+TerraformResource = _library.TerraformResource
+TerraformResourceConfig = _library.TerraformResourceConfig
+TerraformResourceLifecycle = _library.TerraformResourceLifecycle
+TerraformStack = _library.TerraformStack
+TerraformVariable = _library.TerraformVariable
+Token = _library.Token
+Tokenization = _library.Tokenization
+WinrmProvisionerConnection = _library.WinrmProvisionerConnection
 
 __all__ = [
     "CORE_NAME",
