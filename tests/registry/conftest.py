@@ -1,8 +1,9 @@
 """Registry fixtures: each backend runs against a real local server started here.
 
-`registry_uri` is parametrized over the four backends; the servers (moto for S3,
-fake-gcs-server for GCS, Azurite for Azure Blob) start once per session on free loopback ports,
-and every test gets its own prefix in the shared bucket.
+`registry_uri` is parametrized over the four backends; the servers (moto for S3, with its
+conditional writes made atomic as S3's are by `tests/moto_s3.py`; fake-gcs-server for GCS;
+Azurite for Azure Blob) start once per session on free loopback ports, and every test gets its
+own prefix in the shared bucket.
 """
 
 from __future__ import annotations
@@ -81,12 +82,12 @@ def _failed(name: str, log: Path) -> str:
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "server.log"
-    binary = Path(sys.executable).with_name("moto_server")
+    server = REPO / "tests" / "moto_s3.py"  # moto, with S3's atomic conditional writes
     process = _start(
-        [str(binary), "-H", "127.0.0.1", "-p", str(port)], f"http://127.0.0.1:{port}/", log
+        [sys.executable, str(server), "--port", str(port)], f"http://127.0.0.1:{port}/", log
     )
     if process is None:
-        skip_or_fail(_failed("moto_server", log))
+        skip_or_fail(_failed("moto's S3 server", log))
         return
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
