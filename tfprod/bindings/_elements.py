@@ -11,7 +11,8 @@ The attributes travel as JSON text, parsed by `JSON.parse` in the kernel, whenev
 plain JSON (strings, token strings and numbers included): jsii would otherwise serialize each
 nested value on the Python side and check it again in the kernel (measured: a stack of 100
 deployments synthesized in 2.0 s instead of 2.3 s). Attributes that hold a jsii object (a
-token object such as `Fn.lookup`) go as a map, as jsii passes any other argument.
+token object such as a `TerraformVariable`'s `boolean_value`) go as a map, as jsii passes any
+other argument.
 
 They come from a small jsii assembly written here and loaded into the jsii kernel beside the
 construct library (`cdktn`, or legacy `cdktf`, whichever `_core` found): three subclasses
