@@ -140,18 +140,14 @@ def direct_channel() -> Iterator[None]:
     `JSII_RUNTIME` is set only inside the block, so that child processes (another tfprod,
     perhaps with another jsii) start their own; a runtime the user set is left alone.
     """
-    if "JSII_RUNTIME" in os.environ:
-        yield
-        return
-    launcher = _launcher()
-    if launcher is None:
-        yield
-        return
-    os.environ["JSII_RUNTIME"] = launcher
+    launcher = None if "JSII_RUNTIME" in os.environ else _launcher()
+    if launcher is not None:
+        os.environ["JSII_RUNTIME"] = launcher
     try:
         yield
     finally:
-        del os.environ["JSII_RUNTIME"]
+        if launcher is not None:
+            del os.environ["JSII_RUNTIME"]
 
 
 __all__ = ["direct_channel", "direct_kernel", "runtime_files"]
