@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tfprod.runtime.registry import PreconditionFailedError, Registry, open_store
+from tfprod.runtime.registry import PreconditionFailedError, Registry, RegistryError, open_store
 from tfprod.runtime.registry.streams import CHUNK_SIZE, HashingReader, HashingWriter
 
 SIZE = 2 * CHUNK_SIZE + 12345  # three chunks, the last one short
@@ -101,6 +101,22 @@ def test_an_upload_cut_off_mid_body_is_retried_and_keeps_its_checksum(
     assert source.failed
     assert (reader.sha256, reader.size) == (expected, SIZE)
     assert hashlib.sha256((tmp_path / "copy.bin").read_bytes()).hexdigest() == expected
+
+
+@pytest.mark.parametrize(
+    "registry_uri", [pytest.param("gs", marks=pytest.mark.service)], indirect=True
+)
+def test_a_file_shorter_than_its_announced_size_fails_naming_registry_and_key(
+    registry_uri: str,
+) -> None:
+    store = open_store(registry_uri)
+
+    with pytest.raises(RegistryError) as failed:
+        store.put_file_if_absent("short.bin", io.BytesIO(b"x" * 100), size=150)
+
+    assert str(failed.value) == (
+        f"registry {registry_uri}: 'short.bin': the file ended 50 bytes short of its size"
+    )
 
 
 @pytest.mark.slow

@@ -106,7 +106,7 @@ class GcsStore:
                 except PreconditionFailed:
                     raise PreconditionFailedError(key) from None
                 source.seek(0)
-                failure, retry = _send(http, session, source, size, key=key)
+                failure, retry = _send(http, session, source, size, key=key, uri=self._uri)
                 if not failure:
                     return
                 if not retry:
@@ -167,15 +167,19 @@ class GcsStore:
             raise RegistryError(f"registry {self._uri}: {key!r}: {error}") from None
 
 
-def _send(http: Any, session: str, source: Source, size: int, *, key: str) -> tuple[str, bool]:
+def _send(
+    http: Any, session: str, source: Source, size: int, *, key: str, uri: str
+) -> tuple[str, bool]:
     """One request sending all of `source` into `session`: ("", False) once the object is
     complete with every byte, else what failed and whether a fresh session may succeed."""
     import requests
 
+    where = f"registry {uri}: {key!r}"
+
     try:
         response = http.put(
             session,
-            data=_Body(source, size) if size else b"",
+            data=_Body(source, size, where=where) if size else b"",
             headers={"Content-Range": f"bytes 0-{size - 1}/{size}" if size else "bytes */0"},
             timeout=(30, 300),
         )
@@ -186,15 +190,15 @@ def _send(http: Any, session: str, source: Source, size: int, *, key: str) -> tu
     if response.status_code not in (200, 201):
         failure = f"GCS answered {response.status_code}: {response.text[:200]}"
         return failure, response.status_code in RETRIED_STATUS
-    _check_size(response.json(), size, key=key)
+    _check_size(response.json(), size, where=where)
     return "", False
 
 
-def _check_size(stored: dict[str, Any], size: int, *, key: str) -> None:
-    """The completed object holds every byte sent, not fewer."""
+def _check_size(stored: dict[str, Any], size: int, *, where: str) -> None:
+    """The completed object holds every byte sent, not fewer (`where` starts the error)."""
     if int(stored.get("size", -1)) != size:
         raise RegistryError(
-            f"{key!r}: GCS completed the upload with {stored.get('size')} of {size} bytes"
+            f"{where}: GCS completed the upload with {stored.get('size')} of {size} bytes"
         )
 
 
@@ -202,9 +206,11 @@ class _Body:
     """`length` bytes of `source` from where it stands, read in `CHUNK_SIZE` pieces: an
     iterable with a length, which `requests` streams with that Content-Length."""
 
-    def __init__(self, source: Source, length: int) -> None:
+    def __init__(self, source: Source, length: int, *, where: str) -> None:
+        """`where` ("registry URI: 'key'") starts the error of a source that ends short."""
         self._source = source
         self._length = length
+        self._where = where
 
     def __len__(self) -> int:
         return self._length
@@ -214,6 +220,6 @@ class _Body:
         while left:
             chunk = self._source.read(min(CHUNK_SIZE, left))
             if not chunk:
-                raise RegistryError(f"the file ended {left} bytes short of its size")
+                raise RegistryError(f"{self._where}: the file ended {left} bytes short of its size")
             left -= len(chunk)
             yield chunk
