@@ -112,7 +112,7 @@ if (buffer.toString('utf-8', 0, read) === 'wait\\n') {
 @pytest.fixture
 def launcher(tmp_path: Path) -> Path:
     """The launcher in a runtime whose kernel is a small script with the kernel's channel."""
-    files = runtime_files(embedded.EMBEDDED_FILES)
+    files = runtime_files()
     assert files is not None
     for path, data in files.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,9 @@
 
 jsii's stock runtime (`bin/jsii-runtime.js`) starts the kernel (`lib/program.js`) as a child
 process and relays every API message between its own stdin and stdout and the child's fd 3:
-each request and each answer crosses two Node.js processes and four pipes. Measured here, that
-relay made a round trip about 0.5 ms slower (0.10-0.17 ms direct), and a cluster stack of 100
-deployments makes about 2,000 round trips.
+each request and each answer crosses two Node.js processes and four pipes. Measured here (2,000
+reads of `node.id`, quiet machine): 0.26-0.30 ms a read through the relay, 0.08-0.16 ms direct;
+a cluster stack of 100 deployments sends the kernel about 2,000 messages.
 
 The runtime written here hands the kernel Python's own pipes: the kernel reads requests from
 fd 3, a copy of the launcher's stdin, and writes answers to fd 4, a copy of its stdout, so a
@@ -83,11 +83,15 @@ def direct_kernel(program: str) -> str | None:
     return program.replace(STOCK_CHANNEL, DIRECT_CHANNEL)
 
 
-def runtime_files(embedded: Mapping[str, str]) -> dict[str, bytes] | None:
-    """The direct runtime's files by relative path, from jsii's embedded files (resource name
-    to relative path); None when the kernel cannot be given the direct channel."""
-    package = resources.files("jsii._embedded.jsii")
-    files = {path: package.joinpath(name).read_bytes() for name, path in embedded.items()}
+def runtime_files() -> dict[str, bytes] | None:
+    """The direct runtime's files by relative path, made from the runtime embedded in jsii's
+    Python package; None when the kernel cannot be given the direct channel."""
+    import jsii._embedded.jsii as embedded
+
+    package = resources.files(embedded)
+    files = {
+        path: package.joinpath(name).read_bytes() for name, path in embedded.EMBEDDED_FILES.items()
+    }
     kernel = direct_kernel(files[KERNEL_FILE].decode("utf-8"))
     if kernel is None:
         return None
@@ -122,9 +126,7 @@ def _written(files: Mapping[str, bytes]) -> Path:
 
 
 def _launcher() -> str | None:
-    import jsii._embedded.jsii as embedded
-
-    files = runtime_files(embedded.EMBEDDED_FILES)
+    files = runtime_files()
     if files is None:
         return None
     try:
